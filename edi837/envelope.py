@@ -13,9 +13,9 @@ bounded by the chunk size, not by the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from edi837.errors import InputRefused
 
@@ -75,10 +75,15 @@ def parse_isa(isa: bytes) -> Delimiters:
             f"ISA is not the fixed {ISA_LENGTH} characters: element separator {element!r} "
             f"expected at every fixed offset (first mismatch at byte {misplaced[0] + 1 if misplaced else 4})"
         )
+    repetition = isa[82:83]
+    if repetition.isalnum():
+        # A letter here ('U') is the 4010 standards id left in a 5010 header, not a separator; treating
+        # it as one would make every 'U' in the data (SV103 'UN') look like a delimiter.
+        repetition = b""
     delims = Delimiters(
         element=element,
         component=isa[104:105],
-        repetition=isa[82:83],
+        repetition=repetition,
         segment=isa[105:106],
     )
     if len({delims.element, delims.component, delims.segment}) != 3:
@@ -95,8 +100,10 @@ class SegmentStream:
     are exhausted) is what follows the last terminator, which may only be white space.
     """
 
-    def __init__(self, source: BinaryIO, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, source: IO[bytes], chunk_size: int = CHUNK_SIZE,
+                 on_progress: Callable[[int], None] | None = None) -> None:
         self._source = source
+        self._on_progress = on_progress
         self._chunk_size = chunk_size
         head = source.read(max(chunk_size, ISA_LENGTH + len(BOM)))
         while len(head) < ISA_LENGTH + len(BOM):
@@ -131,6 +138,8 @@ class SegmentStream:
             if b"\x00" in chunk:
                 raise InputRefused("the file contains NUL bytes: it is binary, not an X12 text file")
             self.bytes_read += len(chunk)
+            if self._on_progress is not None:
+                self._on_progress(self.bytes_read)
             pending += chunk
             pieces = pending.split(term)
             pending = pieces.pop()

@@ -138,6 +138,7 @@ class TransactionEnd:
     piece: bytes
     transaction: Transaction
     segment_count: int  # segments from ST to SE inclusive, as read
+    ordinal: int  # position of the SE in the file
 
 
 Unit = Passthrough | Claim | TransactionEnd
@@ -200,7 +201,7 @@ class Walker:
         self.transactions = 0
         self.interchanges = 0
 
-    def __iter__(self) -> Iterator[Unit]:  # noqa: C901 - one loop on purpose: this is the hot path
+    def __iter__(self) -> Iterator[Unit]:
         delims = self.delimiters
         ele = delims.element
         comp = delims.component
@@ -287,9 +288,7 @@ class Walker:
                     # HL, CLM, SE, or an envelope segment: the claim is over.
                     if line is not None:
                         line.end_index = len(claim.pieces)
-                    if passthrough:
-                        yield Passthrough(passthrough)
-                        passthrough = []
+                    self.lines += len(claim.lines)
                     yield claim
                     claim = None
                     line = None
@@ -297,6 +296,9 @@ class Walker:
                 if sid == b"CLM":
                     if st is None or level not in ("22", "23"):
                         raise InputRefused(f"segment {ordinal}: CLM outside a subscriber or patient loop")
+                    if passthrough:
+                        yield Passthrough(passthrough)
+                        passthrough = []
                     fields = body.split(ele, 3)
                     total_text = _text(fields[2]) if len(fields) > 2 else ""
                     claim = Claim(
@@ -369,7 +371,7 @@ class Walker:
                     if passthrough:
                         yield Passthrough(passthrough)
                         passthrough = []
-                    yield TransactionEnd(piece, st, st_count)
+                    yield TransactionEnd(piece, st, st_count, ordinal)
                     st = None
                     level = ""
                     continue

@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each creates .venv from PyPI.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_IN := examples/clinic-week.837
+DEMO_OUT := build/clinic-week.fixed.837
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+# Exit 1 means "written, with items for a person to review": that is the demo's point, not a failure.
+demo: $(VENV)/.installed
+	@mkdir -p build
+	@$(BIN)/edi-fix $(DEMO_IN) $(DEMO_OUT) --diff --report build/clinic-week.report.html; \
+	  status=$$?; [ $$status -le 1 ] || exit $$status
+	@echo "change log: $(DEMO_OUT).changes.jsonl"
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check edi837 tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

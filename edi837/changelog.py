@@ -1,0 +1,50 @@
+"""The change log: one JSON Lines record per finding, the audit trail a billing manager shows a payer.
+
+Field names are a contract (DESIGN.md): claim_id, line_number, procedure, rule, action,
+segment_before, segment_after, applied, message. Extra fields add context an auditor asks for: the
+rule's source, the fix's applicability, the severity, the transaction control number and the
+segment position in the input. Records carry segment text of SV1, LX, CLM and SE only, never
+of patient loops.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+ACTIONS = frozenset(
+    {"append_modifier", "set_units", "set_charge", "remove_line", "set_claim_total", "review"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    claim_id: str
+    line_number: int | None
+    procedure: str | None
+    rule: str
+    action: str
+    segment_before: str | None
+    segment_after: str | None
+    applied: bool
+    message: str
+    severity: str = "info"
+    applicability: str | None = None
+    source: str | None = None
+    transaction: str | None = None
+    segment: int | None = None  # 1-based position of the changed segment in the input
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=False)
+
+
+def write_jsonl(records: Iterable[ChangeRecord], fp: IO[str]) -> None:
+    for record in records:
+        fp.write(record.to_json())
+        fp.write("\n")
+
+
+def read_jsonl(fp: IO[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in fp if line.strip()]

@@ -1,0 +1,261 @@
+"""Edits to a claim: the only code that changes claim bytes.
+
+Rules never touch bytes; they return edits (these dataclasses). The ClaimEditor applies them to a
+copy of the claim's raw pieces, rebuilding only the element it changes and keeping every other byte
+of the segment (trailing empty elements, odd spacing, the file's own component separator) as it
+was. Derived values follow automatically: CLM02 is recomputed as the sum of the remaining lines'
+SV102 whenever a charge changes or a line goes, and LX01 is renumbered after a removal. SE01 is the
+pipeline's business (it spans claims); the editor reports the change in segment count.
+
+Hard invariants are enforced here, whatever a rule asks: at most four modifiers, never a
+duplicate, never 59 beside an X modifier, never a value the 837P definition refuses, never a claim
+without lines. A rule that asks for one of these gets an EditRejected, which the engine turns into a
+review finding instead of a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from edi837.envelope import Delimiters, split_lead
+from edi837.loops import Claim, ServiceLine, parse_sv1
+from edi837.segment_defs import check_value
+
+MAX_MODIFIERS = 4
+X_MODIFIERS = frozenset({"XE", "XP", "XS", "XU"})
+DISTINCT_MODIFIERS = X_MODIFIERS | {"59"}
+
+
+@dataclass(frozen=True, slots=True)
+class AppendModifier:
+    """Add a modifier to a line's SV101 (placed by the pack's modifier order)."""
+
+    line: int  # LX01 as in the input
+    modifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetUnits:
+    """Set SV104 (units) and SV103 (unit basis, UN or MJ)."""
+
+    line: int
+    units: Decimal
+    basis: str = "UN"
+
+
+@dataclass(frozen=True, slots=True)
+class SetCharge:
+    """Set SV102 (line charge); CLM02 follows."""
+
+    line: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveLine:
+    """Remove a whole 2400 loop with its sub-loops; LX01 of later lines and CLM02 follow."""
+
+    line: int
+
+
+Edit = AppendModifier | SetUnits | SetCharge | RemoveLine
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentChange:
+    """One segment as it was and as it became (None where it did not exist / no longer exists)."""
+
+    action: str  # append_modifier | set_units | set_charge | remove_line | set_claim_total | renumber_line
+    line: int | None  # LX01 as in the input
+    procedure: str | None
+    before: str | None
+    after: str | None
+
+
+class EditRejected(Exception):
+    """An edit would break an invariant; the message says which, in words a biller understands."""
+
+
+def format_decimal(value: Decimal) -> str:
+    """The shortest exact form of a decimal ("85.00" -> "85", "52.50" -> "52.5").
+
+    The 5010 guides ask for trailing zeros after the decimal point to be suppressed in R-type
+    elements (X12 005010 TR3 appendix B.1.1.3.1.2), so edi837 writes amounts and units that way even
+    where the file's other values carry ".00"; both forms are accepted, only the minimal one conforms.
+    """
+    return f"{value.normalize():f}"
+
+
+class ClaimEditor:
+    """Applies edits to one claim; `changes` lists what changed, `pieces` is the new raw claim."""
+
+    def __init__(self, claim: Claim, delimiters: Delimiters,
+                 modifier_rank: Callable[[str], int] | None = None) -> None:
+        self.claim = claim
+        self.delims = delimiters
+        self.pieces = list(claim.pieces)
+        self.changes: list[SegmentChange] = []
+        self._rank = modifier_rank or (lambda _m: 0)
+        self._lines = {line.number: line for line in claim.lines}
+        self._removed: set[int] = set()
+        self._charges_changed = False
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _line(self, number: int) -> ServiceLine:
+        line = self._lines.get(number)
+        if line is None or number in self._removed:
+            raise EditRejected(f"claim {self.claim.claim_id} has no line {number}")
+        if line.sv1_index < 0:
+            raise EditRejected(f"line {number} of claim {self.claim.claim_id} has no SV1 segment")
+        return line
+
+    def _text(self, index: int) -> str:
+        return split_lead(self.pieces[index])[1].decode("latin-1")
+
+    def _replace_element(self, index: int, position: int, value: str) -> tuple[str, str]:
+        """Replace element `position` of the piece at `index`; returns (before, after) segment text."""
+        lead, body = split_lead(self.pieces[index])
+        elements = body.split(self.delims.element)
+        while len(elements) <= position:
+            elements.append(b"")
+        elements[position] = value.encode("latin-1")
+        new_body = self.delims.element.join(elements)
+        self.pieces[index] = lead + new_body
+        return body.decode("latin-1"), new_body.decode("latin-1")
+
+    def _reparse(self, line: ServiceLine) -> None:
+        parse_sv1(line, split_lead(self.pieces[line.sv1_index])[1], self.delims,
+                  self.claim.first_ordinal + line.sv1_index)
+
+    # -- all-or-nothing --------------------------------------------------------------------------
+    def checkpoint(self) -> tuple[list[bytes], int, frozenset[int], bool]:
+        return list(self.pieces), len(self.changes), frozenset(self._removed), self._charges_changed
+
+    def rollback(self, point: tuple[list[bytes], int, frozenset[int], bool]) -> None:
+        """Undo everything since `point`, including the parsed state of the lines."""
+        pieces, changes, removed, charges = point
+        self.pieces[:] = pieces
+        del self.changes[changes:]
+        self._removed = set(removed)
+        self._charges_changed = charges
+        for line in self.claim.lines:
+            if line.sv1_index >= 0:
+                self._reparse(line)
+
+    # -- edits -----------------------------------------------------------------------------------
+    def apply(self, edit: Edit) -> SegmentChange:
+        if isinstance(edit, AppendModifier):
+            return self.append_modifier(edit.line, edit.modifier)
+        if isinstance(edit, SetUnits):
+            return self.set_units(edit.line, edit.units, edit.basis)
+        if isinstance(edit, SetCharge):
+            return self.set_charge(edit.line, edit.amount)
+        return self.remove_line(edit.line)
+
+    def append_modifier(self, number: int, modifier: str) -> SegmentChange:
+        line = self._line(number)
+        current = list(line.modifiers)
+        if modifier in current:
+            raise EditRejected(f"modifier {modifier} is already on line {number}")
+        if modifier in DISTINCT_MODIFIERS and DISTINCT_MODIFIERS.intersection(current):
+            present = ", ".join(m for m in current if m in DISTINCT_MODIFIERS)
+            raise EditRejected(f"line {number} already carries {present}; 59 and X modifiers never go together")
+        if len(current) >= MAX_MODIFIERS:
+            raise EditRejected(
+                f"line {number} already has {MAX_MODIFIERS} modifiers ({':'.join(current)}); "
+                f"SV101 has no room for {modifier}"
+            )
+        check_value("SV101-03", modifier, self.delims)
+        rank = self._rank(modifier)
+        at = next((i for i, m in enumerate(current) if self._rank(m) > rank), len(current))
+        current.insert(at, modifier)
+
+        lead, body = split_lead(self.pieces[line.sv1_index])
+        elements = body.split(self.delims.element)
+        parts = elements[1].split(self.delims.component)
+        while len(parts) < 2:
+            parts.append(b"")
+        # Keep any description (SV101-7) and later components where they are.
+        rest = parts[6:]
+        slots = [m.encode("latin-1") for m in current] + [b""] * (MAX_MODIFIERS - len(current))
+        new_parts = parts[:2] + slots + rest if rest else parts[:2] + [m.encode("latin-1") for m in current]
+        elements[1] = self.delims.component.join(new_parts)
+        new_body = self.delims.element.join(elements)
+        self.pieces[line.sv1_index] = lead + new_body
+        self._reparse(line)
+        change = SegmentChange("append_modifier", number, line.procedure, body.decode("latin-1"),
+                               new_body.decode("latin-1"))
+        self.changes.append(change)
+        return change
+
+    def set_units(self, number: int, units: Decimal, basis: str = "UN") -> SegmentChange:
+        line = self._line(number)
+        if units <= 0:
+            raise EditRejected(f"line {number}: units must be positive; remove the line instead")
+        text = format_decimal(units)
+        check_value("SV104", text, self.delims)
+        check_value("SV103", basis, self.delims)
+        before = self._text(line.sv1_index)
+        self._replace_element(line.sv1_index, 3, basis)
+        _, after = self._replace_element(line.sv1_index, 4, text)
+        self._reparse(line)
+        change = SegmentChange("set_units", number, line.procedure, before, after)
+        if after != before:
+            self.changes.append(change)
+        return change
+
+    def set_charge(self, number: int, amount: Decimal) -> SegmentChange:
+        line = self._line(number)
+        text = format_decimal(amount)
+        check_value("SV102", text, self.delims)
+        before, after = self._replace_element(line.sv1_index, 2, text)
+        self._reparse(line)
+        change = SegmentChange("set_charge", number, line.procedure, before, after)
+        if after != before:
+            self._charges_changed = True
+            self.changes.append(change)
+        return change
+
+    def remove_line(self, number: int) -> SegmentChange:
+        line = self._line(number)
+        remaining = [n for n in self._lines if n not in self._removed and n != number]
+        if not remaining:
+            raise EditRejected(f"removing line {number} would leave claim {self.claim.claim_id} without lines")
+        before = self._text(line.sv1_index)
+        self._removed.add(number)
+        self._charges_changed = True
+        change = SegmentChange("remove_line", number, line.procedure, before, None)
+        self.changes.append(change)
+        return change
+
+    # -- finishing -------------------------------------------------------------------------------
+    def finish(self) -> list[bytes]:
+        """Drop removed loops, renumber LX01, rebalance CLM02; return the claim's new pieces."""
+        if self._removed:
+            keep = [True] * len(self.pieces)
+            for line in self.claim.lines:
+                if line.number in self._removed:
+                    for i in range(line.lx_index, line.end_index):
+                        keep[i] = False
+            shift = 0
+            for line in self.claim.lines:
+                if line.number in self._removed:
+                    shift += 1
+                elif shift:
+                    new_number = line.number - shift
+                    before, after = self._replace_element(line.lx_index, 1, str(new_number))
+                    self.changes.append(SegmentChange("renumber_line", line.number, line.procedure, before, after))
+        if self._charges_changed:
+            total = sum(
+                (line.charge for line in self.claim.lines if line.number not in self._removed), Decimal(0)
+            )
+            if total != self.claim.total_charge:
+                text = format_decimal(total)
+                check_value("CLM02", text, self.delims)
+                before, after = self._replace_element(0, 2, text)
+                self.changes.append(SegmentChange("set_claim_total", None, None, before, after))
+        if self._removed:
+            return [p for p, k in zip(self.pieces, keep, strict=True) if k]
+        return self.pieces

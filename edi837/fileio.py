@@ -1,0 +1,137 @@
+"""Files that never end up half written: atomic replace, stdin spooling, borrowed handles.
+
+A claim file is money. Every output (the fixed 837, the change log, the report, the hook's in-place
+rewrite) is written to a temporary file in the destination's own directory, flushed and fsynced,
+then renamed over the destination, and the directory is fsynced. A crash at any point leaves either
+the old file or the new one, whole. On an error inside the block the temporary file is removed and
+the destination is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, cast
+
+from edi837.errors import InputRefused
+
+_umask_lock = threading.Lock()
+
+
+def _current_umask() -> int:
+    with _umask_lock:
+        mask = os.umask(0)
+        os.umask(mask)
+    return mask
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, *, mode_like: Path | None = None) -> Iterator[IO[bytes]]:
+    """Yield a read-write temporary file that replaces `path` atomically on a clean exit.
+
+    The new file gets the permissions of `mode_like` when given (in-place rewrites keep the
+    original's mode), else the usual 0666 minus umask.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".edi837.tmp", dir=directory)
+    tmp = Path(tmp_name)
+    committed = False
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode_like is not None:
+            shutil.copymode(mode_like, tmp)
+        else:
+            os.chmod(tmp, 0o666 & ~_current_umask())
+        os.replace(tmp, path)
+        committed = True
+        fsync_directory(directory)
+    finally:
+        if not committed:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_output(path) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+class Borrowed(io.BufferedIOBase):
+    """A read view of a handle that the reader may 'close' without closing the handle."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+        raw.seek(0)
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._raw.read(-1 if size is None else size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        pass
+
+
+def borrow(handle: IO[bytes]) -> IO[bytes]:
+    """`handle` rewound, as a file object whose close() leaves it open (for readers that close)."""
+    return cast(IO[bytes], Borrowed(handle))
+
+
+def spool_stdin() -> IO[bytes]:
+    """Copy standard input to an anonymous temporary file so it can be read twice (walk, then gate)."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - the caller owns and closes it
+    shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+    spool.seek(0)
+    return spool
+
+
+def open_input_path(path: Path) -> IO[bytes]:
+    """Open an input file for reading, refusing what is not a readable regular file."""
+    if not path.exists():
+        raise InputRefused(f"{path}: no such file")
+    if path.is_dir():
+        raise InputRefused(f"{path}: is a directory, not an 837 file")
+    try:
+        return path.open("rb")
+    except PermissionError:
+        raise InputRefused(f"{path}: permission denied") from None
+    except OSError as error:
+        raise InputRefused(f"{path}: cannot be read ({error.strerror})") from None

@@ -1,0 +1,256 @@
+"""The one code path: bytes in, fixed bytes, change records and findings out.
+
+The CLI, the folder watcher, the pre-submit hook and the Python API all call `run` (or `fix`,
+its in-memory form), so the same input gives the same output and log everywhere.
+
+Flow: tokenizer -> loop walker -> rule engine per claim -> output pieces (only edited claims are
+rebuilt; SE01 is recounted when a transaction's segment count changed) -> validation gate. The
+output is written to a sink the caller owns; nothing reaches its final place until the gate has
+passed, which is the caller's commit step (atomic rename, stdout copy, or returned bytes).
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import structlog
+
+from edi837.changelog import ChangeRecord
+from edi837.engine import Rule, RuleEngine
+from edi837.envelope import Delimiters, SegmentStream, split_lead
+from edi837.errors import GateFailed
+from edi837.fileio import borrow
+from edi837.loops import Claim, Passthrough, TransactionEnd, Walker
+from edi837.segment_defs import check_value
+from edi837.validation import Opener, ValidationIssue, new_issues, validate
+
+log = structlog.get_logger("edi837")
+
+_FLUSH_PIECES = 8192
+
+
+@dataclass
+class FixOptions:
+    """Everything a run can be asked to do; the CLI flags map onto these one to one."""
+
+    validate: bool = True
+    apply_review: bool = False
+    rules_dir: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    minutes_file: Path | None = None
+    collect_diff: bool = False
+    on_progress: Callable[[int], None] | None = None
+    extra_rules: tuple[Rule, ...] = ()  # rules of the caller's own, run beside the selected ones
+
+
+@dataclass(frozen=True)
+class SegmentDiff:
+    """A segment that differs between input and output, for `--diff`."""
+
+    segment: int  # position in the input (for an inserted segment: the one it follows)
+    before: str | None
+    after: str | None
+    claim_id: str | None
+
+
+@dataclass
+class FixResult:
+    records: list[ChangeRecord] = field(default_factory=list)
+    warnings: list[ValidationIssue] = field(default_factory=list)
+    diff: list[SegmentDiff] = field(default_factory=list)
+    changed_claims: int = 0
+    claims: int = 0
+    lines: int = 0
+    segments: int = 0
+    transactions: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    validated: bool = False
+    seconds: float = 0.0
+    output: bytes | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.changed_claims > 0
+
+    @property
+    def applied(self) -> list[ChangeRecord]:
+        return [r for r in self.records if r.applied]
+
+    @property
+    def review(self) -> list[ChangeRecord]:
+        return [r for r in self.records if not r.applied]
+
+    @property
+    def exit_code(self) -> int:
+        """0: nothing needs a person; 1: review items or validation warnings remain."""
+        return 1 if self.review or self.warnings else 0
+
+
+def build_engine(delimiters: Delimiters, options: FixOptions) -> RuleEngine:
+    """The rule engine for a run; rules and packs are loaded once per run."""
+    return RuleEngine(list(options.extra_rules), delimiters, apply_review=options.apply_review)
+
+
+def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None = None) -> FixResult:
+    """Fix the 837P that `open_input` yields, writing the output to `sink` (None: count only).
+
+    `sink` must be readable and seekable when validation is on (the gate reads it back).
+    Raises InputRefused (or GateFailed) when the input is refused; the caller then discards the sink.
+    """
+    options = options or FixOptions()
+    started = time.perf_counter()
+    result = FixResult()
+    with open_input() as source:
+        stream = SegmentStream(source, on_progress=options.on_progress)
+        delims = stream.delimiters
+        walker = Walker(stream)
+        engine = build_engine(delims, options)
+        _stream_output(stream, walker, engine, sink, options, result)
+        result.bytes_in = stream.bytes_read
+    result.claims = walker.claims
+    result.lines = walker.lines
+    result.segments = walker.segments
+    result.transactions = walker.transactions
+    if sink is not None and options.validate:
+        _gate(open_input, sink, result)
+    result.seconds = time.perf_counter() - started
+    log.info(
+        "run.done",
+        claims=result.claims,
+        changed_claims=result.changed_claims,
+        applied=len(result.applied),
+        review=len(result.review),
+        warnings=len(result.warnings),
+        validated=result.validated,
+        seconds=round(result.seconds, 3),
+    )
+    return result
+
+
+def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
+                   options: FixOptions, result: FixResult) -> None:
+    delims = stream.delimiters
+    term = delims.segment
+    out: list[bytes] = []
+    written = 0
+    delta = 0  # segments added (+) or removed (-) in the current transaction
+    first = True
+
+    def flush() -> None:
+        nonlocal written
+        if out:
+            data = term.join(out) + term
+            if sink is not None:
+                sink.write(data)
+            written += len(data)
+            out.clear()
+
+    for unit in walker:
+        if first:
+            first = False
+            if stream.bom:
+                if sink is not None:
+                    sink.write(stream.bom)
+                written += len(stream.bom)
+        if type(unit) is Passthrough:
+            out.extend(unit.pieces)
+        elif type(unit) is Claim:
+            outcome = engine.run(unit)
+            if outcome.records:
+                result.records.extend(outcome.records)
+            if outcome.pieces is None:
+                out.extend(unit.pieces)
+            else:
+                result.changed_claims += 1
+                delta += len(outcome.pieces) - len(unit.pieces)
+                if options.collect_diff:
+                    result.diff.extend(_claim_diff(unit, outcome.pieces))
+                out.extend(outcome.pieces)
+                _log_claim(unit, outcome.records)
+        else:
+            assert type(unit) is TransactionEnd
+            piece = unit.piece
+            if delta:
+                piece = _recount_se(unit, delta, delims)
+                if options.collect_diff:
+                    result.diff.append(SegmentDiff(unit.ordinal, split_lead(unit.piece)[1].decode("latin-1"),
+                                                   split_lead(piece)[1].decode("latin-1"), None))
+                delta = 0
+            out.append(piece)
+        if len(out) >= _FLUSH_PIECES:
+            flush()
+    flush()
+    if sink is not None:
+        sink.write(stream.tail)
+    written += len(stream.tail)
+    result.bytes_out = written
+
+
+def _recount_se(unit: TransactionEnd, delta: int, delims: Delimiters) -> bytes:
+    lead, body = split_lead(unit.piece)
+    elements = body.split(delims.element)
+    count = str(unit.segment_count + delta)
+    check_value("SE01", count, delims)
+    elements[1] = count.encode("ascii")
+    return lead + delims.element.join(elements)
+
+
+def _claim_diff(claim: Claim, new_pieces: list[bytes]) -> Iterator[SegmentDiff]:
+    old = [split_lead(p)[1].decode("latin-1") for p in claim.pieces]
+    new = [split_lead(p)[1].decode("latin-1") for p in new_pieces]
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        olds, news = old[i1:i2], new[j1:j2]
+        for k in range(max(len(olds), len(news))):
+            before = olds[k] if k < len(olds) else None
+            after = news[k] if k < len(news) else None
+            position = claim.first_ordinal + (i1 + k if k < len(olds) else max(i2 - 1, i1))
+            yield SegmentDiff(position, before, after, claim.claim_id)
+
+
+def _log_claim(claim: Claim, records: list[ChangeRecord]) -> None:
+    for record in records:
+        if record.applied:
+            log.info("claim.changed", claim_id=claim.claim_id, line=record.line_number,
+                     procedure=record.procedure, rule=record.rule, action=record.action)
+
+
+def _gate(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:
+    """Validate the output; refuse it when it carries an error the input did not."""
+    sink.flush()
+    after = validate(lambda: borrow(sink))
+    result.validated = True
+    if not result.changed:
+        result.warnings = after  # same bytes as the input: every error was already there
+        return
+    if not after:
+        return
+    before = validate(open_input)
+    fresh = new_issues(before, after)
+    if fresh:
+        listed = "; ".join(str(i) for i in fresh[:10])
+        more = f" (and {len(fresh) - 10} more)" if len(fresh) > 10 else ""
+        raise GateFailed(f"the fixed file would fail validation where the input did not: {listed}{more}",
+                         [str(i) for i in fresh])
+    result.warnings = before
+
+
+def fix(data: bytes, options: FixOptions | None = None) -> FixResult:
+    """Fix an 837P held in memory; the output bytes are in `result.output`.
+
+    Raises InputRefused (exit-code 2 material) when the input is refused or the gate fails.
+    """
+    sink = io.BytesIO()
+    result = run(lambda: io.BytesIO(data), sink, options)
+    result.output = sink.getvalue()
+    return result

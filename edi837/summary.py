@@ -1,0 +1,94 @@
+"""What a run tells people: the terminal summary (text or JSON) and the segment-level diff.
+
+The CLI, the watcher and the hook print the same summary, so a billing clerk and a script reading
+`--format json` see the same counts. Nothing here prints patient data: counts, claim ids, line
+numbers, codes, rule codes and validation locations only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from edi837.pipeline import FixResult, SegmentDiff
+
+
+def summary_dict(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,
+                 check: bool = False) -> dict[str, Any]:
+    applied = Counter(r.rule for r in result.applied)
+    review = Counter(r.rule for r in result.review)
+    return {
+        "exit_code": result.exit_code if not (check and result.changed) else 1,
+        "changed": result.changed,
+        "written": output,
+        "changelog": changelog,
+        "report": report,
+        "claims": result.claims,
+        "lines": result.lines,
+        "transactions": result.transactions,
+        "changed_claims": result.changed_claims,
+        "changes": sum(applied.values()),
+        "review_items": sum(review.values()),
+        "by_rule": {rule: {"applied": applied.get(rule, 0), "review": review.get(rule, 0)}
+                    for rule in sorted(set(applied) | set(review))},
+        "review": [
+            {"claim_id": r.claim_id, "line_number": r.line_number, "procedure": r.procedure, "rule": r.rule,
+             "message": r.message}
+            for r in result.review
+        ],
+        "validated": result.validated,
+        "warnings": [str(w) for w in result.warnings],
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def summary_text(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,
+                 check: bool = False) -> str:
+    data = summary_dict(result, output=output, changelog=changelog, report=report, check=check)
+    lines = []
+    verb = "would change" if check else "changed"
+    lines.append(
+        f"{data['claims']} claims, {data['lines']} service lines: "
+        f"{data['changes']} changes on {data['changed_claims']} claims ({verb}), "
+        f"{data['review_items']} for review"
+    )
+    for rule, counts in data["by_rule"].items():
+        lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
+    for item in data["review"][:50]:
+        where = f"claim {item['claim_id']}" + (f" line {item['line_number']}" if item["line_number"] else "")
+        lines.append(f"  review {item['rule']} {where} {item['procedure'] or ''}: {item['message']}".rstrip())
+    if len(data["review"]) > 50:
+        lines.append(f"  ... {len(data['review']) - 50} more review items in the change log")
+    if data["warnings"]:
+        lines.append(f"{len(data['warnings'])} validation errors already in the input (pyx12, 005010X222A1):")
+        for warning in data["warnings"][:20]:
+            lines.append(f"  warning {warning}")
+        if len(data["warnings"]) > 20:
+            lines.append(f"  ... {len(data['warnings']) - 20} more")
+    elif not data["validated"]:
+        lines.append("not validated (--no-validate); structural checks passed")
+    if output and not check:
+        lines.append(f"wrote {output}" + (f", change log {changelog}" if changelog else ""))
+    if report:
+        lines.append(f"report {report}")
+    return "\n".join(lines)
+
+
+def summary_json(result: FixResult, **kwargs: Any) -> str:
+    return json.dumps(summary_dict(result, **kwargs), indent=2)
+
+
+def diff_text(diff: list[SegmentDiff], *, before_name: str, after_name: str) -> str:
+    """A unified-style, segment-level diff: one hunk per changed segment position."""
+    if not diff:
+        return ""
+    out = [f"--- {before_name}", f"+++ {after_name}"]
+    for entry in diff:
+        claim = f", claim {entry.claim_id}" if entry.claim_id else ""
+        out.append(f"@@ segment {entry.segment}{claim} @@")
+        if entry.before is not None:
+            out.append(f"-{entry.before}")
+        if entry.after is not None:
+            out.append(f"+{entry.after}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,149 @@
+"""Edit API and writer: each edit changes exactly its element; derived values (CLM02, LX01, SE01) follow.
+
+Expected segments are written by hand from `fixtures/walker_loops.837`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+
+from edi837.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SetCharge, SetUnits
+from edi837.engine import Applicability, Finding, Fix
+from edi837.errors import ValueRefused
+from edi837.loops import Claim
+from edi837.pipeline import FixOptions, fix
+from tests.helpers import FIXTURES, pyx12_errors, segments_of
+
+DATA = (FIXTURES / "walker_loops.837").read_bytes()
+
+
+@dataclass
+class ScriptedRule:
+    """A test rule that asks for the given edits on the given claim."""
+
+    edits: dict[str, tuple[Edit, ...]]
+    code: str = "TST001"
+    name: str = "scripted"
+    applicability: Applicability = Applicability.SAFE
+    seen: list[str] = field(default_factory=list)
+
+    def check(self, claim: Claim) -> Iterator[Finding]:
+        self.seen.append(claim.claim_id)
+        if claim.claim_id in self.edits:
+            yield Finding(self.code, claim.claim_id, (), None, "scripted edit",
+                          fix=Fix(self.edits[claim.claim_id], self.applicability))
+
+
+def run_edits(edits: dict[str, tuple[Edit, ...]], data: bytes = DATA) -> tuple[bytes, list[bytes], object]:
+    result = fix(data, FixOptions(extra_rules=(ScriptedRule(edits),), validate=False, collect_diff=True))
+    assert result.output is not None
+    return result.output, segments_of(result.output), result
+
+
+def changed_segments(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
+    a, b = segments_of(before), segments_of(after)
+    assert len(a) == len(b)
+    return [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+
+
+def test_no_edit_is_byte_identical() -> None:
+    out, _, result = run_edits({})
+    assert out == DATA
+    assert not result.changed  # type: ignore[attr-defined]
+
+
+def test_append_modifier_keeps_description_and_line_breaks() -> None:
+    out, _, _ = run_edits({"CLAIM-A1": (AppendModifier(2, "59"),)})
+    assert changed_segments(DATA, out) == [
+        (b"SV1*HC:97140:GP::::MANUAL THERAPY*90*UN*2***2", b"SV1*HC:97140:GP:59:::MANUAL THERAPY*90*UN*2***2")
+    ]
+    assert out.count(b"~\r\n") == DATA.count(b"~\r\n")
+
+
+def test_set_units_changes_only_sv103_sv104() -> None:
+    out, _, _ = run_edits({"CLAIM-B2": (SetUnits(1, Decimal(1), "UN"),)})
+    assert changed_segments(DATA, out) == [(b"SV1*HC:97530*45.00*MJ*20***1", b"SV1*HC:97530*45.00*UN*1***1")]
+
+
+def test_set_charge_rebalances_clm02_without_trailing_zeros() -> None:
+    out, _, _ = run_edits({"CLAIM-A1": (SetCharge(1, Decimal("75")),), "CLAIM-B2": (SetCharge(1, Decimal("40")),)})
+    assert changed_segments(DATA, out) == [
+        (b"CLM*CLAIM-A1*150***11:B:1*Y*A*Y*Y", b"CLM*CLAIM-A1*165***11:B:1*Y*A*Y*Y"),
+        (b"SV1*HC:98940:AT*60*UN*1***1:3", b"SV1*HC:98940:AT*75*UN*1***1:3"),
+        (b"CLM*CLAIM-B2*45.00***11:B:1*Y*A*Y*Y", b"CLM*CLAIM-B2*40***11:B:1*Y*A*Y*Y"),
+        (b"SV1*HC:97530*45.00*MJ*20***1", b"SV1*HC:97530*40*MJ*20***1"),
+    ]
+
+
+def test_remove_line_renumbers_lx_rebalances_and_recounts_se() -> None:
+    out, segs, result = run_edits({"CLAIM-A1": (RemoveLine(1),)})
+    before = segments_of(DATA)
+    first_lx = before.index(b"LX*1")
+    assert before[first_lx : first_lx + 3] == [b"LX*1", b"SV1*HC:98940:AT*60*UN*1***1:3", b"DTP*472*D8*20260302"]
+    expected = before[:first_lx] + before[first_lx + 3 :]
+    expected = [
+        {b"LX*2": b"LX*1", b"CLM*CLAIM-A1*150***11:B:1*Y*A*Y*Y": b"CLM*CLAIM-A1*90***11:B:1*Y*A*Y*Y",
+         b"SE*49*0001": b"SE*46*0001"}.get(s, s)
+        for s in expected
+    ]
+    assert segs == expected
+    assert pyx12_errors(out) == []
+    actions = [r.action for r in result.records]  # type: ignore[attr-defined]
+    assert actions == ["remove_line", "set_claim_total"]
+    assert "renumbered" in result.records[0].message  # type: ignore[attr-defined]
+
+
+def _claim() -> Claim:
+    import io
+
+    from edi837.envelope import SegmentStream
+    from edi837.loops import Walker
+
+    return next(u for u in Walker(SegmentStream(io.BytesIO(DATA))) if isinstance(u, Claim))
+
+
+def test_invariants_are_enforced_by_the_editor() -> None:
+    claim = _claim()
+    from edi837.envelope import Delimiters
+
+    delims = Delimiters(b"*", b":", b"^", b"~")
+    editor = ClaimEditor(claim, delims)
+    with pytest.raises(EditRejected, match="already"):
+        editor.append_modifier(1, "AT")  # duplicate
+    editor.append_modifier(1, "XS")
+    with pytest.raises(EditRejected, match="59 and X"):
+        editor.append_modifier(1, "59")
+    editor.append_modifier(1, "GP")
+    editor.append_modifier(1, "KX")
+    with pytest.raises(EditRejected, match="4 modifiers"):
+        editor.append_modifier(1, "25")
+    with pytest.raises(ValueRefused):
+        editor.append_modifier(2, "5:")  # the component separator inside a value
+    with pytest.raises(ValueRefused):
+        editor.append_modifier(2, "591")
+    editor.remove_line(1)
+    with pytest.raises(EditRejected, match="without lines"):
+        editor.remove_line(2)
+
+
+def test_modifier_order_follows_the_rank() -> None:
+    from edi837.envelope import Delimiters
+
+    ranks = {"59": 1, "GP": 2, "AT": 2, "26": 0}
+    editor = ClaimEditor(_claim(), Delimiters(b"*", b":", b"^", b"~"), lambda m: ranks.get(m, 3))
+    change = editor.append_modifier(1, "59")  # payment before informational AT
+    assert change.after == "SV1*HC:98940:59:AT*60*UN*1***1:3"
+    change = editor.append_modifier(1, "26")  # pricing first
+    assert change.after == "SV1*HC:98940:26:59:AT*60*UN*1***1:3"
+
+
+def test_a_fix_applies_whole_or_not_at_all() -> None:
+    out, _, result = run_edits({"CLAIM-A1": (AppendModifier(1, "59"), AppendModifier(1, "AT"))})
+    assert out == DATA  # the second edit is a duplicate: the first is rolled back
+    (record,) = result.records  # type: ignore[attr-defined]
+    assert (record.applied, record.action) == (False, "review")
+    assert "not applied" in record.message

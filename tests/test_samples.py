@@ -1,0 +1,58 @@
+"""Real public 837P files (../shared/samples, or $EDI837_SAMPLES): byte-identical through edi-fix, or refused.
+
+The files are read by path and never copied into the project; the tests skip when the folder is absent.
+A file that pyx12 passes must never be refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edi837.errors import InputRefused
+from edi837.pipeline import FixOptions, fix
+from tests.helpers import pyx12_errors
+
+# What we expect of each sample: "identical" or the reason it is refused. Checked by reading the files:
+# the imsweb file declares SE*25 for a 34-segment transaction.
+EXPECTED_REFUSALS = {
+    "ims_x12_valid_different_separators.txt": "SE01 of transaction 987654 says 25 segments, it has 34",
+}
+
+
+def test_every_sample_is_identical_or_refused(samples: list[Path]) -> None:
+    seen = {}
+    for path in samples:
+        data = path.read_bytes()
+        try:
+            result = fix(data, FixOptions(validate=True))
+        except InputRefused as refused:
+            seen[path.name] = str(refused)
+            continue
+        assert result.output == data, path.name
+        assert not result.records, path.name
+        seen[path.name] = "identical"
+    for name, reason in EXPECTED_REFUSALS.items():
+        if name in seen:
+            assert reason in seen[name]
+    refused = {n for n, r in seen.items() if r != "identical"}
+    assert refused <= set(EXPECTED_REFUSALS), refused
+
+
+def test_files_pyx12_passes_are_never_refused(samples: list[Path]) -> None:
+    passing = [p for p in samples if not pyx12_errors(p.read_bytes())]
+    assert len(passing) >= 10  # the TR3 examples, dbx_837p and uhin_837
+    for path in passing:
+        result = fix(path.read_bytes(), FixOptions(validate=True))
+        assert result.warnings == [] and result.exit_code == 0, path.name
+
+
+def test_input_errors_become_warnings_with_locations(samples: list[Path]) -> None:
+    oxygen = next((p for p in samples if p.name == "x222_oxygen.edi"), None)
+    if oxygen is None:
+        return
+    result = fix(oxygen.read_bytes(), FixOptions(validate=True))
+    assert [str(w) for w in result.warnings] == [
+        "segment 24 PWK PWK02: invalid code value (Attachment Transmission Code) [7]",
+        "segment 47 PWK PWK02: invalid code value (Attachment Transmission Code) [7]",
+    ]
+    assert result.exit_code == 1
