@@ -7,7 +7,7 @@ the white space that precedes it (after the previous terminator) plus its text, 
 terminator. Joining the pieces with the terminator, after the BOM and followed by the tail, gives
 the input back exactly; that is what makes byte fidelity cheap to guarantee.
 
-It streams: the input is read in chunks and handed on in batches of complete pieces, so memory is
+It streams: the input is read in chunks and handed on in blocks of whole segments, so memory is
 bounded by the chunk size, not by the file.
 """
 
@@ -94,9 +94,9 @@ def parse_isa(isa: bytes) -> Delimiters:
 
 
 class SegmentStream:
-    """Streams an interchange file as batches of pieces, with its framing remembered.
+    """Streams an interchange file in blocks of whole segments, with its framing remembered.
 
-    `bom` is the UTF-8 byte-order mark if the file starts with one; `tail` (known once the batches
+    `bom` is the UTF-8 byte-order mark if the file starts with one; `tail` (known once the blocks
     are exhausted) is what follows the last terminator, which may only be white space.
     """
 
@@ -124,8 +124,9 @@ class SegmentStream:
         self.tail = b""
         self.bytes_read = len(head) + len(self.bom)
 
-    def batches(self) -> Iterator[list[bytes]]:
-        """Yield lists of complete pieces in file order; sets `tail` at the end."""
+    def blocks(self) -> Iterator[bytes]:
+        """Yield the file in blocks of whole segments: each starts at a segment start and ends with a
+        terminator. Sets `tail` (what follows the last terminator) at the end."""
         term = self.delimiters.segment
         pending = self._head
         self._head = b""
@@ -141,27 +142,20 @@ class SegmentStream:
             if self._on_progress is not None:
                 self._on_progress(self.bytes_read)
             pending += chunk
-            pieces = pending.split(term)
-            pending = pieces.pop()
-            if pieces:
-                yield pieces
-        pieces = pending.split(term)
-        pending = pieces.pop()
-        if pieces:
-            yield pieces
+            cut = pending.rfind(term)
+            if cut >= 0:
+                yield pending[: cut + 1]
+                pending = pending[cut + 1 :]
+        cut = pending.rfind(term)
+        if cut >= 0:
+            yield pending[: cut + 1]
+            pending = pending[cut + 1 :]
         if pending.strip(WHITESPACE):
             raise InputRefused(
                 "truncated file: text after the last segment terminator "
                 f"({len(pending)} bytes without a closing {term.decode('latin-1')!r})"
             )
         self.tail = pending
-
-
-def segment_id(piece: bytes, element: bytes) -> bytes:
-    """The segment id of a piece (its text up to the first element separator)."""
-    body = piece.lstrip(WHITESPACE)
-    end = body.find(element)
-    return body if end < 0 else body[:end]
 
 
 def split_lead(piece: bytes) -> tuple[bytes, bytes]:

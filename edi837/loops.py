@@ -1,4 +1,4 @@
-"""837P loop walker: turns the piece stream into interchange, provider, subscriber, claim and line objects.
+"""837P loop walker: interchange, provider, subscriber, claim and service-line objects, lazily.
 
 Why not pyx12's map-aware reader: it runs at about 0.12 MB/s, a hundred times slower than this
 walker needs to be (research/pyx12-notes.md §9); pyx12 stays the validator. The walker relies on
@@ -7,21 +7,29 @@ subscriber, 23 patient), CLM opens a claim (2300), LX opens a service line (2400
 of an NM1/SBR/DTP plus its position tells its loop (NM1*PR before CLM is the payer 2010BB; after CLM
 it belongs to a 2330B other-payer loop and is not ours).
 
-It streams one claim at a time: memory is bounded by one claim plus the small provider/subscriber
-context, whatever the size of the file or of a transaction set.
+Why offsets and laziness: a Python loop over every segment costs more than the whole bare split of
+the file. So one compiled regular expression finds only the structural segments (ISA, GS, ST, SE,
+GE, IEA, HL, CLM) at C speed; everything between them stays a raw byte slice, copied to the output
+as it is. A claim is split into segments and parsed only when a rule asks for its lines, and rules
+can first ask `may_bill(code)`, a substring test on the raw claim, to skip claims that cannot
+concern them. Subscriber and provider loops are parsed the same way, on first use.
+
+It streams one claim at a time: memory is bounded by one read block plus one claim, whatever the
+size of the file or of a transaction set.
 
 Patient data is never parsed into these objects: names, birth dates, member ids and addresses stay
-inside the raw pieces, which are only ever copied to the output.
+inside the raw bytes, which are only ever copied to the output.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from edi837.envelope import WHITESPACE, Delimiters, SegmentStream, parse_isa
+from edi837.envelope import WHITESPACE, Delimiters, SegmentStream, parse_isa, split_lead
 from edi837.errors import InputRefused
 
 SUPPORTED_VERSION = "005010X222A1"
@@ -37,25 +45,107 @@ class Transaction:
     ordinal: int  # 1-based number of the ST in the file
 
 
-@dataclass(slots=True)
+def _text(value: bytes) -> str:
+    return value.decode("latin-1")
+
+
+def _field(fields: list[bytes], index: int) -> str:
+    return _text(fields[index]) if len(fields) > index else ""
+
+
+def _segments(raw: bytes, delims: Delimiters) -> list[list[bytes]]:
+    """The element lists of the segments in a raw region (whole segments, each ending in a terminator)."""
+    return [split_lead(p)[1].split(delims.element) for p in raw.split(delims.segment)[:-1]]
+
+
 class BillingProvider:
-    """2000A/2010AA: the provider that bills (NPI from NM109, taxonomy from PRV03)."""
+    """2000A/2010AA: the provider that bills (NPI from NM1*85 NM109, taxonomy from PRV03).
 
-    npi: str = ""
-    taxonomy: str = ""
+    Read from the raw 2000A loop on first use.
+    """
+
+    __slots__ = ("_delims", "_npi", "_parts", "_taxonomy")
+
+    def __init__(self, delims: Delimiters) -> None:
+        self._delims = delims
+        self._parts: list[bytes] | None = []
+        self._npi = ""
+        self._taxonomy = ""
+
+    def add(self, raw: bytes) -> None:
+        if self._parts is not None:
+            self._parts.append(raw)
+
+    def _parse(self) -> None:
+        if self._parts is None:
+            return
+        for fields in _segments(b"".join(self._parts), self._delims):
+            if fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"85":
+                self._npi = _field(fields, 9)
+            elif fields[0] == b"PRV" and len(fields) > 1 and fields[1] == b"BI":
+                self._taxonomy = _field(fields, 3)
+        self._parts = None
+
+    @property
+    def npi(self) -> str:
+        self._parse()
+        return self._npi
+
+    @property
+    def taxonomy(self) -> str:
+        self._parse()
+        return self._taxonomy
 
 
-@dataclass(slots=True)
 class Subscriber:
     """2000B: claim filing indicator (SBR09) and the payer (2010BB NM103/NM109).
 
-    The subscriber's own name and member id are deliberately not read.
+    Read from the raw 2000B loop on first use. The subscriber's own name and member id are
+    deliberately never read.
     """
 
-    claim_filing: str = ""
-    payer_responsibility: str = ""
-    payer_id: str = ""
-    payer_name: str = ""
+    __slots__ = ("_claim_filing", "_delims", "_parts", "_payer_id", "_payer_name", "_responsibility")
+
+    def __init__(self, delims: Delimiters) -> None:
+        self._delims = delims
+        self._parts: list[bytes] | None = []
+        self._claim_filing = self._responsibility = self._payer_id = self._payer_name = ""
+
+    def add(self, raw: bytes) -> None:
+        if self._parts is not None:
+            self._parts.append(raw)
+
+    def _parse(self) -> None:
+        if self._parts is None:
+            return
+        for fields in _segments(b"".join(self._parts), self._delims):
+            if fields[0] == b"SBR":
+                self._responsibility = _field(fields, 1)
+                self._claim_filing = _field(fields, 9)
+            elif fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"PR":
+                self._payer_name = _field(fields, 3)
+                self._payer_id = _field(fields, 9)
+        self._parts = None
+
+    @property
+    def claim_filing(self) -> str:
+        self._parse()
+        return self._claim_filing
+
+    @property
+    def payer_responsibility(self) -> str:
+        self._parse()
+        return self._responsibility
+
+    @property
+    def payer_id(self) -> str:
+        self._parse()
+        return self._payer_id
+
+    @property
+    def payer_name(self) -> str:
+        self._parse()
+        return self._payer_name
 
 
 @dataclass(slots=True)
@@ -93,61 +183,6 @@ class ServiceLine:
     rendering_npi: str = ""
 
 
-@dataclass(slots=True)
-class Claim:
-    """A 2300 loop with its 2400 lines and the context that decides how it is billed.
-
-    `pieces` are the raw segments from CLM to the end of the claim (leading white space included,
-    terminator excluded). `first_ordinal` is the 1-based position of CLM in the file, so a piece's
-    position is `first_ordinal + index`.
-    """
-
-    claim_id: str
-    total_charge: Decimal
-    total_charge_text: str
-    pieces: list[bytes]
-    first_ordinal: int
-    transaction: Transaction
-    billing_provider: BillingProvider
-    subscriber: Subscriber
-    has_patient_loop: bool
-    diagnoses: list[Diagnosis] = field(default_factory=list)
-    lines: list[ServiceLine] = field(default_factory=list)
-    rendering_npi: str = ""
-
-    def diagnoses_for(self, line: ServiceLine) -> list[Diagnosis]:
-        """The diagnoses a line's SV107 pointers name, in pointer order; bad pointers are skipped."""
-        out = []
-        for p in line.pointers:
-            if 1 <= p <= len(self.diagnoses):
-                out.append(self.diagnoses[p - 1])
-        return out
-
-
-@dataclass(slots=True)
-class Passthrough:
-    """Pieces outside any claim (envelope, headers, HL/provider/subscriber loops): copied unchanged."""
-
-    pieces: list[bytes]
-
-
-@dataclass(slots=True)
-class TransactionEnd:
-    """The SE of a transaction, separate so the writer can recount SE01 when lines were removed."""
-
-    piece: bytes
-    transaction: Transaction
-    segment_count: int  # segments from ST to SE inclusive, as read
-    ordinal: int  # position of the SE in the file
-
-
-Unit = Passthrough | Claim | TransactionEnd
-
-
-def _text(value: bytes) -> str:
-    return value.decode("latin-1")
-
-
 def _decimal(value: bytes, what: str, ordinal: int) -> Decimal:
     try:
         return Decimal(_text(value))
@@ -171,17 +206,214 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
     line.qualifier = _text(parts[0])
     line.procedure = _text(parts[1]) if len(parts) > 1 else ""
     line.modifiers = tuple(_text(m) for m in parts[2:6] if m)
-    line.charge_text = _text(elements[2]) if len(elements) > 2 else ""
+    line.charge_text = _field(elements, 2)
     line.charge = _decimal(elements[2], "SV102 line charge", ordinal) if line.charge_text else Decimal(0)
-    line.unit_basis = _text(elements[3]) if len(elements) > 3 else ""
-    line.units_text = _text(elements[4]) if len(elements) > 4 else ""
+    line.unit_basis = _field(elements, 3)
+    line.units_text = _field(elements, 4)
     line.units = _decimal(elements[4], "SV104 units", ordinal) if line.units_text else Decimal(0)
+    line.pointers = ()
     if len(elements) > 7 and elements[7]:
-        pointers = []
-        for p in elements[7].split(delims.component):
-            if p.isdigit():
-                pointers.append(int(p))
-        line.pointers = tuple(pointers)
+        line.pointers = tuple(int(p) for p in elements[7].split(delims.component) if p.isdigit())
+
+
+class Claim:
+    """A 2300 loop with its 2400 lines and the context that decides how it is billed.
+
+    `raw` holds the claim's bytes from CLM to its last segment's terminator, exactly as read.
+    `pieces` (the segments, leading white space included, terminator excluded), the diagnoses and
+    the lines are computed on first use. `first_ordinal` is the 1-based position of CLM in the file,
+    so a piece's position is `first_ordinal + index`.
+    """
+
+    __slots__ = (
+        "_clm", "_diagnoses", "_lines", "_pieces", "_rendering_npi", "billing_provider", "delimiters",
+        "first_ordinal", "has_patient_loop", "raw", "subscriber", "transaction",
+    )
+
+    def __init__(self, raw: bytes, first_ordinal: int, transaction: Transaction, billing_provider: BillingProvider,
+                 subscriber: Subscriber, has_patient_loop: bool, delimiters: Delimiters) -> None:
+        self.raw = raw
+        self.first_ordinal = first_ordinal
+        self.transaction = transaction
+        self.billing_provider = billing_provider
+        self.subscriber = subscriber
+        self.has_patient_loop = has_patient_loop
+        self.delimiters = delimiters
+        self._clm: list[bytes] | None = None
+        self._pieces: list[bytes] | None = None
+        self._diagnoses: list[Diagnosis] = []
+        self._lines: list[ServiceLine] | None = None
+        self._rendering_npi = ""
+
+    # -- cheap queries on the raw bytes ---------------------------------------------------------
+    def may_bill(self, code: str) -> bool:
+        """False when the claim certainly has no line with this procedure code; True when it may.
+
+        A substring test on the raw claim, so rules can skip claims without parsing them.
+        """
+        comp = self.delimiters.component
+        needle = comp + code.encode("latin-1")
+        raw = self.raw
+        at = raw.find(needle)
+        while at >= 0:
+            after = raw[at + len(needle) : at + len(needle) + 1]
+            if after in (comp, self.delimiters.element):
+                return True
+            at = raw.find(needle, at + 1)
+        return False
+
+    def may_contain(self, text: bytes) -> bool:
+        """False when `text` certainly does not occur in the claim's raw bytes."""
+        return text in self.raw
+
+    # -- the CLM segment --------------------------------------------------------------------------
+    def _clm_fields(self) -> list[bytes]:
+        if self._clm is None:
+            end = self.raw.find(self.delimiters.segment)
+            self._clm = split_lead(self.raw[:end])[1].split(self.delimiters.element)
+        return self._clm
+
+    @property
+    def claim_id(self) -> str:
+        return _field(self._clm_fields(), 1)
+
+    @property
+    def total_charge_text(self) -> str:
+        return _field(self._clm_fields(), 2)
+
+    @property
+    def total_charge(self) -> Decimal:
+        text = self._clm_fields()[2] if len(self._clm_fields()) > 2 else b""
+        return _decimal(text, "CLM02 total charge", self.first_ordinal) if text else Decimal(0)
+
+    # -- parsed on first use ------------------------------------------------------------------------
+    @property
+    def pieces(self) -> list[bytes]:
+        if self._pieces is None:
+            self._pieces = self.raw.split(self.delimiters.segment)[:-1]
+        return self._pieces
+
+    @property
+    def lines(self) -> list[ServiceLine]:
+        if self._lines is None:
+            self._parse()
+        assert self._lines is not None
+        return self._lines
+
+    @property
+    def diagnoses(self) -> list[Diagnosis]:
+        if self._lines is None:
+            self._parse()
+        return self._diagnoses
+
+    @property
+    def rendering_npi(self) -> str:
+        """2310B rendering provider NPI, when the claim has one."""
+        if self._lines is None:
+            self._parse()
+        return self._rendering_npi
+
+    def diagnoses_for(self, line: ServiceLine) -> list[Diagnosis]:
+        """The diagnoses a line's SV107 pointers name, in pointer order; bad pointers are skipped."""
+        diagnoses = self.diagnoses
+        return [diagnoses[p - 1] for p in line.pointers if 1 <= p <= len(diagnoses)]
+
+    def _parse(self) -> None:
+        delims = self.delimiters
+        ele, comp = delims.element, delims.component
+        lines: list[ServiceLine] = []
+        line: ServiceLine | None = None
+        section = "2300"  # then 2310B, 2310, 2320 (other subscriber), 2400, 2420A, 2400-other
+        for index, piece in enumerate(self.pieces):
+            body = split_lead(piece)[1]
+            end = body.find(ele)
+            sid = body if end < 0 else body[:end]
+            if sid == b"LX":
+                if line is not None:
+                    line.end_index = index
+                number = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
+                line = ServiceLine(int(number) if number.isdigit() else 0, index, index + 1)
+                lines.append(line)
+                section = "2400"
+            elif line is not None:
+                if sid == b"SV1":
+                    line.sv1_index = index
+                    parse_sv1(line, body, delims, self.first_ordinal + index)
+                elif sid == b"DTP" and section == "2400" and body[end + 1 : end + 4] == b"472":
+                    _set_line_dates(line, body, ele)
+                elif sid == b"NM1":
+                    qualifier = body[end + 1 :].split(ele, 1)[0]
+                    section = "2420A" if qualifier == b"82" else "2400-other"
+                    if qualifier == b"82":
+                        line.rendering_npi = _field(body.split(ele), 9)
+                elif sid in (b"SVD", b"LIN", b"LQ"):
+                    section = "2400-other"
+            elif sid == b"HI" and section == "2300":
+                self._read_diagnoses(body, ele, comp)
+            elif sid == b"NM1":
+                qualifier = body[end + 1 :].split(ele, 1)[0]
+                if qualifier == b"82" and section in ("2300", "2310B"):
+                    section = "2310B"
+                    self._rendering_npi = _field(body.split(ele), 9)
+                elif section != "2320":
+                    section = "2310"
+            elif sid == b"SBR":
+                section = "2320"
+        if line is not None:
+            line.end_index = len(self.pieces)
+        self._lines = lines
+
+    def _read_diagnoses(self, body: bytes, ele: bytes, comp: bytes) -> None:
+        """Collect HI diagnosis composites (ABK/BK principal, ABF/BF others) in pointer order.
+
+        Only the diagnosis HI counts: an HI of another kind (anesthesia procedures BP/BO, condition
+        codes BG) leaves the pointer list alone.
+        """
+        composites = body.split(ele)[1:]
+        if not composites:
+            return
+        first = composites[0].split(comp, 1)[0]
+        if first not in (b"ABK", b"BK") and not (self._diagnoses and first in (b"ABF", b"BF")):
+            return
+        for composite in composites:
+            parts = composite.split(comp)
+            if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF"):
+                self._diagnoses.append(Diagnosis(_text(parts[0]), _text(parts[1])))
+
+
+def _set_line_dates(line: ServiceLine, body: bytes, ele: bytes) -> None:
+    fields = body.split(ele)
+    if len(fields) < 4:
+        return
+    fmt, value = fields[2], fields[3]
+    if fmt == b"D8":
+        line.service_date = _date(value)
+    elif fmt == b"RD8" and len(value) == 17:
+        line.service_date = _date(value[:8])
+        line.service_date_end = _date(value[9:])
+
+
+@dataclass(slots=True)
+class Passthrough:
+    """Bytes outside any claim (envelope, headers, HL/provider/subscriber loops): copied unchanged."""
+
+    raw: bytes
+
+
+@dataclass(slots=True)
+class TransactionEnd:
+    """The SE of a transaction, separate so the writer can recount SE01 when lines were removed."""
+
+    piece: bytes  # the SE segment with its leading white space, without its terminator
+    transaction: Transaction
+    segment_count: int  # segments from ST to SE inclusive, as read
+    ordinal: int  # position of the SE in the file
+
+
+Unit = Passthrough | Claim | TransactionEnd
+
+# Segments that structure the file; everything between two of them is carried as raw bytes.
+_STRUCTURAL = (b"ISA", b"IEA", b"GS", b"GE", b"ST", b"SE", b"HL", b"CLM")
 
 
 class Walker:
@@ -195,298 +427,215 @@ class Walker:
     def __init__(self, stream: SegmentStream) -> None:
         self.stream = stream
         self.delimiters = stream.delimiters
-        self.segments = 0  # ordinal of the last segment read
+        self.segments = 0
         self.claims = 0
         self.lines = 0
         self.transactions = 0
         self.interchanges = 0
+        d = self.delimiters
+        term, ele = re.escape(d.segment), re.escape(d.element)
+        space = b"[" + re.escape(bytes(c for c in WHITESPACE if bytes([c]) != d.segment)) + b"]*"
+        ids = b"|".join(_STRUCTURAL)
+        self._structural = re.compile(term + space + b"(" + ids + b")" + ele)
+        self._empty = re.compile(term + space + term)
+        self._lx = re.compile(term + space + b"LX" + ele)
 
     def __iter__(self) -> Iterator[Unit]:
-        delims = self.delimiters
-        ele = delims.element
-        comp = delims.component
-        isa_delims = delims
-        ws = WHITESPACE
+        d = self.delimiters
+        term, ele = d.segment, d.element
+        structural, empty, lx = self._structural, self._empty, self._lx
 
         problems: list[str] = []
         passthrough: list[bytes] = []
-        claim: Claim | None = None
-        line: ServiceLine | None = None
-        section = ""  # inside a claim: "2300", "2310B", "2320", "2400", "2420A", "2400-other"
-        ordinal = 0
+        claim_parts: list[bytes] | None = None  # not None while inside a claim
+        claim_ordinal = 0
+        context: BillingProvider | Subscriber | None = None  # the HL loop whose raw bytes we collect
 
-        isa_control = ""
-        gs_control = ""
+        isa_control = gs_control = ""
         st: Transaction | None = None
-        st_count = 0
-        gs_st_count = 0
-        isa_gs_count = 0
+        st_ordinal = 0
+        gs_st_count = isa_gs_count = 0
         in_isa = in_gs = False
-        provider = BillingProvider()
-        subscriber = Subscriber()
+        provider = BillingProvider(d)
+        subscriber = Subscriber(d)
         has_patient = False
         level = ""  # "20", "22", "23": the HL level we are in
+        before = 0  # segments in the blocks already walked
 
-        for batch in self.stream.batches():
-            for piece in batch:
-                ordinal += 1
-                body = piece.lstrip(ws)
-                if not body:
-                    self.segments = ordinal
-                    raise InputRefused(
-                        f"empty segment at segment {ordinal}: two segment terminators in a row "
-                        "(pyx12 would silently stop reading here)"
-                    )
-                end = body.find(ele)
-                sid = body if end < 0 else body[:end]
-                if st is not None:
-                    st_count += 1
+        def region(raw: bytes) -> None:
+            """Bytes between two structural segments: they belong to the open claim or pass through."""
+            if claim_parts is not None:
+                claim_parts.append(raw)
+                return
+            if not in_isa:
+                raise InputRefused(f"segment {before + 1}: data outside any interchange (after IEA or before ISA)")
+            passthrough.append(raw)
+            if context is not None:
+                context.add(raw)
 
-                if claim is not None:
-                    # Inside a claim: most segments just belong to it.
-                    if sid == b"LX":
-                        if line is not None:
-                            line.end_index = len(claim.pieces)
-                        number = body[end + 1 :].split(ele, 1)[0]
-                        line = ServiceLine(
-                            number=int(number) if number.isdigit() else 0,
-                            lx_index=len(claim.pieces),
-                            end_index=len(claim.pieces) + 1,
-                        )
-                        claim.lines.append(line)
-                        section = "2400"
-                        claim.pieces.append(piece)
-                        continue
-                    if sid not in _CLAIM_BREAKERS:
-                        if line is not None:
-                            if sid == b"SV1":
-                                line.sv1_index = len(claim.pieces)
-                                parse_sv1(line, body, delims, ordinal)
-                            elif sid == b"DTP" and body[end + 1 : end + 4] == b"472" and section == "2400":
-                                _set_line_dates(line, body, ele)
-                            elif sid == b"NM1":
-                                qual = body[end + 1 :].split(ele, 1)[0]
-                                section = "2420A" if qual == b"82" else "2400-other"
-                                if qual == b"82":
-                                    line.rendering_npi = _nm109(body, ele)
-                            elif sid in (b"SVD", b"LIN", b"LQ"):
-                                section = "2400-other"
-                        else:
-                            if sid == b"HI" and section == "2300":
-                                _read_diagnoses(claim, body, ele, comp)
-                            elif sid == b"NM1":
-                                qual = body[end + 1 :].split(ele, 1)[0]
-                                if qual == b"82" and section in ("2300", "2310B"):
-                                    section = "2310B"
-                                    claim.rendering_npi = _nm109(body, ele)
-                                elif section != "2320":
-                                    section = "2310"
-                            elif sid == b"SBR":
-                                section = "2320"
-                        claim.pieces.append(piece)
-                        continue
-                    # HL, CLM, SE, or an envelope segment: the claim is over.
-                    if line is not None:
-                        line.end_index = len(claim.pieces)
-                    self.lines += len(claim.lines)
+        for block in self.stream.blocks():
+            view = term + block  # every segment, the first included, now follows a terminator
+            bad = empty.search(view)
+            if bad is not None:
+                at = before + block.count(term, 0, bad.start()) + 1
+                raise InputRefused(f"empty segment at segment {at}: two segment terminators in a row "
+                                   "(pyx12 would silently stop reading there)")
+            pos = 0  # start of the first byte of the block not yet assigned
+            counted_pos, counted = 0, 0
+            for match in structural.finditer(view):
+                start = match.start()  # in block coordinates: the segment's first byte (white space included)
+                body_start = match.start(1) - 1
+                stop = block.find(term, body_start)
+                if start > pos:
+                    region(block[pos:start])
+                counted += block.count(term, counted_pos, start)
+                counted_pos = start
+                ordinal = before + counted + 1
+                body = block[body_start:stop]
+                sid = match.group(1)
+                pos = stop + 1
+
+                if claim_parts is not None:  # any structural segment closes the open claim
+                    claim = Claim(b"".join(claim_parts), claim_ordinal, st, provider, subscriber,  # type: ignore[arg-type]
+                                  has_patient, d)
+                    claim_parts = None
+                    self.lines += len(lx.findall(claim.raw))
                     yield claim
-                    claim = None
-                    line = None
 
                 if sid == b"CLM":
                     if st is None or level not in ("22", "23"):
                         raise InputRefused(f"segment {ordinal}: CLM outside a subscriber or patient loop")
                     if passthrough:
-                        yield Passthrough(passthrough)
+                        yield Passthrough(b"".join(passthrough))
                         passthrough = []
-                    fields = body.split(ele, 3)
-                    total_text = _text(fields[2]) if len(fields) > 2 else ""
-                    claim = Claim(
-                        claim_id=_text(fields[1]) if len(fields) > 1 else "",
-                        total_charge=_decimal(fields[2], "CLM02 total charge", ordinal) if total_text
-                        else Decimal(0),
-                        total_charge_text=total_text,
-                        pieces=[piece],
-                        first_ordinal=ordinal,
-                        transaction=st,
-                        billing_provider=provider,
-                        subscriber=subscriber,
-                        has_patient_loop=has_patient,
-                    )
+                    context = None
+                    claim_parts = [block[start:pos]]
+                    claim_ordinal = ordinal
                     self.claims += 1
-                    section = "2300"
                     continue
+
+                raw = block[start:pos]
+                fields = body.split(ele)
                 if sid == b"HL":
-                    fields = body.split(ele)
-                    level = _text(fields[3]) if len(fields) > 3 else ""
+                    if st is None:
+                        raise InputRefused(f"segment {ordinal}: HL outside a transaction set")
+                    level = _field(fields, 3)
                     if level == "20":
-                        provider = BillingProvider()
-                        subscriber = Subscriber()
+                        provider = BillingProvider(d)
+                        subscriber = Subscriber(d)
                         has_patient = False
+                        context = provider
                     elif level == "22":
-                        subscriber = Subscriber()
+                        subscriber = Subscriber(d)
                         has_patient = False
-                    elif level == "23":
-                        has_patient = True
-                    passthrough.append(piece)
-                    continue
-                if sid == b"NM1":
-                    fields = body.split(ele)
-                    qual = fields[1] if len(fields) > 1 else b""
-                    if level == "20" and qual == b"85":
-                        provider.npi = _text(fields[9]) if len(fields) > 9 else ""
-                    elif level == "22" and qual == b"PR":
-                        subscriber.payer_name = _text(fields[3]) if len(fields) > 3 else ""
-                        subscriber.payer_id = _text(fields[9]) if len(fields) > 9 else ""
-                    passthrough.append(piece)
-                    continue
-                if sid == b"SBR" and level == "22":
-                    fields = body.split(ele)
-                    subscriber.payer_responsibility = _text(fields[1]) if len(fields) > 1 else ""
-                    subscriber.claim_filing = _text(fields[9]) if len(fields) > 9 else ""
-                    passthrough.append(piece)
-                    continue
-                if sid == b"PRV" and level == "20":
-                    fields = body.split(ele)
-                    provider.taxonomy = _text(fields[3]) if len(fields) > 3 else ""
-                    passthrough.append(piece)
+                        context = subscriber
+                    else:
+                        has_patient = has_patient or level == "23"
+                        context = None
+                    passthrough.append(raw)
                     continue
                 if sid == b"SE":
                     if st is None:
                         problems.append(f"segment {ordinal}: SE without ST")
-                        passthrough.append(piece)
+                        region(raw)
                         continue
-                    fields = body.split(ele)
-                    declared = _text(fields[1]) if len(fields) > 1 else ""
-                    control = _text(fields[2]) if len(fields) > 2 else ""
-                    if declared != str(st_count):
-                        problems.append(
-                            f"SE01 of transaction {st.control_number} says {declared or 'nothing'} segments, "
-                            f"it has {st_count} (segment {ordinal})"
-                        )
+                    count = ordinal - st_ordinal + 1
+                    declared, control = _field(fields, 1), _field(fields, 2)
+                    if declared != str(count):
+                        problems.append(f"SE01 of transaction {st.control_number} says {declared or 'nothing'} "
+                                        f"segments, it has {count} (segment {ordinal})")
                     if control != st.control_number:
-                        problems.append(
-                            f"SE02 {control!s} does not match ST02 {st.control_number} (segment {ordinal})"
-                        )
+                        problems.append(f"SE02 {control} does not match ST02 {st.control_number} (segment {ordinal})")
                     if passthrough:
-                        yield Passthrough(passthrough)
+                        yield Passthrough(b"".join(passthrough))
                         passthrough = []
-                    yield TransactionEnd(piece, st, st_count, ordinal)
-                    st = None
-                    level = ""
+                    yield TransactionEnd(raw[:-1], st, count, ordinal)
+                    st, level, context = None, "", None
                     continue
                 if sid == b"ST":
                     if not in_gs:
                         raise InputRefused(f"segment {ordinal}: ST outside a functional group (no GS before it)")
                     if st is not None:
                         problems.append(f"transaction {st.control_number} has no SE before segment {ordinal}")
-                    fields = body.split(ele)
-                    code = _text(fields[1]) if len(fields) > 1 else ""
+                    code = _field(fields, 1)
                     if code != "837":
-                        raise InputRefused(
-                            f"segment {ordinal}: transaction set {code or '(none)'} is not an 837 claim; "
-                            "edi837 fixes 837P files only"
-                        )
+                        raise InputRefused(f"segment {ordinal}: transaction set {code or '(none)'} is not an 837 "
+                                           "claim; edi837 fixes 837P files only")
                     self.transactions += 1
                     gs_st_count += 1
-                    st = Transaction(isa_control, gs_control, _text(fields[2]) if len(fields) > 2 else "",
-                                     self.transactions)
-                    st_count = 1
-                    provider = BillingProvider()
-                    subscriber = Subscriber()
-                    level = ""
-                    passthrough.append(piece)
+                    st = Transaction(isa_control, gs_control, _field(fields, 2), self.transactions)
+                    st_ordinal = ordinal
+                    provider, subscriber, level, context = BillingProvider(d), Subscriber(d), "", None
+                    passthrough.append(raw)
                     continue
                 if sid == b"GS":
                     if not in_isa:
                         raise InputRefused(f"segment {ordinal}: GS outside an interchange")
                     if in_gs:
                         problems.append(f"group {gs_control} has no GE before segment {ordinal}")
-                    fields = body.split(ele)
-                    functional = _text(fields[1]) if len(fields) > 1 else ""
-                    version = _text(fields[8]) if len(fields) > 8 else ""
+                    functional, version = _field(fields, 1), _field(fields, 8)
                     if functional != "HC":
-                        raise InputRefused(
-                            f"segment {ordinal}: functional group {functional or '(none)'} is not HC "
-                            "(health care claim); edi837 fixes 837P files only"
-                        )
+                        raise InputRefused(f"segment {ordinal}: functional group {functional or '(none)'} is not HC "
+                                           "(health care claim); edi837 fixes 837P files only")
                     if version != SUPPORTED_VERSION:
-                        raise InputRefused(
-                            f"segment {ordinal}: GS08 is {version or '(empty)'}; edi837 handles "
-                            f"{SUPPORTED_VERSION} (837P 5010) only"
-                        )
-                    gs_control = _text(fields[6]) if len(fields) > 6 else ""
+                        raise InputRefused(f"segment {ordinal}: GS08 is {version or '(empty)'}; edi837 handles "
+                                           f"{SUPPORTED_VERSION} (837P 5010) only")
+                    gs_control = _field(fields, 6)
                     gs_st_count = 0
                     isa_gs_count += 1
                     in_gs = True
-                    passthrough.append(piece)
+                    passthrough.append(raw)
                     continue
                 if sid == b"GE":
-                    fields = body.split(ele)
-                    declared = _text(fields[1]) if len(fields) > 1 else ""
-                    control = _text(fields[2]) if len(fields) > 2 else ""
                     if st is not None:
                         problems.append(f"transaction {st.control_number} has no SE before GE (segment {ordinal})")
                         st = None
+                    declared, control = _field(fields, 1), _field(fields, 2)
                     if declared != str(gs_st_count):
-                        problems.append(
-                            f"GE01 of group {gs_control} says {declared or 'nothing'} transaction sets, "
-                            f"it has {gs_st_count} (segment {ordinal})"
-                        )
+                        problems.append(f"GE01 of group {gs_control} says {declared or 'nothing'} transaction "
+                                        f"sets, it has {gs_st_count} (segment {ordinal})")
                     if control != gs_control:
                         problems.append(f"GE02 {control} does not match GS06 {gs_control} (segment {ordinal})")
                     in_gs = False
-                    passthrough.append(piece)
+                    context = None
+                    passthrough.append(raw)
                     continue
                 if sid == b"ISA":
                     if in_isa:
                         problems.append(f"interchange {isa_control} has no IEA before segment {ordinal}")
-                    isa = body + delims.segment
-                    if ordinal > 1 and parse_isa(isa) != isa_delims:
-                        raise InputRefused(
-                            f"segment {ordinal}: this interchange declares other delimiters than the first; "
-                            "split the file into one interchange per file"
-                        )
-                    fields = body.split(ele)
-                    version = _text(fields[12])
+                    if ordinal > 1 and parse_isa(body + term) != d:
+                        raise InputRefused(f"segment {ordinal}: this interchange declares other delimiters than "
+                                           "the first; split the file into one interchange per file")
+                    version = _field(fields, 12)
                     if version != "00501":
-                        raise InputRefused(
-                            f"segment {ordinal}: interchange version ISA12 is {version}; edi837 handles 00501 "
-                            "(X12 5010) only"
-                        )
-                    isa_control = _text(fields[13])
+                        raise InputRefused(f"segment {ordinal}: interchange version ISA12 is {version}; edi837 "
+                                           "handles 00501 (X12 5010) only")
+                    isa_control = _field(fields, 13)
                     isa_gs_count = 0
                     in_isa = True
                     self.interchanges += 1
-                    passthrough.append(piece)
+                    passthrough.append(raw)
                     continue
-                if sid == b"IEA":
-                    fields = body.split(ele)
-                    declared = _text(fields[1]) if len(fields) > 1 else ""
-                    control = _text(fields[2]) if len(fields) > 2 else ""
-                    if in_gs:
-                        problems.append(f"group {gs_control} has no GE before IEA (segment {ordinal})")
-                        in_gs = False
-                    if declared != str(isa_gs_count):
-                        problems.append(
-                            f"IEA01 of interchange {isa_control} says {declared or 'nothing'} groups, "
-                            f"it has {isa_gs_count} (segment {ordinal})"
-                        )
-                    if control != isa_control:
-                        problems.append(f"IEA02 {control} does not match ISA13 {isa_control} (segment {ordinal})")
-                    in_isa = False
-                    passthrough.append(piece)
-                    continue
-                if st is None and not in_gs and not in_isa:
-                    raise InputRefused(
-                        f"segment {ordinal}: {_text(sid[:8])} outside any interchange (after IEA or before ISA)"
-                    )
-                passthrough.append(piece)
+                # IEA
+                if in_gs:
+                    problems.append(f"group {gs_control} has no GE before IEA (segment {ordinal})")
+                    in_gs = False
+                declared, control = _field(fields, 1), _field(fields, 2)
+                if declared != str(isa_gs_count):
+                    problems.append(f"IEA01 of interchange {isa_control} says {declared or 'nothing'} groups, "
+                                    f"it has {isa_gs_count} (segment {ordinal})")
+                if control != isa_control:
+                    problems.append(f"IEA02 {control} does not match ISA13 {isa_control} (segment {ordinal})")
+                passthrough.append(raw)
+                in_isa = False
+                context = None
 
-            self.segments = ordinal
+            if pos < len(block):
+                region(block[pos:])
+            before += block.count(term)
+            self.segments = before
 
-        self.segments = ordinal
-        if claim is not None:  # a file that ends inside a claim has no SE/GE/IEA
+        if claim_parts is not None:
             problems.append("truncated file: it ends inside a claim, without SE, GE and IEA")
         elif st is not None:
             problems.append(f"truncated file: transaction {st.control_number} has no SE")
@@ -497,43 +646,4 @@ class Walker:
         if problems:
             raise InputRefused("; ".join(problems))
         if passthrough:
-            yield Passthrough(passthrough)
-
-
-# Segments that end a claim: the next level, the next claim, or the transaction trailer.
-_CLAIM_BREAKERS = frozenset({b"HL", b"CLM", b"SE", b"GE", b"IEA", b"ISA", b"GS", b"ST"})
-
-
-def _nm109(body: bytes, ele: bytes) -> str:
-    fields = body.split(ele)
-    return _text(fields[9]) if len(fields) > 9 else ""
-
-
-def _read_diagnoses(claim: Claim, body: bytes, ele: bytes, comp: bytes) -> None:
-    """Collect HI diagnosis composites (ABK/BK principal, ABF/BF others) in pointer order.
-
-    Only the diagnosis HI counts: an HI of another kind (anesthesia procedures BP/BO, condition
-    codes BG) leaves the pointer list alone.
-    """
-    composites = body.split(ele)[1:]
-    if not composites:
-        return
-    first = composites[0].split(comp, 1)[0]
-    if first not in (b"ABK", b"BK") and not (claim.diagnoses and first in (b"ABF", b"BF")):
-        return
-    for composite in composites:
-        parts = composite.split(comp)
-        if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF"):
-            claim.diagnoses.append(Diagnosis(_text(parts[0]), _text(parts[1])))
-
-
-def _set_line_dates(line: ServiceLine, body: bytes, ele: bytes) -> None:
-    fields = body.split(ele)
-    if len(fields) < 4:
-        return
-    fmt, value = fields[2], fields[3]
-    if fmt == b"D8":
-        line.service_date = _date(value)
-    elif fmt == b"RD8" and len(value) == 17:
-        line.service_date = _date(value[:8])
-        line.service_date_end = _date(value[9:])
+            yield Passthrough(b"".join(passthrough))

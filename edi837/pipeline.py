@@ -32,7 +32,7 @@ from edi837.validation import Opener, ValidationIssue, new_issues, validate
 
 log = structlog.get_logger("edi837")
 
-_FLUSH_PIECES = 8192
+_FLUSH_UNITS = 2048
 
 
 @dataclass
@@ -137,44 +137,40 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
 
 def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
                    options: FixOptions, result: FixResult) -> None:
+    """Copy the walker's units to the sink: raw bytes for everything unchanged, rebuilt claims otherwise."""
     delims = stream.delimiters
     term = delims.segment
     out: list[bytes] = []
+    pending = 0
     written = 0
     delta = 0  # segments added (+) or removed (-) in the current transaction
-    first = True
 
     def flush() -> None:
-        nonlocal written
-        if out:
-            data = term.join(out) + term
-            if sink is not None:
-                sink.write(data)
-            written += len(data)
-            out.clear()
+        nonlocal written, pending
+        data = b"".join(out)
+        if sink is not None:
+            sink.write(data)
+        written += len(data)
+        out.clear()
+        pending = 0
 
+    out.append(stream.bom)
     for unit in walker:
-        if first:
-            first = False
-            if stream.bom:
-                if sink is not None:
-                    sink.write(stream.bom)
-                written += len(stream.bom)
-        if type(unit) is Passthrough:
-            out.extend(unit.pieces)
-        elif type(unit) is Claim:
+        if type(unit) is Claim:
             outcome = engine.run(unit)
             if outcome.records:
                 result.records.extend(outcome.records)
             if outcome.pieces is None:
-                out.extend(unit.pieces)
+                out.append(unit.raw)
             else:
                 result.changed_claims += 1
                 delta += len(outcome.pieces) - len(unit.pieces)
                 if options.collect_diff:
                     result.diff.extend(_claim_diff(unit, outcome.pieces))
-                out.extend(outcome.pieces)
+                out.append(term.join(outcome.pieces) + term)
                 _log_claim(unit, outcome.records)
+        elif type(unit) is Passthrough:
+            out.append(unit.raw)
         else:
             assert type(unit) is TransactionEnd
             piece = unit.piece
@@ -184,13 +180,12 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                     result.diff.append(SegmentDiff(unit.ordinal, split_lead(unit.piece)[1].decode("latin-1"),
                                                    split_lead(piece)[1].decode("latin-1"), None))
                 delta = 0
-            out.append(piece)
-        if len(out) >= _FLUSH_PIECES:
+            out.append(piece + term)
+        pending += 1
+        if pending >= _FLUSH_UNITS:
             flush()
+    out.append(stream.tail)
     flush()
-    if sink is not None:
-        sink.write(stream.tail)
-    written += len(stream.tail)
     result.bytes_out = written
 
 

@@ -39,7 +39,9 @@ def test_non_x12_is_refused() -> None:
 
 def _pieces(data: bytes, chunk: int) -> tuple[SegmentStream, list[bytes]]:
     stream = SegmentStream(io.BytesIO(data), chunk_size=chunk)
-    pieces = [p for batch in stream.batches() for p in batch]
+    blocks = list(stream.blocks())
+    assert all(b.endswith(b"~") for b in blocks)  # blocks hold whole segments only
+    pieces = b"".join(blocks).split(b"~")[:-1]
     return stream, pieces
 
 
@@ -56,7 +58,7 @@ def test_pieces_keep_line_breaks_bom_and_tail(chunk: int) -> None:
 def test_text_after_the_last_terminator_is_truncation() -> None:
     stream = SegmentStream(io.BytesIO(ISA + b"GS*HC~IEA*1*0000"))
     with pytest.raises(InputRefused, match="truncated"):
-        list(stream.batches())
+        list(stream.blocks())
 
 
 @pytest.mark.parametrize("data, reason", [

@@ -78,14 +78,14 @@ def test_line_segment_handles(claims: list[Claim]) -> None:
 def test_units_reassemble_the_file_exactly() -> None:
     data = (FIXTURES / "walker_loops.837").read_bytes()
     stream = SegmentStream(io.BytesIO(data), chunk_size=64)  # tiny chunks: segments straddle reads
-    pieces: list[bytes] = []
+    parts: list[bytes] = []
     for unit in Walker(stream):
         if isinstance(unit, (Passthrough, Claim)):
-            pieces.extend(unit.pieces)
+            parts.append(unit.raw)
         else:
             assert isinstance(unit, TransactionEnd)
-            pieces.append(unit.piece)
-    assert stream.bom + b"~".join(pieces) + b"~" + stream.tail == data
+            parts.append(unit.piece + b"~")
+    assert stream.bom + b"".join(parts) + stream.tail == data
 
 
 def test_counts() -> None:

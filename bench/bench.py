@@ -1,0 +1,138 @@
+"""Benchmark: edi-fix against pyx12 and a bare Python split, on the same generated files, in one run.
+
+Not a test: speed is measured here and reported as ratios, never asserted in the suite.
+
+Every measurement runs in its own process (`python -c ...` or `python -m edi837 ...`), so start-up
+cost is included for all methods alike and peak memory (max RSS from wait4) belongs to that method
+alone. Files are generated with edi837.generator into bench/out/ (not committed).
+
+    python bench/bench.py                  # 1k, 10k and 50k claims (the 50k pyx12 runs take minutes)
+    python bench/bench.py --sizes 1000 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+# Every method reads the same information, as research/pyx12-notes.md §9 did: each SV1's procedure
+# code (SV101-2) and units (SV104, summed), so the totals printed by each can be compared.
+READER = """
+import sys, pyx12.x12file
+units, codes = 0.0, set()
+with pyx12.x12file.X12Reader(open(sys.argv[1], encoding="latin-1", newline="")) as src:
+    for seg in src:
+        if seg.get_seg_id() == "SV1":
+            codes.add(seg.get_value("SV101-2"))
+            units += float(seg.get_value("SV104"))
+print(units, len(codes))
+"""
+
+VALIDATE = """
+import io, logging, sys, pyx12.params, pyx12.x12n_document
+logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), open(sys.argv[1], encoding="latin-1", newline=""),
+                                       None, None, None, io.StringIO())
+print(ok)
+"""
+
+SPLIT = """
+import sys
+data = open(sys.argv[1], "rb").read()
+term, ele, comp = data[105:106], data[3:4], data[104:105]
+units, codes = 0.0, set()
+for seg in data.split(term):
+    fields = seg.strip().split(ele)
+    if fields[0] == b"SV1":
+        codes.add(fields[1].split(comp)[1])
+        units += float(fields[4])
+print(units, len(codes))
+"""
+
+
+@dataclass
+class Measure:
+    method: str
+    seconds: float
+    peak_mb: float
+    output: str = ""
+
+
+def measure(method: str, argv: list[str]) -> Measure:
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    stdout = proc.stdout.read().decode().strip() if proc.stdout else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{method} failed ({code}): {stderr.strip()[-500:]}")
+    return Measure(method, seconds, usage.ru_maxrss / 1024, stdout.splitlines()[-1] if stdout else "")
+
+
+def generate(claims: int) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"synthetic-{claims}.837"
+    if not path.exists():
+        subprocess.run([sys.executable, "-m", "edi837.generator", "--claims", str(claims), "--seed", "11",
+                        "--minutes-share", "0.3", "--out", str(path)], check=True)
+    return path
+
+
+def run_size(claims: int, skip_pyx12_above: int) -> list[Measure]:
+    path = generate(claims)
+    py = sys.executable
+    fixed = OUT / f"synthetic-{claims}.fixed.837"
+    results = [
+        measure("bare split", [py, "-c", SPLIT, str(path)]),
+        measure("edi-fix --no-validate", [py, "-m", "edi837", str(path), str(fixed), "--no-validate"]),
+    ]
+    if claims <= skip_pyx12_above:
+        results += [
+            measure("pyx12 X12Reader", [py, "-c", READER, str(path)]),
+            measure("pyx12 validation", [py, "-c", VALIDATE, str(path)]),
+            measure("edi-fix (full, gate on)", [py, "-m", "edi837", str(path), str(fixed)]),
+        ]
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--skip-pyx12-above", type=int, default=10**9,
+                        help="skip the slow pyx12 methods for files with more claims than this")
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; each cell is one process\n")
+    header = f"{'claims':>7} {'MB':>6}  {'method':<24} {'s':>8} {'MB/s':>7} {'claims/s':>9} {'peak MB':>8}"
+    for claims in args.sizes:
+        path = generate(claims)
+        size_mb = path.stat().st_size / 1e6
+        results = run_size(claims, args.skip_pyx12_above)
+        print(header)
+        for m in results:
+            print(f"{claims:>7} {size_mb:>6.1f}  {m.method:<24} {m.seconds:>8.2f} {size_mb / m.seconds:>7.2f} "
+                  f"{claims / m.seconds:>9.0f} {m.peak_mb:>8.1f}")
+        by = {m.method: m for m in results}
+        split, fix = by["bare split"], by["edi-fix --no-validate"]
+        print(f"  fix path speed / bare split speed: {split.seconds / fix.seconds:.2f}  (target >= 0.5)")
+        if "pyx12 validation" in by:
+            full, val = by["edi-fix (full, gate on)"], by["pyx12 validation"]
+            reader = by["pyx12 X12Reader"]
+            print(f"  full run time / pyx12 validation time: {full.seconds / val.seconds:.2f}  (target <= 1.3)")
+            print(f"  fix path speed / pyx12 X12Reader speed: {reader.seconds / fix.seconds:.1f}x")
+            print(f"  fix path speed / pyx12 validation speed: {val.seconds / fix.seconds:.0f}x")
+        print(f"  fix path peak memory: {fix.peak_mb:.0f} MB (target < 150 MB, flat in file size)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
