@@ -47,11 +47,10 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
                  check: bool = False) -> str:
     data = summary_dict(result, output=output, changelog=changelog, report=report, check=check)
     lines = []
-    verb = "would change" if check else "changed"
+    would = "would make " if check else ""
     lines.append(
         f"{data['claims']} claims, {data['lines']} service lines: "
-        f"{data['changes']} changes on {data['changed_claims']} claims ({verb}), "
-        f"{data['review_items']} for review"
+        f"{would}{data['changes']} changes on {data['changed_claims']} claims, {data['review_items']} for review"
     )
     for rule, counts in data["by_rule"].items():
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")

@@ -5,37 +5,18 @@ Expected segments are written by hand from `fixtures/walker_loops.837`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
 
 from edi837.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SetCharge, SetUnits
-from edi837.engine import Applicability, Finding, Fix
 from edi837.errors import ValueRefused
 from edi837.loops import Claim
 from edi837.pipeline import FixOptions, fix
 from tests.helpers import FIXTURES, pyx12_errors, segments_of
+from tests.rules_for_tests import ScriptedRule
 
 DATA = (FIXTURES / "walker_loops.837").read_bytes()
-
-
-@dataclass
-class ScriptedRule:
-    """A test rule that asks for the given edits on the given claim."""
-
-    edits: dict[str, tuple[Edit, ...]]
-    code: str = "TST001"
-    name: str = "scripted"
-    applicability: Applicability = Applicability.SAFE
-    seen: list[str] = field(default_factory=list)
-
-    def check(self, claim: Claim) -> Iterator[Finding]:
-        self.seen.append(claim.claim_id)
-        if claim.claim_id in self.edits:
-            yield Finding(self.code, claim.claim_id, (), None, "scripted edit",
-                          fix=Fix(self.edits[claim.claim_id], self.applicability))
 
 
 def run_edits(edits: dict[str, tuple[Edit, ...]], data: bytes = DATA) -> tuple[bytes, list[bytes], object]:

@@ -1,0 +1,61 @@
+"""Writes examples/clinic-week.837: one synthetic week of a chiropractic and physical-therapy clinic.
+
+Every claim is there for a reason a billing manager would recognise; the comment on each says what
+edi837 should do with it. All names, ids and addresses are made up by edi837.generator.
+
+    python examples/build_clinic_week.py
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from edi837.generator import ClaimSpec, LineSpec, build_837
+
+MON, TUE, WED, THU = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5)
+ACME = {"payer_id": "ACME1", "payer_name": "ACME COMMERCIAL HEALTH", "claim_filing": "CI"}
+MEDICARE = {"payer_id": "MCR01", "payer_name": "EXAMPLE MEDICARE PART B", "claim_filing": "MB"}
+
+CLAIMS = [
+    # CMT on the lumbar spine (M99.03), manual therapy on the shoulder (M25.511): a distinct region,
+    # so 97140 gets the payer's distinct-procedure modifier.
+    ClaimSpec("WK10-001", ("M9903", "M25511"), (
+        LineSpec("98940", "45", pointers=(1,), service_date=MON),
+        LineSpec("97140", "40", pointers=(2,), service_date=MON),
+    ), **ACME),
+    # CMT on cervical and thoracic, manual therapy pointing to the cervical segment: same region,
+    # included in the CMT; a person has to look.
+    ClaimSpec("WK10-002", ("M9901", "M9902"), (
+        LineSpec("98941", "60", pointers=(1, 2), service_date=MON),
+        LineSpec("97140", "40", pointers=(1,), service_date=MON),
+    ), **ACME),
+    # Therapy visit: 97140 with 97530 (NCCI column 2) on the same day.
+    ClaimSpec("WK10-003", ("M25561", "M6281"), (
+        LineSpec("97110", "76", units="2", pointers=(1,), service_date=TUE),
+        LineSpec("97530", "45", pointers=(2,), service_date=TUE),
+        LineSpec("97140", "40", pointers=(1,), service_date=TUE),
+    ), **ACME),
+    # Medicare therapy billed in minutes: 97110 33 min + 97140 7 min = 40 min -> 3 units (CMS example 3).
+    ClaimSpec("WK10-004", ("M5450",), (
+        LineSpec("97110", "115.50", units="33", basis="MJ", modifiers=("GP",), service_date=TUE),
+        LineSpec("97140", "40.00", units="7", basis="MJ", modifiers=("GP",), service_date=TUE),
+    ), patient_loop=False, **MEDICARE),
+    # Commercial therapy in minutes, per-code midpoint rule: 33 min -> 2 units, 7 min -> 0 (line removed).
+    ClaimSpec("WK10-005", ("M542",), (
+        LineSpec("97110", "76", units="33", basis="MJ", service_date=WED),
+        LineSpec("97140", "40", units="7", basis="MJ", service_date=WED),
+    ), **ACME),
+    # An office visit alone: nothing to do.
+    ClaimSpec("WK10-006", ("M542",), (LineSpec("99213", "95", service_date=WED),), **ACME),
+    # 97140 already carries XS beside the CMT: nothing to do.
+    ClaimSpec("WK10-007", ("M9903", "M25561"), (
+        LineSpec("98940", "45", pointers=(1,), service_date=THU),
+        LineSpec("97140", "40", modifiers=("XS",), pointers=(2,), service_date=THU),
+    ), patient_loop=True, **ACME),
+]
+
+if __name__ == "__main__":
+    target = Path(__file__).with_name("clinic-week.837")
+    target.write_bytes(build_837(CLAIMS, line_break="\n", seed=10))
+    print(f"wrote {target}")
