@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 # Exit 1 means "written, with items for a person to review": that is the demo's point, not a failure.
 demo: $(VENV)/.installed
 	@mkdir -p build
-	@$(BIN)/edi-fix $(DEMO_IN) $(DEMO_OUT) --diff; \
+	@$(BIN)/edi-fix $(DEMO_IN) $(DEMO_OUT) --diff --report build/clinic-week.report.html; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status
 	@echo "change log: $(DEMO_OUT).changes.jsonl"
 

@@ -62,6 +62,19 @@ def fix_command(
     *,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Also print a segment-level diff.")] = False,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", metavar="DIR", help="A rule-pack folder layered over the shipped packs.")
+    ] = None,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", metavar="CODE", help="Run only these rules (codes or prefixes).")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", metavar="CODE", help="Do not run these rules (codes or prefixes).")
+    ] = None,
+    apply_review: Annotated[
+        bool, typer.Option("--apply-review", help="Also apply fixes whose applicability is 'review'.")
+    ] = False,
+    report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
     ] = False,
@@ -83,8 +96,16 @@ def fix_command(
             check=check,
             diff=diff,
             changelog=changelog,
+            report=report,
             summary_format=summary_format,
-            options=FixOptions(validate=not no_validate, collect_diff=diff),
+            options=FixOptions(
+                validate=not no_validate,
+                apply_review=apply_review,
+                rules_dir=rules,
+                select=tuple(select or ()),
+                ignore=tuple(ignore or ()),
+                collect_diff=diff,
+            ),
         )
     )
     raise typer.Exit(code)
@@ -116,6 +137,7 @@ def fix_files(
     changelog: Path | None,
     summary_format: SummaryFormat,
     options: FixOptions,
+    report: Path | None = None,
 ) -> int:
     logconfig.configure()
     to_stdout = output_name == "-"
@@ -138,19 +160,20 @@ def fix_files(
             if to_stdout and not check and sink is not None:
                 _copy_to_stdout(sink)
             if not check:
-                _write_changelog(result, changelog_path)
+                _write_side_files(result, changelog_path, report, input_name, output_name)
             written = None if check else "-"
         else:
             out_path = Path(output_name)
             _refuse_bad_output(input_name, out_path)
             with atomic_output(out_path) as sink:
                 result = run(opener, sink, options)
-                _write_changelog(result, changelog_path)
+                _write_side_files(result, changelog_path, report, input_name, output_name)
             written = str(out_path)
 
     names: dict[str, Any] = {
         "output": written,
         "changelog": str(changelog_path) if changelog_path and not check else None,
+        "report": str(report) if report and not check else None,
         "check": check,
     }
     if diff and summary_format is SummaryFormat.text:
@@ -184,7 +207,13 @@ def _refuse_bad_output(input_name: str, out_path: Path) -> None:
         raise InputRefused(f"{out_path}: OUT is the input file; use `edi-fix hook FILE` to fix a file in place")
 
 
-def _write_changelog(result: FixResult, changelog: Path | None) -> None:
+def _write_side_files(result: FixResult, changelog: Path | None, report: Path | None, input_name: str,
+                      output_name: str) -> None:
+    if report is not None:
+        from edi837.report import render_report
+
+        with atomic_output(report) as handle:
+            handle.write(render_report(result, input_name=input_name, output_name=output_name))
     if changelog is not None:
         with atomic_output(changelog) as handle:
             text = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")

@@ -72,6 +72,7 @@ class SegmentChange:
     procedure: str | None
     before: str | None
     after: str | None
+    index: int = 0  # the segment's position in the claim as read (0 = CLM)
 
 
 class EditRejected(Exception):
@@ -186,7 +187,7 @@ class ClaimEditor:
         self.pieces[line.sv1_index] = lead + new_body
         self._reparse(line)
         change = SegmentChange("append_modifier", number, line.procedure, body.decode("latin-1"),
-                               new_body.decode("latin-1"))
+                               new_body.decode("latin-1"), line.sv1_index)
         self.changes.append(change)
         return change
 
@@ -201,7 +202,7 @@ class ClaimEditor:
         self._replace_element(line.sv1_index, 3, basis)
         _, after = self._replace_element(line.sv1_index, 4, text)
         self._reparse(line)
-        change = SegmentChange("set_units", number, line.procedure, before, after)
+        change = SegmentChange("set_units", number, line.procedure, before, after, line.sv1_index)
         if after != before:
             self.changes.append(change)
         return change
@@ -212,7 +213,7 @@ class ClaimEditor:
         check_value("SV102", text, self.delims)
         before, after = self._replace_element(line.sv1_index, 2, text)
         self._reparse(line)
-        change = SegmentChange("set_charge", number, line.procedure, before, after)
+        change = SegmentChange("set_charge", number, line.procedure, before, after, line.sv1_index)
         if after != before:
             self._charges_changed = True
             self.changes.append(change)
@@ -226,7 +227,7 @@ class ClaimEditor:
         before = self._text(line.sv1_index)
         self._removed.add(number)
         self._charges_changed = True
-        change = SegmentChange("remove_line", number, line.procedure, before, None)
+        change = SegmentChange("remove_line", number, line.procedure, before, None, line.sv1_index)
         self.changes.append(change)
         return change
 
@@ -246,7 +247,8 @@ class ClaimEditor:
                 elif shift:
                     new_number = line.number - shift
                     before, after = self._replace_element(line.lx_index, 1, str(new_number))
-                    self.changes.append(SegmentChange("renumber_line", line.number, line.procedure, before, after))
+                    self.changes.append(SegmentChange("renumber_line", line.number, line.procedure, before, after,
+                                                      line.lx_index))
         if self._charges_changed:
             total = sum(
                 (line.charge for line in self.claim.lines if line.number not in self._removed), Decimal(0)

@@ -1,27 +1,33 @@
 """Rule engine: runs rules on each claim, applies the fixes it may, and turns findings into records.
 
-Rules are small named units with a stable code (like ruff's): each reads a claim and its pack data
-and returns findings; a finding may carry a fix (a list of edits) with an applicability. `safe`
-fixes are applied by default because the claim itself proves them right; `review` fixes are shown
-and applied only when the user asks (`--apply-review`) or their pack says so. Rules never touch
+Rules are small named units with a stable code (like ruff's): each reads a claim, its payer
+profile and the packs, and returns findings; a finding may carry a fix (a list of edits) with an
+applicability. `safe` fixes are applied by default because the claim itself proves them right;
+`review` fixes are shown and applied only when the user asks (`--apply-review`), or when the pack
+approves that rule's fix (the practice attests to what the 837 cannot show). Rules never touch
 bytes: the engine hands their edits to the ClaimEditor.
 
-Collisions: fixes are applied in rule-code order, then line order. A fix whose edit the editor
-rejects (a second rule adding a modifier the first already added, a fifth modifier) is not applied;
-its finding is logged as a review item saying why, so nothing is silently dropped.
+Selection is ruff's: `select` and `ignore` take codes or prefixes; the more specific one decides
+(select NC, ignore NC002 keeps NC001), and a tie goes to ignore.
+
+Collisions are resolved deterministically: rules run in code order; a later fix that edits an
+element an earlier rule already set (units, charge) or a line an earlier rule removed is not
+applied, and its finding is logged as a review item naming the earlier rule. A fix applies whole
+or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from edi837.changelog import ChangeRecord
-from edi837.edits import ClaimEditor, Edit, EditRejected, SegmentChange
+from edi837.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
 from edi837.envelope import Delimiters
 from edi837.loops import Claim
+from edi837.packs import PayerProfile, RulePacks
 
 
 class Applicability(StrEnum):
@@ -39,6 +45,7 @@ class Severity(StrEnum):
 class Fix:
     edits: tuple[Edit, ...]
     applicability: Applicability
+    approved: bool = False  # a review fix the pack says to apply (the practice attests to it)
 
 
 @dataclass(frozen=True)
@@ -53,13 +60,39 @@ class Finding:
     source: str | None = None
 
 
+@dataclass(frozen=True)
+class ClaimContext:
+    """What a rule may read besides the claim: the packs and the claim's payer profile."""
+
+    packs: RulePacks | None
+    profile: PayerProfile | None
+
+    def setting(self, rule: str, key: str, default: Any) -> Any:
+        if self.packs is None:
+            return default
+        return self.packs.setting(rule, key, self.profile, default)
+
+
 class Rule(Protocol):
-    """What the engine needs of a rule: a stable code, a name, and a check."""
+    """What the engine needs of a rule: a stable code, a name, a cheap pre-check and a check."""
 
     code: str
     name: str
 
-    def check(self, claim: Claim) -> Iterable[Finding]: ...
+    def wants(self, claim: Claim) -> bool: ...
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterable[Finding]: ...
+
+
+def selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """ruff-style selection: the longest matching prefix wins; ALL selects everything; ties ignore."""
+
+    def best(prefixes: Sequence[str]) -> int:
+        lengths = [0 if p == "ALL" else len(p) for p in prefixes if p == "ALL" or code.startswith(p)]
+        return max(lengths, default=-1)
+
+    chosen, dropped = best(select), best(ignore)
+    return chosen >= 0 and chosen > dropped
 
 
 @dataclass
@@ -69,38 +102,62 @@ class ClaimOutcome:
     changes: list[SegmentChange] = field(default_factory=list)
 
 
+def _touches(edit: Edit) -> tuple[str, int]:
+    if isinstance(edit, SetUnits):
+        return ("units", edit.line)
+    if isinstance(edit, SetCharge):
+        return ("charge", edit.line)
+    if isinstance(edit, RemoveLine):
+        return ("line", edit.line)
+    assert isinstance(edit, AppendModifier)
+    return (f"modifier {edit.modifier}", edit.line)
+
+
 class RuleEngine:
     """Holds the selected rules and applies them claim by claim."""
 
-    def __init__(
-        self,
-        rules: Sequence[Rule],
-        delimiters: Delimiters,
-        *,
-        apply_review: bool = False,
-        modifier_rank: Callable[[str], int] | None = None,
-    ) -> None:
+    def __init__(self, rules: Sequence[Rule], delimiters: Delimiters, packs: RulePacks | None = None, *,
+                 apply_review: bool = False) -> None:
         self.rules = sorted(rules, key=lambda r: r.code)
         self.delimiters = delimiters
+        self.packs = packs
         self.apply_review = apply_review
-        self.modifier_rank = modifier_rank
+        self._rank = packs.modifier_rank if packs is not None else None
+        self._profiles: dict[tuple[str, str], PayerProfile] = {}
+
+    def _context(self, claim: Claim) -> ClaimContext:
+        if self.packs is None:
+            return ClaimContext(None, None)
+        key = (claim.subscriber.payer_id, claim.subscriber.claim_filing)
+        profile = self._profiles.get(key)
+        if profile is None:
+            profile = self._profiles[key] = self.packs.profile_for(*key)
+        return ClaimContext(self.packs, profile)
 
     def run(self, claim: Claim) -> ClaimOutcome:
-        if not self.rules:
+        active = [rule for rule in self.rules if rule.wants(claim)]
+        if not active:
             return ClaimOutcome(None)
+        context = self._context(claim)
         editor: ClaimEditor | None = None
         records: list[ChangeRecord] = []
-        for rule in self.rules:
-            for finding in rule.check(claim):
-                if finding.fix is None or not self._may_apply(finding.fix):
+        touched: dict[tuple[str, int], str] = {}
+        for rule in active:
+            for finding in rule.check(claim, context):
+                fix = finding.fix
+                if fix is None or not (fix.applicability is Applicability.SAFE or self.apply_review or fix.approved):
                     records.append(self._record(claim, finding, None, applied=False))
                     continue
-                if editor is None:
-                    editor = ClaimEditor(claim, self.delimiters, self.modifier_rank)
-                applied = self._apply(editor, claim, finding, records)
-                if not applied:
+                clash = self._collision(fix, finding.rule, touched)
+                if clash is not None:
+                    records.append(self._record(claim, finding, None, applied=False, note=clash))
                     continue
-        if editor is None:
+                if editor is None:
+                    editor = ClaimEditor(claim, self.delimiters, self._rank)
+                if self._apply(editor, claim, finding, records):
+                    for edit in fix.edits:
+                        touched.setdefault(_touches(edit), finding.rule)
+        if editor is None or not editor.changes:
             return ClaimOutcome(None, records)
         pieces = editor.finish()
         if any(c.action == "renumber_line" for c in editor.changes):
@@ -114,10 +171,19 @@ class RuleEngine:
         for change in editor.changes:
             if change.action == "set_claim_total":
                 records.append(self._total_record(claim, change))
-        return ClaimOutcome(pieces if editor.changes else None, records, editor.changes)
+        return ClaimOutcome(pieces, records, editor.changes)
 
-    def _may_apply(self, fix: Fix) -> bool:
-        return fix.applicability is Applicability.SAFE or self.apply_review
+    @staticmethod
+    def _collision(fix: Fix, rule: str, touched: dict[tuple[str, int], str]) -> str | None:
+        for edit in fix.edits:
+            kind, line = _touches(edit)
+            removed_by = touched.get(("line", line))
+            if removed_by is not None:
+                return f"not applied: line {line} was removed by {removed_by}"
+            owner = touched.get((kind, line))
+            if owner is not None and owner != rule and kind in ("units", "charge"):
+                return f"not applied: {kind} of line {line} were already set by {owner}"
+        return None
 
     def _apply(self, editor: ClaimEditor, claim: Claim, finding: Finding, records: list[ChangeRecord]) -> bool:
         assert finding.fix is not None
@@ -127,7 +193,6 @@ class RuleEngine:
             for edit in finding.fix.edits:
                 editor.apply(edit)
         except EditRejected as why:
-            # A fix applies whole or not at all.
             editor.rollback(point)
             records.append(self._record(claim, finding, None, applied=False, note=f"not applied: {why}"))
             return False
@@ -139,6 +204,11 @@ class RuleEngine:
                 note: str | None = None) -> ChangeRecord:
         line = change.line if change else (finding.lines[0] if finding.lines else None)
         message = finding.message if note is None else f"{finding.message} ({note})"
+        if change is not None:
+            segment: int | None = claim.first_ordinal + change.index
+        else:
+            sv1 = next((x.sv1_index for x in claim.lines if x.number == line), -1) if line else -1
+            segment = claim.first_ordinal + sv1 if sv1 >= 0 else None
         return ChangeRecord(
             claim_id=claim.claim_id,
             line_number=line,
@@ -153,22 +223,23 @@ class RuleEngine:
             applicability=str(finding.fix.applicability) if finding.fix else None,
             source=finding.source,
             transaction=claim.transaction.control_number,
+            segment=segment,
         )
 
     def _total_record(self, claim: Claim, change: SegmentChange) -> ChangeRecord:
-        message = "CLM02 recomputed as the sum of the claim's SV102 line charges"
         return ChangeRecord(
             claim_id=claim.claim_id,
-            line_number=change.line,
-            procedure=change.procedure,
+            line_number=None,
+            procedure=None,
             rule="EDI001",
             action=change.action,
             segment_before=change.before,
             segment_after=change.after,
             applied=True,
-            message=message,
+            message="CLM02 recomputed as the sum of the claim's SV102 line charges",
             severity="info",
             applicability="safe",
             source="005010X222A1 2300 CLM02: total claim charge equals the sum of 2400 SV102",
             transaction=claim.transaction.control_number,
+            segment=claim.first_ordinal,
         )

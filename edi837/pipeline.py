@@ -27,6 +27,8 @@ from edi837.envelope import Delimiters, SegmentStream, split_lead
 from edi837.errors import GateFailed
 from edi837.fileio import borrow
 from edi837.loops import Claim, Passthrough, TransactionEnd, Walker
+from edi837.packs import load_packs
+from edi837.registry import build_rules
 from edi837.segment_defs import check_value
 from edi837.validation import Opener, ValidationIssue, new_issues, validate
 
@@ -95,8 +97,12 @@ class FixResult:
 
 
 def build_engine(delimiters: Delimiters, options: FixOptions) -> RuleEngine:
-    """The rule engine for a run; rules and packs are loaded once per run."""
-    return RuleEngine(list(options.extra_rules), delimiters, apply_review=options.apply_review)
+    """The rule engine for a run; packs are loaded and rules selected once per run."""
+    packs = load_packs(options.rules_dir)
+    select = options.select or packs.select
+    ignore = (*packs.ignore, *options.ignore)
+    rules = [*build_rules(packs, select, ignore), *options.extra_rules]
+    return RuleEngine(rules, delimiters, packs, apply_review=options.apply_review or packs.apply_review)
 
 
 def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None = None) -> FixResult:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from edi837.edits import Edit
-from edi837.engine import Applicability, Finding, Fix
+from edi837.engine import Applicability, ClaimContext, Finding, Fix
 from edi837.loops import Claim
 
 
@@ -19,7 +19,10 @@ class ScriptedRule:
     name: str = "scripted"
     applicability: Applicability = Applicability.SAFE
 
-    def check(self, claim: Claim) -> Iterator[Finding]:
+    def wants(self, claim: Claim) -> bool:
+        return True
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         if claim.claim_id in self.edits:
             yield Finding(self.code, claim.claim_id, (), None, "scripted edit",
                           fix=Fix(self.edits[claim.claim_id], self.applicability))

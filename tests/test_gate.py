@@ -38,13 +38,13 @@ def test_gate_refuses_a_new_error_and_nothing_is_written(tmp_path: Path, monkeyp
     monkeypatch.setattr(edits, "check_value", lambda *args: None)  # let a 1-character modifier through
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(1, "5"),)})
     with pytest.raises(GateFailed) as refused:
-        fix(DATA, FixOptions(extra_rules=(rule,)))
+        fix(DATA, FixOptions(ignore=("ALL",), extra_rules=(rule,)))
     assert "SV101-3" in str(refused.value) or "SV101" in str(refused.value)
     assert "value too short" in str(refused.value)
 
     from edi837.cli import guarded
 
-    code = guarded(lambda: run_cli(tmp_path, FixOptions(extra_rules=(rule,))))
+    code = guarded(lambda: run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,))))
     assert code == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
     assert "refused: the fixed file would fail validation" in capsys.readouterr().err
@@ -54,27 +54,28 @@ def test_gate_passes_a_good_change_to_a_file_that_already_had_errors() -> None:
     """The input's own error is not the fixer's: a change elsewhere is written, the old error is a warning."""
     data = DATA.replace(b"DMG*D8*19800101*F~", b"DMG*D8*19800101*Q~")
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(2, "59"),)})
-    result = fix(data, FixOptions(extra_rules=(rule,)))
+    result = fix(data, FixOptions(ignore=("ALL",), extra_rules=(rule,)))
     assert result.changed
     assert [w.element for w in result.warnings] == ["DMG03"]
 
 
 def test_check_exits_1_and_writes_nothing_when_a_fix_would_apply(tmp_path: Path) -> None:
     rule = ScriptedRule({"CLAIM-B2": (SetUnits(1, Decimal(1)),)})
-    assert run_cli(tmp_path, FixOptions(extra_rules=(rule,)), check=True) == 1
+    assert run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,)), check=True) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
 
 
 def test_diff_shows_the_changed_segments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(2, "59"),)})
-    assert run_cli(tmp_path, FixOptions(extra_rules=(rule,), collect_diff=True), diff=True) == 0
+    options = FixOptions(ignore=("ALL",), extra_rules=(rule,), collect_diff=True)
+    assert run_cli(tmp_path, options, diff=True) == 0
     out = capsys.readouterr().out
     hunk = out[out.index("@@"):].splitlines()[:3]
     # segment 33 of the fixture (counted by hand, OI of the 2320 loop included) is the 97140 SV1
     assert hunk == [
         "@@ segment 33, claim CLAIM-A1 @@",
         "-SV1*HC:97140:GP::::MANUAL THERAPY*90*UN*2***2",
-        "+SV1*HC:97140:GP:59:::MANUAL THERAPY*90*UN*2***2",
+        "+SV1*HC:97140:59:GP:::MANUAL THERAPY*90*UN*2***2",
     ]
     log = (tmp_path / "out.837.changes.jsonl").read_text().splitlines()
     record = json.loads(log[0])
@@ -85,7 +86,7 @@ def test_diff_shows_the_changed_segments(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_json_summary_counts_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(2, "59"),), "CLAIM-B2": (SetUnits(1, Decimal(1)),)})
-    assert run_cli(tmp_path, FixOptions(extra_rules=(rule,)), fmt=SummaryFormat.json) == 0
+    assert run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,)), fmt=SummaryFormat.json) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["changes"], summary["changed_claims"], summary["by_rule"]) == (
         2, 2, {"TST001": {"applied": 2, "review": 0}})
@@ -95,8 +96,8 @@ def test_output_is_replaced_atomically(tmp_path: Path) -> None:
     """An existing OUT is replaced whole; no temporary file is left beside it."""
     (tmp_path / "out.837").write_bytes(b"old contents")
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(2, "59"),)})
-    assert run_cli(tmp_path, FixOptions(extra_rules=(rule,))) == 0
-    assert b"HC:97140:GP:59" in (tmp_path / "out.837").read_bytes()
+    assert run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,))) == 0
+    assert b"HC:97140:59:GP" in (tmp_path / "out.837").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837", "out.837", "out.837.changes.jsonl"]
 
 

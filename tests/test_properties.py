@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi837.edits import AppendModifier, Edit, RemoveLine, SetCharge, SetUnits
-from edi837.engine import Applicability, Finding, Fix
+from edi837.engine import Applicability, ClaimContext, Finding, Fix
 from edi837.envelope import Delimiters
 from edi837.generator import build_837, random_claims
 from edi837.loops import Claim
@@ -25,6 +25,7 @@ from tests.helpers import pyx12_errors
 
 # Delimiter bytes: punctuation and the ASCII separators X12 files really use; never letters, digits,
 # space or line breaks (line breaks are layout here, not delimiters).
+NO_BUILTIN_RULES = ("ALL",)  # these properties test the machinery; the rules have a property of their own
 DELIMITER_BYTES = [bytes([c]) for c in b"*:^~|>!`\\{}<+"] + [b"\x1c", b"\x1d", b"\x1e", b"\x1f"]
 
 
@@ -67,7 +68,10 @@ class OneEdit:
     name: str = "one edit"
     seen: int = 0
 
-    def check(self, claim: Claim) -> Iterator[Finding]:
+    def wants(self, claim: Claim) -> bool:
+        return True
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         self.seen += 1
         if self.seen == self.target:
             yield Finding(self.code, claim.claim_id, (), None, "test edit", fix=Fix((self.edit,), Applicability.SAFE))
@@ -77,7 +81,7 @@ class OneEdit:
 @given(files())
 def test_no_edit_means_identical_bytes(case: tuple[bytes, Delimiters]) -> None:
     data, _ = case
-    result = fix(data, FixOptions(validate=False))
+    result = fix(data, FixOptions(validate=False, ignore=NO_BUILTIN_RULES))
     assert result.output == data
     assert result.records == []
 
@@ -116,7 +120,7 @@ def test_one_sv1_edit_changes_exactly_that_segment(case: tuple[bytes, Delimiters
         amount = data.draw(st.integers(1, 99999).map(lambda c: Decimal(c) / 100).filter(lambda a: a != current))
         edit = SetCharge(number, amount)
 
-    result = fix(raw, FixOptions(validate=False, extra_rules=(OneEdit(target, edit),)))
+    result = fix(raw, FixOptions(validate=False, ignore=NO_BUILTIN_RULES, extra_rules=(OneEdit(target, edit),)))
     assert result.output is not None
     after = split(result.output, delims)
     assert len(after) == len(before)
@@ -170,7 +174,8 @@ def test_removing_a_line_keeps_lx_clm02_se01_and_passes_pyx12(case: tuple[bytes,
         return
     target = data.draw(st.sampled_from(eligible))
     number = data.draw(st.integers(1, counts[target - 1]))
-    result = fix(raw, FixOptions(validate=False, extra_rules=(OneEdit(target, RemoveLine(number)),)))
+    rule = OneEdit(target, RemoveLine(number))
+    result = fix(raw, FixOptions(validate=False, ignore=NO_BUILTIN_RULES, extra_rules=(rule,)))
     assert result.output is not None
     after = split(result.output, delims)
     assert len(after) < len(before)
@@ -182,3 +187,25 @@ def test_removing_a_line_keeps_lx_clm02_se01_and_passes_pyx12(case: tuple[bytes,
         elif seg[0] == b"SE":
             assert int(seg[1]) == i - start + 1
     assert pyx12_errors(result.output) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files(max_claims=8))
+def test_real_rules_touch_only_what_they_report(case: tuple[bytes, Delimiters]) -> None:
+    """With the shipped rules: no applied record means identical bytes; otherwise only SV1 (and CLM02,
+    LX01, SE01 where they follow) differ, and a second run changes nothing."""
+    raw, delims = case
+    result = fix(raw, FixOptions(validate=False))
+    assert result.output is not None
+    if not result.applied:
+        assert result.output == raw
+        return
+    before, after = split(raw, delims), split(result.output, delims)
+    if len(before) == len(after):
+        changed = {a[0] for a, b in zip(before, after, strict=True) if a != b}
+        assert changed <= {b"SV1", b"CLM"}
+    else:
+        assert {s[0] for s in before} - {s[0] for s in after} == set()  # whole segments kinds stay
+    again = fix(result.output, FixOptions(validate=False))
+    assert again.output == result.output
+    assert again.applied == []

@@ -1,0 +1,319 @@
+"""NCCI rules: modifiers for 97140 billed with chiropractic manipulation or with 97530, and other pairs.
+
+These are the denials the practices lose money on. Which codes pair, in which column order, with
+which modifier indicator and in which date window is data (rules/ncci.toml); which diagnoses name
+which anatomic region is data (rules/regions.toml); which modifier a payer wants is data
+(rules/payers/*.toml). This module holds only the logic.
+
+Modifier hygiene applies to every fix here: never a duplicate; 59 and an X modifier never together
+(an existing XS satisfies a payer that wants 59 and the reverse, unless the payer profile says
+`exact_modifier = true`); at most four modifiers (a fifth needed is a review item, no change); and
+the order pricing -> payment -> informational -> location from rules/modifiers.toml.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+
+from edi837.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier
+from edi837.engine import Applicability, ClaimContext, Finding, Fix, Severity
+from edi837.loops import Claim, Diagnosis, ServiceLine
+from edi837.packs import NcciPair, PayerProfile, RulePacks
+
+CMT_DEFAULT = ("98940", "98941", "98942")
+
+
+def lines_by_date(claim: Claim) -> dict[date | None, list[ServiceLine]]:
+    days: dict[date | None, list[ServiceLine]] = defaultdict(list)
+    for line in claim.lines:
+        days[line.service_date].append(line)
+    return days
+
+
+def provider_of(claim: Claim, line: ServiceLine) -> str:
+    """Who performed a line: 2420A, else 2310B, else the billing provider. NCCI pairs one provider's services."""
+    return line.rendering_npi or claim.rendering_npi or claim.billing_provider.npi
+
+
+def satisfied(line: ServiceLine, wanted: str, profile: PayerProfile | None) -> bool:
+    """True when the line already carries the modifier, or an equivalent the payer accepts."""
+    if wanted in line.modifiers:
+        return True
+    exact = profile is not None and profile.exact_modifier
+    return not exact and any(m in DISTINCT_MODIFIERS for m in line.modifiers)
+
+
+def modifier_finding(rule: str, claim: Claim, line: ServiceLine, wanted: str, profile: PayerProfile | None,
+                     message: str, source: str, applicability: Applicability, approved: bool) -> Finding | None:
+    """The finding that appends `wanted` to a line, with the hygiene rules applied.
+
+    None when nothing needs doing (the modifier, or an accepted equivalent, is already there).
+    """
+    if satisfied(line, wanted, profile):
+        return None  # an existing 59/X satisfies the edit; adding another would be "59 beside X"
+    present = [m for m in line.modifiers if m in DISTINCT_MODIFIERS]
+    if present:
+        assert profile is not None
+        return Finding(rule, claim.claim_id, (line.number,), line.procedure,
+                       f"{message}; the payer ({profile.name}) requires {wanted} but the line carries "
+                       f"{', '.join(present)}: replace it by hand (59 and X modifiers never go together)",
+                       Severity.WARNING, None, source)
+    if len(line.modifiers) >= MAX_MODIFIERS:
+        return Finding(rule, claim.claim_id, (line.number,), line.procedure,
+                       f"{message}; SV101 already holds {MAX_MODIFIERS} modifiers ({':'.join(line.modifiers)}), "
+                       f"so {wanted} cannot be added: a person must decide which modifiers the payer needs",
+                       Severity.WARNING, None, source)
+    return Finding(rule, claim.claim_id, (line.number,), line.procedure, f"{message}: appended {wanted}",
+                   Severity.INFO, Fix((AppendModifier(line.number, wanted),), applicability, approved), source)
+
+
+def _regions(packs: RulePacks, diagnoses: list[Diagnosis]) -> tuple[set[str], list[str]]:
+    """The known regions of some diagnoses, and the codes whose region is unknown."""
+    known: set[str] = set()
+    unknown: list[str] = []
+    for diagnosis in diagnoses:
+        region, is_known = packs.region_of(diagnosis.code)
+        if is_known and region is not None:
+            known.add(region)
+        else:
+            unknown.append(diagnosis.dotted)
+    return known, unknown
+
+
+def _words(regions: set[str]) -> str:
+    return ", ".join(sorted(r.replace("_", " ") for r in regions))
+
+
+class CmtManualTherapy:
+    """NC001 cmt-manual-therapy: 97140 beside chiropractic manipulation (98940-98942) on another region.
+
+    What it does: on a claim with a CMT line and a 97140 line on the same date of service (same
+    performing provider), it compares the anatomic regions of the diagnoses each line points to
+    (SV107). If the 97140 line points to at least one diagnosis whose region is not among the CMT
+    line's regions, it appends the payer's distinct-procedure modifier to 97140 (safe fix). If every
+    diagnosis it points to is in a manipulated region, or has no known region, it reports a review
+    item and changes nothing. It never puts the modifier on the CMT line.
+
+    Why: NCCI pairs CMT (column 1) with 97140 (column 2), modifier indicator 1. 97140 is payable
+    beside CMT only on an anatomic region other than those manipulated; the diagnosis pointers are
+    the proof a payer reads. Without the modifier 97140 is denied; with it on the same region it is
+    an overpayment and an audit finding.
+
+    Example: 98940 -> M99.03 (lumbar), 97140 -> M25.511 (shoulder, upper extremity):
+    `SV1*HC:97140*40*UN*1***2` becomes `SV1*HC:97140:59*40*UN*1***2` for a payer wanting 59.
+
+    Source: NCCI PTP 98940-98942/97140, indicator 1 (chiro.org "Decoding Manual Therapy"; ChiroEconomics
+    on the 59 modifier); "ONLY if the therapy is provided to an anatomical region different from the
+    region(s) manipulated" and the diagnosis-pointer proof (healthnetworksolutions.net, manual therapy
+    97140; ChiroCode Q&A 97124 vs 97140). research/billing-rules.md §1.2, §5, §8 R10.
+    """
+
+    code = "NC001"
+    name = "cmt-manual-therapy"
+
+    def __init__(self, packs: RulePacks) -> None:
+        self.packs = packs
+        settings = packs.rules.get(self.code, {})
+        self.cmt = tuple(settings.get("cmt_codes", CMT_DEFAULT))
+        self.manual = str(settings.get("manual_therapy", "97140"))
+
+    def wants(self, claim: Claim) -> bool:
+        return claim.may_bill(self.manual) and any(claim.may_bill(c) for c in self.cmt)
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        packs, profile = self.packs, context.profile
+        for day, lines in lines_by_date(claim).items():
+            cmt_lines = [line for line in lines if line.procedure in self.cmt]
+            wanted = profile.modifier(self.code) if profile else "59"
+            for manual in (line for line in lines if line.procedure == self.manual):
+                if satisfied(manual, wanted, profile):
+                    continue  # the practice has already said "distinct" in a way the payer accepts
+                partners = [c for c in cmt_lines if provider_of(claim, c) == provider_of(claim, manual)]
+                pairs = [p for c in partners for p in packs.pairs_for(c.procedure, self.manual, day)
+                         if p.column1 == c.procedure and p.column2 == self.manual and p.modifier_indicator == 1]
+                if not pairs:
+                    continue
+                cmt_regions, cmt_unknown = _regions(packs, [d for c in partners for d in claim.diagnoses_for(c)])
+                manual_regions, manual_unknown = _regions(packs, claim.diagnoses_for(manual))
+                pair = pairs[0]
+                source = f"NCCI {pair.label} indicator 1 ({pair.confidence}): {pair.source}"
+                cmt_names = ", ".join(sorted({c.procedure for c in partners}))
+                if cmt_unknown:
+                    yield Finding(self.code, claim.claim_id, (manual.number,), manual.procedure,
+                                  f"97140 billed with CMT {cmt_names} on {day}: the CMT line points to "
+                                  f"{', '.join(cmt_unknown)}, whose region is unknown, so a distinct region "
+                                  "cannot be shown; check the documentation", Severity.WARNING, None, source)
+                    continue
+                distinct = manual_regions - cmt_regions
+                if distinct:
+                    finding = modifier_finding(
+                        self.code, claim, manual, wanted, profile,
+                        f"97140 points to a {_words(distinct)} diagnosis, a region other than the manipulated "
+                        f"{_words(cmt_regions)} ({cmt_names}, NCCI {pair.label} indicator 1)",
+                        source, Applicability.SAFE, approved=False)
+                    if finding is not None:
+                        yield finding
+                    continue
+                if manual_unknown and not manual_regions:
+                    why = f"97140 points only to {', '.join(manual_unknown)}, whose region is unknown"
+                else:
+                    why = (f"97140 points only to the manipulated region ({_words(manual_regions)}); manual "
+                           "therapy on a manipulated region is included in the CMT")
+                yield Finding(self.code, claim.claim_id, (manual.number,), manual.procedure,
+                              f"{why} ({cmt_names} on {day}); not modified: bill it only with documentation of a "
+                              "separate region, or remove it", Severity.WARNING, None, source)
+
+
+class ManualTherapyTherapeuticActivities:
+    """NC002 therapy-time-blocks: 97140 with 97530 on the same day gets the distinct modifier on 97530.
+
+    What it does: on a claim with 97140 and 97530 lines on the same date of service (same performing
+    provider), it appends the payer's distinct-procedure modifier to the NCCI column-2 code of the
+    pair in the pack (97530). Pack settings under [rules.NC002]: `action = "review"` reports instead
+    of fixing; `modifier_on = "column1"` puts the modifier on 97140 instead.
+
+    Why: NCCI pairs 97140 (column 1) with 97530 (column 2), indicator 1; 97530 is denied unless the
+    two were done in separate time blocks and the claim says so with 59/X. The 837 cannot show time
+    blocks, so the fix is a `review` fix that the shipped pack approves: its log message says it rests
+    on the practice's documentation of separate time blocks.
+
+    Example: 97530 billed beside 97140 on 2026-03-03: `SV1*HC:97530*45*UN*1***2` becomes
+    `SV1*HC:97530:59*45*UN*1***2`.
+
+    Source: WebPT "How to handle modifier 59 denials for 97530 and 97140" (2023), quoting the CMS
+    example ("97530 should not be reported and modifier 59 should not be used if the two procedures
+    are performed during the same time block"); research/billing-rules.md §1.2, §2.2, §8 R13.
+    """
+
+    code = "NC002"
+    name = "therapy-time-blocks"
+
+    def __init__(self, packs: RulePacks) -> None:
+        self.packs = packs
+        settings = packs.rules.get(self.code, {})
+        self.codes = tuple(settings.get("pair", ("97140", "97530")))
+
+    def wants(self, claim: Claim) -> bool:
+        return all(claim.may_bill(c) for c in self.codes)
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        first, second = self.codes
+        action = context.setting(self.code, "action", "fix")
+        placement = context.setting(self.code, "modifier_on", "column2")
+        for day, lines in lines_by_date(claim).items():
+            pairs = [p for p in self.packs.pairs_for(first, second, day) if p.modifier_indicator == 1]
+            if not pairs:
+                continue
+            pair = pairs[0]
+            target_code = pair.column2 if placement == "column2" else pair.column1
+            other_code = pair.column1 if target_code == pair.column2 else pair.column2
+            others = [line for line in lines if line.procedure == other_code]
+            for target in (line for line in lines if line.procedure == target_code):
+                if not any(provider_of(claim, o) == provider_of(claim, target) for o in others):
+                    continue
+                wanted = context.profile.modifier(self.code) if context.profile else "59"
+                source = f"NCCI {pair.label} indicator 1 ({pair.confidence}): {pair.source}"
+                message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
+                           f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"
+                           "; valid only if the two were done in separate time blocks, which the practice's "
+                           "documentation must show")
+                finding = modifier_finding(self.code, claim, target, wanted, context.profile, message, source,
+                                           Applicability.REVIEW, approved=action == "fix")
+                if finding is not None:
+                    yield finding
+
+
+class OtherPairs:
+    """NC003 ncci-pair: any other NCCI pair of the pack with modifier indicator 1, billed together.
+
+    What it does: when both codes of a pair from rules/ncci.toml (other than the CMT/97140 and
+    97140/97530 pairs, which NC001 and NC002 handle) are on the claim on the same date of service for
+    the same provider, it reports a review item; the suggested fix (the payer's distinct modifier on
+    the column-2 code) is applied only with --apply-review.
+
+    Why: a modifier bypasses an indicator-1 edit only when the documentation supports a distinct
+    service, which the 837 does not show; guessing it is the audit risk OIG reports.
+
+    Example: 97012 and 97140 on the same day: review item on 97140 (column 2), no change by default.
+
+    Source: NCCI PTP mechanics (CMS FAQ; MLN1783722 "Proper use of modifiers 59, XE, XP, XS and XU");
+    each pair's own source in rules/ncci.toml; research/billing-rules.md §1, §8 R14.
+    """
+
+    code = "NC003"
+    name = "ncci-pair"
+    indicator = 1
+    _handled = frozenset({("97140", "97530")})
+
+    def __init__(self, packs: RulePacks) -> None:
+        self.packs = packs
+        cmt = set(packs.rules.get("NC001", {}).get("cmt_codes", CMT_DEFAULT))
+        self.pairs = [
+            p for p in packs.pairs
+            if p.enabled and p.modifier_indicator == self.indicator
+            and (self.indicator == 0 or not ((p.column1 in cmt and p.column2 == "97140")
+                                             or (p.column1, p.column2) in self._handled))
+        ]
+
+    def wants(self, claim: Claim) -> bool:
+        return any(claim.may_bill(p.column1) and claim.may_bill(p.column2) for p in self.pairs)
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        for day, lines in lines_by_date(claim).items():
+            codes = {line.procedure for line in lines}
+            for pair in self.pairs:
+                if pair.column1 not in codes or pair.column2 not in codes or not pair.active_on(day):
+                    continue
+                for line in lines:
+                    if line.procedure != pair.column2:
+                        continue
+                    partners = [x for x in lines if x.procedure == pair.column1
+                                and provider_of(claim, x) == provider_of(claim, line)]
+                    if partners:
+                        yield from self._finding(claim, context, line, pair, day)
+
+    def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
+                 day: date | None) -> Iterator[Finding]:
+        source = f"NCCI {pair.label} indicator {pair.modifier_indicator} ({pair.confidence}): {pair.source}"
+        wanted = context.profile.modifier(self.code) if context.profile else "59"
+        message = (f"{pair.column2} billed with {pair.column1} on {day} (NCCI {pair.label} indicator 1): the "
+                   f"column-2 code is denied unless documentation supports a distinct service and {wanted} or "
+                   "an X modifier says so")
+        finding = modifier_finding(self.code, claim, line, wanted, context.profile, message, source,
+                                   Applicability.REVIEW, approved=False)
+        if finding is not None:
+            yield finding
+
+
+class BlockedPairs(OtherPairs):
+    """NC004 ncci-pair-blocked: two codes of an indicator-0 NCCI pair billed together.
+
+    What it does: reports an error-severity finding on the column-2 line; it never adds a modifier.
+
+    Why: with modifier indicator 0 no modifier can bypass the edit: the column-2 code will be denied
+    whatever the claim says; a person must remove it or bill it on another claim if it was truly a
+    separate encounter.
+
+    Example: a pack pair 97530/97161 with indicator 0 (the 2020-01-01 evaluation edits): both on one
+    day -> error on 97161, no change.
+
+    Source: NCCI modifier indicator definitions (medlearn.com; MLN Feb 2024); each pair's own source in
+    rules/ncci.toml; research/billing-rules.md §1.1, §1.3.
+    """
+
+    code = "NC004"
+    name = "ncci-pair-blocked"
+    indicator = 0
+
+    def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
+                 day: date | None) -> Iterator[Finding]:
+        source = f"NCCI {pair.label} indicator 0 ({pair.confidence}): {pair.source}"
+        yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
+                      f"{pair.column2} billed with {pair.column1} on {day}: NCCI {pair.label} has modifier "
+                      "indicator 0, so no modifier can bypass it; the column-2 code will be denied",
+                      Severity.ERROR, None, source)
+
+
+RULES = (CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs)

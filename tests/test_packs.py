@@ -1,0 +1,126 @@
+"""Rule packs: shipped data, user layering key by key, profile precedence, and refusal of broken packs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from edi837.edits import SetUnits
+from edi837.engine import selected
+from edi837.errors import RulePackError
+from edi837.packs import load_packs
+from edi837.pipeline import FixOptions, fix
+from tests.helpers import FIXTURES
+from tests.rules_for_tests import ScriptedRule
+
+
+def test_shipped_packs_load_with_sources() -> None:
+    packs = load_packs()
+    assert all(pair.source for pair in packs.pairs)
+    assert all(entry.source for entry in packs.regions.values())
+    (cmt,) = [p for p in packs.pairs if p.label == "98940/97140"]
+    assert cmt.modifier_indicator == 1
+    assert (cmt.active_on(date(2026, 3, 2)), cmt.active_on(date(2001, 1, 1))) == (True, False)
+    assert packs.region_of("M99.03") == ("lumbar", True)
+    assert packs.region_of("S134XXA") == ("cervical", True)  # prefix S13.4 matches the 7-character code
+    assert packs.region_of("M9900") == (None, False)  # unknown by default
+    assert packs.profile_for("ANY", "MB").key == "payers/medicare.toml"
+    assert packs.profile_for("ANY", "CI").key == "payers/commercial.toml"
+    assert packs.modifier_rank("59") < packs.modifier_rank("51") < packs.modifier_rank("GP") < packs.modifier_rank("RT")
+
+
+def test_user_folder_overrides_key_by_key(tmp_path: Path) -> None:
+    (tmp_path / "payers").mkdir()
+    (tmp_path / "payers" / "medicare.toml").write_text('[payer]\ndistinct_modifier = "XS"\n')
+    (tmp_path / "ncci.toml").write_text(
+        '[[pair]]\ncolumn1 = "98940"\ncolumn2 = "97140"\neffective = 2002-04-01\nmodifier_indicator = 0\n'
+        '[[pair]]\ncolumn1 = "97110"\ncolumn2 = "97140"\nmodifier_indicator = 1\neffective = 2026-01-01\n'
+        'source = "our payer contract"\n')
+    packs = load_packs(tmp_path)
+    medicare = packs.profile_for("X", "MB")
+    # one key overridden, the rest of the shipped file kept
+    assert (medicare.distinct_modifier, medicare.unit_method, medicare.name) == ("XS", "cms-total", "Medicare Part B")
+    assert medicare.user
+    (cmt,) = [p for p in packs.pairs if p.label == "98940/97140"]
+    assert (cmt.modifier_indicator, cmt.source.startswith("chiro.org")) == (0, True)
+    assert any(p.label == "97110/97140" and p.source == "our payer contract" for p in packs.pairs)
+
+
+def test_user_profile_wins_over_a_more_specific_shipped_one(tmp_path: Path) -> None:
+    (tmp_path / "payers").mkdir()
+    (tmp_path / "payers" / "everyone.toml").write_text('[payer]\nname = "All ours"\ndefault = true\n')
+    assert load_packs(tmp_path).profile_for("X", "MB").name == "All ours"
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ('[[pair]]\ncolumn1 = "97012"\ncolumn2 = "97140"\nmodifier_indicator = 2\neffective = 2020-01-01\n'
+     'source = "x"\n', 4, "modifier_indicator must be 0, 1 or 9"),
+    ('[[pair]]\ncolumn1 = "97012"\ncolumn2 = "97140"\nmodifier_indicator = 1\neffective = "2020-01-01"\n'
+     'source = "x"\n', 5, "YYYY-MM-DD"),
+    ('[[pair]]\ncolumn1 = "9701"\n', 2, "not a 5-character"),
+    ('[[pair]\ncolumn1 = "97012"\n', 1, "not valid TOML"),
+])
+def test_broken_pack_names_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
+    (tmp_path / "ncci.toml").write_text(text)
+    with pytest.raises(RulePackError) as error:
+        load_packs(tmp_path)
+    message = str(error.value)
+    assert str(tmp_path / "ncci.toml") in message and f"line {line}" in message and words in message
+
+
+def test_broken_payer_profile(tmp_path: Path) -> None:
+    (tmp_path / "payers").mkdir()
+    (tmp_path / "payers" / "acme.toml").write_text('[payer]\nname = "Acme"\npayer_ids = ["A1"]\n'
+                                                   'distinct_modifier = "XX"\n')
+    with pytest.raises(RulePackError, match=r"acme.toml line 4: payer.distinct_modifier 'XX'"):
+        load_packs(tmp_path)
+
+
+def test_cli_refuses_a_broken_pack_with_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "regions.toml").write_text('[codes]\n"M25.51" = { region = "shoulder", source = "x" }\n')
+    proc = subprocess.run([sys.executable, "-m", "edi837", str(FIXTURES / "walker_loops.837"),
+                           str(tmp_path / "out.837"), "--rules", str(tmp_path / "pack")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "regions.toml line 2" in proc.stderr and "'shoulder' is not one of" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out.837").exists()
+
+
+@pytest.mark.parametrize("code, select, ignore, on", [
+    ("NC001", ["ALL"], [], True),
+    ("NC001", ["NC"], ["NC002"], True),
+    ("NC002", ["NC"], ["NC002"], False),
+    ("NC002", ["NC002"], ["NC"], True),  # the more specific entry wins
+    ("NC001", ["ALL"], ["ALL"], False),
+    ("NC001", ["TU"], [], False),
+    ("NC001", ["NC001"], ["NC001"], False),  # a tie goes to ignore
+])
+def test_selection_is_ruff_like(code: str, select: list[str], ignore: list[str], on: bool) -> None:
+    assert selected(code, select, ignore) is on
+
+
+def test_select_on_the_demo_file() -> None:
+    data = (Path(__file__).resolve().parent.parent / "examples" / "clinic-week.837").read_bytes()
+    only_nc002 = fix(data, FixOptions(select=("NC002",), validate=False))
+    assert {r.rule for r in only_nc002.records} == {"NC002"}
+    without_nc = fix(data, FixOptions(ignore=("NC",), validate=False))
+    assert not any(r.rule.startswith("NC") for r in without_nc.records)
+
+
+def test_colliding_fixes_are_resolved_in_code_order_and_logged() -> None:
+    data = (FIXTURES / "walker_loops.837").read_bytes()
+    first = ScriptedRule({"CLAIM-B2": (SetUnits(1, Decimal(1)),)}, code="TST001")
+    second = ScriptedRule({"CLAIM-B2": (SetUnits(1, Decimal(2)),)}, code="TST002")
+    result = fix(data, FixOptions(ignore=("ALL",), extra_rules=(second, first), validate=False))
+    assert result.output is not None and b"SV1*HC:97530*45.00*UN*1***1" in result.output
+    applied, refused = result.records
+    assert (applied.rule, applied.applied) == ("TST001", True)
+    assert (refused.rule, refused.applied) == ("TST002", False)
+    assert "already set by TST001" in refused.message
