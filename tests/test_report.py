@@ -1,0 +1,44 @@
+"""The HTML report: items that need a person come first; each change shows the segment before and after."""
+
+from __future__ import annotations
+
+from lxml import html
+
+from edi837.generator import ClaimSpec, LineSpec, build_837
+from edi837.pipeline import FixOptions, fix
+from edi837.report import render_report
+
+
+def test_report_lists_review_items_first_and_escapes_values() -> None:
+    claims = [
+        ClaimSpec("R<1&", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
+                                                LineSpec("97140", "40", pointers=(2,)))),
+        ClaimSpec("R2", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40"))),
+    ]
+    result = fix(build_837(claims), FixOptions(validate=False))
+    page = html.fromstring(render_report(result, input_name="in.837", output_name="out.837"))
+    headings = [h.text_content() for h in page.iter("h2")]
+    assert headings[0] == "Needs a person (1)" and headings[1].startswith("Changes by claim")
+    review_rows = page.xpath("//h2[1]/following-sibling::table[1]//tr[td]")
+    assert [row.xpath("td")[0].text_content() for row in review_rows] == ["R2"]
+    assert "included in the CMT" in review_rows[0].text_content()
+    claim_titles = [h.text_content() for h in page.iter("h3")]
+    assert claim_titles == ["Claim R2", "Claim R<1&"]  # parsed back: the raw text was escaped
+    fixed = page.xpath("//h3[.='Claim R<1&']/following-sibling::table[1]//tr[td]")[0]
+    cells = [td.text_content() for td in fixed.xpath("td")]
+    assert cells[:4] == ["2", "97140", "NC001", "append_modifier"]
+    assert cells[4:6] == ["SV1*HC:97140*40*UN*1***2", "SV1*HC:97140:59*40*UN*1***2"]
+    assert "NCCI 98940/97140" in cells[7]
+    raw = render_report(result).decode()
+    assert "R&lt;1&amp;" in raw and "R<1&" not in raw
+
+
+def test_readme_documents_every_rule() -> None:
+    from pathlib import Path
+
+    from edi837.packs import load_packs
+    from edi837.registry import build_rules
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for rule in build_rules(load_packs(), ["ALL"], []):
+        assert f"| {rule.code} | {rule.name} |" in readme, rule.code
