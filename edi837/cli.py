@@ -75,6 +75,10 @@ def fix_command(
         bool, typer.Option("--apply-review", help="Also apply fixes whose applicability is 'review'.")
     ] = False,
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
+    minutes: Annotated[
+        Path | None,
+        typer.Option("--minutes", metavar="FILE", help="CSV of treatment minutes: claim id, line number, minutes."),
+    ] = None,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
     ] = False,
@@ -104,6 +108,7 @@ def fix_command(
                 rules_dir=rules,
                 select=tuple(select or ()),
                 ignore=tuple(ignore or ()),
+                minutes_file=minutes,
                 collect_diff=diff,
             ),
         )

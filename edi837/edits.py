@@ -99,7 +99,8 @@ class ClaimEditor:
         self.pieces = list(claim.pieces)
         self.changes: list[SegmentChange] = []
         self._rank = modifier_rank or (lambda _m: 0)
-        self._lines = {line.number: line for line in claim.lines}
+        self._all_lines = list(claim.lines)
+        self._lines = {line.number: line for line in self._all_lines}
         self._removed: set[int] = set()
         self._charges_changed = False
 
@@ -141,9 +142,10 @@ class ClaimEditor:
         del self.changes[changes:]
         self._removed = set(removed)
         self._charges_changed = charges
-        for line in self.claim.lines:
+        for line in self._all_lines:
             if line.sv1_index >= 0:
                 self._reparse(line)
+        self.claim.keep_lines([line for line in self._all_lines if line.number not in self._removed])
 
     # -- edits -----------------------------------------------------------------------------------
     def apply(self, edit: Edit) -> SegmentChange:
@@ -227,6 +229,7 @@ class ClaimEditor:
         before = self._text(line.sv1_index)
         self._removed.add(number)
         self._charges_changed = True
+        self.claim.keep_lines([x for x in self._all_lines if x.number not in self._removed])
         change = SegmentChange("remove_line", number, line.procedure, before, None, line.sv1_index)
         self.changes.append(change)
         return change
@@ -236,12 +239,12 @@ class ClaimEditor:
         """Drop removed loops, renumber LX01, rebalance CLM02; return the claim's new pieces."""
         if self._removed:
             keep = [True] * len(self.pieces)
-            for line in self.claim.lines:
+            for line in self._all_lines:
                 if line.number in self._removed:
                     for i in range(line.lx_index, line.end_index):
                         keep[i] = False
             shift = 0
-            for line in self.claim.lines:
+            for line in self._all_lines:
                 if line.number in self._removed:
                     shift += 1
                 elif shift:
@@ -251,7 +254,7 @@ class ClaimEditor:
                                                       line.lx_index))
         if self._charges_changed:
             total = sum(
-                (line.charge for line in self.claim.lines if line.number not in self._removed), Decimal(0)
+                (line.charge for line in self._all_lines if line.number not in self._removed), Decimal(0)
             )
             if total != self.claim.total_charge:
                 text = format_decimal(total)

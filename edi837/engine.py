@@ -18,7 +18,7 @@ or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
@@ -27,6 +27,7 @@ from edi837.changelog import ChangeRecord
 from edi837.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
 from edi837.envelope import Delimiters
 from edi837.loops import Claim
+from edi837.minutes import MinutesTable
 from edi837.packs import PayerProfile, RulePacks
 
 
@@ -60,12 +61,26 @@ class Finding:
     source: str | None = None
 
 
-@dataclass(frozen=True)
 class ClaimContext:
-    """What a rule may read besides the claim: the packs and the claim's payer profile."""
+    """What a rule may read besides the claim: the packs, the claim's payer profile, the minutes file.
 
-    packs: RulePacks | None
-    profile: PayerProfile | None
+    The payer profile is looked up on first use, so a rule's cheap `wants` check costs nothing.
+    """
+
+    __slots__ = ("_lookup", "_profile", "minutes", "packs")
+
+    def __init__(self, packs: RulePacks | None, profile: PayerProfile | Callable[[], PayerProfile | None] | None,
+                 minutes: MinutesTable | None = None) -> None:
+        self.packs = packs
+        self.minutes = minutes
+        self._lookup = profile if callable(profile) else None
+        self._profile = None if callable(profile) else profile
+
+    @property
+    def profile(self) -> PayerProfile | None:
+        if self._lookup is not None:
+            self._profile, self._lookup = self._lookup(), None
+        return self._profile
 
     def setting(self, rule: str, key: str, default: Any) -> Any:
         if self.packs is None:
@@ -74,12 +89,17 @@ class ClaimContext:
 
 
 class Rule(Protocol):
-    """What the engine needs of a rule: a stable code, a name, a cheap pre-check and a check."""
+    """What the engine needs of a rule: a stable code, a name, a cheap pre-check and a check.
+
+    A rule may also have `phase` (an int, default 1): lower phases run first. The units rules are
+    phase 0 because they decide which lines exist at all; the modifier rules (phase 1) must see the
+    claim as it will be written (a 97140 the 8-minute rule removes must not make 97530 a pair).
+    """
 
     code: str
     name: str
 
-    def wants(self, claim: Claim) -> bool: ...
+    def wants(self, claim: Claim, context: ClaimContext) -> bool: ...
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterable[Finding]: ...
 
@@ -117,28 +137,29 @@ class RuleEngine:
     """Holds the selected rules and applies them claim by claim."""
 
     def __init__(self, rules: Sequence[Rule], delimiters: Delimiters, packs: RulePacks | None = None, *,
-                 apply_review: bool = False) -> None:
-        self.rules = sorted(rules, key=lambda r: r.code)
+                 apply_review: bool = False, minutes: MinutesTable | None = None) -> None:
+        self.rules = sorted(rules, key=lambda r: (getattr(r, "phase", 1), r.code))
         self.delimiters = delimiters
         self.packs = packs
         self.apply_review = apply_review
         self._rank = packs.modifier_rank if packs is not None else None
+        self.minutes = minutes
         self._profiles: dict[tuple[str, str], PayerProfile] = {}
 
-    def _context(self, claim: Claim) -> ClaimContext:
+    def _profile(self, claim: Claim) -> PayerProfile | None:
         if self.packs is None:
-            return ClaimContext(None, None)
+            return None
         key = (claim.subscriber.payer_id, claim.subscriber.claim_filing)
         profile = self._profiles.get(key)
         if profile is None:
             profile = self._profiles[key] = self.packs.profile_for(*key)
-        return ClaimContext(self.packs, profile)
+        return profile
 
     def run(self, claim: Claim) -> ClaimOutcome:
-        active = [rule for rule in self.rules if rule.wants(claim)]
+        context = ClaimContext(self.packs, lambda: self._profile(claim), self.minutes)
+        active = [rule for rule in self.rules if rule.wants(claim, context)]
         if not active:
             return ClaimOutcome(None)
-        context = self._context(claim)
         editor: ClaimEditor | None = None
         records: list[ChangeRecord] = []
         touched: dict[tuple[str, int], str] = {}

@@ -313,6 +313,11 @@ class Claim:
             self._parse()
         return self._rendering_npi
 
+    def keep_lines(self, lines: list[ServiceLine]) -> None:
+        """Show only these lines to later readers (the editor calls this when a rule removes a line, so
+        the rules that run after it see the claim as it will be written)."""
+        self._lines = lines
+
     def diagnoses_for(self, line: ServiceLine) -> list[Diagnosis]:
         """The diagnoses a line's SV107 pointers name, in pointer order; bad pointers are skipped."""
         diagnoses = self.diagnoses

@@ -119,7 +119,7 @@ class CmtManualTherapy:
         self.cmt = tuple(settings.get("cmt_codes", CMT_DEFAULT))
         self.manual = str(settings.get("manual_therapy", "97140"))
 
-    def wants(self, claim: Claim) -> bool:
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return claim.may_bill(self.manual) and any(claim.may_bill(c) for c in self.cmt)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
@@ -195,7 +195,7 @@ class ManualTherapyTherapeuticActivities:
         settings = packs.rules.get(self.code, {})
         self.codes = tuple(settings.get("pair", ("97140", "97530")))
 
-    def wants(self, claim: Claim) -> bool:
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return all(claim.may_bill(c) for c in self.codes)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
@@ -257,7 +257,7 @@ class OtherPairs:
                                              or (p.column1, p.column2) in self._handled))
         ]
 
-    def wants(self, claim: Claim) -> bool:
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return any(claim.may_bill(p.column1) and claim.may_bill(p.column2) for p in self.pairs)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:

@@ -27,6 +27,7 @@ from edi837.envelope import Delimiters, SegmentStream, split_lead
 from edi837.errors import GateFailed
 from edi837.fileio import borrow
 from edi837.loops import Claim, Passthrough, TransactionEnd, Walker
+from edi837.minutes import MinutesTable, load_minutes
 from edi837.packs import load_packs
 from edi837.registry import build_rules
 from edi837.segment_defs import check_value
@@ -96,13 +97,14 @@ class FixResult:
         return 1 if self.review or self.warnings else 0
 
 
-def build_engine(delimiters: Delimiters, options: FixOptions) -> RuleEngine:
+def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
     """The rule engine for a run; packs are loaded and rules selected once per run."""
     packs = load_packs(options.rules_dir)
     select = options.select or packs.select
     ignore = (*packs.ignore, *options.ignore)
     rules = [*build_rules(packs, select, ignore), *options.extra_rules]
-    return RuleEngine(rules, delimiters, packs, apply_review=options.apply_review or packs.apply_review)
+    return RuleEngine(rules, delimiters, packs, apply_review=options.apply_review or packs.apply_review,
+                      minutes=minutes)
 
 
 def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None = None) -> FixResult:
@@ -114,13 +116,16 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
     options = options or FixOptions()
     started = time.perf_counter()
     result = FixResult()
+    minutes = load_minutes(options.minutes_file) if options.minutes_file else None
     with open_input() as source:
         stream = SegmentStream(source, on_progress=options.on_progress)
         delims = stream.delimiters
         walker = Walker(stream)
-        engine = build_engine(delims, options)
-        _stream_output(stream, walker, engine, sink, options, result)
+        engine = build_engine(delims, options, minutes)
+        seen = _stream_output(stream, walker, engine, sink, options, result, minutes)
         result.bytes_in = stream.bytes_read
+    if minutes is not None:
+        minutes.check_lines_exist(seen)
     result.claims = walker.claims
     result.lines = walker.lines
     result.segments = walker.segments
@@ -142,8 +147,13 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
 
 
 def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
-                   options: FixOptions, result: FixResult) -> None:
-    """Copy the walker's units to the sink: raw bytes for everything unchanged, rebuilt claims otherwise."""
+                   options: FixOptions, result: FixResult, minutes: MinutesTable | None) -> set[tuple[str, int]]:
+    """Copy the walker's units to the sink: raw bytes for everything unchanged, rebuilt claims otherwise.
+
+    Returns the (claim id, line) pairs of the claims the minutes file names, so that a row naming a line
+    the 837 does not have can be refused.
+    """
+    seen: set[tuple[str, int]] = set()
     delims = stream.delimiters
     term = delims.segment
     out: list[bytes] = []
@@ -163,6 +173,8 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
     out.append(stream.bom)
     for unit in walker:
         if type(unit) is Claim:
+            if minutes is not None and minutes.has_claim(unit.claim_id):
+                seen.update((unit.claim_id, line.number) for line in unit.lines)
             outcome = engine.run(unit)
             if outcome.records:
                 result.records.extend(outcome.records)
@@ -193,6 +205,7 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
     out.append(stream.tail)
     flush()
     result.bytes_out = written
+    return seen
 
 
 def _recount_se(unit: TransactionEnd, delta: int, delims: Delimiters) -> bytes:

@@ -12,12 +12,13 @@ from edi837.engine import Rule, selected
 from edi837.errors import RulePackError
 from edi837.ncci_rules import RULES as NCCI_RULES
 from edi837.packs import RulePacks
+from edi837.unit_rules import RULES as UNIT_RULES
 
 RuleFactory = Callable[[RulePacks], Rule]
 
 
 def builtin_factories() -> list[RuleFactory]:
-    return [*NCCI_RULES]
+    return [*UNIT_RULES, *NCCI_RULES]
 
 
 def build_rules(packs: RulePacks, select: Sequence[str], ignore: Sequence[str],

@@ -19,7 +19,7 @@ class ScriptedRule:
     name: str = "scripted"
     applicability: Applicability = Applicability.SAFE
 
-    def wants(self, claim: Claim) -> bool:
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return True
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:

@@ -68,7 +68,7 @@ class OneEdit:
     name: str = "one edit"
     seen: int = 0
 
-    def wants(self, claim: Claim) -> bool:
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return True
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:

@@ -45,8 +45,9 @@ def expected_output(data: bytes, changes: list[list[Any]]) -> bytes:
 
 
 def options(case: dict[str, Any]) -> FixOptions:
-    rules = case.get("rules")
-    return FixOptions(rules_dir=CASES_DIR / rules if rules else None, apply_review=case.get("apply_review", False))
+    rules, minutes = case.get("rules"), case.get("minutes")
+    return FixOptions(rules_dir=CASES_DIR / rules if rules else None, apply_review=case.get("apply_review", False),
+                      minutes_file=CASES_DIR / minutes if minutes else None)
 
 
 @pytest.mark.parametrize("case", load_cases())
