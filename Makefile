@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 	@echo "change log: $(DEMO_OUT).changes.jsonl"
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check edi837 tests bench
+	$(BIN)/ruff check edi837 tests bench examples
 	$(BIN)/mypy
 
 test: lint

@@ -46,13 +46,46 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-app = typer.Typer(
-    add_completion=False,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    help="Fix an X12 837P (005010X222A1) before it goes to the clearinghouse.",
-)
+# Options every entry point shares: which rules run and how.
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", metavar="DIR", help="A rule-pack folder layered over the shipped packs.")
+]
+SelectOption = Annotated[
+    list[str] | None, typer.Option("--select", metavar="CODE", help="Run only these rules (codes or prefixes).")
+]
+IgnoreOption = Annotated[
+    list[str] | None, typer.Option("--ignore", metavar="CODE", help="Do not run these rules (codes or prefixes).")
+]
+ApplyReviewOption = Annotated[
+    bool, typer.Option("--apply-review", help="Also apply fixes whose applicability is 'review'.")
+]
+MinutesOption = Annotated[
+    Path | None,
+    typer.Option("--minutes", metavar="FILE", help="CSV of treatment minutes: claim id, line number, minutes."),
+]
+NoValidateOption = Annotated[
+    bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
+]
+FormatOption = Annotated[SummaryFormat, typer.Option("--format", help="Summary format on the terminal.")]
+VersionOption = Annotated[
+    bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+]
+
+
+def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
+                 minutes: Path | None, no_validate: bool, *, diff: bool = False) -> FixOptions:
+    return FixOptions(validate=not no_validate, apply_review=apply_review, rules_dir=rules,
+                      select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes, collect_diff=diff)
+
+
+def _typer(help_text: str) -> typer.Typer:
+    return typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False,
+                       context_settings={"help_option_names": ["-h", "--help"]}, help=help_text)
+
+
+app = _typer("Fix an X12 837P (005010X222A1) before it goes to the clearinghouse.")
+watch_app = _typer("Watch an outbound folder and move fixed 837 files to a ready folder.")
+hook_app = _typer("Fix one 837 file in place before upload (for clearinghouse clients).")
 
 
 @app.command()
@@ -62,58 +95,76 @@ def fix_command(
     *,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Also print a segment-level diff.")] = False,
-    rules: Annotated[
-        Path | None, typer.Option("--rules", metavar="DIR", help="A rule-pack folder layered over the shipped packs.")
-    ] = None,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", metavar="CODE", help="Run only these rules (codes or prefixes).")
-    ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option("--ignore", metavar="CODE", help="Do not run these rules (codes or prefixes).")
-    ] = None,
-    apply_review: Annotated[
-        bool, typer.Option("--apply-review", help="Also apply fixes whose applicability is 'review'.")
-    ] = False,
+    rules: RulesOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    apply_review: ApplyReviewOption = False,
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
-    minutes: Annotated[
-        Path | None,
-        typer.Option("--minutes", metavar="FILE", help="CSV of treatment minutes: claim id, line number, minutes."),
-    ] = None,
-    no_validate: Annotated[
-        bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
-    ] = False,
+    minutes: MinutesOption = None,
+    no_validate: NoValidateOption = False,
     changelog: Annotated[
         Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default OUT.changes.jsonl).")
     ] = None,
-    summary_format: Annotated[
-        SummaryFormat, typer.Option("--format", help="Summary format on the terminal.")
-    ] = SummaryFormat.text,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
-    ] = False,
+    summary_format: FormatOption = SummaryFormat.text,
+    version: VersionOption = False,
 ) -> None:
-    """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
-    code = guarded(
-        lambda: fix_files(
-            input_name,
-            output_name,
-            check=check,
-            diff=diff,
-            changelog=changelog,
-            report=report,
-            summary_format=summary_format,
-            options=FixOptions(
-                validate=not no_validate,
-                apply_review=apply_review,
-                rules_dir=rules,
-                select=tuple(select or ()),
-                ignore=tuple(ignore or ()),
-                minutes_file=minutes,
-                collect_diff=diff,
-            ),
-        )
-    )
+    """Fix IN and write OUT plus its change log (OUT.changes.jsonl). Also: edi-fix watch, edi-fix hook."""
+    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, diff=diff)
+    code = guarded(lambda: fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog,
+                                     report=report, summary_format=summary_format, options=options))
     raise typer.Exit(code)
+
+
+@watch_app.command()
+def watch_command(
+    outbound: Annotated[Path, typer.Argument(metavar="OUTBOUND", help="The folder the practice system writes to.")],
+    *,
+    to: Annotated[Path, typer.Option("--to", metavar="READY", help="Where fixed files go for the uploader.")],
+    once: Annotated[bool, typer.Option("--once", help="Process what is there, then exit (for cron).")] = False,
+    settle: Annotated[
+        float, typer.Option("--settle", metavar="SECONDS", help="A file is whole once unchanged this long.")
+    ] = 2.0,
+    rules: RulesOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    apply_review: ApplyReviewOption = False,
+    no_validate: NoValidateOption = False,
+    version: VersionOption = False,
+) -> None:
+    """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
+    from edi837.watcher import watch
+
+    options = rule_options(rules, select, ignore, apply_review, None, no_validate)
+
+    def action() -> int:
+        logconfig.configure()
+        return watch(outbound, to, options, once=once, settle=settle)
+
+    raise typer.Exit(guarded(action))
+
+
+@hook_app.command()
+def hook_command(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The 837P file to fix in place.")],
+    *,
+    changelog: Annotated[
+        Path | None, typer.Option("--changelog", metavar="PATH", help="Also write the change log here.")
+    ] = None,
+    summary_format: FormatOption = SummaryFormat.text,
+    rules: RulesOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    apply_review: ApplyReviewOption = False,
+    minutes: MinutesOption = None,
+    no_validate: NoValidateOption = False,
+    version: VersionOption = False,
+) -> None:
+    """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
+    from edi837.hook import fix_in_place
+
+    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate)
+    raise typer.Exit(fix_in_place(file, changelog=changelog, as_json=summary_format is SummaryFormat.json,
+                                  options=options))
 
 
 def guarded(action: Callable[[], int]) -> int:
@@ -245,9 +296,18 @@ def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: `edi-fix IN OUT`, `edi-fix watch ...`, `edi-fix hook ...`."""
+    """Console-script entry point: `edi-fix IN OUT`, `edi-fix watch ...`, `edi-fix hook ...`.
+
+    The sub-commands are dispatched by hand so that `edi-fix IN OUT` stays a plain command (a file named
+    like a sub-command can still be fixed as `edi-fix ./watch OUT`).
+    """
     args = sys.argv[1:] if argv is None else argv
-    app(args=args, prog_name="edi-fix")
+    if args and args[0] == "watch":
+        watch_app(args=args[1:], prog_name="edi-fix watch")
+    elif args and args[0] == "hook":
+        hook_app(args=args[1:], prog_name="edi-fix hook")
+    else:
+        app(args=args, prog_name="edi-fix")
 
 
-__all__ = ["app", "fix_files", "guarded", "main"]
+__all__ = ["app", "fix_files", "guarded", "hook_app", "main", "watch_app"]

@@ -25,7 +25,7 @@ from edi837.errors import InputRefused
 _umask_lock = threading.Lock()
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
     with _umask_lock:
         mask = os.umask(0)
         os.umask(mask)
@@ -46,33 +46,57 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+class AtomicWriter:
+    """A read-write temporary file beside `path` that replaces it atomically when the block ends cleanly
+    and `commit` is still true; otherwise the temporary file is removed and `path` is untouched.
+
+    `temp_dir` puts the temporary file elsewhere on the same file system (the watcher keeps it out of
+    the folder an uploader reads). The new file gets the permissions of `mode_like` when given (in-place
+    rewrites keep the original's mode), else the usual 0666 minus umask.
+    """
+
+    def __init__(self, path: Path, *, mode_like: Path | None = None, temp_dir: Path | None = None) -> None:
+        self.path = path
+        self.mode_like = mode_like
+        self.directory = path.parent if str(path.parent) else Path(".")
+        self.temp_dir = temp_dir or self.directory
+        self.commit = True
+        self.temp_path: Path | None = None
+        self.handle: IO[bytes]
+
+    def __enter__(self) -> AtomicWriter:
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".edi837.tmp", dir=self.temp_dir)
+        self.temp_path = Path(name)
+        self.handle = os.fdopen(fd, "w+b")
+        return self
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        assert self.temp_path is not None
+        committed = False
+        try:
+            if kind is None and self.commit:
+                self.handle.flush()
+                os.fsync(self.handle.fileno())
+                self.handle.close()
+                if self.mode_like is not None:
+                    shutil.copymode(self.mode_like, self.temp_path)
+                else:
+                    os.chmod(self.temp_path, 0o666 & ~current_umask())
+                os.replace(self.temp_path, self.path)
+                committed = True
+                fsync_directory(self.directory)
+        finally:
+            self.handle.close()
+            if not committed:
+                with contextlib.suppress(FileNotFoundError):
+                    self.temp_path.unlink()
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, *, mode_like: Path | None = None) -> Iterator[IO[bytes]]:
-    """Yield a read-write temporary file that replaces `path` atomically on a clean exit.
-
-    The new file gets the permissions of `mode_like` when given (in-place rewrites keep the
-    original's mode), else the usual 0666 minus umask.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".edi837.tmp", dir=directory)
-    tmp = Path(tmp_name)
-    committed = False
-    try:
-        with os.fdopen(fd, "w+b") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode_like is not None:
-            shutil.copymode(mode_like, tmp)
-        else:
-            os.chmod(tmp, 0o666 & ~_current_umask())
-        os.replace(tmp, path)
-        committed = True
-        fsync_directory(directory)
-    finally:
-        if not committed:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+    """Yield a temporary file that replaces `path` atomically on a clean exit (see AtomicWriter)."""
+    with AtomicWriter(path, mode_like=mode_like) as writer:
+        yield writer.handle
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -15,9 +15,9 @@ import difflib
 import io
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import structlog
 
@@ -259,11 +259,14 @@ def _gate(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:
     result.warnings = before
 
 
-def fix(data: bytes, options: FixOptions | None = None) -> FixResult:
+def fix(data: bytes, options: FixOptions | None = None, **settings: Any) -> FixResult:
     """Fix an 837P held in memory; the output bytes are in `result.output`.
 
-    Raises InputRefused (exit-code 2 material) when the input is refused or the gate fails.
+    Settings are FixOptions' fields as keywords (`rules_dir=`, `select=`, `apply_review=`, `validate=`,
+    `minutes_file=` ...). Raises InputRefused when the input is refused or the gate fails.
     """
+    if settings:
+        options = replace(options or FixOptions(), **settings)
     sink = io.BytesIO()
     result = run(lambda: io.BytesIO(data), sink, options)
     result.output = sink.getvalue()

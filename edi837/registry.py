@@ -1,7 +1,12 @@
-"""Which rules exist: the built-in families, in one list the engine selects from.
+"""Which rules exist: the built-in families plus third-party plugins, in one list the engine selects from.
 
 One place so the CLI, the watcher, the hook and the API all see the same rules, and so a rule's
 code is unique (the registry refuses two rules with one code).
+
+Plugins register in the entry-point group `edi837.rules`; each entry point names a rule class (or any
+callable) that takes the loaded RulePacks and returns a rule: an object with `code`, `name`,
+`wants(claim, context)` and `check(claim, context)` (and optionally `phase`). They are selected with
+--select/--ignore like built-in rules.
 """
 
 from __future__ import annotations
@@ -17,8 +22,25 @@ from edi837.unit_rules import RULES as UNIT_RULES
 RuleFactory = Callable[[RulePacks], Rule]
 
 
+PLUGIN_GROUP = "edi837.rules"
+
+
 def builtin_factories() -> list[RuleFactory]:
     return [*UNIT_RULES, *NCCI_RULES]
+
+
+def plugin_factories() -> list[RuleFactory]:
+    """Rule factories registered by installed distributions; a plugin that fails to load is refused."""
+    from importlib.metadata import entry_points
+
+    factories: list[RuleFactory] = []
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        try:
+            factories.append(entry.load())
+        except Exception as error:  # any import failure of third-party code is reported
+            raise RulePackError(f"rule plugin {entry.name} ({entry.value}) could not be loaded: "
+                                f"{type(error).__name__}: {error}") from None
+    return factories
 
 
 def build_rules(packs: RulePacks, select: Sequence[str], ignore: Sequence[str],
@@ -26,7 +48,7 @@ def build_rules(packs: RulePacks, select: Sequence[str], ignore: Sequence[str],
     """Instantiate the selected rules for one run."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for factory in builtin_factories() if factories is None else factories:
+    for factory in [*builtin_factories(), *plugin_factories()] if factories is None else factories:
         rule = factory(packs)
         if rule.code in seen:
             raise RulePackError(f"two rules share the code {rule.code}: {seen[rule.code]} and {rule.name}")

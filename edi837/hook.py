@@ -1,0 +1,63 @@
+"""The clearinghouse pre-submit hook: `edi-fix hook FILE` fixes FILE in place, atomically.
+
+A clearinghouse upload client runs it before each upload and gates on the exit code: 0 upload;
+1 written but findings need a person; 2 refused, FILE is byte-for-byte untouched; 3 internal error, FILE
+untouched. The fixed file replaces FILE by an atomic rename with FILE's permissions, and only when
+something changed. Nothing else is written beside FILE unless `--changelog` asks for it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+from edi837 import log as logconfig
+from edi837.changelog import write_jsonl
+from edi837.errors import InputRefused
+from edi837.fileio import AtomicWriter, open_input_path
+from edi837.pipeline import FixOptions, FixResult, run
+from edi837.summary import summary_dict, summary_text
+
+
+def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: FixOptions) -> int:
+    """Fix `path` in place; print the summary (JSON on stdout with `as_json`); return the exit code."""
+    logconfig.configure()
+    try:
+        result = _fix(path, changelog, options)
+    except InputRefused as refused:
+        return _fail(2, f"refused: {refused}", as_json)
+    except Exception as error:
+        return _fail(3, f"internal error: {type(error).__name__}: {error}", as_json)
+    data = summary_dict(result, output=str(path) if result.changed else None,
+                        changelog=str(changelog) if changelog else None)
+    if as_json:
+        data["errors"] = []
+        print(json.dumps(data, indent=2))
+    else:
+        print(summary_text(result, output=str(path) if result.changed else None,
+                           changelog=str(changelog) if changelog else None), file=sys.stderr)
+    return result.exit_code
+
+
+def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
+    with open_input_path(path):  # refuses a missing file, a directory, an unreadable file
+        pass
+    with AtomicWriter(path, mode_like=path) as writer:
+        result = run(lambda: open_input_path(path), writer.handle, options)
+        writer.commit = result.changed  # an unchanged file is left alone, mtime included
+        if changelog is not None:
+            with AtomicWriter(changelog) as log:
+                text = io.TextIOWrapper(log.handle, encoding="utf-8", newline="\n")
+                write_jsonl(result.records, text)
+                text.flush()
+                text.detach()
+    return result
+
+
+def _fail(code: int, message: str, as_json: bool) -> int:
+    print(f"edi-fix hook: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"exit_code": code, "changed": False, "errors": [message]}, indent=2))
+    return code
