@@ -58,19 +58,14 @@ def _segments(raw: bytes, delims: Delimiters) -> list[list[bytes]]:
     return [split_lead(p)[1].split(delims.element) for p in raw.split(delims.segment)[:-1]]
 
 
-class BillingProvider:
-    """2000A/2010AA: the provider that bills (NPI from NM1*85 NM109, taxonomy from PRV03).
+class _LazyLoop:
+    """An HL loop (2000A, 2000B) kept as raw bytes while the walker reads on, and parsed on first use."""
 
-    Read from the raw 2000A loop on first use.
-    """
-
-    __slots__ = ("_delims", "_npi", "_parts", "_taxonomy")
+    __slots__ = ("_delims", "_parts")
 
     def __init__(self, delims: Delimiters) -> None:
         self._delims = delims
         self._parts: list[bytes] | None = []
-        self._npi = ""
-        self._taxonomy = ""
 
     def add(self, raw: bytes) -> None:
         if self._parts is not None:
@@ -80,11 +75,27 @@ class BillingProvider:
         if self._parts is None:
             return
         for fields in _segments(b"".join(self._parts), self._delims):
-            if fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"85":
-                self._npi = _field(fields, 9)
-            elif fields[0] == b"PRV" and len(fields) > 1 and fields[1] == b"BI":
-                self._taxonomy = _field(fields, 3)
+            self._read(fields)
         self._parts = None
+
+    def _read(self, fields: list[bytes]) -> None:
+        raise NotImplementedError
+
+
+class BillingProvider(_LazyLoop):
+    """2000A/2010AA: the provider that bills (NPI from NM1*85 NM109, taxonomy from PRV*BI PRV03)."""
+
+    __slots__ = ("_npi", "_taxonomy")
+
+    def __init__(self, delims: Delimiters) -> None:
+        super().__init__(delims)
+        self._npi = self._taxonomy = ""
+
+    def _read(self, fields: list[bytes]) -> None:
+        if fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"85":
+            self._npi = _field(fields, 9)
+        elif fields[0] == b"PRV" and len(fields) > 1 and fields[1] == b"BI":
+            self._taxonomy = _field(fields, 3)
 
     @property
     def npi(self) -> str:
@@ -97,35 +108,25 @@ class BillingProvider:
         return self._taxonomy
 
 
-class Subscriber:
+class Subscriber(_LazyLoop):
     """2000B: claim filing indicator (SBR09) and the payer (2010BB NM103/NM109).
 
-    Read from the raw 2000B loop on first use. The subscriber's own name and member id are
-    deliberately never read.
+    The subscriber's own name and member id are deliberately never read.
     """
 
-    __slots__ = ("_claim_filing", "_delims", "_parts", "_payer_id", "_payer_name", "_responsibility")
+    __slots__ = ("_claim_filing", "_payer_id", "_payer_name", "_responsibility")
 
     def __init__(self, delims: Delimiters) -> None:
-        self._delims = delims
-        self._parts: list[bytes] | None = []
+        super().__init__(delims)
         self._claim_filing = self._responsibility = self._payer_id = self._payer_name = ""
 
-    def add(self, raw: bytes) -> None:
-        if self._parts is not None:
-            self._parts.append(raw)
-
-    def _parse(self) -> None:
-        if self._parts is None:
-            return
-        for fields in _segments(b"".join(self._parts), self._delims):
-            if fields[0] == b"SBR":
-                self._responsibility = _field(fields, 1)
-                self._claim_filing = _field(fields, 9)
-            elif fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"PR":
-                self._payer_name = _field(fields, 3)
-                self._payer_id = _field(fields, 9)
-        self._parts = None
+    def _read(self, fields: list[bytes]) -> None:
+        if fields[0] == b"SBR":
+            self._responsibility = _field(fields, 1)
+            self._claim_filing = _field(fields, 9)
+        elif fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"PR":
+            self._payer_name = _field(fields, 3)
+            self._payer_id = _field(fields, 9)
 
     @property
     def claim_filing(self) -> str:

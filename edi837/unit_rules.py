@@ -250,7 +250,26 @@ class MinutesOnUntimedCode:
                           "research/billing-rules.md §3.3 (AOTA; 8s2c.com)")
 
 
-class UnitsLookLikeMinutes:
+class _TimedUnitsCheck:
+    """Shared by the checks that read timed lines billed in units (TU003, TU004)."""
+
+    phase = 0
+
+    def __init__(self, packs: RulePacks) -> None:
+        self.packs = packs
+
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
+        return any(claim.may_bill(code) for code in self.packs.timed_codes)
+
+    def timed_in_units(self, claim: Claim) -> Iterator[tuple[date | None, list[ServiceLine]]]:
+        """Per date of service, the timed lines billed in units (after TU001 has converted minutes)."""
+        for day, lines in lines_by_date(claim).items():
+            timed = [x for x in lines if x.procedure in self.packs.timed_codes and x.unit_basis == "UN"]
+            if timed:
+                yield day, timed
+
+
+class UnitsLookLikeMinutes(_TimedUnitsCheck):
     """TU003 units-look-like-minutes: a timed code billed in units with more units on one date than the cap.
 
     What it does: sums the units of each timed code per date of service (lines billed with SV103 = UN)
@@ -269,23 +288,15 @@ class UnitsLookLikeMinutes:
 
     code = "TU003"
     name = "units-look-like-minutes"
-    phase = 0
-
-    def __init__(self, packs: RulePacks) -> None:
-        self.packs = packs
-
-    def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return any(claim.may_bill(code) for code in self.packs.timed_codes)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         cap = self.packs.units_cap
-        for day, lines in lines_by_date(claim).items():
+        for day, timed in self.timed_in_units(claim):
             per_code: dict[str, Decimal] = defaultdict(Decimal)
             numbers: dict[str, list[int]] = defaultdict(list)
-            for line in lines:
-                if line.procedure in self.packs.timed_codes and line.unit_basis == "UN":
-                    per_code[line.procedure] += line.units
-                    numbers[line.procedure].append(line.number)
+            for line in timed:
+                per_code[line.procedure] += line.units
+                numbers[line.procedure].append(line.number)
             for code, units in per_code.items():
                 if units > cap:
                     yield Finding(self.code, claim.claim_id, tuple(numbers[code]), code,
@@ -294,7 +305,7 @@ class UnitsLookLikeMinutes:
                                   "MUE: units of a code on one date are summed (ngsmedicare.com); cap from the pack")
 
 
-class DailyTimedCap:
+class DailyTimedCap(_TimedUnitsCheck):
     """TU004 timed-units-daily-cap: a payer's cap on timed units per date of service is exceeded.
 
     What it does: when the payer profile sets `timed_units_per_day`, it totals the units of timed codes
@@ -312,20 +323,12 @@ class DailyTimedCap:
 
     code = "TU004"
     name = "timed-units-daily-cap"
-    phase = 0
-
-    def __init__(self, packs: RulePacks) -> None:
-        self.packs = packs
-
-    def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return any(claim.may_bill(code) for code in self.packs.timed_codes)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         cap = context.profile.timed_units_per_day if context.profile else None
         if cap is None:
             return
-        for day, lines in lines_by_date(claim).items():
-            timed = [x for x in lines if x.procedure in self.packs.timed_codes and x.unit_basis == "UN"]
+        for day, timed in self.timed_in_units(claim):
             total = sum((x.units for x in timed), Decimal(0))
             if total > cap:
                 assert context.profile is not None

@@ -282,9 +282,16 @@ class FolderWatcher:
         fsync_directory(self.outbound)
 
     # -- loops -------------------------------------------------------------------------------------
-    def _take(self, path: Path) -> None:
-        outcome = self.process(path)
-        self.tally.outcomes[outcome] += 1
+    def sweep(self, *, report_waiting: bool = False) -> None:
+        """Take every file that is whole now; stop early on SIGTERM."""
+        now = time.monotonic()
+        for path in self.candidates():
+            if self.stopping.is_set():
+                break
+            if self.whole(path, now):
+                self.tally.outcomes[self.process(path)] += 1
+            elif report_waiting:
+                log.info("watch.file", file=path.name, outcome="waiting")
 
     def run_once(self) -> int:
         """Process what is there now (waiting `settle` seconds to see which files are whole), then exit."""
@@ -293,14 +300,7 @@ class FolderWatcher:
             self.whole(path, now)
         if self.settle > 0:
             self.stopping.wait(self.settle)
-        now = time.monotonic()
-        for path in self.candidates():
-            if self.stopping.is_set():
-                break
-            if self.whole(path, now):
-                self._take(path)
-            else:
-                log.info("watch.file", file=path.name, outcome="waiting")
+        self.sweep(report_waiting=True)
         return self.tally.exit_code()
 
     def run_forever(self) -> int:
@@ -320,12 +320,7 @@ class FolderWatcher:
         log.info("watch.started", folder=str(self.outbound), pid=os.getpid())
         try:
             while not self.stopping.is_set():
-                now = time.monotonic()
-                for path in self.candidates():
-                    if self.stopping.is_set():
-                        break
-                    if self.whole(path, now):
-                        self._take(path)
+                self.sweep()
                 self.wake.wait(min(self.rescan, max(self.settle / 2, 0.05)) if self._seen else self.rescan)
                 self.wake.clear()
         finally:
