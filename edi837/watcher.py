@@ -153,7 +153,12 @@ class FolderWatcher:
         self._lock_fd = fd
 
     def recover(self) -> None:
-        """Finish what a crashed run left: journal entries first, then stale temporary files."""
+        """Finish what a crashed run left: journal entries first, then stale temporary files (work in
+        READY/.edi837-tmp that never got a journal entry, and half-written journal entries, change logs and
+        reason files, which an atomic write leaves as `.<name>.*.edi837.tmp` when killed)."""
+        for folder in (self.journal, self.logs, self.rejected):
+            for leftover in folder.glob(".*.edi837.tmp"):
+                leftover.unlink(missing_ok=True)
         pending = {}
         for entry_path in sorted(self.journal.glob("*.json")):
             try:
