@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from edi837.envelope import WHITESPACE, Delimiters, SegmentStream, parse_isa, split_lead
 from edi837.errors import InputRefused
@@ -71,11 +72,16 @@ class _LazyLoop:
         if self._parts is not None:
             self._parts.append(raw)
 
+    wanted: tuple[bytes, ...] = ()  # the segment ids a subclass reads; others are not even split
+
     def _parse(self) -> None:
         if self._parts is None:
             return
-        for fields in _segments(b"".join(self._parts), self._delims):
-            self._read(fields)
+        ele = self._delims.element
+        for piece in b"".join(self._parts).split(self._delims.segment):
+            body = piece.lstrip(WHITESPACE)
+            if body.startswith(self.wanted):
+                self._read(body.split(ele))
         self._parts = None
 
     def _read(self, fields: list[bytes]) -> None:
@@ -86,6 +92,7 @@ class BillingProvider(_LazyLoop):
     """2000A/2010AA: the provider that bills (NPI from NM1*85 NM109, taxonomy from PRV*BI PRV03)."""
 
     __slots__ = ("_npi", "_taxonomy")
+    wanted = (b"NM1", b"PRV")
 
     def __init__(self, delims: Delimiters) -> None:
         super().__init__(delims)
@@ -115,6 +122,7 @@ class Subscriber(_LazyLoop):
     """
 
     __slots__ = ("_claim_filing", "_payer_id", "_payer_name", "_responsibility")
+    wanted = (b"SBR", b"NM1")
 
     def __init__(self, delims: Delimiters) -> None:
         super().__init__(delims)
@@ -200,21 +208,35 @@ def _date(value: bytes) -> date | None:
         return None
 
 
+@cache
+def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """(SV101-2 of every SV1, SV104 of every SV1 billed in UN), for the delimiters of one interchange."""
+    term, ele, comp = (re.escape(d) for d in (delims.segment, delims.element, delims.component))
+    space = b"[" + re.escape(bytes(c for c in WHITESPACE if bytes([c]) != delims.segment)) + b"]*"
+    value = b"[^" + ele + comp + term + b"]*"
+    element = b"[^" + ele + term + b"]*"
+    procedure = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")")
+    units = re.compile(term + space + b"SV1" + ele + element + ele + element + ele + b"UN" + ele
+                       + b"(" + element + b")")
+    return procedure, units
+
+
 def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) -> None:
     """Fill a service line from its SV1 segment text."""
-    elements = body.split(delims.element)
-    parts = elements[1].split(delims.component) if len(elements) > 1 else [b""]
-    line.qualifier = _text(parts[0])
-    line.procedure = _text(parts[1]) if len(parts) > 1 else ""
-    line.modifiers = tuple(_text(m) for m in parts[2:6] if m)
-    line.charge_text = _field(elements, 2)
-    line.charge = _decimal(elements[2], "SV102 line charge", ordinal) if line.charge_text else Decimal(0)
-    line.unit_basis = _field(elements, 3)
-    line.units_text = _field(elements, 4)
-    line.units = _decimal(elements[4], "SV104 units", ordinal) if line.units_text else Decimal(0)
-    line.pointers = ()
-    if len(elements) > 7 and elements[7]:
-        line.pointers = tuple(int(p) for p in elements[7].split(delims.component) if p.isdigit())
+    elements = body.decode("latin-1").split(delims.element.decode("latin-1"))
+    elements += [""] * (8 - len(elements))
+    comp = delims.component.decode("latin-1")
+    parts = elements[1].split(comp)
+    line.qualifier = parts[0]
+    line.procedure = parts[1] if len(parts) > 1 else ""
+    line.modifiers = tuple([m for m in parts[2:6] if m])
+    line.charge_text, line.unit_basis, line.units_text = elements[2], elements[3], elements[4]
+    try:
+        line.charge = Decimal(elements[2]) if elements[2] else Decimal(0)
+        line.units = Decimal(elements[4]) if elements[4] else Decimal(0)
+    except InvalidOperation:
+        raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number") from None
+    line.pointers = tuple([int(p) for p in elements[7].split(comp) if p.isdigit()]) if elements[7] else ()
 
 
 class Claim:
@@ -227,7 +249,7 @@ class Claim:
     """
 
     __slots__ = (
-        "_clm", "_diagnoses", "_lines", "_pieces", "_rendering_npi", "billing_provider", "delimiters",
+        "_clm", "_diagnoses", "_lines", "_pieces", "_procedures", "_rendering_npi", "billing_provider", "delimiters",
         "first_ordinal", "has_patient_loop", "raw", "subscriber", "transaction",
     )
 
@@ -241,27 +263,30 @@ class Claim:
         self.has_patient_loop = has_patient_loop
         self.delimiters = delimiters
         self._clm: list[bytes] | None = None
+        self._procedures: frozenset[str] | None = None
         self._pieces: list[bytes] | None = None
         self._diagnoses: list[Diagnosis] = []
         self._lines: list[ServiceLine] | None = None
         self._rendering_npi = ""
 
     # -- cheap queries on the raw bytes ---------------------------------------------------------
-    def may_bill(self, code: str) -> bool:
-        """False when the claim certainly has no line with this procedure code; True when it may.
+    @property
+    def procedures(self) -> frozenset[str]:
+        """The SV101-2 procedure codes of the claim's lines, found by one regular expression on the raw
+        bytes (C speed), so rules can skip claims without parsing them."""
+        if self._procedures is None:
+            codes = _line_patterns(self.delimiters)[0].findall(self.raw)
+            self._procedures = frozenset(c.decode("latin-1") for c in codes)
+        return self._procedures
 
-        A substring test on the raw claim, so rules can skip claims without parsing them.
-        """
-        comp = self.delimiters.component
-        needle = comp + code.encode("latin-1")
-        raw = self.raw
-        at = raw.find(needle)
-        while at >= 0:
-            after = raw[at + len(needle) : at + len(needle) + 1]
-            if after in (comp, self.delimiters.element):
-                return True
-            at = raw.find(needle, at + 1)
-        return False
+    def may_bill(self, code: str) -> bool:
+        """False when the claim has no line with this procedure code (removed lines included)."""
+        return code in self.procedures
+
+    def units_in_units(self) -> float:
+        """The sum of SV104 over the lines billed with SV103 = UN, read from the raw bytes: a cheap upper
+        bound for rules that look for too many units."""
+        return sum(float(u) for u in _line_patterns(self.delimiters)[1].findall(self.raw) if u)
 
     def may_contain(self, text: bytes) -> bool:
         """False when `text` certainly does not occur in the claim's raw bytes."""
@@ -331,7 +356,7 @@ class Claim:
         line: ServiceLine | None = None
         section = "2300"  # then 2310B, 2310, 2320 (other subscriber), 2400, 2420A, 2400-other
         for index, piece in enumerate(self.pieces):
-            body = split_lead(piece)[1]
+            body = piece.lstrip(WHITESPACE)
             end = body.find(ele)
             sid = body if end < 0 else body[:end]
             if sid == b"LX":

@@ -256,9 +256,13 @@ class OtherPairs:
             and (self.indicator == 0 or not ((p.column1 in cmt and p.column2 == "97140")
                                              or (p.column1, p.column2) in self._handled))
         ]
+        self.codes = frozenset(c for p in self.pairs for c in (p.column1, p.column2))
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return any(claim.may_bill(p.column1) and claim.may_bill(p.column2) for p in self.pairs)
+        procedures = claim.procedures
+        if len(self.codes.intersection(procedures)) < 2:
+            return False
+        return any(p.column1 in procedures and p.column2 in procedures for p in self.pairs)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         for day, lines in lines_by_date(claim).items():

@@ -186,7 +186,6 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                 if options.collect_diff:
                     result.diff.extend(_claim_diff(unit, outcome.pieces))
                 out.append(term.join(outcome.pieces) + term)
-                _log_claim(unit, outcome.records)
         elif type(unit) is Passthrough:
             out.append(unit.raw)
         else:
@@ -230,13 +229,6 @@ def _claim_diff(claim: Claim, new_pieces: list[bytes]) -> Iterator[SegmentDiff]:
             after = news[k] if k < len(news) else None
             position = claim.first_ordinal + (i1 + k if k < len(olds) else max(i2 - 1, i1))
             yield SegmentDiff(position, before, after, claim.claim_id)
-
-
-def _log_claim(claim: Claim, records: list[ChangeRecord]) -> None:
-    for record in records:
-        if record.applied:
-            log.info("claim.changed", claim_id=claim.claim_id, line=record.line_number,
-                     procedure=record.procedure, rule=record.rule, action=record.action)
 
 
 def _gate(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:

@@ -18,7 +18,7 @@ import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
@@ -144,11 +144,21 @@ def check_value(
     text that could be patient data.
     """
     if definitions is None:
-        index = _default_index()
-        composites = _default_composites()
+        _check_default(ref, value, delimiters)
     else:
-        index = _index(definitions)
         composites = {c: s.composites[c] for s in definitions.values() for c in s.composites}
+        _check(_index(definitions), composites, ref, value, delimiters)
+
+
+@lru_cache(maxsize=4096)
+def _check_default(ref: str, value: str, delimiters: Delimiters) -> None:
+    """check_value against the shipped definitions; cached because edits write the same few values
+    ("59", "1", "2", common amounts) over and over. A refusal raises, so nothing refused is cached."""
+    _check(_default_index(), _default_composites(), ref, value, delimiters)
+
+
+def _check(index: Mapping[str, ElementDef], composites: Mapping[str, CompositeDef], ref: str, value: str,
+           delimiters: Delimiters) -> None:
     defn = index.get(ref)
     if defn is None:
         if ref in composites:

@@ -259,7 +259,7 @@ class _TimedUnitsCheck:
         self.packs = packs
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return any(claim.may_bill(code) for code in self.packs.timed_codes)
+        return not self.packs.timed_codes.isdisjoint(claim.procedures)
 
     def timed_in_units(self, claim: Claim) -> Iterator[tuple[date | None, list[ServiceLine]]]:
         """Per date of service, the timed lines billed in units (after TU001 has converted minutes)."""
@@ -288,6 +288,10 @@ class UnitsLookLikeMinutes(_TimedUnitsCheck):
 
     code = "TU003"
     name = "units-look-like-minutes"
+
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
+        # no code can have more units on a date than all lines together
+        return claim.units_in_units() > self.packs.units_cap and super().wants(claim, context)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         cap = self.packs.units_cap
@@ -323,6 +327,17 @@ class DailyTimedCap(_TimedUnitsCheck):
 
     code = "TU004"
     name = "timed-units-daily-cap"
+
+    def __init__(self, packs: RulePacks) -> None:
+        super().__init__(packs)
+        self.any_cap = any(p.timed_units_per_day is not None for p in packs.profiles)
+
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
+        if not self.any_cap:
+            return False
+        profile = context.profile
+        return (profile is not None and profile.timed_units_per_day is not None
+                and claim.units_in_units() > profile.timed_units_per_day and super().wants(claim, context))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         cap = context.profile.timed_units_per_day if context.profile else None
