@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import IO, Any
+
+from edi837.fileio import AtomicWriter
 
 ACTIONS = frozenset(
     {"append_modifier", "set_units", "set_charge", "remove_line", "set_claim_total", "review"}
@@ -38,6 +41,30 @@ class ChangeRecord:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=False)
+
+
+class ChangeLogWriter:
+    """Streams records into a change-log file that appears only if the run is committed.
+
+    Records are written as they are made, so a file with many findings does not hold them all in
+    memory; the file itself is an AtomicWriter, so a refused run leaves no change log behind.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._writer = AtomicWriter(path)
+
+    def __enter__(self) -> ChangeLogWriter:
+        self._writer.__enter__()
+        return self
+
+    def write(self, record: ChangeRecord) -> None:
+        self._writer.handle.write(record.to_json().encode("utf-8") + b"\n")
+
+    def discard(self) -> None:
+        self._writer.commit = False
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        self._writer.__exit__(kind, value, traceback)
 
 
 def write_jsonl(records: Iterable[ChangeRecord], fp: IO[str]) -> None:

@@ -8,7 +8,6 @@ Every refusal is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import tempfile
@@ -23,9 +22,9 @@ import typer
 
 from edi837 import __version__
 from edi837 import log as logconfig
-from edi837.changelog import write_jsonl
+from edi837.changelog import ChangeLogWriter
 from edi837.errors import InputRefused
-from edi837.fileio import atomic_output, borrow, open_input_path, spool_stdin
+from edi837.fileio import AtomicWriter, atomic_output, borrow, open_input_path, spool_stdin
 from edi837.pipeline import FixOptions, FixResult, run
 from edi837.summary import diff_text, summary_json, summary_text
 
@@ -207,23 +206,30 @@ def fix_files(
         changelog_path = changelog
         if changelog_path is None and not to_stdout and not check:
             changelog_path = Path(output_name + ".changes.jsonl")
+        options.keep_records = report is not None  # the report needs them all; the change log streams
 
         if check or to_stdout:
             sink: IO[bytes] | None = None
             if options.validate or to_stdout:
                 sink = stack.enter_context(tempfile.TemporaryFile())
+            if changelog_path is not None and not check:
+                options.record_sink = stack.enter_context(ChangeLogWriter(changelog_path)).write
             result = run(opener, sink, options)
             if to_stdout and not check and sink is not None:
                 _copy_to_stdout(sink)
-            if not check:
-                _write_side_files(result, changelog_path, report, input_name, output_name)
+            if report is not None and not check:
+                _write_report(result, report, input_name, output_name)
             written = None if check else "-"
         else:
             out_path = Path(output_name)
             _refuse_bad_output(input_name, out_path)
-            with atomic_output(out_path) as sink:
-                result = run(opener, sink, options)
-                _write_side_files(result, changelog_path, report, input_name, output_name)
+            # Exits in reverse order: the change log and report are committed just before the output.
+            output = stack.enter_context(AtomicWriter(out_path))
+            if changelog_path is not None:
+                options.record_sink = stack.enter_context(ChangeLogWriter(changelog_path)).write
+            result = run(opener, output.handle, options)
+            if report is not None:
+                _write_report(result, report, input_name, output_name)
             written = str(out_path)
 
     names: dict[str, Any] = {
@@ -263,19 +269,11 @@ def _refuse_bad_output(input_name: str, out_path: Path) -> None:
         raise InputRefused(f"{out_path}: OUT is the input file; use `edi-fix hook FILE` to fix a file in place")
 
 
-def _write_side_files(result: FixResult, changelog: Path | None, report: Path | None, input_name: str,
-                      output_name: str) -> None:
-    if report is not None:
-        from edi837.report import render_report
+def _write_report(result: FixResult, report: Path, input_name: str, output_name: str) -> None:
+    from edi837.report import render_report
 
-        with atomic_output(report) as handle:
-            handle.write(render_report(result, input_name=input_name, output_name=output_name))
-    if changelog is not None:
-        with atomic_output(changelog) as handle:
-            text = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")
-            write_jsonl(result.records, text)
-            text.flush()
-            text.detach()
+    with atomic_output(report) as handle:
+        handle.write(render_report(result, input_name=input_name, output_name=output_name))
 
 
 def _copy_to_stdout(sink: IO[bytes]) -> None:

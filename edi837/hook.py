@@ -8,13 +8,13 @@ something changed. Nothing else is written beside FILE unless `--changelog` asks
 
 from __future__ import annotations
 
-import io
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from edi837 import log as logconfig
-from edi837.changelog import write_jsonl
+from edi837.changelog import ChangeLogWriter
 from edi837.errors import InputRefused
 from edi837.fileio import AtomicWriter, open_input_path
 from edi837.pipeline import FixOptions, FixResult, run
@@ -44,15 +44,13 @@ def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: 
 def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
     with open_input_path(path):  # refuses a missing file, a directory, an unreadable file
         pass
-    with AtomicWriter(path, mode_like=path) as writer:
+    options.keep_records = False
+    with ExitStack() as stack:
+        writer = stack.enter_context(AtomicWriter(path, mode_like=path))
+        if changelog is not None:  # committed just before FILE is replaced
+            options.record_sink = stack.enter_context(ChangeLogWriter(changelog)).write
         result = run(lambda: open_input_path(path), writer.handle, options)
         writer.commit = result.changed  # an unchanged file is left alone, mtime included
-        if changelog is not None:
-            with AtomicWriter(changelog) as log:
-                text = io.TextIOWrapper(log.handle, encoding="utf-8", newline="\n")
-                write_jsonl(result.records, text)
-                text.flush()
-                text.detach()
     return result
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import io
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,6 +52,11 @@ class FixOptions:
     collect_diff: bool = False
     on_progress: Callable[[int], None] | None = None
     extra_rules: tuple[Rule, ...] = ()  # rules of the caller's own, run beside the selected ones
+    # Where change records go as they are made (the CLI, hook and watcher stream them into the change
+    # log's temporary file), and whether the result keeps them all too (the API and the HTML report do).
+    # Streaming keeps memory flat however many findings a file has.
+    record_sink: Callable[[ChangeRecord], None] | None = None
+    keep_records: bool = True
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,14 @@ class SegmentDiff:
     claim_id: str | None
 
 
+REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
+
+
 @dataclass
 class FixResult:
-    records: list[ChangeRecord] = field(default_factory=list)
+    records: list[ChangeRecord] = field(default_factory=list)  # all of them, when FixOptions.keep_records
+    counts: Counter[tuple[str, bool]] = field(default_factory=Counter)  # (rule, applied) -> records
+    review_sample: list[ChangeRecord] = field(default_factory=list)  # the first REVIEW_SAMPLE review items
     warnings: list[ValidationIssue] = field(default_factory=list)
     diff: list[SegmentDiff] = field(default_factory=list)
     changed_claims: int = 0
@@ -92,9 +103,26 @@ class FixResult:
         return [r for r in self.records if not r.applied]
 
     @property
+    def applied_count(self) -> int:
+        return sum(n for (_, applied), n in self.counts.items() if applied)
+
+    @property
+    def review_count(self) -> int:
+        return sum(n for (_, applied), n in self.counts.items() if not applied)
+
+    def add(self, record: ChangeRecord, options: FixOptions) -> None:
+        self.counts[record.rule, record.applied] += 1
+        if not record.applied and len(self.review_sample) < REVIEW_SAMPLE:
+            self.review_sample.append(record)
+        if options.keep_records:
+            self.records.append(record)
+        if options.record_sink is not None:
+            options.record_sink(record)
+
+    @property
     def exit_code(self) -> int:
         """0: nothing needs a person; 1: review items or validation warnings remain."""
-        return 1 if self.review or self.warnings else 0
+        return 1 if self.review_count or self.warnings else 0
 
 
 def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
@@ -137,8 +165,8 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         "run.done",
         claims=result.claims,
         changed_claims=result.changed_claims,
-        applied=len(result.applied),
-        review=len(result.review),
+        applied=result.applied_count,
+        review=result.review_count,
         warnings=len(result.warnings),
         validated=result.validated,
         seconds=round(result.seconds, 3),
@@ -176,8 +204,8 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
             if minutes is not None and minutes.has_claim(unit.claim_id):
                 seen.update((unit.claim_id, line.number) for line in unit.lines)
             outcome = engine.run(unit)
-            if outcome.records:
-                result.records.extend(outcome.records)
+            for record in outcome.records:
+                result.add(record, options)
             if outcome.pieces is None:
                 out.append(unit.raw)
             else:

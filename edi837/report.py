@@ -69,7 +69,7 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
     body = [
         E.H1("edi837 report"),
         E.P(f"{input_name or 'input'} → {output_name or 'output'}: {result.claims} claims, {result.lines} service "
-            f"lines; {len(result.applied)} changes on {result.changed_claims} claims; {len(review)} items need a "
+            f"lines; {result.applied_count} changes on {result.changed_claims} claims; {len(review)} items need a "
             f"person; {len(result.warnings)} validation errors were already in the input."),
         E.P(E.SPAN(f"edi837 {__version__}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
                    "validated with pyx12 against 005010X222A1" if result.validated else

@@ -16,8 +16,8 @@ from edi837.pipeline import FixResult, SegmentDiff
 
 def summary_dict(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,
                  check: bool = False) -> dict[str, Any]:
-    applied = Counter(r.rule for r in result.applied)
-    review = Counter(r.rule for r in result.review)
+    applied = Counter({rule: n for (rule, was_applied), n in result.counts.items() if was_applied})
+    review = Counter({rule: n for (rule, was_applied), n in result.counts.items() if not was_applied})
     return {
         "exit_code": result.exit_code if not (check and result.changed) else 1,
         "changed": result.changed,
@@ -35,8 +35,9 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
         "review": [
             {"claim_id": r.claim_id, "line_number": r.line_number, "procedure": r.procedure, "rule": r.rule,
              "message": r.message}
-            for r in result.review
+            for r in result.review_sample
         ],
+        "review_listed": len(result.review_sample),
         "validated": result.validated,
         "warnings": [str(w) for w in result.warnings],
         "seconds": round(result.seconds, 3),
@@ -57,8 +58,8 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
     for item in data["review"][:50]:
         where = f"claim {item['claim_id']}" + (f" line {item['line_number']}" if item["line_number"] else "")
         lines.append(f"  review {item['rule']} {where} {item['procedure'] or ''}: {item['message']}".rstrip())
-    if len(data["review"]) > 50:
-        lines.append(f"  ... {len(data['review']) - 50} more review items in the change log")
+    if data["review_items"] > 50:
+        lines.append(f"  ... {data['review_items'] - 50} more review items in the change log")
     if data["warnings"]:
         lines.append(f"{len(data['warnings'])} validation errors already in the input (pyx12, 005010X222A1):")
         for warning in data["warnings"][:20]:

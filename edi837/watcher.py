@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import json
 import os
 import signal
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -45,11 +44,11 @@ from typing import Any
 
 import structlog
 
-from edi837.changelog import write_jsonl
+from edi837.changelog import ChangeLogWriter
 from edi837.envelope import BOM, ISA_LENGTH, WHITESPACE
 from edi837.errors import InputRefused
 from edi837.fileio import AtomicWriter, current_umask, fsync_directory, open_input_path
-from edi837.pipeline import FixOptions, FixResult, run
+from edi837.pipeline import FixOptions, run
 
 log = structlog.get_logger("edi837.watch")
 
@@ -226,25 +225,31 @@ class FolderWatcher:
         input_sha = _sha256(path)
         fd, temp_name = _mkstemp(self.temp, name)
         temp = self.temp / temp_name
-        try:
-            with os.fdopen(fd, "w+b") as sink:
-                result = run(lambda: open_input_path(path), sink, self.options)
-                sink.flush()
-                os.fsync(sink.fileno())
-        except InputRefused as refused:
-            temp.unlink(missing_ok=True)
-            return self._reject(path, f"refused: {refused}", started)
-        except Exception as error:
-            temp.unlink(missing_ok=True)
-            return self._reject(path, f"internal error: {type(error).__name__}: {error}", started)
-        if _sha256(path) != input_sha:  # it changed while we read it: still being written
-            temp.unlink(missing_ok=True)
-            log.warning("watch.file", file=name, outcome="deferred", reason_kind="changed-while-read")
-            return "deferred"
+        # The change log streams into its own temporary file and is committed before the journal entry
+        # and the rename, so a delivered file always has one.
+        with ChangeLogWriter(self.logs / f"{name}.changes.jsonl") as changes:
+            options = replace(self.options, record_sink=changes.write, keep_records=False)
+            try:
+                with os.fdopen(fd, "w+b") as sink:
+                    result = run(lambda: open_input_path(path), sink, options)
+                    sink.flush()
+                    os.fsync(sink.fileno())
+            except InputRefused as refused:
+                temp.unlink(missing_ok=True)
+                changes.discard()
+                return self._reject(path, f"refused: {refused}", started)
+            except Exception as error:  # a bug must not lose the file: it goes to rejected/
+                temp.unlink(missing_ok=True)
+                changes.discard()
+                return self._reject(path, f"internal error: {type(error).__name__}: {error}", started)
+            if _sha256(path) != input_sha:  # it changed while we read it: still being written
+                temp.unlink(missing_ok=True)
+                changes.discard()
+                log.warning("watch.file", file=name, outcome="deferred", reason_kind="changed-while-read")
+                return "deferred"
         os.chmod(temp, 0o666 & ~current_umask())
         entry = {"name": name, "input_sha256": input_sha, "output_sha256": _sha256(temp), "temp": temp_name,
                  "at": datetime.now(UTC).isoformat()}
-        self._write_log(name, result)  # before delivery: a delivered file always has its change log
         entry_path = self.journal / f"{name}.json"
         with AtomicWriter(entry_path) as journal:
             journal.handle.write(json.dumps(entry).encode())
@@ -254,16 +259,9 @@ class FolderWatcher:
         entry_path.unlink(missing_ok=True)
         outcome = "review" if result.exit_code else "delivered"
         log.info("watch.file", file=name, outcome=outcome, claims=result.claims, changed_claims=result.changed_claims,
-                 applied=len(result.applied), review=len(result.review), warnings=len(result.warnings),
+                 applied=result.applied_count, review=result.review_count, warnings=len(result.warnings),
                  duration=round(time.perf_counter() - started, 3))
         return outcome
-
-    def _write_log(self, name: str, result: FixResult) -> None:
-        with AtomicWriter(self.logs / f"{name}.changes.jsonl") as writer:
-            text = io.TextIOWrapper(writer.handle, encoding="utf-8", newline="\n")
-            write_jsonl(result.records, text)
-            text.flush()
-            text.detach()
 
     def _reject(self, path: Path, reason: str, started: float) -> str:
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

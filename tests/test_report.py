@@ -42,3 +42,21 @@ def test_readme_documents_every_rule() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for rule in build_rules(load_packs(), ["ALL"], []):
         assert f"| {rule.code} | {rule.name} |" in readme, rule.code
+
+
+def test_streamed_records_are_not_kept_and_the_summary_still_counts_them() -> None:
+    """With a record sink (the CLI, hook and watcher), memory holds counts and a bounded review sample,
+    not every record; the summary's numbers come from the counts."""
+    from edi837.pipeline import REVIEW_SAMPLE
+    from edi837.summary import summary_dict
+
+    claims = [ClaimSpec(f"S{i}", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40")))
+              for i in range(REVIEW_SAMPLE + 30)]  # same region every time: one review item each
+    streamed: list[object] = []
+    result = fix(build_837(claims), FixOptions(validate=False, record_sink=streamed.append, keep_records=False))
+    assert result.records == []
+    assert len(streamed) == result.review_count == REVIEW_SAMPLE + 30
+    assert len(result.review_sample) == REVIEW_SAMPLE
+    summary = summary_dict(result, output=None, changelog=None)
+    assert (summary["review_items"], summary["review_listed"]) == (REVIEW_SAMPLE + 30, REVIEW_SAMPLE)
+    assert result.exit_code == 1
