@@ -10,10 +10,8 @@ of patient loops.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import IO, Any
 
 from edi837.fileio import AtomicWriter
 
@@ -69,13 +67,3 @@ class ChangeLogWriter:
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         self._writer.__exit__(kind, value, traceback)
-
-
-def write_jsonl(records: Iterable[ChangeRecord], fp: IO[str]) -> None:
-    for record in records:
-        fp.write(record.to_json())
-        fp.write("\n")
-
-
-def read_jsonl(fp: IO[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in fp if line.strip()]

@@ -99,11 +99,6 @@ def atomic_output(path: Path, *, mode_like: Path | None = None) -> Iterator[IO[b
         yield writer.handle
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    with atomic_output(path) as handle:
-        handle.write(text.encode("utf-8"))
-
-
 class Borrowed(io.BufferedIOBase):
     """A read view of a handle that the reader may 'close' without closing the handle."""
 

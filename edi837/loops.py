@@ -54,11 +54,6 @@ def _field(fields: list[bytes], index: int) -> str:
     return _text(fields[index]) if len(fields) > index else ""
 
 
-def _segments(raw: bytes, delims: Delimiters) -> list[list[bytes]]:
-    """The element lists of the segments in a raw region (whole segments, each ending in a terminator)."""
-    return [split_lead(p)[1].split(delims.element) for p in raw.split(delims.segment)[:-1]]
-
-
 class _LazyLoop:
     """An HL loop (2000A, 2000B) kept as raw bytes while the walker reads on, and parsed on first use."""
 
@@ -462,7 +457,6 @@ class Walker:
         self.claims = 0
         self.lines = 0
         self.transactions = 0
-        self.interchanges = 0
         d = self.delimiters
         term, ele = re.escape(d.segment), re.escape(d.element)
         space = b"[" + re.escape(bytes(c for c in WHITESPACE if bytes([c]) != d.segment)) + b"]*"
@@ -644,7 +638,6 @@ class Walker:
                     isa_control = _field(fields, 13)
                     isa_gs_count = 0
                     in_isa = True
-                    self.interchanges += 1
                     passthrough.append(raw)
                     continue
                 # IEA

@@ -115,7 +115,6 @@ class RulePacks:
     fee_schedule: Mapping[str, Decimal] = field(default_factory=dict)
     units_cap: int = 8
     tie_order: tuple[str, ...] = ()
-    folders: tuple[Path, ...] = ()
 
     def region_of(self, code: str) -> tuple[str | None, bool]:
         """(region, known) for an ICD-10-CM code: the longest matching prefix in the table decides."""
@@ -301,7 +300,6 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         units_cap=_int(timed.get("units_that_look_like_minutes", 8), timed_file, "units_that_look_like_minutes"),
         tie_order=tuple(_codes_list(timed.get("tie_order", []), timed_file, "tie_order")),
         fee_schedule=_fees(fees.get("fee", {}), fees_file, "fee"),
-        folders=tuple(f for f in (shipped_dir, user_folder) if f is not None),
     )
     defaults = [p for p in packs.profiles if p.default]
     if not defaults:

@@ -38,6 +38,8 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
             for r in result.review_sample
         ],
         "review_listed": len(result.review_sample),
+        "bytes_in": result.bytes_in,
+        "bytes_out": result.bytes_out,
         "validated": result.validated,
         "warnings": [str(w) for w in result.warnings],
         "seconds": round(result.seconds, 3),

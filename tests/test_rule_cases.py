@@ -84,3 +84,13 @@ def test_inputs_are_not_the_real_samples() -> None:
 
     samples = {p.read_bytes() for p in sample_files()}
     assert not any(p.read_bytes() in samples for p in Path(CASES_DIR).glob("*.837"))
+
+
+def test_every_record_action_is_one_of_the_contract() -> None:
+    """DESIGN.md fixes the action values; a rule that invents one breaks every consumer of the log."""
+    from edi837.changelog import ACTIONS
+
+    for case in load_cases():
+        data = (CASES_DIR / case.values[0]["input"]).read_bytes()
+        for record in fix(data, options(case.values[0])).records:
+            assert record.action in ACTIONS, record
