@@ -3,8 +3,8 @@
 Field names are a contract (DESIGN.md): claim_id, line_number, procedure, rule, action,
 segment_before, segment_after, applied, message. Extra fields add context an auditor asks for: the
 rule's source, the fix's applicability, the severity, the transaction control number and the
-segment position in the input. Records carry segment text of SV1, LX, CLM and SE only, never
-of patient loops.
+segment position in the input. Records carry segment text of SV1 and CLM only, never of
+patient loops.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ import typer
 from edi837 import __version__
 from edi837 import log as logconfig
 from edi837.changelog import ChangeLogWriter
-from edi837.errors import InputRefused
-from edi837.fileio import AtomicWriter, atomic_output, borrow, open_input_path, spool_stdin
+from edi837.errors import InputRefused, outcome_of
+from edi837.fileio import AtomicWriter, atomic_output, borrow, open_input_path, refuse_unsafe_target, spool_stdin
 from edi837.pipeline import FixOptions, FixResult, run
 from edi837.summary import diff_text, summary_json, summary_text
 
@@ -170,17 +170,11 @@ def guarded(action: Callable[[], int]) -> int:
     """Run `action`, turning a refusal into exit 2 and anything unexpected into exit 3, in one line."""
     try:
         return action()
-    except InputRefused as refused:
-        print(f"edi-fix: refused: {refused}", file=sys.stderr)
-        log.warning("run.refused", exit_code=EXIT_REFUSED)
-        return EXIT_REFUSED
-    except KeyboardInterrupt:
-        print("edi-fix: interrupted; nothing written", file=sys.stderr)
-        return EXIT_INTERNAL
-    except Exception as error:
-        print(f"edi-fix: internal error: {type(error).__name__}: {error}", file=sys.stderr)
-        log.error("run.failed", exit_code=EXIT_INTERNAL, code=type(error).__name__)
-        return EXIT_INTERNAL
+    except (Exception, KeyboardInterrupt) as error:  # the contract: one line, exit 2 or 3, no traceback
+        code, message = outcome_of(error)
+        print(f"edi-fix: {message}", file=sys.stderr)
+        log.warning("run.ended", exit_code=code, code=type(error).__name__)
+        return code
 
 
 def fix_files(
@@ -206,6 +200,12 @@ def fix_files(
         changelog_path = changelog
         if changelog_path is None and not to_stdout and not check:
             changelog_path = Path(output_name + ".changes.jsonl")
+        protected = [Path(n) for n in (input_name, output_name) if n != "-"]
+        for path, what in ((changelog_path, "change log"), (report, "report")):
+            if path is not None and not check:
+                refuse_unsafe_target(path, what, protected)
+        if changelog_path is not None and report is not None and not check:
+            refuse_unsafe_target(report, "report", [changelog_path])
         options.keep_records = report is not None  # the report needs them all; the change log streams
 
         if check or to_stdout:

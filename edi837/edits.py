@@ -8,9 +8,11 @@ SV102 whenever a charge changes or a line goes, and LX01 is renumbered after a r
 pipeline's business (it spans claims); the editor reports the change in segment count.
 
 Hard invariants are enforced here, whatever a rule asks: at most four modifiers, never a
-duplicate, never 59 beside an X modifier, never a value the 837P definition refuses, never a claim
-without lines. A rule that asks for one of these gets an EditRejected, which the engine turns into a
-review finding instead of a change.
+duplicate, never 59 beside an X modifier, never a claim without lines, never an edit on a line whose
+LX01 number repeats in the claim. A rule that asks for one of these gets an EditRejected, which the
+engine turns into a review finding instead of a change. A value the 837P definition refuses (an
+amount too long, a modifier with a delimiter) is never written: the editor's methods raise ValueRefused,
+and `apply` (the engine's way in) turns it into an EditRejected, so the finding becomes a review item.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from edi837.envelope import Delimiters, split_lead
+from edi837.errors import ValueRefused
 from edi837.loops import Claim, ServiceLine, parse_sv1
 from edi837.segment_defs import check_value
 
@@ -101,11 +104,17 @@ class ClaimEditor:
         self._rank = modifier_rank or (lambda _m: 0)
         self._all_lines = list(claim.lines)
         self._lines = {line.number: line for line in self._all_lines}
+        numbers = [line.number for line in self._all_lines]
+        self._ambiguous = {n for n in numbers if numbers.count(n) > 1}
         self._removed: set[int] = set()
         self._charges_changed = False
 
     # -- helpers ---------------------------------------------------------------------------------
     def _line(self, number: int) -> ServiceLine:
+        if number in self._ambiguous:
+            # Edits name lines by LX01; with two lines of one number an edit could land on the wrong one.
+            raise EditRejected(f"claim {self.claim.claim_id} has more than one line numbered {number} (LX01): "
+                               "fix the numbering, then edi837 can change the line")
         line = self._lines.get(number)
         if line is None or number in self._removed:
             raise EditRejected(f"claim {self.claim.claim_id} has no line {number}")
@@ -149,13 +158,18 @@ class ClaimEditor:
 
     # -- edits -----------------------------------------------------------------------------------
     def apply(self, edit: Edit) -> SegmentChange:
-        if isinstance(edit, AppendModifier):
-            return self.append_modifier(edit.line, edit.modifier)
-        if isinstance(edit, SetUnits):
-            return self.set_units(edit.line, edit.units, edit.basis)
-        if isinstance(edit, SetCharge):
-            return self.set_charge(edit.line, edit.amount)
-        return self.remove_line(edit.line)
+        """Apply one edit for a rule. A value the 837P refuses (an amount too long, a plugin's bad modifier)
+        becomes an EditRejected: that finding turns into a review item and the rest of the file goes on."""
+        try:
+            if isinstance(edit, AppendModifier):
+                return self.append_modifier(edit.line, edit.modifier)
+            if isinstance(edit, SetUnits):
+                return self.set_units(edit.line, edit.units, edit.basis)
+            if isinstance(edit, SetCharge):
+                return self.set_charge(edit.line, edit.amount)
+            return self.remove_line(edit.line)
+        except ValueRefused as refused:
+            raise EditRejected(f"the 837P does not allow the value: {refused}") from None
 
     def append_modifier(self, number: int, modifier: str) -> SegmentChange:
         line = self._line(number)

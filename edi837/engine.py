@@ -157,13 +157,13 @@ class RuleEngine:
 
     def run(self, claim: Claim) -> ClaimOutcome:
         context = ClaimContext(self.packs, lambda: self._profile(claim), self.minutes)
-        active = [rule for rule in self.rules if rule.wants(claim, context)]
-        if not active:
-            return ClaimOutcome(None)
         editor: ClaimEditor | None = None
         records: list[ChangeRecord] = []
         touched: dict[tuple[str, int], str] = {}
-        for rule in active:
+        for rule in self.rules:
+            # Asked at the rule's turn, after the rules before it have edited the claim.
+            if not rule.wants(claim, context):
+                continue
             for finding in rule.check(claim, context):
                 fix = finding.fix
                 if fix is None or not (fix.applicability is Applicability.SAFE or self.apply_review or fix.approved):

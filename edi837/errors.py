@@ -36,3 +36,13 @@ class GateFailed(InputRefused):
     def __init__(self, message: str, new_errors: list[str]) -> None:
         super().__init__(message)
         self.new_errors = new_errors
+
+
+def outcome_of(error: BaseException) -> tuple[int, str]:
+    """The exit code and the one-line message for an exception that ends a run (CLI, hook, watcher):
+    2 for a refusal, 3 for anything else; never a traceback."""
+    if isinstance(error, InputRefused):
+        return 2, f"refused: {error}"
+    if isinstance(error, KeyboardInterrupt):
+        return 3, "interrupted; nothing written"
+    return 3, f"internal error: {type(error).__name__}: {error}"

@@ -50,22 +50,20 @@ class AtomicWriter:
     """A read-write temporary file beside `path` that replaces it atomically when the block ends cleanly
     and `commit` is still true; otherwise the temporary file is removed and `path` is untouched.
 
-    `temp_dir` puts the temporary file elsewhere on the same file system (the watcher keeps it out of
-    the folder an uploader reads). The new file gets the permissions of `mode_like` when given (in-place
+    The new file gets the permissions of `mode_like` when given (in-place
     rewrites keep the original's mode), else the usual 0666 minus umask.
     """
 
-    def __init__(self, path: Path, *, mode_like: Path | None = None, temp_dir: Path | None = None) -> None:
+    def __init__(self, path: Path, *, mode_like: Path | None = None) -> None:
         self.path = path
         self.mode_like = mode_like
         self.directory = path.parent if str(path.parent) else Path(".")
-        self.temp_dir = temp_dir or self.directory
         self.commit = True
         self.temp_path: Path | None = None
         self.handle: IO[bytes]
 
     def __enter__(self) -> AtomicWriter:
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".edi837.tmp", dir=self.temp_dir)
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".edi837.tmp", dir=self.directory)
         self.temp_path = Path(name)
         self.handle = os.fdopen(fd, "w+b")
         return self
@@ -140,6 +138,19 @@ def spool_stdin() -> IO[bytes]:
     shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
     spool.seek(0)
     return spool
+
+
+def refuse_unsafe_target(path: Path, what: str, protected: list[Path]) -> None:
+    """Refuse, before any work, a place to write that would clobber a file we must not touch (the input,
+    the output) or that cannot be written (missing folder, a directory)."""
+    if path.is_dir():
+        raise InputRefused(f"{path}: the {what} path is a directory; give a file name")
+    if not path.parent.exists() and str(path.parent):
+        raise InputRefused(f"{path.parent}: the folder for the {what} does not exist")
+    for other in protected:
+        same = path.resolve() == other.resolve() or (path.exists() and other.exists() and os.path.samefile(path, other))
+        if same:
+            raise InputRefused(f"{path}: the {what} would overwrite {other}; give another path")
 
 
 def open_input_path(path: Path) -> IO[bytes]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from edi837 import log as logconfig
 from edi837.changelog import ChangeLogWriter
-from edi837.errors import InputRefused
-from edi837.fileio import AtomicWriter, open_input_path
+from edi837.errors import outcome_of
+from edi837.fileio import AtomicWriter, open_input_path, refuse_unsafe_target
 from edi837.pipeline import FixOptions, FixResult, run
 from edi837.summary import summary_dict, summary_text
 
@@ -26,10 +27,8 @@ def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: 
     logconfig.configure()
     try:
         result = _fix(path, changelog, options)
-    except InputRefused as refused:
-        return _fail(2, f"refused: {refused}", as_json)
-    except Exception as error:
-        return _fail(3, f"internal error: {type(error).__name__}: {error}", as_json)
+    except (Exception, KeyboardInterrupt) as error:  # one line, exit 2 or 3, no traceback; FILE untouched
+        return _fail(*outcome_of(error), as_json)
     data = summary_dict(result, output=str(path) if result.changed else None,
                         changelog=str(changelog) if changelog else None)
     if as_json:
@@ -44,11 +43,13 @@ def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: 
 def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
     with open_input_path(path):  # refuses a missing file, a directory, an unreadable file
         pass
-    options.keep_records = False
+    if changelog is not None:
+        refuse_unsafe_target(changelog, "change log", [path])
+    options = replace(options, keep_records=False)
     with ExitStack() as stack:
         writer = stack.enter_context(AtomicWriter(path, mode_like=path))
         if changelog is not None:  # committed just before FILE is replaced
-            options.record_sink = stack.enter_context(ChangeLogWriter(changelog)).write
+            options = replace(options, record_sink=stack.enter_context(ChangeLogWriter(changelog)).write)
         result = run(lambda: open_input_path(path), writer.handle, options)
         writer.commit = result.changed  # an unchanged file is left alone, mtime included
     return result

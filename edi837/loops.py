@@ -203,11 +203,16 @@ def _date(value: bytes) -> date | None:
         return None
 
 
+def _space(delims: Delimiters) -> bytes:
+    """A regex for the white space that may precede a segment (never the terminator itself)."""
+    return b"[" + re.escape(bytes(c for c in WHITESPACE if bytes([c]) != delims.segment)) + b"]*"
+
+
 @cache
 def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     """(SV101-2 of every SV1, SV104 of every SV1 billed in UN), for the delimiters of one interchange."""
     term, ele, comp = (re.escape(d) for d in (delims.segment, delims.element, delims.component))
-    space = b"[" + re.escape(bytes(c for c in WHITESPACE if bytes([c]) != delims.segment)) + b"]*"
+    space = _space(delims)
     value = b"[^" + ele + comp + term + b"]*"
     element = b"[^" + ele + term + b"]*"
     procedure = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")")
@@ -230,7 +235,9 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
         line.charge = Decimal(elements[2]) if elements[2] else Decimal(0)
         line.units = Decimal(elements[4]) if elements[4] else Decimal(0)
     except InvalidOperation:
-        raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number") from None
+        line.charge = line.units = Decimal("NaN")
+    if not (line.charge.is_finite() and line.units.is_finite()):
+        raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number")
     line.pointers = tuple([int(p) for p in elements[7].split(comp) if p.isdigit()]) if elements[7] else ()
 
 
@@ -244,7 +251,8 @@ class Claim:
     """
 
     __slots__ = (
-        "_clm", "_diagnoses", "_lines", "_pieces", "_procedures", "_rendering_npi", "billing_provider", "delimiters",
+        "_clm", "_diagnoses", "_line_count", "_lines", "_pieces", "_procedures", "_rendering_npi",
+        "billing_provider", "delimiters",
         "first_ordinal", "has_patient_loop", "raw", "subscriber", "transaction",
     )
 
@@ -259,6 +267,7 @@ class Claim:
         self.delimiters = delimiters
         self._clm: list[bytes] | None = None
         self._procedures: frozenset[str] | None = None
+        self._line_count = 0
         self._pieces: list[bytes] | None = None
         self._diagnoses: list[Diagnosis] = []
         self._lines: list[ServiceLine] | None = None
@@ -272,7 +281,14 @@ class Claim:
         if self._procedures is None:
             codes = _line_patterns(self.delimiters)[0].findall(self.raw)
             self._procedures = frozenset(c.decode("latin-1") for c in codes)
+            self._line_count = len(codes)
         return self._procedures
+
+    @property
+    def line_count(self) -> int:
+        """How many service lines (SV1 segments) the claim has, from the same scan as `procedures`."""
+        _ = self.procedures  # the same scan fills _line_count
+        return self._line_count
 
     def may_bill(self, code: str) -> bool:
         """False when the claim has no line with this procedure code (removed lines included)."""
@@ -281,7 +297,13 @@ class Claim:
     def units_in_units(self) -> float:
         """The sum of SV104 over the lines billed with SV103 = UN, read from the raw bytes: a cheap upper
         bound for rules that look for too many units."""
-        return sum(float(u) for u in _line_patterns(self.delimiters)[1].findall(self.raw) if u)
+        total = 0.0
+        for units in _line_patterns(self.delimiters)[1].findall(self.raw):
+            try:
+                total += float(units) if units else 0.0
+            except ValueError:
+                return float("inf")  # not a number: let the rule parse the claim, which refuses it
+        return total
 
     def may_contain(self, text: bytes) -> bool:
         """False when `text` certainly does not occur in the claim's raw bytes."""
@@ -459,16 +481,15 @@ class Walker:
         self.transactions = 0
         d = self.delimiters
         term, ele = re.escape(d.segment), re.escape(d.element)
-        space = b"[" + re.escape(bytes(c for c in WHITESPACE if bytes([c]) != d.segment)) + b"]*"
+        space = _space(d)
         ids = b"|".join(_STRUCTURAL)
         self._structural = re.compile(term + space + b"(" + ids + b")" + ele)
         self._empty = re.compile(term + space + term)
-        self._lx = re.compile(term + space + b"LX" + ele)
 
     def __iter__(self) -> Iterator[Unit]:
         d = self.delimiters
         term, ele = d.segment, d.element
-        structural, empty, lx = self._structural, self._empty, self._lx
+        structural, empty = self._structural, self._empty
 
         problems: list[str] = []
         passthrough: list[bytes] = []
@@ -524,7 +545,7 @@ class Walker:
                     claim = Claim(b"".join(claim_parts), claim_ordinal, st, provider, subscriber,  # type: ignore[arg-type]
                                   has_patient, d)
                     claim_parts = None
-                    self.lines += len(lx.findall(claim.raw))
+                    self.lines += claim.line_count
                     yield claim
 
                 if sid == b"CLM":

@@ -142,7 +142,7 @@ class CmtManualTherapy:
                 cmt_names = ", ".join(sorted({c.procedure for c in partners}))
                 if cmt_unknown:
                     yield Finding(self.code, claim.claim_id, (manual.number,), manual.procedure,
-                                  f"97140 billed with CMT {cmt_names} on {day}: the CMT line points to "
+                                  f"{self.manual} billed with CMT {cmt_names} on {day}: the CMT line points to "
                                   f"{', '.join(cmt_unknown)}, whose region is unknown, so a distinct region "
                                   "cannot be shown; check the documentation", Severity.WARNING, None, source)
                     continue
@@ -150,16 +150,16 @@ class CmtManualTherapy:
                 if distinct:
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,
-                        f"97140 points to a {_words(distinct)} diagnosis, a region other than the manipulated "
+                        f"{self.manual} points to a {_words(distinct)} diagnosis, a region other than the manipulated "
                         f"{_words(cmt_regions)} ({cmt_names}, NCCI {pair.label} indicator 1)",
                         source, Applicability.SAFE, approved=False)
                     if finding is not None:
                         yield finding
                     continue
                 if manual_unknown and not manual_regions:
-                    why = f"97140 points only to {', '.join(manual_unknown)}, whose region is unknown"
+                    why = f"{self.manual} points only to {', '.join(manual_unknown)}, whose region is unknown"
                 else:
-                    why = (f"97140 points only to the manipulated region ({_words(manual_regions)}); manual "
+                    why = (f"{self.manual} points only to the manipulated region ({_words(manual_regions)}); manual "
                            "therapy on a manipulated region is included in the CMT")
                 yield Finding(self.code, claim.claim_id, (manual.number,), manual.procedure,
                               f"{why} ({cmt_names} on {day}); not modified: bill it only with documentation of a "
@@ -194,6 +194,9 @@ class ManualTherapyTherapeuticActivities:
         self.packs = packs
         settings = packs.rules.get(self.code, {})
         self.codes = tuple(settings.get("pair", ("97140", "97530")))
+        nc001 = packs.rules.get("NC001", {})
+        self.cmt = tuple(nc001.get("cmt_codes", CMT_DEFAULT))
+        self.manual = str(nc001.get("manual_therapy", "97140"))
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return all(claim.may_bill(c) for c in self.codes)
@@ -210,11 +213,19 @@ class ManualTherapyTherapeuticActivities:
             target_code = pair.column2 if placement == "column2" else pair.column1
             other_code = pair.column1 if target_code == pair.column2 else pair.column2
             others = [line for line in lines if line.procedure == other_code]
+            cmt_that_day = any(line.procedure in self.cmt for line in lines)
             for target in (line for line in lines if line.procedure == target_code):
                 if not any(provider_of(claim, o) == provider_of(claim, target) for o in others):
                     continue
                 wanted = context.profile.modifier(self.code) if context.profile else "59"
                 source = f"NCCI {pair.label} indicator 1 ({pair.confidence}): {pair.source}"
+                if target_code == self.manual and cmt_that_day and not satisfied(target, wanted, context.profile):
+                    # A 59 on 97140 would also bypass the CMT edit, which only NC001 may decide (by region).
+                    yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                  f"{target_code} billed with {other_code} on {day}, and with CMT: the pack puts the "
+                                  f"modifier on {target_code}, where it would also bypass the CMT edit; not "
+                                  "modified, decide by hand", Severity.WARNING, None, source)
+                    continue
                 message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
                            f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"
                            "; valid only if the two were done in separate time blocks, which the practice's "
@@ -245,16 +256,18 @@ class OtherPairs:
     code = "NC003"
     name = "ncci-pair"
     indicator = 1
-    _handled = frozenset({("97140", "97530")})
 
     def __init__(self, packs: RulePacks) -> None:
         self.packs = packs
-        cmt = set(packs.rules.get("NC001", {}).get("cmt_codes", CMT_DEFAULT))
+        nc001 = packs.rules.get("NC001", {})
+        cmt = set(nc001.get("cmt_codes", CMT_DEFAULT))
+        manual = str(nc001.get("manual_therapy", "97140"))
+        handled = {frozenset(packs.rules.get("NC002", {}).get("pair", ("97140", "97530")))}  # NC002's pair
         self.pairs = [
             p for p in packs.pairs
             if p.enabled and p.modifier_indicator == self.indicator
-            and (self.indicator == 0 or not ((p.column1 in cmt and p.column2 == "97140")
-                                             or (p.column1, p.column2) in self._handled))
+            and (self.indicator == 0 or not ((p.column1 in cmt and p.column2 == manual)
+                                             or frozenset((p.column1, p.column2)) in handled))
         ]
         self.codes = frozenset(c for p in self.pairs for c in (p.column1, p.column2))
 

@@ -21,10 +21,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from edi837.edits import DISTINCT_MODIFIERS
 from edi837.errors import RulePackError
 from edi837.resources import data_dir
 
-DISTINCT_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
 UNIT_METHODS = ("cms-total", "per-code")
 REGIONS = ("cervical", "thoracic", "lumbar", "sacral", "pelvic",
            "head", "upper_extremity", "lower_extremity", "rib_cage", "abdomen")
@@ -131,16 +131,18 @@ class RulePacks:
         return self.modifier_ranks.get(modifier, self.modifier_default_rank)
 
     def profile_for(self, payer_id: str, claim_filing: str) -> PayerProfile:
-        """The payer profile for a claim: a user profile that matches wins over shipped ones; then the
-        most specific match (payer id over SBR09 over the default); then file name order."""
-        best: tuple[int, int, str] | None = None
+        """The payer profile for a claim: the most specific match wins (payer id over SBR09 over the
+        default); on a tie a profile from the user's --rules folder wins over a shipped one; then the
+        file name decides. So a user's own SBR09 = MB profile replaces the shipped Medicare one, but a
+        user's default profile (or an override of the shipped default) never captures Medicare claims."""
+        best: tuple[int, int] | None = None
         chosen: PayerProfile | None = None
-        for profile in self.profiles:
+        for profile in sorted(self.profiles, key=lambda p: p.key):
             score = profile.match_score(payer_id, claim_filing)
             if score < 0:
                 continue
-            rank = (1 if profile.user else 0, score, profile.key)
-            if best is None or rank[:2] > best[:2] or (rank[:2] == best[:2] and rank[2] < best[2]):
+            rank = (score, 1 if profile.user else 0)
+            if best is None or rank > best:
                 best, chosen = rank, profile
         if chosen is None:
             raise RulePackError("no payer profile matches and no profile is marked default = true")
@@ -417,9 +419,46 @@ def _modifier_ranks(data: Mapping[str, Any], file: _File | None) -> dict[str, in
     return ranks
 
 
+# The settings the built-in rules read, and what each must be. A misspelt key or value would otherwise be
+# ignored silently (and a rule would fall back to its default without anyone knowing).
+_SETTING_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "NC001": {"cmt_codes": ("codes",), "manual_therapy": ("code",)},
+    "NC002": {"pair": ("two codes",), "action": ("fix", "review"), "modifier_on": ("column1", "column2")},
+}
+
+
 def _rule_settings(data: Any, file: _File | None) -> dict[str, dict[str, Any]]:
     table = _need(data, dict, file, "rules", what="must be a table of [rules.CODE] tables")
-    return {str(code): dict(_need(v, dict, file, "rules", code, what="must be a table")) for code, v in table.items()}
+    out: dict[str, dict[str, Any]] = {}
+    for code, settings in table.items():
+        settings = dict(_need(settings, dict, file, "rules", code, what="must be a table"))
+        kinds = _SETTING_KINDS.get(str(code))
+        if kinds is not None:  # settings of plugin rules are the plugin's business
+            for key, value in settings.items():
+                _check_setting(str(code), key, value, kinds, file)
+        out[str(code)] = settings
+    return out
+
+
+def _check_setting(code: str, key: str, value: Any, kinds: Mapping[str, tuple[str, ...]], file: _File | None) -> None:
+    if key not in kinds:
+        raise _blame(file, f"rules.{code}.{key}: {code} has no setting {key!r} (it has {', '.join(sorted(kinds))})",
+                     "rules", code, key)
+    kind = kinds[key]
+    if kind == ("codes",):
+        codes = _need(value, list, file, "rules", code, key, what="must be a list of codes")
+        for item in codes:
+            _code(item, file, "rules", code, key)
+    elif kind == ("code",):
+        _code(value, file, "rules", code, key)
+    elif kind == ("two codes",):
+        codes = _need(value, list, file, "rules", code, key, what="must be a list of two codes")
+        if len(codes) != 2:
+            raise _blame(file, f"rules.{code}.{key}: must be a list of two codes", "rules", code, key)
+        for item in codes:
+            _code(item, file, "rules", code, key)
+    elif _str(value, file, "rules", code, key) not in kind:
+        raise _blame(file, f"rules.{code}.{key}: {value!r} must be one of {', '.join(kind)}", "rules", code, key)
 
 
 def _code_set(data: Any, file: _File | None, key: str) -> frozenset[str]:
@@ -450,7 +489,7 @@ def _profile(name: str, data: Mapping[str, Any], file: _File, *, user: bool) -> 
     payer = _need(data.get("payer"), dict, file, "payer", what="a payer profile needs a [payer] table")
     distinct = _str(payer.get("distinct_modifier", "59"), file, "payer", "distinct_modifier")
     if distinct not in DISTINCT_MODIFIERS:
-        raise file.error(f"payer.distinct_modifier {distinct!r} must be one of {', '.join(DISTINCT_MODIFIERS)}",
+        raise file.error(f"payer.distinct_modifier {distinct!r} must be one of {', '.join(sorted(DISTINCT_MODIFIERS))}",
                          "payer", "distinct_modifier")
     method = _str(payer.get("unit_method", "per-code"), file, "payer", "unit_method")
     if method not in UNIT_METHODS:
@@ -460,7 +499,7 @@ def _profile(name: str, data: Mapping[str, Any], file: _File, *, user: bool) -> 
                          what="must be a table of RULE = modifier")
     for rule, modifier in modifier_for.items():
         if _str(modifier, file, "payer", "modifier_for", rule) not in DISTINCT_MODIFIERS:
-            raise file.error(f"payer.modifier_for.{rule} must be one of {', '.join(DISTINCT_MODIFIERS)}",
+            raise file.error(f"payer.modifier_for.{rule} must be one of {', '.join(sorted(DISTINCT_MODIFIERS))}",
                              "payer", "modifier_for", rule)
     cap = payer.get("timed_units_per_day")
     payer_ids = _need(payer.get("payer_ids", []), list, file, "payer", "payer_ids", what="must be a list")

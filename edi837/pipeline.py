@@ -244,9 +244,21 @@ def _recount_se(unit: TransactionEnd, delta: int, delims: Delimiters) -> bytes:
     return lead + delims.element.join(elements)
 
 
+# Segments a diff may print in full: lines, charges, dates and counts. A removed 2400 loop can also hold
+# free-text notes (NTE) and 2420 loops with names and addresses; those are named, not shown.
+_DIFF_SHOWN = frozenset({"LX", "SV1", "DTP", "CLM", "SE"})
+
+
+def _diff_text(piece: bytes, element: str) -> str:
+    text = split_lead(piece)[1].decode("latin-1")
+    sid = text.split(element, 1)[0]
+    return text if sid in _DIFF_SHOWN else f"{sid} (content not shown)"
+
+
 def _claim_diff(claim: Claim, new_pieces: list[bytes]) -> Iterator[SegmentDiff]:
-    old = [split_lead(p)[1].decode("latin-1") for p in claim.pieces]
-    new = [split_lead(p)[1].decode("latin-1") for p in new_pieces]
+    element = claim.delimiters.element.decode("latin-1")
+    old = [_diff_text(p, element) for p in claim.pieces]
+    new = [_diff_text(p, element) for p in new_pieces]
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

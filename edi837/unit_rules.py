@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
-from edi837.edits import Edit, RemoveLine, SetCharge, SetUnits
+from edi837.edits import Edit, RemoveLine, SetCharge, SetUnits, format_decimal
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Severity
 from edi837.loops import Claim, ServiceLine
 from edi837.ncci_rules import lines_by_date
@@ -121,6 +121,14 @@ class TimedUnits:
             with_minutes = [t for t in (self._minutes(claim, line, context) for line in timed_lines) if t]
             if not with_minutes:
                 continue
+            negative = [t for t in with_minutes if t.minutes < 0]
+            if negative:
+                findings.append(Finding(
+                    self.code, claim.claim_id, tuple(t.line.number for t in negative), None,
+                    f"{day}: negative minutes "
+                    f"({', '.join(f'{t.line.procedure} {format_decimal(t.minutes)}' for t in negative)})"
+                    ": not converted; correct the minutes", Severity.WARNING, None, CMS_SOURCE))
+                continue
             if method == "cms-total":
                 findings.extend(self._cms_day(claim, day, timed_lines, with_minutes, profile))
             else:
@@ -158,11 +166,11 @@ class TimedUnits:
             return
         day_units, units = distribute_cms(with_minutes, self.packs.tie_order)
         total = sum((t.minutes for t in with_minutes), Decimal(0))
-        parts = ", ".join(f"{t.line.procedure} {_fmt(t.minutes)}" for t in with_minutes)
+        parts = ", ".join(f"{t.line.procedure} {format_decimal(t.minutes)}" for t in with_minutes)
         for t in with_minutes:
             n = units[t.line.number]
-            why = (f"CMS 8-minute rule, {day}: {_fmt(total)} timed minutes ({parts}) = {day_units} units; "
-                   f"{t.line.procedure} {_fmt(t.minutes)} min -> {n} unit{'s' if n != 1 else ''}")
+            why = (f"CMS 8-minute rule, {day}: {format_decimal(total)} timed minutes ({parts}) = {day_units} units; "
+                   f"{t.line.procedure} {format_decimal(t.minutes)} min -> {n} unit{'s' if n != 1 else ''}")
             finding = self._finding(claim, t, n, why, CMS_SOURCE, profile)
             if finding is not None:
                 yield finding
@@ -171,7 +179,7 @@ class TimedUnits:
                   profile: PayerProfile | None) -> Iterator[Finding]:
         for t in with_minutes:
             n = units_for(t.minutes)
-            why = (f"CPT midpoint rule per code, {day}: {t.line.procedure} {_fmt(t.minutes)} min -> "
+            why = (f"CPT midpoint rule per code, {day}: {t.line.procedure} {format_decimal(t.minutes)} min -> "
                    f"{n} unit{'s' if n != 1 else ''}")
             finding = self._finding(claim, t, n, why, CPT_SOURCE, profile)
             if finding is not None:
@@ -191,15 +199,11 @@ class TimedUnits:
         message = f"{why}{where}"
         if fee is not None:
             edits.append(SetCharge(line.number, fee * units))
-            message += f"; charge {units} x {_fmt(fee)} from the fee schedule"
+            message += f"; charge {units} x {format_decimal(fee)} from the fee schedule"
         if line.unit_basis == "UN" and line.units == units and (fee is None or line.charge == fee * units):
             return None  # already right: nothing to change, nothing to report
         return Finding(self.code, claim.claim_id, (line.number,), line.procedure, message, Severity.INFO,
                        Fix(tuple(edits), Applicability.SAFE), source)
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
 
 
 def _in_minutes(claim: Claim, context: ClaimContext) -> bool:
@@ -251,7 +255,8 @@ class MinutesOnUntimedCode:
 
 
 class _TimedUnitsCheck:
-    """Shared by the checks that read timed lines billed in units (TU003, TU004)."""
+    """Shared by the checks that read timed lines billed in units (TU003, TU004). They run after TU001
+    (same phase, later code), so lines it converted from minutes are counted with their new units."""
 
     phase = 0
 
@@ -290,8 +295,10 @@ class UnitsLookLikeMinutes(_TimedUnitsCheck):
     name = "units-look-like-minutes"
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        # no code can have more units on a date than all lines together
-        return claim.units_in_units() > self.packs.units_cap and super().wants(claim, context)
+        # No code can have more units on a date than all lines together; lines TU001 converted from
+        # minutes are not in the raw bytes' units yet, so a claim with minutes is always looked at.
+        return (claim.units_in_units() > self.packs.units_cap or _in_minutes(claim, context)) and super().wants(
+            claim, context)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         cap = self.packs.units_cap
@@ -304,7 +311,8 @@ class UnitsLookLikeMinutes(_TimedUnitsCheck):
             for code, units in per_code.items():
                 if units > cap:
                     yield Finding(self.code, claim.claim_id, tuple(numbers[code]), code,
-                                  f"{_fmt(units)} units of {code} on {day} (over {cap}, two hours of one code): these "
+                                  f"{format_decimal(units)} units of {code} on {day} (over {cap}, two hours of one "
+                                  "code): these "
                                   "look like minutes; check the charge entry", Severity.WARNING, None,
                                   "MUE: units of a code on one date are summed (ngsmedicare.com); cap from the pack")
 
@@ -336,8 +344,10 @@ class DailyTimedCap(_TimedUnitsCheck):
         if not self.any_cap:
             return False
         profile = context.profile
-        return (profile is not None and profile.timed_units_per_day is not None
-                and claim.units_in_units() > profile.timed_units_per_day and super().wants(claim, context))
+        if profile is None or profile.timed_units_per_day is None:
+            return False
+        over = claim.units_in_units() > profile.timed_units_per_day or _in_minutes(claim, context)
+        return over and super().wants(claim, context)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         cap = context.profile.timed_units_per_day if context.profile else None
@@ -348,7 +358,8 @@ class DailyTimedCap(_TimedUnitsCheck):
             if total > cap:
                 assert context.profile is not None
                 yield Finding(self.code, claim.claim_id, tuple(x.number for x in timed), None,
-                              f"{_fmt(total)} timed units on {day}; {context.profile.name} pays at most {cap} a day: "
+                              f"{format_decimal(total)} timed units on {day}; {context.profile.name} pays at most "
+                              f"{cap} a day: "
                               "the excess will be denied; decide which units to bill", Severity.WARNING, None,
                               "payer profile timed_units_per_day (Anthem frequency editing, providernews.anthem.com)")
 

@@ -162,7 +162,10 @@ class FolderWatcher:
         for entry_path in sorted(self.journal.glob("*.json")):
             try:
                 entry = json.loads(entry_path.read_text())
-            except (OSError, ValueError):
+                if not {"name", "temp", "input_sha256"} <= entry.keys():
+                    raise KeyError("journal entry without name, temp or input hash")
+            except (OSError, ValueError, KeyError, TypeError):
+                log.warning("watch.recovered", file=entry_path.name, outcome="unreadable-journal-entry")
                 entry_path.unlink(missing_ok=True)
                 continue
             pending[entry["temp"]] = entry
@@ -227,7 +230,8 @@ class FolderWatcher:
         temp = self.temp / temp_name
         # The change log streams into its own temporary file and is committed before the journal entry
         # and the rename, so a delivered file always has one.
-        with ChangeLogWriter(self.logs / f"{name}.changes.jsonl") as changes:
+        archived = self._free_name(self.archive, name)  # a reused name keeps both files and both logs
+        with ChangeLogWriter(self.logs / f"{archived.name}.changes.jsonl") as changes:
             options = replace(self.options, record_sink=changes.write, keep_records=False)
             try:
                 with os.fdopen(fd, "w+b") as sink:
@@ -255,7 +259,7 @@ class FolderWatcher:
             journal.handle.write(json.dumps(entry).encode())
         os.replace(temp, self.ready / name)  # step 4: the moment of delivery
         fsync_directory(self.ready)
-        self._move(path, self.archive)
+        self._move(path, self.archive, archived)
         entry_path.unlink(missing_ok=True)
         outcome = "review" if result.exit_code else "delivered"
         log.info("watch.file", file=name, outcome=outcome, claims=result.claims, changed_claims=result.changed_claims,
@@ -292,9 +296,21 @@ class FolderWatcher:
             if self.stopping.is_set():
                 break
             if self.whole(path, now):
-                self.tally.outcomes[self.process(path)] += 1
+                self.tally.outcomes[self._process_safely(path)] += 1
             elif report_waiting:
                 log.info("watch.file", file=path.name, outcome="waiting")
+
+    def _process_safely(self, path: Path) -> str:
+        """One file must never stop the others: a file that vanished is skipped; one that cannot be read
+        or moved stays where it is, is reported, and the next file is taken."""
+        try:
+            return self.process(path)
+        except FileNotFoundError:
+            log.warning("watch.file", file=path.name, outcome="gone")
+            return "gone"
+        except OSError as error:
+            log.error("watch.file", file=path.name, outcome="unreadable", code=type(error).__name__)
+            return "deferred"
 
     def run_once(self) -> int:
         """Process what is there now (waiting `settle` seconds to see which files are whole), then exit."""

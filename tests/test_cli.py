@@ -141,3 +141,29 @@ def test_input_with_validation_errors_is_written_and_exits_1(tmp_path: Path) -> 
     out = proc.stdout.decode()
     assert "DMG03: invalid code value" in out
     assert "Q" not in out.split("validation errors")[1]  # the value itself is never printed
+
+
+@pytest.mark.parametrize("flag", ["--changelog", "--report"])
+def test_a_side_file_may_not_overwrite_the_input(tmp_path: Path, flag: str) -> None:
+    """Found in review: --changelog IN replaced the claim file with its own change log."""
+    src = tmp_path / "in.837"
+    src.write_bytes(GOOD)
+    assert_refused(edi_fix(str(src), str(tmp_path / "out.837"), flag, str(src)), "would overwrite")
+    assert src.read_bytes() == GOOD and not (tmp_path / "out.837").exists()
+    assert_refused(edi_fix(str(src), str(tmp_path / "out.837"), flag, str(tmp_path / "nowhere" / "x")),
+                   "does not exist")
+
+
+def test_hook_changelog_may_not_be_the_file(tmp_path: Path) -> None:
+    src = tmp_path / "in.837"
+    src.write_bytes(GOOD)
+    proc = edi_fix("hook", str(src), "--changelog", str(src))
+    assert proc.returncode == 2 and b"would overwrite" in proc.stderr
+    assert src.read_bytes() == GOOD
+
+
+@pytest.mark.parametrize("units", [b"3.x", b"NaN", b"Infinity"])
+def test_a_line_that_is_not_a_number_is_refused_not_an_internal_error(tmp_path: Path, units: bytes) -> None:
+    src = tmp_path / "in.837"
+    src.write_bytes(_replace(b"SV1*HC:98940:AT*60*UN*1***1:3", b"SV1*HC:98940:AT*60*UN*" + units + b"***1:3"))
+    assert_refused(edi_fix(str(src), str(tmp_path / "out.837")), "is not a number")

@@ -341,3 +341,40 @@ def test_an_installed_plugin_rule_runs_and_can_be_ignored(tmp_path: Path) -> Non
     assert [(r["rule"], r["claim_id"], r["line_number"]) for r in review] == [("PX001", "EM-1", 2)]
     ignored = cli(str(tmp_path / "in.837"), str(tmp_path / "out2.837"), "--ignore", "PX", env=env)
     assert ignored.returncode == 0, ignored.stderr
+
+
+def test_one_bad_file_does_not_stop_the_others(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: an unreadable file made the watcher exit, and every restart died on it again."""
+    from edi837 import watcher as module
+
+    outbound, ready = folders
+    for name in ("a.837", "b.837", "c.837"):
+        (outbound / name).write_bytes(FIXABLE)
+    real = module._sha256
+
+    def unreadable_b(path: Path) -> str:
+        if path.name == "b.837" and path.parent == outbound:
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(module, "_sha256", unreadable_b)
+    watcher = _watcher(outbound, ready)
+    assert watcher.run_once() == 1  # type: ignore[attr-defined]
+    watcher.close()  # type: ignore[attr-defined]
+    assert visible(ready) == ["a.837", "c.837"]
+    assert (outbound / "b.837").exists()  # left where it was, for a person
+
+
+def test_a_reused_name_keeps_both_change_logs(folders: tuple[Path, Path]) -> None:
+    outbound, ready = folders
+    watcher = _watcher(outbound, ready)
+    (outbound / "daily.837").write_bytes(FIXABLE)
+    watcher.run_once()  # type: ignore[attr-defined]
+    (ready / "daily.837").unlink()  # the uploader took it
+    (outbound / "daily.837").write_bytes(CLEAN)
+    watcher.run_once()  # type: ignore[attr-defined]
+    watcher.close()  # type: ignore[attr-defined]
+    archived = visible(outbound / "archive")
+    assert len(archived) == 2 and "daily.837" in archived
+    logs = visible(outbound / "logs")
+    assert sorted(logs) == sorted(f"{name}.changes.jsonl" for name in archived)

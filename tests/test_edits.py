@@ -129,3 +129,17 @@ def test_a_fix_applies_whole_or_not_at_all() -> None:
     (record,) = result.records  # type: ignore[attr-defined]
     assert (record.applied, record.action) == (False, "review")
     assert "not applied" in record.message
+
+
+def test_lines_sharing_an_lx_number_are_never_edited() -> None:
+    """Found in review: with two lines numbered LX*1, an edit for the 97140 landed on the 98940."""
+    from edi837.generator import ClaimSpec, LineSpec, build_837
+
+    data = build_837([ClaimSpec("DUP-LX", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
+                                                                LineSpec("97140", "40", pointers=(2,))))])
+    data = data.replace(b"LX*2~", b"LX*1~")  # a practice system that numbers every line 1
+    result = fix(data, FixOptions(validate=False))
+    assert result.output == data
+    (record,) = result.records
+    assert (record.rule, record.applied) == ("NC001", False)
+    assert "more than one line numbered 1" in record.message

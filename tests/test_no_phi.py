@@ -53,3 +53,22 @@ def test_the_log_allowlist_drops_unknown_keys() -> None:
     assert "patient_name" not in event and "dob" not in event
     assert event["redacted"] == "dob,patient_name"
     assert "DOE" not in stream.getvalue() and "19800101" not in stream.getvalue()
+
+
+def test_the_diff_does_not_print_a_removed_lines_notes_or_names(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Found in review: --diff printed every segment of a removed line, free-text notes included."""
+    from edi837.edits import RemoveLine
+
+    data = (FIXTURES / "walker_loops.837").read_bytes()  # line 2 of CLAIM-A1 has a 2420A NM1 (a name)
+    data = data.replace(b"DTP*472*RD8*20260302-20260303~", b"DTP*472*RD8*20260302-20260303~\r\nNTE*ADD*ZZSECRETNOTE~")
+    data = data.replace(b"SE*49*0001", b"SE*50*0001")
+    src = tmp_path / "in.837"
+    src.write_bytes(data)
+    rule = ScriptedRule({"CLAIM-A1": (RemoveLine(2),)})
+    fix_files(str(src), str(tmp_path / "out.837"), check=False, diff=True, changelog=None,
+              summary_format=SummaryFormat.text,
+              options=FixOptions(ignore=("ALL",), extra_rules=(rule,), collect_diff=True, validate=False))
+    out = capsys.readouterr().out
+    assert "-SV1*HC:97140" in out and "-NTE (content not shown)" in out and "-NM1 (content not shown)" in out
+    assert "ZZSECRETNOTE" not in out and "THERAPIST" not in out

@@ -51,10 +51,23 @@ def test_user_folder_overrides_key_by_key(tmp_path: Path) -> None:
     assert any(p.label == "97110/97140" and p.source == "our payer contract" for p in packs.pairs)
 
 
-def test_user_profile_wins_over_a_more_specific_shipped_one(tmp_path: Path) -> None:
+def test_profile_precedence_specific_first_then_user(tmp_path: Path) -> None:
     (tmp_path / "payers").mkdir()
     (tmp_path / "payers" / "everyone.toml").write_text('[payer]\nname = "All ours"\ndefault = true\n')
-    assert load_packs(tmp_path).profile_for("X", "MB").name == "All ours"
+    packs = load_packs(tmp_path)
+    assert packs.profile_for("X", "CI").name == "All ours"  # ties the shipped default: the user's wins
+    assert packs.profile_for("X", "MB").name == "Medicare Part B"  # the shipped SBR09 match is more specific
+    (tmp_path / "payers" / "our_medicare.toml").write_text('[payer]\nname = "Our MB"\nclaim_filing = ["MB"]\n')
+    assert load_packs(tmp_path).profile_for("X", "MB").name == "Our MB"  # same specificity: the user's wins
+
+
+def test_overriding_the_shipped_default_leaves_medicare_alone(tmp_path: Path) -> None:
+    """Found in review: a one-key override of commercial.toml used to outrank the Medicare profile."""
+    (tmp_path / "payers").mkdir()
+    (tmp_path / "payers" / "commercial.toml").write_text('[payer]\ndistinct_modifier = "XS"\n')
+    packs = load_packs(tmp_path)
+    assert packs.profile_for("X", "MB").unit_method == "cms-total"
+    assert packs.profile_for("X", "CI").distinct_modifier == "XS"
 
 
 @pytest.mark.parametrize("text, line, words", [
@@ -124,3 +137,17 @@ def test_colliding_fixes_are_resolved_in_code_order_and_logged() -> None:
     assert (applied.rule, applied.applied) == ("TST001", True)
     assert (refused.rule, refused.applied) == ("TST002", False)
     assert "already set by TST001" in refused.message
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[rules.NC002]\nmodifier_on = "colum1"\n', "'colum1' must be one of column1, column2"),
+    ('[rules.NC002]\naction = "apply"\n', "'apply' must be one of fix, review"),
+    ('[rules.NC001]\ncmt_codes = "98940"\n', "must be a list of codes"),
+    ('[rules.NC001]\ncmt_code = ["98940"]\n', "NC001 has no setting 'cmt_code'"),
+])
+def test_rule_settings_are_checked(tmp_path: Path, text: str, words: str) -> None:
+    """Found in review: a misspelt setting used to be ignored and the rule silently changed behaviour."""
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(RulePackError) as error:
+        load_packs(tmp_path)
+    assert words in str(error.value) and "config.toml line 2" in str(error.value)

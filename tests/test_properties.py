@@ -180,6 +180,18 @@ def test_removing_a_line_keeps_lx_clm02_se01_and_passes_pyx12(case: tuple[bytes,
     after = split(result.output, delims)
     assert len(after) < len(before)
     _claim_totals_balance(after, delims.component)
+    # exactly the chosen line went: the claim's SV1 segments are the old ones minus the number-th
+    def claim_sv1s(segments: list[list[bytes]]) -> list[list[bytes]]:
+        seen, out = 0, []
+        for seg in segments:
+            if seg[0] == b"CLM":
+                seen += 1
+            elif seg[0] == b"SV1" and seen == target:
+                out.append(seg)
+        return out
+
+    old_lines = claim_sv1s(before)
+    assert claim_sv1s(after) == old_lines[: number - 1] + old_lines[number:]
     start = 0
     for i, seg in enumerate(after):
         if seg[0] == b"ST":

@@ -79,3 +79,17 @@ def test_a_row_naming_a_missing_line_refuses_the_run(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "line 3: claim SIDE-1 line 7" in proc.stderr and "line 4: claim NOPE line 1" in proc.stderr
     assert not (tmp_path / "out.837").exists()
+
+
+def test_negative_minutes_are_a_review_item_not_a_removed_line() -> None:
+    """Found in review: -30 minutes used to remove the line as 'under 8 minutes' and lower CLM02."""
+    from edi837.generator import ClaimSpec, LineSpec, build_837
+    from edi837.pipeline import FixOptions, fix
+
+    data = build_837([ClaimSpec("NEG-1", ("M5450",), (LineSpec("97110", "76", units="30", basis="MJ"),
+                                                      LineSpec("97140", "40", units="20", basis="MJ")))])
+    data = data.replace(b"*MJ*30***", b"*MJ*-30***")
+    result = fix(data, FixOptions(validate=False))
+    assert result.output == data
+    (record,) = result.records
+    assert (record.rule, record.applied, "negative minutes" in record.message) == ("TU001", False, True)
