@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -195,47 +196,43 @@ def fix_files(
     with ExitStack() as stack:
         opener, size = _input(input_name, stack)
         if size > PROGRESS_THRESHOLD and sys.stderr.isatty():
-            options.on_progress = stack.enter_context(_progress_bar(size))
+            options = replace(options, on_progress=stack.enter_context(_progress_bar(size)))
 
-        changelog_path = changelog
-        if changelog_path is None and not to_stdout and not check:
-            changelog_path = Path(output_name + ".changes.jsonl")
+        if check:  # --check writes nothing at all
+            changelog_path, report = None, None
+        else:
+            changelog_path = changelog
+            if changelog_path is None and not to_stdout:
+                changelog_path = Path(output_name + ".changes.jsonl")
+        if not to_stdout:
+            _refuse_bad_output(input_name, Path(output_name))
         protected = [Path(n) for n in (input_name, output_name) if n != "-"]
-        for path, what in ((changelog_path, "change log"), (report, "report")):
-            if path is not None and not check:
-                refuse_unsafe_target(path, what, protected)
-        if changelog_path is not None and report is not None and not check:
-            refuse_unsafe_target(report, "report", [changelog_path])
-        options.keep_records = report is not None  # the report needs them all; the change log streams
+        if changelog_path is not None:
+            refuse_unsafe_target(changelog_path, "change log", protected)
+        if report is not None:
+            refuse_unsafe_target(report, "report", [*protected, *([changelog_path] if changelog_path else [])])
+        options = replace(options, keep_records=report is not None)  # the report needs them all; the log streams
 
         if check or to_stdout:
             sink: IO[bytes] | None = None
             if options.validate or to_stdout:
                 sink = stack.enter_context(tempfile.TemporaryFile())
-            if changelog_path is not None and not check:
-                options.record_sink = stack.enter_context(ChangeLogWriter(changelog_path)).write
-            result = run(opener, sink, options)
-            if to_stdout and not check and sink is not None:
-                _copy_to_stdout(sink)
-            if report is not None and not check:
-                _write_report(result, report, input_name, output_name)
-            written = None if check else "-"
         else:
-            out_path = Path(output_name)
-            _refuse_bad_output(input_name, out_path)
             # Exits in reverse order: the change log and report are committed just before the output.
-            output = stack.enter_context(AtomicWriter(out_path))
-            if changelog_path is not None:
-                options.record_sink = stack.enter_context(ChangeLogWriter(changelog_path)).write
-            result = run(opener, output.handle, options)
-            if report is not None:
-                _write_report(result, report, input_name, output_name)
-            written = str(out_path)
+            sink = stack.enter_context(AtomicWriter(Path(output_name))).handle
+        if changelog_path is not None:
+            options = replace(options, record_sink=stack.enter_context(ChangeLogWriter(changelog_path)).write)
+        result = run(opener, sink, options)
+        if to_stdout and not check and sink is not None:
+            _copy_to_stdout(sink)
+        if report is not None:
+            _write_report(result, report, input_name, output_name)
+        written = None if check else output_name
 
     names: dict[str, Any] = {
         "output": written,
-        "changelog": str(changelog_path) if changelog_path and not check else None,
-        "report": str(report) if report and not check else None,
+        "changelog": str(changelog_path) if changelog_path else None,
+        "report": str(report) if report else None,
         "check": check,
     }
     if diff and summary_format is SummaryFormat.text:
@@ -261,12 +258,9 @@ def _input(name: str, stack: ExitStack) -> tuple[Callable[[], IO[bytes]], int]:
 
 
 def _refuse_bad_output(input_name: str, out_path: Path) -> None:
-    if out_path.is_dir():
-        raise InputRefused(f"{out_path}: OUT is a directory; give a file name")
-    if not out_path.parent.exists():
-        raise InputRefused(f"{out_path.parent}: the output folder does not exist")
     if input_name != "-" and out_path.exists() and os.path.samefile(input_name, out_path):
         raise InputRefused(f"{out_path}: OUT is the input file; use `edi-fix hook FILE` to fix a file in place")
+    refuse_unsafe_target(out_path, "output", [])
 
 
 def _write_report(result: FixResult, report: Path, input_name: str, output_name: str) -> None:

@@ -154,6 +154,10 @@ class ClaimEditor:
         for line in self._all_lines:
             if line.sv1_index >= 0:
                 self._reparse(line)
+        self._publish_lines()
+
+    def _publish_lines(self) -> None:
+        """Let the rules after this one see only the lines that will be written."""
         self.claim.keep_lines([line for line in self._all_lines if line.number not in self._removed])
 
     # -- edits -----------------------------------------------------------------------------------
@@ -189,21 +193,15 @@ class ClaimEditor:
         at = next((i for i, m in enumerate(current) if self._rank(m) > rank), len(current))
         current.insert(at, modifier)
 
-        lead, body = split_lead(self.pieces[line.sv1_index])
-        elements = body.split(self.delims.element)
-        parts = elements[1].split(self.delims.component)
-        while len(parts) < 2:
-            parts.append(b"")
+        comp = self.delims.component.decode("latin-1")
+        parts = split_lead(self.pieces[line.sv1_index])[1].split(self.delims.element)[1].decode("latin-1").split(comp)
+        parts += [""] * (2 - len(parts))
         # Keep any description (SV101-7) and later components where they are.
         rest = parts[6:]
-        slots = [m.encode("latin-1") for m in current] + [b""] * (MAX_MODIFIERS - len(current))
-        new_parts = parts[:2] + slots + rest if rest else parts[:2] + [m.encode("latin-1") for m in current]
-        elements[1] = self.delims.component.join(new_parts)
-        new_body = self.delims.element.join(elements)
-        self.pieces[line.sv1_index] = lead + new_body
+        modifiers = current + [""] * (MAX_MODIFIERS - len(current)) if rest else current
+        before, after = self._replace_element(line.sv1_index, 1, comp.join(parts[:2] + modifiers + rest))
         self._reparse(line)
-        change = SegmentChange("append_modifier", number, line.procedure, body.decode("latin-1"),
-                               new_body.decode("latin-1"), line.sv1_index)
+        change = SegmentChange("append_modifier", number, line.procedure, before, after, line.sv1_index)
         self.changes.append(change)
         return change
 
@@ -243,7 +241,7 @@ class ClaimEditor:
         before = self._text(line.sv1_index)
         self._removed.add(number)
         self._charges_changed = True
-        self.claim.keep_lines([x for x in self._all_lines if x.number not in self._removed])
+        self._publish_lines()
         change = SegmentChange("remove_line", number, line.procedure, before, None, line.sv1_index)
         self.changes.append(change)
         return change
@@ -262,8 +260,9 @@ class ClaimEditor:
                 if line.number in self._removed:
                     shift += 1
                 elif shift:
-                    new_number = line.number - shift
-                    before, after = self._replace_element(line.lx_index, 1, str(new_number))
+                    new_number = str(line.number - shift)
+                    check_value("LX01", new_number, self.delims)
+                    before, after = self._replace_element(line.lx_index, 1, new_number)
                     self.changes.append(SegmentChange("renumber_line", line.number, line.procedure, before, after,
                                                       line.lx_index))
         if self._charges_changed:

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from edi837.changelog import ChangeRecord
-from edi837.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
+from edi837.edits import ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
 from edi837.envelope import Delimiters
 from edi837.loops import Claim
 from edi837.minutes import MinutesTable
@@ -119,18 +119,18 @@ def selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
 class ClaimOutcome:
     pieces: list[bytes] | None  # None: the claim is unchanged
     records: list[ChangeRecord] = field(default_factory=list)
-    changes: list[SegmentChange] = field(default_factory=list)
 
 
-def _touches(edit: Edit) -> tuple[str, int]:
+def _touches(edit: Edit) -> tuple[str, int] | None:
+    """The element an edit owns for collision purposes. Modifiers own nothing: two rules may each add
+    one, and the editor itself refuses a duplicate or 59 beside X."""
     if isinstance(edit, SetUnits):
         return ("units", edit.line)
     if isinstance(edit, SetCharge):
         return ("charge", edit.line)
     if isinstance(edit, RemoveLine):
         return ("line", edit.line)
-    assert isinstance(edit, AppendModifier)
-    return (f"modifier {edit.modifier}", edit.line)
+    return None
 
 
 class RuleEngine:
@@ -177,7 +177,9 @@ class RuleEngine:
                     editor = ClaimEditor(claim, self.delimiters, self._rank)
                 if self._apply(editor, claim, finding, records):
                     for edit in fix.edits:
-                        touched.setdefault(_touches(edit), finding.rule)
+                        key = _touches(edit)
+                        if key is not None:
+                            touched.setdefault(key, finding.rule)
         if editor is None or not editor.changes:
             return ClaimOutcome(None, records)
         pieces = editor.finish()
@@ -192,18 +194,18 @@ class RuleEngine:
         for change in editor.changes:
             if change.action == "set_claim_total":
                 records.append(self._total_record(claim, change))
-        return ClaimOutcome(pieces, records, editor.changes)
+        return ClaimOutcome(pieces, records)
 
     @staticmethod
     def _collision(fix: Fix, rule: str, touched: dict[tuple[str, int], str]) -> str | None:
         for edit in fix.edits:
-            kind, line = _touches(edit)
-            removed_by = touched.get(("line", line))
+            removed_by = touched.get(("line", edit.line))
             if removed_by is not None:
-                return f"not applied: line {line} was removed by {removed_by}"
-            owner = touched.get((kind, line))
-            if owner is not None and owner != rule and kind in ("units", "charge"):
-                return f"not applied: {kind} of line {line} were already set by {owner}"
+                return f"not applied: line {edit.line} was removed by {removed_by}"
+            key = _touches(edit)
+            owner = touched.get(key) if key is not None else None
+            if key is not None and owner is not None and owner != rule:
+                return f"not applied: {key[0]} of line {edit.line} were already set by {owner}"
         return None
 
     def _apply(self, editor: ClaimEditor, claim: Claim, finding: Finding, records: list[ChangeRecord]) -> bool:

@@ -116,16 +116,15 @@ class Subscriber(_LazyLoop):
     The subscriber's own name and member id are deliberately never read.
     """
 
-    __slots__ = ("_claim_filing", "_payer_id", "_payer_name", "_responsibility")
+    __slots__ = ("_claim_filing", "_payer_id", "_payer_name")
     wanted = (b"SBR", b"NM1")
 
     def __init__(self, delims: Delimiters) -> None:
         super().__init__(delims)
-        self._claim_filing = self._responsibility = self._payer_id = self._payer_name = ""
+        self._claim_filing = self._payer_id = self._payer_name = ""
 
     def _read(self, fields: list[bytes]) -> None:
         if fields[0] == b"SBR":
-            self._responsibility = _field(fields, 1)
             self._claim_filing = _field(fields, 9)
         elif fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"PR":
             self._payer_name = _field(fields, 3)
@@ -135,11 +134,6 @@ class Subscriber(_LazyLoop):
     def claim_filing(self) -> str:
         self._parse()
         return self._claim_filing
-
-    @property
-    def payer_responsibility(self) -> str:
-        self._parse()
-        return self._responsibility
 
     @property
     def payer_id(self) -> str:
@@ -177,10 +171,8 @@ class ServiceLine:
     procedure: str = ""
     modifiers: tuple[str, ...] = ()
     charge: Decimal = Decimal(0)
-    charge_text: str = ""
     unit_basis: str = ""
     units: Decimal = Decimal(0)
-    units_text: str = ""
     pointers: tuple[int, ...] = ()
     service_date: date | None = None
     service_date_end: date | None = None
@@ -230,7 +222,7 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
     line.qualifier = parts[0]
     line.procedure = parts[1] if len(parts) > 1 else ""
     line.modifiers = tuple([m for m in parts[2:6] if m])
-    line.charge_text, line.unit_basis, line.units_text = elements[2], elements[3], elements[4]
+    line.unit_basis = elements[3]
     try:
         line.charge = Decimal(elements[2]) if elements[2] else Decimal(0)
         line.units = Decimal(elements[4]) if elements[4] else Decimal(0)
@@ -475,7 +467,6 @@ class Walker:
     def __init__(self, stream: SegmentStream) -> None:
         self.stream = stream
         self.delimiters = stream.delimiters
-        self.segments = 0
         self.claims = 0
         self.lines = 0
         self.transactions = 0
@@ -678,7 +669,6 @@ class Walker:
             if pos < len(block):
                 region(block[pos:])
             before += block.count(term)
-            self.segments = before
 
         if claim_parts is not None:
             problems.append("truncated file: it ends inside a claim, without SE, GE and IEA")

@@ -25,6 +25,17 @@ from edi837.packs import NcciPair, PayerProfile, RulePacks
 CMT_DEFAULT = ("98940", "98941", "98942")
 
 
+def cmt_settings(packs: RulePacks) -> tuple[tuple[str, ...], str]:
+    """NC001's CMT codes and manual-therapy code: NC002 and NC003 must agree with NC001 on them."""
+    settings = packs.rules.get("NC001", {})
+    return tuple(settings.get("cmt_codes", CMT_DEFAULT)), str(settings.get("manual_therapy", "97140"))
+
+
+def wanted_modifier(context: ClaimContext, rule: str) -> str:
+    """The distinct-procedure modifier the claim's payer wants for this rule (59 without packs)."""
+    return context.profile.modifier(rule) if context.profile else "59"
+
+
 def lines_by_date(claim: Claim) -> dict[date | None, list[ServiceLine]]:
     days: dict[date | None, list[ServiceLine]] = defaultdict(list)
     for line in claim.lines:
@@ -115,9 +126,7 @@ class CmtManualTherapy:
 
     def __init__(self, packs: RulePacks) -> None:
         self.packs = packs
-        settings = packs.rules.get(self.code, {})
-        self.cmt = tuple(settings.get("cmt_codes", CMT_DEFAULT))
-        self.manual = str(settings.get("manual_therapy", "97140"))
+        self.cmt, self.manual = cmt_settings(packs)
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return claim.may_bill(self.manual) and any(claim.may_bill(c) for c in self.cmt)
@@ -126,7 +135,7 @@ class CmtManualTherapy:
         packs, profile = self.packs, context.profile
         for day, lines in lines_by_date(claim).items():
             cmt_lines = [line for line in lines if line.procedure in self.cmt]
-            wanted = profile.modifier(self.code) if profile else "59"
+            wanted = wanted_modifier(context, self.code)
             for manual in (line for line in lines if line.procedure == self.manual):
                 if satisfied(manual, wanted, profile):
                     continue  # the practice has already said "distinct" in a way the payer accepts
@@ -138,7 +147,7 @@ class CmtManualTherapy:
                 cmt_regions, cmt_unknown = _regions(packs, [d for c in partners for d in claim.diagnoses_for(c)])
                 manual_regions, manual_unknown = _regions(packs, claim.diagnoses_for(manual))
                 pair = pairs[0]
-                source = f"NCCI {pair.label} indicator 1 ({pair.confidence}): {pair.source}"
+                source = pair.citation
                 cmt_names = ", ".join(sorted({c.procedure for c in partners}))
                 if cmt_unknown:
                     yield Finding(self.code, claim.claim_id, (manual.number,), manual.procedure,
@@ -194,9 +203,7 @@ class ManualTherapyTherapeuticActivities:
         self.packs = packs
         settings = packs.rules.get(self.code, {})
         self.codes = tuple(settings.get("pair", ("97140", "97530")))
-        nc001 = packs.rules.get("NC001", {})
-        self.cmt = tuple(nc001.get("cmt_codes", CMT_DEFAULT))
-        self.manual = str(nc001.get("manual_therapy", "97140"))
+        self.cmt, self.manual = cmt_settings(packs)
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return all(claim.may_bill(c) for c in self.codes)
@@ -217,8 +224,8 @@ class ManualTherapyTherapeuticActivities:
             for target in (line for line in lines if line.procedure == target_code):
                 if not any(provider_of(claim, o) == provider_of(claim, target) for o in others):
                     continue
-                wanted = context.profile.modifier(self.code) if context.profile else "59"
-                source = f"NCCI {pair.label} indicator 1 ({pair.confidence}): {pair.source}"
+                wanted = wanted_modifier(context, self.code)
+                source = pair.citation
                 if target_code == self.manual and cmt_that_day and not satisfied(target, wanted, context.profile):
                     # A 59 on 97140 would also bypass the CMT edit, which only NC001 may decide (by region).
                     yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
@@ -259,9 +266,7 @@ class OtherPairs:
 
     def __init__(self, packs: RulePacks) -> None:
         self.packs = packs
-        nc001 = packs.rules.get("NC001", {})
-        cmt = set(nc001.get("cmt_codes", CMT_DEFAULT))
-        manual = str(nc001.get("manual_therapy", "97140"))
+        cmt, manual = cmt_settings(packs)
         handled = {frozenset(packs.rules.get("NC002", {}).get("pair", ("97140", "97530")))}  # NC002's pair
         self.pairs = [
             p for p in packs.pairs
@@ -293,8 +298,8 @@ class OtherPairs:
 
     def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
                  day: date | None) -> Iterator[Finding]:
-        source = f"NCCI {pair.label} indicator {pair.modifier_indicator} ({pair.confidence}): {pair.source}"
-        wanted = context.profile.modifier(self.code) if context.profile else "59"
+        source = pair.citation
+        wanted = wanted_modifier(context, self.code)
         message = (f"{pair.column2} billed with {pair.column1} on {day} (NCCI {pair.label} indicator 1): the "
                    f"column-2 code is denied unless documentation supports a distinct service and {wanted} or "
                    "an X modifier says so")
@@ -326,7 +331,7 @@ class BlockedPairs(OtherPairs):
 
     def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
                  day: date | None) -> Iterator[Finding]:
-        source = f"NCCI {pair.label} indicator 0 ({pair.confidence}): {pair.source}"
+        source = pair.citation
         yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
                       f"{pair.column2} billed with {pair.column1} on {day}: NCCI {pair.label} has modifier "
                       "indicator 0, so no modifier can bypass it; the column-2 code will be denied",

@@ -56,6 +56,11 @@ class NcciPair:
     def label(self) -> str:
         return f"{self.column1}/{self.column2}"
 
+    @property
+    def citation(self) -> str:
+        """How a finding names its source: the pair, its indicator, how sure the pack is, where from."""
+        return f"NCCI {self.label} indicator {self.modifier_indicator} ({self.confidence}): {self.source}"
+
 
 @dataclass(frozen=True)
 class RegionEntry:

@@ -82,7 +82,6 @@ class FixResult:
     changed_claims: int = 0
     claims: int = 0
     lines: int = 0
-    segments: int = 0
     transactions: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
@@ -156,7 +155,6 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         minutes.check_lines_exist(seen)
     result.claims = walker.claims
     result.lines = walker.lines
-    result.segments = walker.segments
     result.transactions = walker.transactions
     if sink is not None and options.validate:
         _gate(open_input, sink, result)
@@ -222,8 +220,9 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
             if delta:
                 piece = _recount_se(unit, delta, delims)
                 if options.collect_diff:
-                    result.diff.append(SegmentDiff(unit.ordinal, split_lead(unit.piece)[1].decode("latin-1"),
-                                                   split_lead(piece)[1].decode("latin-1"), None))
+                    element = delims.element.decode("latin-1")
+                    result.diff.append(SegmentDiff(unit.ordinal, _diff_text(unit.piece, element),
+                                                   _diff_text(piece, element), None))
                 delta = 0
             out.append(piece + term)
         pending += 1

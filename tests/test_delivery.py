@@ -77,7 +77,8 @@ def test_once_delivers_fixed_files_and_rejects_garbage(folders: tuple[Path, Path
     assert visible(outbound / "rejected") == ["garbage.837", "garbage.837.reason.txt"]
     assert "not an X12 file" in (outbound / "rejected" / "garbage.837.reason.txt").read_text()
     assert json.loads((outbound / "logs" / "fixable.837.changes.jsonl").read_text())["rule"] == "NC001"
-    assert visible(outbound) == [".hidden.837", "archive", "logs", "rejected", "upload.837.part"][1:]
+    assert visible(outbound) == ["archive", "logs", "rejected", "upload.837.part"]  # .hidden.837 untouched too
+    assert (outbound / ".hidden.837").read_bytes() == FIXABLE
     events = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
     outcomes = {e["file"]: e["outcome"] for e in events if e.get("event") == "watch.file"}
     assert outcomes == {"clean.837": "delivered", "fixable.837": "delivered", "garbage.837": "rejected"}

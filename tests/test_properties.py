@@ -8,6 +8,7 @@ The checks split the output independently of edi837's tokenizer.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,7 +45,8 @@ def files(draw: st.DrawFn, max_claims: int = 6) -> tuple[bytes, Delimiters]:
     layout = draw(st.sampled_from(["", "\n", "\r\n", "\r", "mixed"]))
     count = draw(st.integers(1, max_claims))
     seed = draw(st.integers(0, 10_000))
-    claims = list(random_claims(count, seed=seed, patient_loop_share=draw(st.sampled_from([0.0, 0.5, 1.0]))))
+    claims = list(random_claims(count, seed=seed, patient_loop_share=draw(st.sampled_from([0.0, 0.5, 1.0])),
+                                minutes_share=draw(st.sampled_from([0.0, 0.5, 1.0]))))
     data = build_837(claims, delimiters=delims, line_break=layout, claims_per_transaction=draw(st.integers(1, 4)),
                      bom=draw(st.booleans()), seed=seed)
     return data, delims
@@ -212,12 +214,21 @@ def test_real_rules_touch_only_what_they_report(case: tuple[bytes, Delimiters]) 
     if not result.applied:
         assert result.output == raw
         return
-    before, after = split(raw, delims), split(result.output, delims)
-    if len(before) == len(after):
-        changed = {a[0] for a, b in zip(before, after, strict=True) if a != b}
-        assert changed <= {b"SV1", b"CLM"}
-    else:
-        assert {s[0] for s in before} - {s[0] for s in after} == set()  # whole segments kinds stay
+    before = [tuple(s) for s in split(raw, delims)]
+    after = [tuple(s) for s in split(result.output, delims)]
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        # Rewritten in place: only SV1, and what follows from it (CLM02, LX01 after a removal, SE01).
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            assert {s[0] for s in before[i1:i2]} <= {b"SV1", b"CLM", b"LX", b"SE"}
+            assert [s[0] for s in before[i1:i2]] == [s[0] for s in after[j1:j2]]
+        else:
+            # Gone: whole 2400 loops only, which the generator writes as LX, SV1, DTP and 2420A NM1 (+PRV).
+            assert tag in ("delete", "replace")
+            assert {s[0] for s in before[i1:i2]} <= {b"LX", b"SV1", b"DTP", b"NM1", b"PRV", b"CLM", b"SE"}
+    assert len(after) <= len(before)
     again = fix(result.output, FixOptions(validate=False))
     assert again.output == result.output
     assert again.applied == []
