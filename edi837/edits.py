@@ -7,6 +7,9 @@ was. Derived values follow automatically: CLM02 is recomputed as the sum of the 
 SV102 whenever a charge changes or a line goes, and LX01 is renumbered after a removal. SE01 is the
 pipeline's business (it spans claims); the editor reports the change in segment count.
 
+History is never edited, whatever a rule asks: a void claim (CLM05-3 = 8), a line a prior payer adjudicated,
+and the CLM02 of a claim a prior payer adjudicated (see `_editable`).
+
 Hard invariants are enforced here, whatever a rule asks: at most four modifiers, never a
 duplicate, never 59 beside an X modifier, never a claim without lines, never an edit on a line whose
 LX01 number repeats in the claim. A rule that asks for one of these gets an EditRejected, which the
@@ -158,7 +161,8 @@ class ClaimEditor:
 
     def _publish_lines(self) -> None:
         """Let the rules after this one see only the lines that will be written."""
-        self.claim.keep_lines([line for line in self._all_lines if line.number not in self._removed])
+        self.claim.keep_lines([line for line in self._all_lines if line.number not in self._removed],
+                              [line for line in self._all_lines if line.number in self._removed])
 
     # -- edits -----------------------------------------------------------------------------------
     def apply(self, edit: Edit) -> SegmentChange:
@@ -175,8 +179,33 @@ class ClaimEditor:
         except ValueRefused as refused:
             raise EditRejected(f"the 837P does not allow the value: {refused}") from None
 
-    def append_modifier(self, number: int, modifier: str) -> SegmentChange:
+    def _editable(self, number: int, what: str, *, moves_total: bool = False) -> ServiceLine:
+        """The line to edit, if this edit may touch it; EditRejected (a review item) when it is history.
+
+        History is never edited: a void mirrors the claim it cancels; a line a prior payer adjudicated
+        keeps what that payer saw (modifiers included: changing them is for a person to decide); and on a
+        claim a prior payer adjudicated, CLM02 stays as it is, because the 837P's coordination-of-benefits
+        balancing ties it to each prior payer's paid amount (2320 AMT*D) and adjustments (CAS).
+        """
+        claim = self.claim
+        if claim.is_void:
+            raise EditRejected(f"claim {claim.claim_id} is a void (CLM05-3 = 8): it must mirror the claim it "
+                               "cancels, so it is never edited")
         line = self._line(number)
+        if claim.is_history(line):
+            payers = ", ".join(sorted({a.payer_id for a in line.adjudications if a.payer_id})) or "a prior payer"
+            kept = {"line": "it stays on the claim as that payer saw it",
+                    "charge": "its charge stays as that payer saw it"}.get(
+                what, f"its {what} stay as that payer saw them")
+            raise EditRejected(f"line {number} was adjudicated by {payers}: {kept}; a person decides any change")
+        if moves_total and claim.has_prior_adjudication:
+            raise EditRejected(f"claim {claim.claim_id} carries prior-payer adjudication: a {what} change would move "
+                               "CLM02, which the prior payers' paid amounts (AMT*D) and adjustments (CAS) balance "
+                               "against; change it by hand if at all")
+        return line
+
+    def append_modifier(self, number: int, modifier: str) -> SegmentChange:
+        line = self._editable(number, "modifiers")
         current = list(line.modifiers)
         if modifier in current:
             raise EditRejected(f"modifier {modifier} is already on line {number}")
@@ -206,7 +235,7 @@ class ClaimEditor:
         return change
 
     def set_units(self, number: int, units: Decimal, basis: str = "UN") -> SegmentChange:
-        line = self._line(number)
+        line = self._editable(number, "units")
         if units <= 0:
             raise EditRejected(f"line {number}: units must be positive; remove the line instead")
         text = format_decimal(units)
@@ -222,7 +251,7 @@ class ClaimEditor:
         return change
 
     def set_charge(self, number: int, amount: Decimal) -> SegmentChange:
-        line = self._line(number)
+        line = self._editable(number, "charge", moves_total=True)
         text = format_decimal(amount)
         check_value("SV102", text, self.delims)
         before, after = self._replace_element(line.sv1_index, 2, text)
@@ -234,7 +263,7 @@ class ClaimEditor:
         return change
 
     def remove_line(self, number: int) -> SegmentChange:
-        line = self._line(number)
+        line = self._editable(number, "line", moves_total=True)
         remaining = [n for n in self._lines if n not in self._removed and n != number]
         if not remaining:
             raise EditRejected(f"removing line {number} would leave claim {self.claim.claim_id} without lines")

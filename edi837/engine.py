@@ -119,6 +119,16 @@ def selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
 class ClaimOutcome:
     pieces: list[bytes] | None  # None: the claim is unchanged
     records: list[ChangeRecord] = field(default_factory=list)
+    left_alone: str | None = None  # why no rule looked at the claim ("void", "frequency"), if so
+
+
+# CLM05-3 claim frequency codes of the 837P: 1 original and 7 replacement are fixed like any claim; 8, a void,
+# cancels an earlier claim and must mirror it, so no rule may change it. The professional guide uses no other
+# code (NUBC's bill-type frequency codes for the 837P; clearinghouses such as Stedi reject any other).
+FIXABLE_FREQUENCIES = frozenset({"1", "7"})
+VOID_FREQUENCY = "8"
+FREQUENCY_SOURCE = ("NUBC bill type frequency codes for use in the 837 Professional (1 original, 7 replacement of "
+                    "prior claim, 8 void/cancel of prior claim); X12 RFI 1538 (REF*F8 on replacements and voids)")
 
 
 def _touches(edit: Edit) -> tuple[str, int] | None:
@@ -156,6 +166,16 @@ class RuleEngine:
         return profile
 
     def run(self, claim: Claim) -> ClaimOutcome:
+        frequency = claim.frequency
+        if frequency == VOID_FREQUENCY:
+            return ClaimOutcome(None, [], left_alone="void")
+        if frequency not in FIXABLE_FREQUENCIES:
+            shown = frequency if frequency.isascii() and frequency.isalnum() and len(frequency) <= 2 else "unreadable"
+            finding = Finding("EDI002", claim.claim_id, (), None,
+                              f"CLM05-3 claim frequency code is {shown or 'missing'}; the 837P uses 1 (original), "
+                              "7 (replacement) and 8 (void): no rule changed this claim; correct the code",
+                              Severity.WARNING, None, FREQUENCY_SOURCE)
+            return ClaimOutcome(None, [self._record(claim, finding, None, applied=False)], left_alone="frequency")
         context = ClaimContext(self.packs, lambda: self._profile(claim), self.minutes)
         editor: ClaimEditor | None = None
         records: list[ChangeRecord] = []

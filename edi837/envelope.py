@@ -2,7 +2,7 @@
 
 Why raw bytes and not pyx12's reader: pyx12 strips line breaks and leading blanks, drops trailing
 empty elements and stops silently at an empty segment, so what it reads cannot be written back
-byte for byte (research/pyx12-notes.md §2, §6). This tokenizer keeps every segment as a *piece*:
+byte for byte (pyx12 4.0.0 rawx12file.py and x12file.py). This tokenizer keeps every segment as a *piece*:
 the white space that precedes it (after the previous terminator) plus its text, without the
 terminator. Joining the pieces with the terminator, after the BOM and followed by the tail, gives
 the input back exactly; that is what makes byte fidelity cheap to guarantee.

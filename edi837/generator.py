@@ -1,7 +1,7 @@
 """Synthetic 837P (005010X222A1) files for tests, the demo and the benchmark.
 
 Why a generator and not fixtures: no public 837P file carries 97140/97530 next to chiropractic
-manipulation (research/pyx12-notes.md §11), real claim files carry protected health information, and
+manipulation, real claim files carry protected health information, and
 a benchmark needs 50,000 claims in any delimiter and line-break layout. Every name, address, member id
 and NPI written here is made up; the only real things are code *formats* (CPT, ICD-10-CM).
 
@@ -25,7 +25,7 @@ import random
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import chain
@@ -36,8 +36,11 @@ from edi837.envelope import Delimiters
 __all__ = [
     "DEFAULT_DELIMITERS",
     "LINE_BREAKS",
+    "AdjudicationSpec",
     "ClaimSpec",
     "LineSpec",
+    "OtherPayerSpec",
+    "ProviderSpec",
     "build_837",
     "main",
     "random_claims",
@@ -46,7 +49,7 @@ __all__ = [
 
 DEFAULT_DELIMITERS = Delimiters(element=b"*", component=b":", repetition=b"^", segment=b"~")
 
-# The layouts seen in the wild (research/pyx12-notes.md §6): none, LF, CRLF, CR, and files whose
+# The layouts seen in real files: none, LF, CRLF, CR, and files whose
 # breaks differ from segment to segment.
 LINE_BREAKS = ("", "\n", "\r\n", "\r")
 MIXED = "mixed"
@@ -85,6 +88,65 @@ _BILLING_NPI = _npi("123456789")  # 1234567893, the CMS documentation example
 _RENDERING_NPIS = tuple(_npi(f"1{n:08d}") for n in (100001, 200002, 300003, 400004))
 
 
+# NM101 entity codes of the provider loops a spec may ask for (2310x at claim level, 2420x in a line).
+PROVIDER_ENTITIES = {"referring": "DN", "rendering": "82", "facility": "77", "supervising": "DQ",
+                     "ordering": "DK", "purchased": "QB"}
+_CLAIM_ROLES = ("referring", "rendering", "facility", "supervising")
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A provider loop: 2310A/B/C/D in a claim, 2420A-F in a line, written in the order given."""
+
+    role: str  # referring, rendering, facility, supervising; in a line also ordering, purchased
+    npi: str
+    taxonomy: str | None = None  # PRV*PE after a rendering provider
+
+    def __post_init__(self) -> None:
+        if self.role not in PROVIDER_ENTITIES:
+            raise ValueError(f"provider role {self.role!r}: one of {', '.join(PROVIDER_ENTITIES)}")
+        if not _is_npi_shaped(self.npi):
+            raise ValueError(f"provider npi {self.npi!r}: 10 digits")
+        if self.taxonomy is not None and (self.role != "rendering" or len(self.taxonomy) != 10
+                                          or not _is_code(self.taxonomy)):
+            raise ValueError(f"taxonomy {self.taxonomy!r}: 10 letters or digits, on a rendering provider only")
+
+
+@dataclass(frozen=True)
+class OtherPayerSpec:
+    """A 2320/2330A/2330B other-payer loop; `paid` (AMT*D) when that payer has adjudicated the claim."""
+
+    payer_id: str
+    responsibility: str = "P"  # SBR01 of the other payer
+    claim_filing: str = "CI"
+    paid: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 2 <= len(self.payer_id) <= 80 or not _is_code(self.payer_id):
+            raise ValueError(f"other payer id {self.payer_id!r}: letters and digits")
+        if self.responsibility not in ("P", "S", "T", "A", "B", "C", "D", "E", "F", "G", "H", "U"):
+            raise ValueError(f"responsibility {self.responsibility!r}: an SBR01 payer responsibility code")
+        if self.paid is not None and not _AMOUNT.fullmatch(self.paid):
+            raise ValueError(f"paid {self.paid!r}: an amount")
+
+
+@dataclass(frozen=True)
+class AdjudicationSpec:
+    """A 2430 line adjudication (SVD, CAS, DTP*573): what a prior payer did with the line."""
+
+    payer_id: str
+    paid: str
+    units: str = "1"
+    adjustment: str | None = None  # CAS*CO*45 amount (charge minus paid, usually)
+    adjudicated: date = date(2026, 3, 20)
+
+    def __post_init__(self) -> None:
+        if not _AMOUNT.fullmatch(self.paid) or (self.adjustment is not None and not _AMOUNT.fullmatch(self.adjustment)):
+            raise ValueError("adjudication amounts must be amounts")
+        if not _QUANTITY.fullmatch(self.units):
+            raise ValueError(f"adjudication units {self.units!r}")
+
+
 @dataclass(frozen=True)
 class LineSpec:
     """One service line (2400). Text fields are written verbatim, so tests control the exact bytes."""
@@ -98,6 +160,9 @@ class LineSpec:
     service_date: date = date(2026, 3, 2)
     service_date_end: date | None = None
     rendering_npi: str | None = None
+    providers: tuple[ProviderSpec, ...] = ()  # 2420x loops, after rendering_npi's 2420A if both
+    adjudications: tuple[AdjudicationSpec, ...] = ()
+    description: str | None = None  # SV101-7
 
     def __post_init__(self) -> None:
         # Each check stands for something pyx12 or the 005010X222A1 guide would reject, so that a bad
@@ -110,8 +175,12 @@ class LineSpec:
             raise ValueError(f"units {self.units!r}: a non-negative quantity with at most 2 decimals")
         if self.basis not in ("UN", "MJ"):
             raise ValueError(f"basis {self.basis!r}: SV103 must be UN or MJ")
-        if len(self.modifiers) > 4 or any(len(m) != 2 or not _is_code(m) for m in self.modifiers):
-            raise ValueError(f"modifiers {self.modifiers!r}: at most 4, each 2 letters or digits")
+        # An empty slot before a filled one (HC:97140::GP) is allowed: practice systems write it.
+        if len(self.modifiers) > 4 or any(m and (len(m) != 2 or not _is_code(m)) for m in self.modifiers) or (
+                self.modifiers and not self.modifiers[-1]):
+            raise ValueError(f"modifiers {self.modifiers!r}: at most 4, each 2 letters or digits (empty between)")
+        if self.description is not None and not (1 <= len(self.description) <= 80 and _is_plain(self.description)):
+            raise ValueError(f"description {self.description!r}: 1-80 printable characters")
         if not 1 <= len(self.pointers) <= 4 or any(not 1 <= p <= 12 for p in self.pointers):
             raise ValueError(f"pointers {self.pointers!r}: 1 to 4 diagnosis pointers, each 1-12")
         if self.service_date_end is not None and self.service_date_end < self.service_date:
@@ -134,6 +203,11 @@ class ClaimSpec:
     rendering_npi: str | None = None
     total_charge: str | None = None
     place_of_service: str = "11"
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    original_reference: str | None = None  # REF*F8, the payer's claim number of the claim replaced or voided
+    providers: tuple[ProviderSpec, ...] = ()  # 2310x loops in this order, after rendering_npi's 2310B
+    responsibility: str = "P"  # SBR01 of the claim's own payer: P primary, S secondary, T tertiary
+    other_payers: tuple[OtherPayerSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.claim_id) <= 38 or not _is_plain(self.claim_id):
@@ -161,6 +235,13 @@ class ClaimSpec:
             raise ValueError(f"claim {self.claim_id}: place_of_service {self.place_of_service!r}")
         if self.rendering_npi is not None and not _is_npi_shaped(self.rendering_npi):
             raise ValueError(f"claim {self.claim_id}: rendering_npi {self.rendering_npi!r}: 10 digits")
+        if len(self.frequency) != 1 or not _is_code(self.frequency):
+            raise ValueError(f"claim {self.claim_id}: frequency {self.frequency!r}: one letter or digit")
+        if self.original_reference is not None and not (1 <= len(self.original_reference) <= 50
+                                                        and _is_code(self.original_reference)):
+            raise ValueError(f"claim {self.claim_id}: original_reference {self.original_reference!r}")
+        if any(p.role not in _CLAIM_ROLES for p in self.providers):
+            raise ValueError(f"claim {self.claim_id}: claim-level providers are {', '.join(_CLAIM_ROLES)}")
 
     def default_total(self) -> str:
         """CLM02 as the lines imply it: balanced, and in the same style as the line charges."""
@@ -299,7 +380,8 @@ class _Transaction:
         segs = [
             s("HL", str(subscriber_hl), "1", "22", "1" if spec.patient_loop else "0"),
             # SBR02 "18" (self) only when the subscriber is the patient; the guide says do not send otherwise.
-            s("SBR", "P", "" if spec.patient_loop else "18", "", "", "", "", "", "", spec.claim_filing),
+            s("SBR", spec.responsibility, "" if spec.patient_loop else "18", "", "", "", "", "", "",
+              spec.claim_filing),
             s("NM1", "IL", "1", subscriber.last, subscriber.first, "", "", "", "MI", subscriber.member_id),
             s("N3", subscriber.street),
             s("N4", subscriber.city, subscriber.state, subscriber.postal),
@@ -319,16 +401,29 @@ class _Transaction:
                 s("DMG", "D8", patient.birth, patient.sex),
             ]
         total = spec.total_charge if spec.total_charge is not None else spec.default_total()
-        segs.append(s("CLM", spec.claim_id, total, "", "", c(spec.place_of_service, "B", "1"),
+        segs.append(s("CLM", spec.claim_id, total, "", "", c(spec.place_of_service, "B", spec.frequency),
                       "Y", "A", "Y", "Y"))
+        if spec.original_reference is not None:
+            segs.append(s("REF", "F8", spec.original_reference))
         segs.append(s("HI", *[c("ABK" if i == 0 else "ABF", dx) for i, dx in enumerate(spec.diagnoses)]))
         if spec.rendering_npi is not None:
             segs += _rendering(s, spec.rendering_npi)
             segs.append(s("PRV", "PE", "PXC", _CHIRO_TAXONOMY))
+        for provider in spec.providers:
+            segs += _provider(s, provider)
+        for other in spec.other_payers:
+            segs += [s("SBR", other.responsibility, "18", "", "", "", "", "", "", other.claim_filing)]
+            if other.paid is not None:
+                segs.append(s("AMT", "D", other.paid))
+            segs += [s("OI", "", "", "Y", "", "", "Y"),
+                     s("NM1", "IL", "1", subscriber.last, subscriber.first, "", "", "", "MI", subscriber.member_id),
+                     s("NM1", "PR", "2", "OTHER PAYER " + other.payer_id[:20], "", "", "", "", "PI", other.payer_id)]
         for number, line in enumerate(spec.lines, 1):
             segs.append(s("LX", str(number)))
-            segs.append(s("SV1", c("HC", line.procedure, *line.modifiers), line.charge, line.basis,
-                          line.units, "", "", c(*[str(p) for p in line.pointers])))
+            procedure = c("HC", line.procedure, *line.modifiers, *([""] * (4 - len(line.modifiers))),
+                          line.description) if line.description else c("HC", line.procedure, *line.modifiers)
+            segs.append(s("SV1", procedure, line.charge, line.basis, line.units, "", "",
+                          c(*[str(p) for p in line.pointers])))
             if line.service_date_end is None:
                 segs.append(s("DTP", "472", "D8", f"{line.service_date:%Y%m%d}"))
             else:
@@ -336,6 +431,14 @@ class _Transaction:
                               f"{line.service_date:%Y%m%d}-{line.service_date_end:%Y%m%d}"))
             if line.rendering_npi is not None:
                 segs += _rendering(s, line.rendering_npi)
+            for provider in line.providers:
+                segs += _provider(s, provider)
+            for adjudication in line.adjudications:
+                segs.append(s("SVD", adjudication.payer_id, adjudication.paid,
+                              c("HC", line.procedure, *[m for m in line.modifiers if m]), "", adjudication.units))
+                if adjudication.adjustment is not None:
+                    segs.append(s("CAS", "CO", "45", adjudication.adjustment))
+                segs.append(s("DTP", "573", "D8", f"{adjudication.adjudicated:%Y%m%d}"))
         self.fmt.check(spec)
         self.out.add(segs)
         self.claims += 1
@@ -348,6 +451,21 @@ class _Transaction:
 def _rendering(s: Callable[..., str], npi: str) -> list[str]:
     last, first = _RENDERING_NAMES[int(npi[-2]) % len(_RENDERING_NAMES)]
     return [s("NM1", "82", "1", last, first, "", "", "", "XX", npi)]
+
+
+def _provider(s: Callable[..., str], provider: ProviderSpec) -> list[str]:
+    """One provider loop: NM1 (a person, or an organisation for a facility), PRV*PE, N3/N4 for a facility."""
+    entity = PROVIDER_ENTITIES[provider.role]
+    if provider.role in ("facility", "purchased"):
+        segs = [s("NM1", entity, "2", "EXAMPLE " + provider.role.upper(), "", "", "", "", "XX", provider.npi)]
+        if provider.role == "facility":
+            segs += [s("N3", "200 EXAMPLE PLAZA"), s("N4", "ANYTOWN", "PA", "123450001")]
+        return segs
+    last, first = _RENDERING_NAMES[int(provider.npi[-2]) % len(_RENDERING_NAMES)]
+    segs = [s("NM1", entity, "1", last, first, "", "", "", "XX", provider.npi)]
+    if provider.taxonomy is not None:
+        segs.append(s("PRV", "PE", "PXC", provider.taxonomy))
+    return segs
 
 
 class _Format:
@@ -488,19 +606,25 @@ def _money(amount: Decimal, cents: bool) -> str:
 
 
 def random_claims(count: int, *, seed: int = 0, patient_loop_share: float = 0.3,
-                  minutes_share: float = 0.0) -> Iterator[ClaimSpec]:
+                  minutes_share: float = 0.0, shapes: bool = False) -> Iterator[ClaimSpec]:
     """Yield `count` plausible chiropractic/therapy claims, the same ones for the same seed.
 
     The mixes are the ones the fixer's rules are about: CMT with 97140 on an extremity (a distinct
     region) or on the spine (same region), therapy visits with 97140 beside 97530, and timed codes
     billed in minutes (MJ) for the 8-minute rule. It is a generator so that a benchmark of 50,000
     claims never holds them all.
+
+    With `shapes`, each claim is also given the layouts practice systems export (CLAIM-SHAPES): provider
+    loops in any subset (2310A-D, 2420A/E/F), frequency codes 1/7/8, secondary claims with the primary's
+    2320 AMT*D and 2430 line adjudications, 59/X modifiers already on 97140. The base claims are the same
+    as without it (its choices come from a random stream of their own).
     """
     if count < 0:
         raise ValueError("count must not be negative")
     if not 0.0 <= patient_loop_share <= 1.0 or not 0.0 <= minutes_share <= 1.0:
         raise ValueError("shares are fractions between 0 and 1")
     rng = random.Random(seed)
+    shape_rng = random.Random(f"shapes/{seed}")
     width = max(8, len(str(count)))
     for number in range(1, count + 1):
         patient_loop = rng.random() < patient_loop_share
@@ -529,14 +653,50 @@ def random_claims(count: int, *, seed: int = 0, patient_loop_share: float = 0.3,
                                   units=units, basis=basis, modifiers=modifiers, pointers=pointers,
                                   service_date=day,
                                   rendering_npi=rng.choice(_RENDERING_NPIS) if rng.random() < 0.05 else None))
-        yield ClaimSpec(
+        spec = ClaimSpec(
             claim_id=f"C{number:0{width}d}", diagnoses=diagnoses, lines=tuple(lines), payer_id=payer_id,
             payer_name=payer_name, claim_filing=filing, patient_loop=patient_loop,
             rendering_npi=rng.choice(_RENDERING_NPIS) if rng.random() < 0.2 else None,
         )
+        yield _with_shapes(spec, shape_rng) if shapes else spec
 
 
 _Plan = list[tuple[str, tuple[int, ...], tuple[str, ...]]]
+
+
+def _with_shapes(spec: ClaimSpec, rng: random.Random) -> ClaimSpec:
+    """The claim in one of the layouts practice systems export: see random_claims."""
+    npis = (*_RENDERING_NPIS, _BILLING_NPI)
+    frequency = rng.choices(("1", "7", "8"), (70, 15, 15))[0]
+    reference = f"PAYERCLM{rng.randrange(10**6):06d}" if frequency != "1" else None
+    providers: list[ProviderSpec] = []
+    for role in _CLAIM_ROLES:  # the guide's order: 2310A, B, C, D; any subset
+        if rng.random() < 0.4:
+            taxonomy = rng.choice((None, _CHIRO_TAXONOMY, "225100000X")) if role == "rendering" else None
+            providers.append(ProviderSpec(role, rng.choice(npis), taxonomy))
+    secondary = rng.random() < 0.3
+    line_level = secondary and rng.random() < 0.7  # else the primary adjudicated the claim as a whole
+    lines = []
+    for line in spec.lines:
+        line_providers: list[ProviderSpec] = []
+        if line.rendering_npi is None and rng.random() < 0.2:
+            line_providers.append(ProviderSpec("rendering", rng.choice(npis)))
+        for role in ("ordering", "referring"):
+            if rng.random() < 0.1:
+                line_providers.append(ProviderSpec(role, rng.choice(npis)))
+        modifiers = line.modifiers
+        if line.procedure == "97140" and not modifiers and rng.random() < 0.3:
+            modifiers = (rng.choice(("59", "XS", "XE", "XU")),)
+        adjudications: tuple[AdjudicationSpec, ...] = ()
+        if line_level and line.basis == "UN" and rng.random() < 0.7:
+            adjudications = (AdjudicationSpec("PRIM1", line.charge, units=line.units),)
+        lines.append(replace(line, modifiers=modifiers, providers=tuple(line_providers), adjudications=adjudications))
+    paid = sum((Decimal(a.paid) for x in lines for a in x.adjudications), Decimal(0))
+    others = (OtherPayerSpec("PRIM1", paid=f"{paid:.2f}" if line_level else "10"),) if secondary else ()
+    return replace(spec, lines=tuple(lines), frequency=frequency, original_reference=reference,
+                   providers=tuple(providers) if spec.rendering_npi is None else tuple(
+                       p for p in providers if p.role != "rendering"),
+                   responsibility="S" if secondary else "P", other_payers=others)
 
 
 def _chiro_visit(rng: random.Random) -> tuple[tuple[str, ...], _Plan]:

@@ -1,7 +1,7 @@
 """837P loop walker: interchange, provider, subscriber, claim and service-line objects, lazily.
 
 Why not pyx12's map-aware reader: it runs at about 0.12 MB/s, a hundred times slower than this
-walker needs to be (research/pyx12-notes.md §9); pyx12 stays the validator. The walker relies on
+walker needs to be (measured by bench/bench.py); pyx12 stays the validator. The walker relies on
 the 837P's own structure instead of a map: HL03 names the level (20 billing provider, 22
 subscriber, 23 patient), CLM opens a claim (2300), LX opens a service line (2400), and the qualifier
 of an NM1/SBR/DTP plus its position tells its loop (NM1*PR before CLM is the payer 2010BB; after CLM
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -159,6 +159,55 @@ class Diagnosis:
         return self.code if len(self.code) <= 3 or "." in self.code else f"{self.code[:3]}.{self.code[3:]}"
 
 
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A provider loop of a claim (2310x) or a line (2420x), or the billing provider (2010AA).
+
+    Only what rules need: which loop it came from, its role, its NPI (NM109 when NM108 = XX) and its
+    taxonomy (PRV03 of the PRV*PE that follows it, or PRV*BI for the billing provider). Names and
+    addresses are never read.
+    """
+
+    loop: str  # "2010AA", "2310A".."2310F", "2420A".."2420H"
+    role: str  # "billing", "referring", "rendering", "facility", "supervising", "ordering", ...
+    npi: str = ""
+    taxonomy: str = ""
+
+
+# NM101 entity codes of the provider loops, in the claim (2310x) and in a line (2420x). NM1s after a
+# 2320 SBR belong to the other-payer loops (2330A-G) and are never providers of this claim.
+CLAIM_PROVIDER_LOOPS: dict[bytes, tuple[str, str]] = {
+    b"DN": ("2310A", "referring"), b"P3": ("2310A", "primary_care"), b"82": ("2310B", "rendering"),
+    b"77": ("2310C", "facility"), b"DQ": ("2310D", "supervising"), b"PW": ("2310E", "pickup"),
+    b"45": ("2310F", "dropoff"),
+}
+LINE_PROVIDER_LOOPS: dict[bytes, tuple[str, str]] = {
+    b"82": ("2420A", "rendering"), b"QB": ("2420B", "purchased_service"), b"77": ("2420C", "facility"),
+    b"DQ": ("2420D", "supervising"), b"DK": ("2420E", "ordering"), b"DN": ("2420F", "referring"),
+    b"P3": ("2420F", "primary_care"), b"PW": ("2420G", "pickup"), b"45": ("2420H", "dropoff"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LineAdjudication:
+    """A 2430 loop: what a prior payer did with this line (SVD). It is history: never edited."""
+
+    payer_id: str  # SVD01, the 2330B payer id
+    paid: Decimal | None  # SVD02
+    procedure: str  # SVD03-2, the code as the payer adjudicated it
+    units: Decimal | None  # SVD05, the units the payer paid
+
+
+@dataclass(slots=True)
+class OtherPayer:
+    """A 2320/2330B loop: another payer of this claim, and what it paid (AMT*D) if it adjudicated it."""
+
+    responsibility: str  # SBR01: P, S, T ...
+    claim_filing: str  # SBR09
+    payer_id: str = ""  # 2330B NM109
+    paid: Decimal | None = None  # 2320 AMT*D
+
+
 @dataclass(slots=True)
 class ServiceLine:
     """A 2400 loop. Indices point into the claim's pieces, so edits land in place."""
@@ -174,9 +223,22 @@ class ServiceLine:
     unit_basis: str = ""
     units: Decimal = Decimal(0)
     pointers: tuple[int, ...] = ()
+    pointer_problem: str = ""  # why SV107 cannot be read (then `pointers` names nothing reliable)
     service_date: date | None = None
     service_date_end: date | None = None
-    rendering_npi: str = ""
+    providers: dict[str, Provider] = field(default_factory=dict)  # 2420x loops by loop id
+    adjudications: list[LineAdjudication] = field(default_factory=list)  # 2430 loops
+
+    @property
+    def rendering_npi(self) -> str:
+        """2420A rendering provider NPI, when the line has one."""
+        provider = self.providers.get("2420A")
+        return provider.npi if provider else ""
+
+    @property
+    def adjudicated(self) -> bool:
+        """A prior payer adjudicated this line (it has a 2430 SVD): what it saw must not change."""
+        return bool(self.adjudications)
 
 
 def _decimal(value: bytes, what: str, ordinal: int) -> Decimal:
@@ -230,7 +292,31 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
         line.charge = line.units = Decimal("NaN")
     if not (line.charge.is_finite() and line.units.is_finite()):
         raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number")
-    line.pointers = tuple([int(p) for p in elements[7].split(comp) if p.isdigit()]) if elements[7] else ()
+    line.pointers, line.pointer_problem = _pointers(elements[7], comp)
+
+
+MAX_POINTERS = 4  # SV107-1..SV107-4 (005010X222A1)
+MAX_DIAGNOSES = 12  # HI-01..HI-12: a pointer names one of them
+
+
+def _pointers(text: str, comp: str) -> tuple[tuple[int, ...], str]:
+    """SV107's diagnosis pointers, and why they cannot be trusted (empty when they can).
+
+    A pointer is a whole number from 1 to 12. Anything else (a letter, 0, '13', a number with thousands
+    of digits, a fifth pointer) makes the whole list unreliable: rules then treat the line's diagnoses
+    as unknown instead of reading the pointers that happen to parse.
+    """
+    if not text:
+        return (), "SV107 has no diagnosis pointer"
+    parts = text.split(comp)
+    if len(parts) > MAX_POINTERS:
+        return (), f"SV107 has {len(parts)} diagnosis pointers (at most {MAX_POINTERS})"
+    pointers = []
+    for part in parts:
+        if not (part.isascii() and part.isdigit() and len(part) <= 2 and 1 <= int(part) <= MAX_DIAGNOSES):
+            return (), "SV107 has a pointer that is not a number from 1 to 12"
+        pointers.append(int(part))
+    return tuple(pointers), ""
 
 
 class Claim:
@@ -243,9 +329,9 @@ class Claim:
     """
 
     __slots__ = (
-        "_clm", "_diagnoses", "_line_count", "_lines", "_pieces", "_procedures", "_rendering_npi",
-        "billing_provider", "delimiters",
-        "first_ordinal", "has_patient_loop", "raw", "subscriber", "transaction",
+        "_clm", "_diagnoses", "_line_count", "_lines", "_other_payers", "_pieces", "_procedures", "_providers",
+        "billing_provider", "delimiters", "first_ordinal", "has_patient_loop", "raw", "removed_lines",
+        "subscriber", "transaction",
     )
 
     def __init__(self, raw: bytes, first_ordinal: int, transaction: Transaction, billing_provider: BillingProvider,
@@ -263,7 +349,9 @@ class Claim:
         self._pieces: list[bytes] | None = None
         self._diagnoses: list[Diagnosis] = []
         self._lines: list[ServiceLine] | None = None
-        self._rendering_npi = ""
+        self._providers: dict[str, Provider] = {}
+        self._other_payers: list[OtherPayer] = []
+        self.removed_lines: list[ServiceLine] = []  # lines an earlier rule of this run removed
 
     # -- cheap queries on the raw bytes ---------------------------------------------------------
     @property
@@ -321,6 +409,17 @@ class Claim:
         text = self._clm_fields()[2] if len(self._clm_fields()) > 2 else b""
         return _decimal(text, "CLM02 total charge", self.first_ordinal) if text else Decimal(0)
 
+    @property
+    def frequency(self) -> str:
+        """CLM05-3, the claim frequency type code: 1 original, 7 replacement, 8 void (see FREQUENCIES)."""
+        parts = _field(self._clm_fields(), 5).split(self.delimiters.component.decode("latin-1"))
+        return parts[2] if len(parts) > 2 else ""
+
+    @property
+    def is_void(self) -> bool:
+        """A void (CLM05-3 = 8) cancels an earlier claim and must mirror it: rules read it, never edit it."""
+        return self.frequency == "8"
+
     # -- parsed on first use ------------------------------------------------------------------------
     @property
     def pieces(self) -> list[bytes]:
@@ -342,28 +441,97 @@ class Claim:
         return self._diagnoses
 
     @property
-    def rendering_npi(self) -> str:
-        """2310B rendering provider NPI, when the claim has one."""
+    def providers(self) -> dict[str, Provider]:
+        """The claim-level provider loops (2310A-2310F) by loop id, whatever order they came in."""
         if self._lines is None:
             self._parse()
-        return self._rendering_npi
+        return self._providers
 
-    def keep_lines(self, lines: list[ServiceLine]) -> None:
+    @property
+    def rendering_npi(self) -> str:
+        """2310B rendering provider NPI, when the claim has one."""
+        provider = self.providers.get("2310B")
+        return provider.npi if provider else ""
+
+    @property
+    def other_payers(self) -> list[OtherPayer]:
+        """The 2320/2330B loops: payers other than the one this claim goes to."""
+        if self._lines is None:
+            self._parse()
+        return self._other_payers
+
+    @property
+    def prior_paid(self) -> Decimal:
+        """What the prior payers paid on this claim (the sum of 2320 AMT*D)."""
+        return sum((p.paid for p in self.other_payers if p.paid is not None), Decimal(0))
+
+    @property
+    def has_prior_adjudication(self) -> bool:
+        """A prior payer adjudicated this claim: a 2320 AMT*D paid amount or a 2430 line adjudication."""
+        return any(p.paid is not None for p in self.other_payers) or any(x.adjudicated for x in self.lines)
+
+    def is_history(self, line: ServiceLine) -> bool:
+        """True when a prior payer adjudicated this line, so what it saw must stay as it is.
+
+        A line with a 2430 SVD loop was adjudicated line by line. A claim whose prior payer reported a
+        paid amount (2320 AMT*D) but no line adjudication at all was adjudicated as a whole: every line
+        of it is history.
+        """
+        if line.adjudicated:
+            return True
+        claim_level_only = any(p.paid is not None for p in self.other_payers) and not any(
+            x.adjudicated for x in [*self.lines, *self.removed_lines])
+        return claim_level_only
+
+    def performer(self, line: ServiceLine) -> Provider:
+        """Who performed a line: its 2420A rendering provider, else the claim's 2310B, else the billing
+        provider (the 837P leaves 2310B out when the billing provider rendered the service)."""
+        return (line.providers.get("2420A") or self.providers.get("2310B")
+                or Provider("2010AA", "billing", self.billing_provider.npi, self.billing_provider.taxonomy))
+
+    def keep_lines(self, lines: list[ServiceLine], removed: list[ServiceLine]) -> None:
         """Show only these lines to later readers (the editor calls this when a rule removes a line, so
-        the rules that run after it see the claim as it will be written)."""
+        the rules that run after it see the claim as it will be written), and which lines went."""
         self._lines = lines
+        self.removed_lines = removed
 
     def diagnoses_for(self, line: ServiceLine) -> list[Diagnosis]:
-        """The diagnoses a line's SV107 pointers name, in pointer order; bad pointers are skipped."""
+        """The diagnoses a line's SV107 pointers name, in pointer order (only the ones that exist)."""
         diagnoses = self.diagnoses
         return [diagnoses[p - 1] for p in line.pointers if 1 <= p <= len(diagnoses)]
 
+    def pointer_problem(self, line: ServiceLine) -> str:
+        """Why a line's diagnoses cannot be known from its pointers, or "" when they can.
+
+        A pointer past the last diagnosis, an SV107 that cannot be read, or a pointer to an HI entry
+        that cannot be read all mean the same to a rule: what the line was for is unknown.
+        """
+        if line.pointer_problem:
+            return line.pointer_problem
+        diagnoses = self.diagnoses
+        past = [p for p in line.pointers if p > len(diagnoses)]
+        if past:
+            return (f"SV107 points to diagnosis {past[0]}, but the claim has {len(diagnoses)} "
+                    f"diagnosis code{'s' if len(diagnoses) != 1 else ''}")
+        if any(not diagnoses[p - 1].code for p in line.pointers):
+            return "SV107 points to an HI entry that cannot be read"
+        return ""
+
     def _parse(self) -> None:
+        """Read lines, diagnoses, provider loops and other payers, whatever order the loops come in.
+
+        The walk follows the 837P's loop structure by the segment that opens each loop: LX opens a 2400
+        line; NM1 opens a provider loop, told apart by its entity code (NM101); SBR opens a 2320 other
+        payer, after which every NM1 until the first LX belongs to 2330A-G; in a line, SVD opens a 2430
+        adjudication, LIN a 2410 drug and LQ a 2440 form. A PRV*PE belongs to the provider loop it follows.
+        """
         delims = self.delimiters
         ele, comp = delims.element, delims.component
         lines: list[ServiceLine] = []
         line: ServiceLine | None = None
-        section = "2300"  # then 2310B, 2310, 2320 (other subscriber), 2400, 2420A, 2400-other
+        loop = "2300"  # the loop of the last opening segment: 2300, 2310x, 2320, 2330, 2400, 2410, 2420x, 2430, 2440
+        provider_at: str | None = None  # the provider loop a PRV would belong to
+        providers = self._providers
         for index, piece in enumerate(self.pieces):
             body = piece.lstrip(WHITESPACE)
             end = body.find(ele)
@@ -372,33 +540,58 @@ class Claim:
                 if line is not None:
                     line.end_index = index
                 number = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
-                line = ServiceLine(int(number) if number.isdigit() else 0, index, index + 1)
+                line = ServiceLine(int(number) if number.isdigit() and len(number) <= 6 else 0, index, index + 1)
                 lines.append(line)
-                section = "2400"
+                loop, provider_at = "2400", None
             elif line is not None:
-                if sid == b"SV1":
+                if sid == b"SV1" and loop == "2400":
                     line.sv1_index = index
                     parse_sv1(line, body, delims, self.first_ordinal + index)
-                elif sid == b"DTP" and section == "2400" and body[end + 1 : end + 4] == b"472":
+                elif sid == b"DTP" and loop == "2400" and body[end + 1 : end + 4] == b"472":
                     _set_line_dates(line, body, ele)
                 elif sid == b"NM1":
-                    qualifier = body[end + 1 :].split(ele, 1)[0]
-                    section = "2420A" if qualifier == b"82" else "2400-other"
-                    if qualifier == b"82":
-                        line.rendering_npi = _field(body.split(ele), 9)
-                elif sid in (b"SVD", b"LIN", b"LQ"):
-                    section = "2400-other"
-            elif sid == b"HI" and section == "2300":
+                    fields = body.split(ele)
+                    opened = LINE_PROVIDER_LOOPS.get(fields[1] if len(fields) > 1 else b"")
+                    loop = opened[0] if opened else "2420?"
+                    provider_at = None
+                    if opened and loop not in line.providers:
+                        line.providers[loop] = Provider(loop, opened[1], _npi(fields))
+                        provider_at = loop
+                elif sid == b"PRV" and provider_at is not None:
+                    line.providers[provider_at] = _with_taxonomy(line.providers[provider_at], body.split(ele))
+                elif sid == b"SVD":
+                    loop, provider_at = "2430", None
+                    line.adjudications.append(_adjudication(body.split(ele), comp))
+                elif sid == b"LIN":
+                    loop, provider_at = "2410", None
+                elif sid == b"LQ":
+                    loop, provider_at = "2440", None
+            elif sid == b"SBR":
+                fields = body.split(ele)
+                self._other_payers.append(OtherPayer(_field(fields, 1), _field(fields, 9)))
+                loop, provider_at = "2320", None
+            elif loop in ("2320", "2330"):
+                if sid == b"NM1":
+                    loop = "2330"
+                    fields = body.split(ele)
+                    if len(fields) > 1 and fields[1] == b"PR":
+                        self._other_payers[-1].payer_id = _field(fields, 9)
+                elif sid == b"AMT" and loop == "2320" and body[end + 1 : end + 3] == b"D" + ele[:1]:
+                    fields = body.split(ele)
+                    self._other_payers[-1].paid = _decimal(fields[2] if len(fields) > 2 else b"",
+                                                           "2320 AMT02 payer paid amount", self.first_ordinal + index)
+            elif sid == b"HI":  # 2300 (before any 2320); practice systems sometimes write it after 2310x
                 self._read_diagnoses(body, ele, comp)
             elif sid == b"NM1":
-                qualifier = body[end + 1 :].split(ele, 1)[0]
-                if qualifier == b"82" and section in ("2300", "2310B"):
-                    section = "2310B"
-                    self._rendering_npi = _field(body.split(ele), 9)
-                elif section != "2320":
-                    section = "2310"
-            elif sid == b"SBR":
-                section = "2320"
+                fields = body.split(ele)
+                opened = CLAIM_PROVIDER_LOOPS.get(fields[1] if len(fields) > 1 else b"")
+                loop = opened[0] if opened else "2310?"
+                provider_at = None
+                if opened and loop not in providers:
+                    providers[loop] = Provider(loop, opened[1], _npi(fields))
+                    provider_at = loop
+            elif sid == b"PRV" and provider_at is not None:
+                providers[provider_at] = _with_taxonomy(providers[provider_at], body.split(ele))
         if line is not None:
             line.end_index = len(self.pieces)
         self._lines = lines
@@ -407,7 +600,9 @@ class Claim:
         """Collect HI diagnosis composites (ABK/BK principal, ABF/BF others) in pointer order.
 
         Only the diagnosis HI counts: an HI of another kind (anesthesia procedures BP/BO, condition
-        codes BG) leaves the pointer list alone.
+        codes BG) leaves the pointer list alone. A composite of a diagnosis HI that cannot be read (an
+        unknown qualifier, no code) keeps its place with an empty code, so that the pointers after it
+        still name the right diagnoses and a pointer to it names "unknown".
         """
         composites = body.split(ele)[1:]
         if not composites:
@@ -416,9 +611,37 @@ class Claim:
         if first not in (b"ABK", b"BK") and not (self._diagnoses and first in (b"ABF", b"BF")):
             return
         for composite in composites:
+            if not composite:
+                continue  # an empty element between two diagnoses holds no pointer position
             parts = composite.split(comp)
-            if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF"):
+            if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF") and parts[1].isalnum():
                 self._diagnoses.append(Diagnosis(_text(parts[0]), _text(parts[1])))
+            else:
+                self._diagnoses.append(Diagnosis(_text(parts[0]), ""))
+
+
+def _npi(fields: list[bytes]) -> str:
+    """NM109 when NM108 says it is an NPI (XX); other identifiers are not NPIs and are not compared."""
+    return _field(fields, 9) if len(fields) > 8 and fields[8] == b"XX" else ""
+
+
+def _with_taxonomy(provider: Provider, fields: list[bytes]) -> Provider:
+    """The provider with the taxonomy of a PRV*PE (performing) that follows its NM1."""
+    if len(fields) > 3 and fields[1] == b"PE" and fields[2] == b"PXC":
+        return replace(provider, taxonomy=_text(fields[3]))
+    return provider
+
+
+def _adjudication(fields: list[bytes], comp: bytes) -> LineAdjudication:
+    def amount(index: int) -> Decimal | None:
+        try:
+            return Decimal(_text(fields[index])) if len(fields) > index and fields[index] else None
+        except InvalidOperation:
+            return None
+
+    procedure = fields[3].split(comp) if len(fields) > 3 else []
+    return LineAdjudication(_field(fields, 1), amount(2), _text(procedure[1]) if len(procedure) > 1 else "",
+                            amount(5))
 
 
 def _set_line_dates(line: ServiceLine, body: bytes, ele: bytes) -> None:

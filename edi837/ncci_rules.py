@@ -19,16 +19,25 @@ from datetime import date
 
 from edi837.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Severity
-from edi837.loops import Claim, Diagnosis, ServiceLine
+from edi837.loops import Claim, ServiceLine
 from edi837.packs import NcciPair, PayerProfile, RulePacks
 
 CMT_DEFAULT = ("98940", "98941", "98942")
+EXTRASPINAL_DEFAULT = ("98943",)
+# 59/X modifiers that assert a distinct site or service, which the diagnosis pointers can contradict. XE (a
+# separate encounter the same day) is not about the site, and the 837 cannot show encounters: never checked.
+SITE_MODIFIERS = frozenset({"59", "XS", "XU", "XP"})
 
 
 def cmt_settings(packs: RulePacks) -> tuple[tuple[str, ...], str]:
     """NC001's CMT codes and manual-therapy code: NC002 and NC003 must agree with NC001 on them."""
     settings = packs.rules.get("NC001", {})
     return tuple(settings.get("cmt_codes", CMT_DEFAULT)), str(settings.get("manual_therapy", "97140"))
+
+
+def extraspinal_cmt(packs: RulePacks) -> tuple[str, ...]:
+    """The extraspinal manipulation codes (98943): the regions they manipulate count as manipulated too."""
+    return tuple(packs.rules.get("NC001", {}).get("extraspinal_cmt_codes", EXTRASPINAL_DEFAULT))
 
 
 def wanted_modifier(context: ClaimContext, rule: str) -> str:
@@ -43,9 +52,21 @@ def lines_by_date(claim: Claim) -> dict[date | None, list[ServiceLine]]:
     return days
 
 
-def provider_of(claim: Claim, line: ServiceLine) -> str:
-    """Who performed a line: 2420A, else 2310B, else the billing provider. NCCI pairs one provider's services."""
-    return line.rendering_npi or claim.rendering_npi or claim.billing_provider.npi
+def performer_key(claim: Claim, line: ServiceLine) -> str:
+    """Who performed a line, as a key two lines can be compared by: NCCI pairs one provider's services.
+
+    The NPI of its 2420A, else the claim's 2310B, else the billing provider, whatever order the provider
+    loops came in (a 2310A referring provider before 2310B changes nothing). A provider loop without an
+    NPI cannot be told apart from another, so it only matches itself.
+    """
+    provider = claim.performer(line)
+    if provider.npi:
+        return provider.npi
+    return f"{provider.loop}@{line.number}" if provider.loop.startswith("2420") else provider.loop
+
+
+def same_performer(claim: Claim, a: ServiceLine, b: ServiceLine) -> bool:
+    return performer_key(claim, a) == performer_key(claim, b)
 
 
 def satisfied(line: ServiceLine, wanted: str, profile: PayerProfile | None) -> bool:
@@ -80,16 +101,22 @@ def modifier_finding(rule: str, claim: Claim, line: ServiceLine, wanted: str, pr
                    Severity.INFO, Fix((AppendModifier(line.number, wanted),), applicability, approved), source)
 
 
-def _regions(packs: RulePacks, diagnoses: list[Diagnosis]) -> tuple[set[str], list[str]]:
-    """The known regions of some diagnoses, and the codes whose region is unknown."""
+def _regions(packs: RulePacks, claim: Claim, lines: list[ServiceLine]) -> tuple[set[str], list[str]]:
+    """The known anatomic regions of the diagnoses some lines point to, and what leaves them unknown:
+    codes with no region in the pack, and lines whose pointers name nothing reliable."""
     known: set[str] = set()
     unknown: list[str] = []
-    for diagnosis in diagnoses:
-        region, is_known = packs.region_of(diagnosis.code)
-        if is_known and region is not None:
-            known.add(region)
-        else:
-            unknown.append(diagnosis.dotted)
+    for line in lines:
+        problem = claim.pointer_problem(line)
+        if problem:
+            unknown.append(f"line {line.number}: {problem}")
+            continue
+        for diagnosis in claim.diagnoses_for(line):
+            region, is_known = packs.region_of(diagnosis.code)
+            if is_known and region is not None:
+                known.add(region)
+            else:
+                unknown.append(diagnosis.dotted)
     return known, unknown
 
 
@@ -97,28 +124,46 @@ def _words(regions: set[str]) -> str:
     return ", ".join(sorted(r.replace("_", " ") for r in regions))
 
 
+def _article(words: str) -> str:
+    return "an" if words[:1] in "aeiou" else "a"
+
+
+HNS_SOURCE = ("97140 with CMT 'ONLY if the therapy is provided to an anatomical region different from the "
+              "region(s) manipulated', shown by the diagnosis linked to 97140 (healthnetworksolutions.net, manual "
+              "therapy CPT 97140); ChiroCode Q&A 97124 vs 97140")
+
+
 class CmtManualTherapy:
-    """NC001 cmt-manual-therapy: 97140 beside chiropractic manipulation (98940-98942) on another region.
+    """NC001 cmt-manual-therapy: 97140 beside chiropractic manipulation on another region gets the modifier.
 
-    What it does: on a claim with a CMT line and a 97140 line on the same date of service (same
-    performing provider), it compares the anatomic regions of the diagnoses each line points to
-    (SV107). If the 97140 line points to at least one diagnosis whose region is not among the CMT
-    line's regions, it appends the payer's distinct-procedure modifier to 97140 (safe fix). If every
-    diagnosis it points to is in a manipulated region, or has no known region, it reports a review
-    item and changes nothing. It never puts the modifier on the CMT line.
+    What it does: on a claim with manipulation (98940-98942 spinal, 98943 extraspinal) and a 97140 line on
+    the same date of service by the same performing provider (2420A, else 2310B, else the billing
+    provider, whatever other provider loops the claim has), it compares the anatomic regions of the
+    diagnoses each line points to (SV107). Every manipulation line of that day counts: a shoulder that
+    98943 manipulated is a manipulated region. If 97140 points to at least one diagnosis whose region is
+    not manipulated, and NCCI pairs the manipulation with 97140 (indicator 1), it appends the payer's
+    distinct-procedure modifier to 97140 (safe fix). If every diagnosis it points to is in a manipulated
+    region, it reports a review item and changes nothing; so it does when 97140 already carries 59, XS, XU
+    or XP on a manipulated region (what auditors flag). Unknown regions (a code the pack does not place, a
+    pointer past the last diagnosis, an SV107 that cannot be read) are never treated as distinct: review.
+    It never puts the modifier on the manipulation line, never edits a void or a line a prior payer
+    adjudicated, and leaves an XE (separate encounter) alone.
 
-    Why: NCCI pairs CMT (column 1) with 97140 (column 2), modifier indicator 1. 97140 is payable
-    beside CMT only on an anatomic region other than those manipulated; the diagnosis pointers are
-    the proof a payer reads. Without the modifier 97140 is denied; with it on the same region it is
-    an overpayment and an audit finding.
+    Why: NCCI pairs CMT (column 1) with 97140 (column 2), modifier indicator 1. 97140 is payable beside
+    CMT only on an anatomic region other than those manipulated; the diagnosis pointers are the proof a
+    payer reads. Without the modifier 97140 is denied; with it on the same region it is an overpayment
+    and an audit finding.
 
     Example: 98940 -> M99.03 (lumbar), 97140 -> M25.511 (shoulder, upper extremity):
     `SV1*HC:97140*40*UN*1***2` becomes `SV1*HC:97140:59*40*UN*1***2` for a payer wanting 59.
 
+    Fix safety: safe only when the pointers prove a region that was not manipulated; everything else is
+    a review item.
+
     Source: NCCI PTP 98940-98942/97140, indicator 1 (chiro.org "Decoding Manual Therapy"; ChiroEconomics
     on the 59 modifier); "ONLY if the therapy is provided to an anatomical region different from the
     region(s) manipulated" and the diagnosis-pointer proof (healthnetworksolutions.net, manual therapy
-    97140; ChiroCode Q&A 97124 vs 97140). research/billing-rules.md §1.2, §5, §8 R10.
+    97140; ChiroCode Q&A 97124 vs 97140); extraspinal regions (AMA CPT Assistant Feb 1997, CMT body regions).
     """
 
     code = "NC001"
@@ -127,52 +172,69 @@ class CmtManualTherapy:
     def __init__(self, packs: RulePacks) -> None:
         self.packs = packs
         self.cmt, self.manual = cmt_settings(packs)
+        self.manipulation = (*self.cmt, *extraspinal_cmt(packs))
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return claim.may_bill(self.manual) and any(claim.may_bill(c) for c in self.cmt)
+        return claim.may_bill(self.manual) and any(claim.may_bill(c) for c in self.manipulation)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         packs, profile = self.packs, context.profile
+        wanted = wanted_modifier(context, self.code)
         for day, lines in lines_by_date(claim).items():
-            cmt_lines = [line for line in lines if line.procedure in self.cmt]
-            wanted = wanted_modifier(context, self.code)
             for manual in (line for line in lines if line.procedure == self.manual):
-                if satisfied(manual, wanted, profile):
-                    continue  # the practice has already said "distinct" in a way the payer accepts
-                partners = [c for c in cmt_lines if provider_of(claim, c) == provider_of(claim, manual)]
+                if "XE" in manual.modifiers:
+                    continue  # a separate encounter the same day: nothing on the claim can confirm or deny it
+                partners = [c for c in lines if c.procedure in self.manipulation and same_performer(claim, c, manual)]
+                if not partners:
+                    continue
                 pairs = [p for c in partners for p in packs.pairs_for(c.procedure, self.manual, day)
                          if p.column1 == c.procedure and p.column2 == self.manual and p.modifier_indicator == 1]
-                if not pairs:
-                    continue
-                cmt_regions, cmt_unknown = _regions(packs, [d for c in partners for d in claim.diagnoses_for(c)])
-                manual_regions, manual_unknown = _regions(packs, claim.diagnoses_for(manual))
-                pair = pairs[0]
-                source = pair.citation
-                cmt_names = ", ".join(sorted({c.procedure for c in partners}))
+                pair = pairs[0] if pairs else None
+                source = pair.citation if pair else HNS_SOURCE
+                names = ", ".join(sorted({c.procedure for c in partners}))
+                claimed = [m for m in manual.modifiers if m in SITE_MODIFIERS]
+                cmt_regions, cmt_unknown = _regions(packs, claim, partners)
                 if cmt_unknown:
-                    yield Finding(self.code, claim.claim_id, (manual.number,), manual.procedure,
-                                  f"{self.manual} billed with CMT {cmt_names} on {day}: the CMT line points to "
-                                  f"{', '.join(cmt_unknown)}, whose region is unknown, so a distinct region "
-                                  "cannot be shown; check the documentation", Severity.WARNING, None, source)
+                    if pair is not None and not satisfied(manual, wanted, profile):
+                        yield self._review(claim, manual, f"{self.manual} billed with manipulation {names} on {day}: "
+                                           f"what was manipulated is unknown ({'; '.join(cmt_unknown)}), so a "
+                                           "distinct region cannot be shown; check the documentation", source)
                     continue
+                manual_regions, manual_unknown = _regions(packs, claim, [manual])
                 distinct = manual_regions - cmt_regions
                 if distinct:
+                    if pair is None:
+                        continue  # another region and no NCCI edit between these codes: nothing to add
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,
-                        f"{self.manual} points to a {_words(distinct)} diagnosis, a region other than the manipulated "
-                        f"{_words(cmt_regions)} ({cmt_names}, NCCI {pair.label} indicator 1)",
+                        f"{self.manual} points to {_article(_words(distinct))} {_words(distinct)} diagnosis, a region "
+                        f"other than the manipulated {_words(cmt_regions)} ({names}, NCCI {pair.label} indicator 1)",
                         source, Applicability.SAFE, approved=False)
                     if finding is not None:
                         yield finding
                     continue
                 if manual_unknown and not manual_regions:
-                    why = f"{self.manual} points only to {', '.join(manual_unknown)}, whose region is unknown"
-                else:
-                    why = (f"{self.manual} points only to the manipulated region ({_words(manual_regions)}); manual "
-                           "therapy on a manipulated region is included in the CMT")
-                yield Finding(self.code, claim.claim_id, (manual.number,), manual.procedure,
-                              f"{why} ({cmt_names} on {day}); not modified: bill it only with documentation of a "
-                              "separate region, or remove it", Severity.WARNING, None, source)
+                    if claimed or pair is None:
+                        continue  # nothing shows the modifier wrong, and nothing would be added
+                    why = f"{self.manual} points only to {'; '.join(manual_unknown)}, whose region is unknown"
+                    yield self._review(claim, manual, f"{why} ({names} on {day}); not modified: bill it only with "
+                                       "documentation of a separate region, or remove it", source)
+                    continue
+                regions = _words(manual_regions)
+                if claimed:
+                    yield self._review(claim, manual, f"{self.manual} carries {', '.join(claimed)} but points only to "
+                                       f"the manipulated {regions} region ({names} on {day}): manual therapy on a "
+                                       "manipulated region is included in the manipulation, and auditors recoup it; "
+                                       "check the documentation for a separate region, or remove the line", source)
+                    continue
+                yield self._review(claim, manual, f"{self.manual} points only to the manipulated region ({regions}) "
+                                   f"({names} on {day}); manual therapy on a manipulated region is included in the "
+                                   "manipulation; not modified: bill it only with documentation of a separate "
+                                   "region, or remove it", source)
+
+    def _review(self, claim: Claim, line: ServiceLine, message: str, source: str) -> Finding:
+        return Finding(self.code, claim.claim_id, (line.number,), line.procedure, message, Severity.WARNING, None,
+                       source)
 
 
 class ManualTherapyTherapeuticActivities:
@@ -193,7 +255,7 @@ class ManualTherapyTherapeuticActivities:
 
     Source: WebPT "How to handle modifier 59 denials for 97530 and 97140" (2023), quoting the CMS
     example ("97530 should not be reported and modifier 59 should not be used if the two procedures
-    are performed during the same time block"); research/billing-rules.md §1.2, §2.2, §8 R13.
+    are performed during the same time block").
     """
 
     code = "NC002"
@@ -220,12 +282,15 @@ class ManualTherapyTherapeuticActivities:
             target_code = pair.column2 if placement == "column2" else pair.column1
             other_code = pair.column1 if target_code == pair.column2 else pair.column2
             others = [line for line in lines if line.procedure == other_code]
-            cmt_that_day = any(line.procedure in self.cmt for line in lines)
             for target in (line for line in lines if line.procedure == target_code):
-                if not any(provider_of(claim, o) == provider_of(claim, target) for o in others):
+                if not any(same_performer(claim, o, target) for o in others):
+                    finding = self._partner_removed(claim, target, other_code, day, lines, pair)
+                    if finding is not None:
+                        yield finding
                     continue
                 wanted = wanted_modifier(context, self.code)
                 source = pair.citation
+                cmt_that_day = any(line.procedure in self.cmt and same_performer(claim, line, target) for line in lines)
                 if target_code == self.manual and cmt_that_day and not satisfied(target, wanted, context.profile):
                     # A 59 on 97140 would also bypass the CMT edit, which only NC001 may decide (by region).
                     yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
@@ -242,6 +307,26 @@ class ManualTherapyTherapeuticActivities:
                 if finding is not None:
                     yield finding
 
+    def _partner_removed(self, claim: Claim, target: ServiceLine, other_code: str, day: date | None,
+                         lines: list[ServiceLine], pair: NcciPair) -> Finding | None:
+        """A review item when the target keeps a 59/X modifier whose pair partner an earlier rule of this run
+        removed (a 97140 under 8 minutes), and no other NCCI pair that day still explains it."""
+        claimed = [m for m in target.modifiers if m in DISTINCT_MODIFIERS]
+        gone = [r for r in claim.removed_lines
+                if r.procedure == other_code and r.service_date == day and same_performer(claim, r, target)]
+        if not claimed or not gone:
+            return None
+        explained = any(p.modifier_indicator == 1 for line in lines if line is not target
+                        and same_performer(claim, line, target)
+                        for p in self.packs.pairs_for(line.procedure, target.procedure, day))
+        if explained:
+            return None
+        return Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                       f"{target.procedure} carries {', '.join(claimed)} for the NCCI {pair.label} pair, but the "
+                       f"{other_code} line beside it (line {gone[0].number}) was removed on {day}: with no pair left "
+                       "the modifier asserts a distinct service nothing on the claim needs; remove it by hand",
+                       Severity.WARNING, None, pair.citation)
+
 
 class OtherPairs:
     """NC003 ncci-pair: any other NCCI pair of the pack with modifier indicator 1, billed together.
@@ -257,7 +342,7 @@ class OtherPairs:
     Example: 97012 and 97140 on the same day: review item on 97140 (column 2), no change by default.
 
     Source: NCCI PTP mechanics (CMS FAQ; MLN1783722 "Proper use of modifiers 59, XE, XP, XS and XU");
-    each pair's own source in rules/ncci.toml; research/billing-rules.md §1, §8 R14.
+    each pair's own source in rules/ncci.toml.
     """
 
     code = "NC003"
@@ -291,8 +376,7 @@ class OtherPairs:
                 for line in lines:
                     if line.procedure != pair.column2:
                         continue
-                    partners = [x for x in lines if x.procedure == pair.column1
-                                and provider_of(claim, x) == provider_of(claim, line)]
+                    partners = [x for x in lines if x.procedure == pair.column1 and same_performer(claim, x, line)]
                     if partners:
                         yield from self._finding(claim, context, line, pair, day)
 
@@ -322,7 +406,7 @@ class BlockedPairs(OtherPairs):
     day -> error on 97161, no change.
 
     Source: NCCI modifier indicator definitions (medlearn.com; MLN Feb 2024); each pair's own source in
-    rules/ncci.toml; research/billing-rules.md §1.1, §1.3.
+    rules/ncci.toml.
     """
 
     code = "NC004"

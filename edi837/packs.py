@@ -427,7 +427,7 @@ def _modifier_ranks(data: Mapping[str, Any], file: _File | None) -> dict[str, in
 # The settings the built-in rules read, and what each must be. A misspelt key or value would otherwise be
 # ignored silently (and a rule would fall back to its default without anyone knowing).
 _SETTING_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "NC001": {"cmt_codes": ("codes",), "manual_therapy": ("code",)},
+    "NC001": {"cmt_codes": ("codes",), "manual_therapy": ("code",), "extraspinal_cmt_codes": ("codes",)},
     "NC002": {"pair": ("two codes",), "action": ("fix", "review"), "modifier_on": ("column1", "column2")},
 }
 

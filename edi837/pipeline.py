@@ -70,6 +70,7 @@ class SegmentDiff:
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
+LEFT_ALONE_SAMPLE = 20  # claim ids a result keeps per reason a claim was left alone
 
 
 @dataclass
@@ -80,6 +81,10 @@ class FixResult:
     warnings: list[ValidationIssue] = field(default_factory=list)
     diff: list[SegmentDiff] = field(default_factory=list)
     changed_claims: int = 0
+    # Claims no rule looked at, by reason ("void": CLM05-3 = 8, which must mirror the claim it cancels;
+    # "frequency": a frequency code the 837P does not use), with the first LEFT_ALONE_SAMPLE claim ids.
+    left_alone: dict[str, list[str]] = field(default_factory=dict)
+    left_alone_counts: Counter[str] = field(default_factory=Counter)
     claims: int = 0
     lines: int = 0
     transactions: int = 0
@@ -202,6 +207,11 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
             if minutes is not None and minutes.has_claim(unit.claim_id):
                 seen.update((unit.claim_id, line.number) for line in unit.lines)
             outcome = engine.run(unit)
+            if outcome.left_alone is not None:
+                result.left_alone_counts[outcome.left_alone] += 1
+                ids = result.left_alone.setdefault(outcome.left_alone, [])
+                if len(ids) < LEFT_ALONE_SAMPLE:
+                    ids.append(unit.claim_id)
             for record in outcome.records:
                 result.add(record, options)
             if outcome.pieces is None:

@@ -28,6 +28,8 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
         "lines": result.lines,
         "transactions": result.transactions,
         "changed_claims": result.changed_claims,
+        "left_alone": {reason: {"claims": result.left_alone_counts[reason], "claim_ids": ids}
+                       for reason, ids in sorted(result.left_alone.items())},
         "changes": sum(applied.values()),
         "review_items": sum(review.values()),
         "by_rule": {rule: {"applied": applied.get(rule, 0), "review": review.get(rule, 0)}
@@ -55,6 +57,13 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
         f"{data['claims']} claims, {data['lines']} service lines: "
         f"{would}{data['changes']} changes on {data['changed_claims']} claims, {data['review_items']} for review"
     )
+    for reason, entry in data["left_alone"].items():
+        n = entry["claims"]
+        what = (f"void claim{'s' if n != 1 else ''} (CLM05-3 = 8) left as sent: a void mirrors the claim it cancels"
+                if reason == "void" else
+                f"claim{'s' if n != 1 else ''} with a frequency code the 837P does not use, left as sent")
+        ids = ", ".join(entry["claim_ids"]) + (", ..." if n > len(entry["claim_ids"]) else "")
+        lines.append(f"  {n} {what} ({ids})")
     for rule, counts in data["by_rule"].items():
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
     for item in data["review"][:50]:

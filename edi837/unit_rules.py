@@ -8,7 +8,7 @@ exist: a line left with 0 units is removed, and a 97140 that goes must not leave
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +17,7 @@ from decimal import ROUND_FLOOR, Decimal
 from edi837.edits import Edit, RemoveLine, SetCharge, SetUnits, format_decimal
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Severity
 from edi837.loops import Claim, ServiceLine
-from edi837.ncci_rules import lines_by_date
+from edi837.ncci_rules import lines_by_date, performer_key
 from edi837.packs import PayerProfile, RulePacks
 
 CMS_SOURCE = ("CMS Pub 100-04 Medicare Claims Processing Manual ch. 5 §20.2 (8-minute rule: total timed minutes "
@@ -40,13 +40,22 @@ def units_for(minutes: Decimal) -> int:
 
 @dataclass
 class _Timed:
-    line: ServiceLine
+    """A timed code's minutes on one date: one or more lines of the same code (split time blocks)."""
+
+    lines: list[ServiceLine]  # in line order; the first keeps the code's units, the others go
     minutes: Decimal
-    from_side_file: bool
+
+    @property
+    def code(self) -> str:
+        return self.lines[0].procedure
+
+    @property
+    def first(self) -> int:
+        return self.lines[0].number
 
 
-def distribute_cms(timed: list[_Timed], tie_order: tuple[str, ...]) -> tuple[int, dict[int, int]]:
-    """CMS total-minutes distribution: (units of the day, units per line number).
+def distribute_cms(timed: list[_Timed], tie_order: tuple[str, ...]) -> tuple[int, dict[str, int]]:
+    """CMS total-minutes distribution: (units of the day, units per code).
 
     Each code first gets its whole 15-minute units; the remaining units go one each to the codes with
     the most leftover minutes. Ties (CMS: "either"): more total minutes first, then the pack's
@@ -54,42 +63,74 @@ def distribute_cms(timed: list[_Timed], tie_order: tuple[str, ...]) -> tuple[int
     """
     total = sum((t.minutes for t in timed), Decimal(0))
     day_units = units_for(total)
-    units = {t.line.number: int((t.minutes / FIFTEEN).to_integral_value(rounding=ROUND_FLOOR)) for t in timed}
+    units = {t.code: int((t.minutes / FIFTEEN).to_integral_value(rounding=ROUND_FLOOR)) for t in timed}
     remaining = day_units - sum(units.values())
     rank = {code: i for i, code in enumerate(tie_order)}
 
     def key(t: _Timed) -> tuple[Decimal, Decimal, int, int]:
-        leftover = t.minutes - FIFTEEN * units[t.line.number]
-        return (-leftover, -t.minutes, rank.get(t.line.procedure, len(rank)), t.line.number)
+        leftover = t.minutes - FIFTEEN * units[t.code]
+        return (-leftover, -t.minutes, rank.get(t.code, len(rank)), t.first)
 
     for t in sorted(timed, key=key)[: max(remaining, 0)]:
-        units[t.line.number] += 1
+        units[t.code] += 1
     return day_units, units
+
+
+DISCIPLINES = ("GP", "GO", "GN")  # physical therapy, occupational therapy, speech-language pathology
+
+
+def _plural(n: int | Decimal, word: str) -> str:
+    return f"{format_decimal(Decimal(n))} {word}{'' if n == 1 else 's'}"
+
+
+def _minutes_text(t: _Timed, minutes: dict[int, Decimal]) -> str:
+    if len(t.lines) == 1:
+        return f"{t.code} {format_decimal(t.minutes)} min"
+    parts = " + ".join(format_decimal(minutes[id(x)]) for x in t.lines)
+    return f"{t.code} {parts} = {format_decimal(t.minutes)} min (lines {', '.join(str(x.number) for x in t.lines)})"
+
+
+@dataclass
+class _Day:
+    """What TU001 knows while it converts one claim: the payer, each line's minutes (by the line's id),
+    and which lines took their minutes from the side file."""
+
+    profile: PayerProfile | None
+    minutes: dict[int, Decimal]
+    from_side_file: set[int]
 
 
 class TimedUnits:
     """TU001 timed-units: minutes to units for timed codes, by the payer's method; 0 units removes the line.
 
     What it does: for each date of service, the timed lines that carry minutes (SV103 = MJ, SV104 =
-    minutes, or a row of the --minutes side file) get units: under `cms-total` (Medicare) the day's total
-    timed minutes decide the units, each code gets its whole 15-minute units and the remaining units go
-    to the codes with the most leftover minutes; under `per-code` (CPT midpoint rule) each line on its
-    own. The line becomes SV103 = UN with the units, and SV102 = units x fee when the pack has a fee for
-    the code. A line left with 0 units is removed (LX renumbered, CLM02 and SE01 follow). If every line
-    of the claim would go, or a date mixes minute lines with timed lines already in units (cms-total
-    cannot total them), nothing changes and a review item says why. Untimed codes are never converted.
+    minutes, or a row of the --minutes side file) get units. A code billed on several lines of one date
+    (split time blocks) counts its minutes together. Under `cms-total` (Medicare) the day's total timed
+    minutes decide the units, each code gets its whole 15-minute units and the remaining units go to the
+    codes with the most leftover minutes; under `per-code` (CPT midpoint rule) each code on its own. The
+    code's first line becomes SV103 = UN with the code's units (SV102 = units x fee when the pack has a
+    fee, else the sum of the merged lines' charges); its other lines of that date are removed, and a code
+    left with 0 units loses its lines (LX renumbered, CLM02 and SE01 follow). Nothing changes, and a review
+    item says why, when: every line of the claim would go; a date mixes minute lines with timed lines in
+    units; lines of one code differ in modifiers or date span; the minutes file and SV104 disagree; a
+    line was adjudicated by a prior payer; or (cms-total) the day's lines belong to more than one therapy
+    discipline (GP/GO/GN), whose plans of care CMS was not confirmed to total together. Untimed codes are
+    never converted; voids are never edited.
 
     Why: payers pay timed codes per 15-minute unit; units billed off the 8-minute rule are denied or
-    recouped in audits, and a line billed for under 8 minutes is not billable at all.
+    recouped in audits, and a code billed for under 8 minutes is not billable at all. Two 10-minute blocks
+    of 97140 are 20 minutes of 97140, one unit, not two.
 
     Example (CMS example 3): 97110 33 minutes + 97140 7 minutes = 40 minutes = 3 units under cms-total:
     97110 gets 2 (its whole units), and the remaining unit goes to 97140 (7 leftover minutes against 3):
     `SV1*HC:97110*...*MJ*33` -> `...*UN*2`, `SV1*HC:97140*...*MJ*7` -> `...*UN*1`. Under per-code the same
     session gives 97110 2 units and removes the 97140 line (7 minutes is under the midpoint).
 
+    Fix safety: safe; the minutes on the claim (or the side file) prove the units.
+
     Source: CMS Pub 100-04 ch. 5 §20.2 and its examples (chirocode.com article 25388; findacode.com therapy
-    documentation article; First Coast MAC); CPT midpoint rule (premera.com, 2019);
-    research/billing-rules.md §3.
+    documentation article; First Coast MAC 0508065; NGS "Counting units for therapy codes"); CPT midpoint
+    rule (premera.com, billing for time, 2019).
     """
 
     code = "TU001"
@@ -103,107 +144,201 @@ class TimedUnits:
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return _in_minutes(claim, context)
 
-    def _minutes(self, claim: Claim, line: ServiceLine, context: ClaimContext) -> _Timed | None:
+    def _minutes(self, claim: Claim, line: ServiceLine, context: ClaimContext) -> tuple[Decimal | None, str]:
+        """A line's minutes (None: billed in units) and a conflict between the side file and SV104, if any."""
         side = context.minutes.minutes(claim.claim_id, line.number) if context.minutes else None
+        if side is not None and line.unit_basis == "MJ" and line.units != side:
+            return side, (f"line {line.number} {line.procedure}: the minutes file says {format_decimal(side)} minutes, "
+                          f"SV104 says {format_decimal(line.units)} (MJ)")
         if side is not None:
-            return _Timed(line, side, True)
-        if line.unit_basis == "MJ":
-            return _Timed(line, line.units, False)
-        return None
+            return side, ""
+        return (line.units, "") if line.unit_basis == "MJ" else (None, "")
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         profile = context.profile
         method = profile.unit_method if profile else "per-code"
+        source = CMS_SOURCE if method == "cms-total" else CPT_SOURCE
         findings: list[Finding] = []
-        removing: set[int] = set()
+        state = _Day(profile, {}, set())
+        minutes = state.minutes
         for day, lines in sorted(lines_by_date(claim).items(), key=lambda kv: kv[0] or date.min):
-            timed_lines = [line for line in lines if line.procedure in self.timed]
-            with_minutes = [t for t in (self._minutes(claim, line, context) for line in timed_lines) if t]
-            if not with_minutes:
+            timed = [line for line in lines if line.procedure in self.timed]
+            conflicts: list[str] = []
+            for line in timed:
+                value, conflict = self._minutes(claim, line, context)
+                if value is not None:
+                    minutes[id(line)] = value
+                    if context.minutes is not None and context.minutes.minutes(claim.claim_id, line.number) is not None:
+                        state.from_side_file.add(id(line))
+                if conflict:
+                    conflicts.append(conflict)
+            if not minutes:
                 continue
-            negative = [t for t in with_minutes if t.minutes < 0]
+            with_minutes = [line for line in timed if id(line) in minutes]
+            if conflicts:
+                findings.append(self._review(claim, with_minutes, f"{day}: {'; '.join(conflicts)}: which is right "
+                                             "is for a person to say; not converted", source))
+                continue
+            negative = [line for line in with_minutes if minutes[id(line)] < 0]
             if negative:
-                findings.append(Finding(
-                    self.code, claim.claim_id, tuple(t.line.number for t in negative), None,
-                    f"{day}: negative minutes "
-                    f"({', '.join(f'{t.line.procedure} {format_decimal(t.minutes)}' for t in negative)})"
-                    ": not converted; correct the minutes", Severity.WARNING, None, CMS_SOURCE))
+                findings.append(self._review(claim, negative, f"{day}: negative minutes ("
+                                             + ", ".join(f"{x.procedure} {format_decimal(minutes[id(x)])}"
+                                                         for x in negative)
+                                             + "): not converted; correct the minutes", source))
                 continue
             if method == "cms-total":
-                findings.extend(self._cms_day(claim, day, timed_lines, with_minutes, profile))
+                findings.extend(self._cms_day(claim, day, timed, state))
             else:
-                findings.extend(self._per_code(claim, day, with_minutes, profile))
-        for finding in findings:
-            if finding.fix and any(isinstance(e, RemoveLine) for e in finding.fix.edits):
-                removing.update(finding.lines)
+                groups: dict[tuple[str, str], list[ServiceLine]] = defaultdict(list)
+                for line in timed:
+                    groups[line.procedure, performer_key(claim, line)].append(line)
+                for group in groups.values():
+                    findings.extend(self._per_code(claim, day, group, state))
+        removing = {e.line for f in findings if f.fix for e in f.fix.edits if isinstance(e, RemoveLine)}
         if removing and not [line for line in claim.lines if line.number not in removing]:
             numbers = ", ".join(str(n) for n in sorted(removing))
-            yield Finding(self.code, claim.claim_id, tuple(sorted(removing)), None,
-                          f"every line of the claim would be left with 0 units (lines {numbers}: under 8 "
-                          "minutes); nothing changed: a claim cannot go without lines, a person must decide "
-                          "whether to send it", Severity.WARNING, None, CMS_SOURCE if method == "cms-total"
-                          else CPT_SOURCE)
+            yield self._review(claim, [x for x in claim.lines if x.number in removing],
+                               f"every line of the claim would be removed (lines {numbers}: no billable units); "
+                               "nothing changed: a claim cannot go without lines, a person must decide whether to "
+                               "send it", source)
             return
         yield from findings
 
-    def _cms_day(self, claim: Claim, day: date | None, timed_lines: list[ServiceLine], with_minutes: list[_Timed],
-                 profile: PayerProfile | None) -> Iterator[Finding]:
-        carrying = {t.line.number for t in with_minutes}
-        without = [line for line in timed_lines if line.number not in carrying]
-        if without:
-            codes = ", ".join(f"{x.procedure} (line {x.number})" for x in without)
-            yield Finding(self.code, claim.claim_id, tuple(t.line.number for t in with_minutes), None,
-                          f"{day}: some timed lines carry minutes and {codes} already carries units; the CMS "
-                          "rule needs all timed minutes of the day to total them: not converted",
-                          Severity.WARNING, None, CMS_SOURCE)
+    def _review(self, claim: Claim, lines: list[ServiceLine], message: str, source: str) -> Finding:
+        return Finding(self.code, claim.claim_id, tuple(x.number for x in lines), None, message, Severity.WARNING,
+                       None, source)
+
+    def _blocked(self, claim: Claim, day: date | None, group: list[ServiceLine], minutes: dict[int, Decimal],
+                 source: str) -> Finding | None:
+        """Why some lines that must be counted together cannot be converted, as a review finding."""
+        carrying = [x for x in group if id(x) in minutes]
+        in_units = [x for x in group if id(x) not in minutes]
+        if in_units:
+            codes = ", ".join(f"{x.procedure} (line {x.number})" for x in in_units)
+            return self._review(claim, carrying, f"{day}: some timed lines carry minutes and {codes} already carries "
+                                "units; the minutes of the day must all be known to count them: not converted", source)
+        history = [x for x in carrying if claim.is_history(x)]
+        if history:
+            return self._review(claim, carrying, f"{day}: line {history[0].number} ({history[0].procedure}) was "
+                                "adjudicated by a prior payer, so its minutes and units are history; the lines "
+                                "counted with it are not converted either: convert them by hand", source)
+        spans = [x for x in carrying if x.service_date_end not in (None, x.service_date)]
+        if spans:
+            return self._review(claim, carrying, f"line {spans[0].number} ({spans[0].procedure}) spans several dates "
+                                "of service; timed codes are counted per date: bill one line per date", source)
+        by_code: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        for x in carrying:
+            by_code[x.procedure].add(x.modifiers)
+        differing = sorted(code for code, mods in by_code.items() if len(mods) > 1)
+        if differing:
+            return self._review(claim, carrying, f"{day}: {differing[0]} is billed on several lines with different "
+                                "modifiers; its minutes count together, but which modifiers the units keep is for a "
+                                "person to decide: not converted", source)
+        return None
+
+    def _cms_day(self, claim: Claim, day: date | None, timed: list[ServiceLine], state: _Day) -> Iterator[Finding]:
+        minutes = state.minutes
+        disciplines = {m for x in timed for m in x.modifiers if m in DISCIPLINES}
+        if len(disciplines) > 1 or (disciplines and any(not set(x.modifiers) & disciplines for x in timed)):
+            found = ", ".join(sorted(disciplines))
+            yield self._review(claim, [x for x in timed if id(x) in minutes],
+                               f"{day}: the timed lines belong to more than one therapy discipline ({found}, or a line "
+                               "without one); CMS was not confirmed to total separate plans of care together, so "
+                               "edi837 does not pool them: convert each discipline's minutes by hand", CMS_SOURCE)
             return
-        repeated = [code for code, n in Counter(t.line.procedure for t in with_minutes).items() if n > 1]
-        if repeated:
-            yield Finding(self.code, claim.claim_id, tuple(t.line.number for t in with_minutes), None,
-                          f"{day}: {', '.join(repeated)} appears on more than one line; Medicare wants one line "
-                          "per timed code and date: combine them, then edi837 can convert the minutes",
-                          Severity.WARNING, None, CMS_SOURCE)
+        blocked = self._blocked(claim, day, timed, minutes, CMS_SOURCE)
+        if blocked is not None:
+            yield blocked
             return
-        day_units, units = distribute_cms(with_minutes, self.packs.tie_order)
-        total = sum((t.minutes for t in with_minutes), Decimal(0))
-        parts = ", ".join(f"{t.line.procedure} {format_decimal(t.minutes)}" for t in with_minutes)
-        for t in with_minutes:
-            n = units[t.line.number]
-            why = (f"CMS 8-minute rule, {day}: {format_decimal(total)} timed minutes ({parts}) = {day_units} units; "
-                   f"{t.line.procedure} {format_decimal(t.minutes)} min -> {n} unit{'s' if n != 1 else ''}")
-            finding = self._finding(claim, t, n, why, CMS_SOURCE, profile)
+        codes = _by_code(timed, minutes)
+        day_units, units = distribute_cms(codes, self.packs.tie_order)
+        total = sum((t.minutes for t in codes), Decimal(0))
+        parts = ", ".join(_minutes_text(t, minutes) for t in codes)
+        head = (f"CMS 8-minute rule, {day}: {format_decimal(total)} timed minutes ({parts}) = "
+                f"{_plural(day_units, 'unit')}")
+        for t in codes:
+            n = units[t.code]
+            if n:
+                why = f"{head}; {t.code} gets {_plural(n, 'unit')}"
+            elif total < 8:
+                why = f"{head}: under 8 minutes in the day, nothing is billable"
+            elif t.minutes >= 8:
+                why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, and its "
+                       "units went to codes with more leftover minutes (CMS: more units to the service that took "
+                       "the most time)")
+            else:
+                why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, and the "
+                       "day's units went to codes with more leftover minutes")
+            finding = self._code_finding(claim, t, n, why, CMS_SOURCE, state)
             if finding is not None:
                 yield finding
 
-    def _per_code(self, claim: Claim, day: date | None, with_minutes: list[_Timed],
-                  profile: PayerProfile | None) -> Iterator[Finding]:
-        for t in with_minutes:
-            n = units_for(t.minutes)
-            why = (f"CPT midpoint rule per code, {day}: {t.line.procedure} {format_decimal(t.minutes)} min -> "
-                   f"{n} unit{'s' if n != 1 else ''}")
-            finding = self._finding(claim, t, n, why, CPT_SOURCE, profile)
-            if finding is not None:
-                yield finding
+    def _per_code(self, claim: Claim, day: date | None, group: list[ServiceLine], state: _Day) -> Iterator[Finding]:
+        minutes = state.minutes
+        if not any(id(x) in minutes for x in group):
+            return
+        blocked = self._blocked(claim, day, group, minutes, CPT_SOURCE)
+        if blocked is not None:
+            yield blocked
+            return
+        (t,) = _by_code(group, minutes)
+        n = units_for(t.minutes)
+        why = f"CPT midpoint rule per code, {day}: {_minutes_text(t, minutes)} -> {_plural(n, 'unit')}"
+        if not n:
+            why += ": under 8 minutes of the code is not billable"
+        finding = self._code_finding(claim, t, n, why, CPT_SOURCE, state)
+        if finding is not None:
+            yield finding
 
-    def _finding(self, claim: Claim, t: _Timed, units: int, why: str, source: str,
-                 profile: PayerProfile | None) -> Finding | None:
-        line = t.line
-        where = " (minutes from the side file)" if t.from_side_file else ""
+    def _code_finding(self, claim: Claim, t: _Timed, units: int, why: str, source: str,
+                      state: _Day) -> Finding | None:
+        """The edits for one code on one date: its first line gets the units, its other lines go."""
+        first, rest = t.lines[0], t.lines[1:]
+        numbers = tuple(x.number for x in t.lines)
+        where = " (minutes from the side file)" if any(id(x) in state.from_side_file for x in t.lines) else ""
         if units == 0:
-            return Finding(self.code, claim.claim_id, (line.number,), line.procedure,
-                           f"{why}: under 8 minutes is not billable, line removed{where}", Severity.INFO,
-                           Fix((RemoveLine(line.number),), Applicability.SAFE), source)
-        edits: list[Edit] = [SetUnits(line.number, Decimal(units), "UN")]
-        fee = (profile.fee_schedule.get(line.procedure) if profile else None) or \
-            self.packs.fee_schedule.get(line.procedure)
+            edits: list[Edit] = [RemoveLine(x.number) for x in t.lines]
+            what = "line removed" if len(t.lines) == 1 else "lines removed"
+            return Finding(self.code, claim.claim_id, numbers, t.code, f"{why}: {what}{where}", Severity.INFO,
+                           Fix(tuple(edits), Applicability.SAFE), source)
+        profile_fee = self._fee(state.profile, first)
+        charge = profile_fee * units if profile_fee is not None else sum((x.charge for x in t.lines), Decimal(0))
         message = f"{why}{where}"
-        if fee is not None:
-            edits.append(SetCharge(line.number, fee * units))
-            message += f"; charge {units} x {format_decimal(fee)} from the fee schedule"
-        if line.unit_basis == "UN" and line.units == units and (fee is None or line.charge == fee * units):
+        if rest:
+            message += (f"; line {first.number} carries the code's units and "
+                        f"{'line' if len(rest) == 1 else 'lines'} {', '.join(str(x.number) for x in rest)} "
+                        "(the same code's other time blocks that day) removed")
+        if profile_fee is not None:
+            message += f"; charge {units} x {format_decimal(profile_fee)} from the fee schedule"
+        elif rest:
+            message += f"; the removed lines' charges added to line {first.number}"
+        if not rest and first.unit_basis == "UN" and first.units == units and first.charge == charge:
             return None  # already right: nothing to change, nothing to report
-        return Finding(self.code, claim.claim_id, (line.number,), line.procedure, message, Severity.INFO,
+        edits = [SetUnits(first.number, Decimal(units), "UN")]
+        if charge != first.charge:
+            edits.append(SetCharge(first.number, charge))
+        edits += [RemoveLine(x.number) for x in rest]
+        return Finding(self.code, claim.claim_id, numbers, t.code, message, Severity.INFO,
                        Fix(tuple(edits), Applicability.SAFE), source)
+
+    def _fee(self, profile: PayerProfile | None, line: ServiceLine) -> Decimal | None:
+        return (profile.fee_schedule.get(line.procedure) if profile else None) or \
+            self.packs.fee_schedule.get(line.procedure)
+
+
+def _by_code(lines: list[ServiceLine], minutes: dict[int, Decimal]) -> list[_Timed]:
+    """The minute lines grouped by code, in order of each code's first line."""
+    codes: dict[str, _Timed] = {}
+    for line in lines:
+        if id(line) not in minutes:
+            continue
+        entry = codes.get(line.procedure)
+        if entry is None:
+            codes[line.procedure] = _Timed([line], minutes[id(line)])
+        else:
+            entry.lines.append(line)
+            entry.minutes += minutes[id(line)]
+    return list(codes.values())
 
 
 def _in_minutes(claim: Claim, context: ClaimContext) -> bool:
@@ -214,20 +349,29 @@ def _in_minutes(claim: Claim, context: ClaimContext) -> bool:
     return context.minutes is not None and context.minutes.has_claim(claim.claim_id)
 
 
+UNTIMED_SOURCE = ("AOTA timed codes (untimed codes are not counted toward the timed total and are billed once per "
+                  "date of service); 8s2c.com which CPT codes are untimed")
+
+
 class MinutesOnUntimedCode:
-    """TU002 untimed-in-minutes: an untimed code billed in minutes (SV103 = MJ).
+    """TU002 untimed-in-minutes: minutes given for a code edi837 does not convert.
 
     What it does: reports a review item for a line whose code is in the pack's untimed list but is billed
-    with SV103 = MJ, or is given minutes in the side file; it never converts it. Codes in neither list are
-    left alone: anesthesia (00100-01999), for one, is rightly billed in minutes.
+    with SV103 = MJ, or is given minutes in the side file; and for a side-file row that gives minutes to a
+    code in neither the timed nor the untimed list (the minutes would otherwise be ignored without a word).
+    It never converts them. A code in neither list billed with MJ in the 837 itself is left alone:
+    anesthesia (00100-01999), for one, is rightly billed in minutes.
 
     Why: untimed codes (97012 traction, 97014 e-stim, evaluations, CMT) are billed once per date of
-    service whatever the time spent; minutes there usually mean a charge-entry mistake.
+    service whatever the time spent; minutes there usually mean a charge-entry mistake. Minutes in the
+    side file for a code edi837 does not know are a sign the pack's timed list is missing a code.
 
     Example: `SV1*HC:97012*30*MJ*15***1` -> review: "97012 is untimed (1 unit per date of service)".
 
+    Fix safety: review only; which unit count is right is the practice's call.
+
     Source: AOTA timed codes page (untimed codes not counted, 1 unit per DOS); 8s2c.com which CPT codes are
-    untimed; research/billing-rules.md §3.3.
+    untimed.
     """
 
     code = "TU002"
@@ -241,17 +385,56 @@ class MinutesOnUntimedCode:
         return _in_minutes(claim, context)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        untimed, timed = self.packs.untimed_codes, self.packs.timed_codes
         for line in claim.lines:
-            if line.procedure not in self.packs.untimed_codes:
-                continue
             side = context.minutes.minutes(claim.claim_id, line.number) if context.minutes else None
-            if line.unit_basis != "MJ" and side is None:
-                continue
-            given = "given minutes in the side file" if side is not None else "billed in minutes (MJ)"
-            yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
-                          f"{line.procedure} is {given} but is untimed: untimed codes are billed once per date of "
-                          "service; not converted", Severity.WARNING, None,
-                          "research/billing-rules.md §3.3 (AOTA; 8s2c.com)")
+            if line.procedure in untimed and (line.unit_basis == "MJ" or side is not None):
+                given = "given minutes in the side file" if side is not None else "billed in minutes (MJ)"
+                yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
+                              f"{line.procedure} is {given} but is untimed: untimed codes are billed once per date "
+                              "of service; not converted", Severity.WARNING, None, UNTIMED_SOURCE)
+            elif side is not None and line.procedure not in timed and line.procedure not in untimed:
+                yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
+                              f"the minutes file gives {format_decimal(side)} minutes for {line.procedure}, which the "
+                              "pack lists neither as timed nor as untimed: not converted; add the code to "
+                              "timed_codes.toml if it is billed per 15 minutes", Severity.WARNING, None,
+                              UNTIMED_SOURCE)
+
+
+class ZeroUnits:
+    """TU005 zero-units: a line billed in units (SV103 = UN) with 0 units.
+
+    What it does: reports a review item for each line whose SV104 is 0 in units; it changes nothing.
+
+    Why: a service line with no units bills nothing a payer can pay: clearinghouses reject it (Stedi
+    rejects an SV1 unit count of 0 or less) and payers deny it. Whether the units were lost or the line
+    should go is a person's call, so it is never removed or guessed.
+
+    Example: `SV1*HC:97110*0*UN*0***1` -> review: "line 1 bills 0 units of 97110".
+
+    Fix safety: review only.
+
+    Source: Stedi claim edits (SV1 unit count must be greater than 0); 005010X222A1 SV104 service unit count.
+    """
+
+    code = "TU005"
+    name = "zero-units"
+    phase = 0
+
+    def __init__(self, packs: RulePacks) -> None:
+        self.packs = packs
+
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
+        d = claim.delimiters
+        return claim.may_contain(d.element + b"UN" + d.element + b"0")
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        for line in claim.lines:
+            if line.unit_basis == "UN" and line.units == 0 and line.sv1_index >= 0:
+                yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
+                              f"line {line.number} bills 0 units of {line.procedure}: a line without units is "
+                              "rejected or denied; bill the units performed, or remove the line", Severity.WARNING,
+                              None, "Stedi claim edits (SV1 unit count must be greater than 0); 005010X222A1 SV104")
 
 
 class _TimedUnitsCheck:
@@ -287,8 +470,7 @@ class UnitsLookLikeMinutes(_TimedUnitsCheck):
     Example: `SV1*HC:97110*38.50*UN*30***1` -> review: "30 units of 97110 on one date".
 
     Source: MUE practitioner edits sum units per code per date of service (ngsmedicare.com medically
-    unlikely edits); the cap is a pack setting because the CMS MUE values were not available
-    (research/billing-rules.md §4).
+    unlikely edits); the cap is a pack setting because the CMS MUE values were not available.
     """
 
     code = "TU003"
@@ -330,7 +512,7 @@ class DailyTimedCap(_TimedUnitsCheck):
     Example: 97110 x3 + 97140 x2 for a profile with `timed_units_per_day = 4` -> review.
 
     Source: Anthem reimbursement policy, frequency editing for professional claims (providernews.anthem.com,
-    DOS from 2021-04-01); research/billing-rules.md §3.2, §8 R05.
+    DOS from 2021-04-01).
     """
 
     code = "TU004"
@@ -364,4 +546,4 @@ class DailyTimedCap(_TimedUnitsCheck):
                               "payer profile timed_units_per_day (Anthem frequency editing, providernews.anthem.com)")
 
 
-RULES = (TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap)
+RULES = (TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits)

@@ -21,7 +21,7 @@ def test_report_lists_review_items_first_and_escapes_values() -> None:
     assert headings[0] == "Needs a person (1)" and headings[1].startswith("Changes by claim")
     review_rows = page.xpath("//h2[1]/following-sibling::table[1]//tr[td]")
     assert [row.xpath("td")[0].text_content() for row in review_rows] == ["R2"]
-    assert "included in the CMT" in review_rows[0].text_content()
+    assert "included in the manipulation" in review_rows[0].text_content()
     claim_titles = [h.text_content() for h in page.iter("h3")]
     assert claim_titles == ["Claim R2", "Claim R<1&"]  # parsed back: the raw text was escaped
     fixed = page.xpath("//h3[.='Claim R<1&']/following-sibling::table[1]//tr[td]")[0]

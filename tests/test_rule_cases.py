@@ -58,10 +58,16 @@ def test_rule_case(case: dict[str, Any]) -> None:
     rule_records = [r for r in result.records if r.rule != "EDI001"]
     assert len(rule_records) == len(case["records"]), [r.message for r in rule_records]
     for record, expected in zip(rule_records, case["records"], strict=True):
+        expected = dict(expected)
+        words, absent = expected.pop("words", []), expected.pop("absent", [])
         actual = {key: getattr(record, key) for key in expected}
         assert actual == expected, record.message
+        assert [w for w in words if w not in record.message] == [], record.message
+        assert [w for w in absent if w in record.message] == [], record.message
         if not record.applied:
             assert (record.segment_before, record.segment_after) == (None, None)
+    if "exit_code" in case:
+        assert result.exit_code == case["exit_code"], [r.message for r in rule_records]
     if case["changes"]:
         assert result.output is not None
         assert pyx12_errors(result.output) == []
@@ -74,7 +80,7 @@ def test_every_rule_has_cases() -> None:
     from edi837.packs import load_packs
     from edi837.registry import build_rules
 
-    codes = {rule.code for rule in build_rules(load_packs(), ["ALL"], [])}
+    codes = {rule.code for rule in build_rules(load_packs(), ["ALL"], [])} | {"EDI002"}
     assert codes <= {p.stem for p in CASES_DIR.glob("*.toml")}
 
 
