@@ -4,7 +4,7 @@ Not a test: speed is measured here and reported as ratios, never asserted in the
 
 Every measurement runs in its own process (`python -c ...` or `python -m edi837 ...`), so start-up
 cost is included for all methods alike and peak memory (max RSS from wait4) belongs to that method
-alone. Files are generated with edi837.generator into bench/out/ (not committed).
+alone. Files are generated with edi837.testing.generator into bench/out/ (not committed).
 
     python bench/bench.py                  # 1k, 10k and 50k claims (the 50k pyx12 runs take minutes)
     python bench/bench.py --sizes 1000 10000
@@ -83,7 +83,7 @@ def generate(claims: int) -> Path:
     OUT.mkdir(exist_ok=True)
     path = OUT / f"synthetic-{claims}.837"
     if not path.exists():
-        subprocess.run([sys.executable, "-m", "edi837.generator", "--claims", str(claims), "--seed", "11",
+        subprocess.run([sys.executable, "-m", "edi837.testing.generator", "--claims", str(claims), "--seed", "11",
                         "--minutes-share", "0.3", "--out", str(path)], check=True)
     return path
 

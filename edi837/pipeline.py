@@ -23,16 +23,17 @@ from typing import IO, Any
 import structlog
 
 from edi837.changelog import ChangeRecord
-from edi837.engine import Rule, RuleEngine
-from edi837.envelope import Delimiters, SegmentStream, split_lead
+from edi837.engine.registry import RuleLike, all_factories, build_rules, rule_schemas
+from edi837.engine.runner import RuleEngine
 from edi837.errors import GateFailed
 from edi837.fileio import borrow
-from edi837.loops import Claim, Passthrough, TransactionEnd, Walker
-from edi837.minutes import MinutesTable, load_minutes
+from edi837.model.claim import Claim
+from edi837.model.minutes import MinutesTable, load_minutes
+from edi837.model.walker import Passthrough, TransactionEnd, Walker
 from edi837.packs import load_packs
-from edi837.registry import build_rules
-from edi837.segment_defs import check_value
 from edi837.validation import Opener, ValidationIssue, new_issues, validate
+from edi837.x12.envelope import Delimiters, SegmentStream, split_lead
+from edi837.x12.segment_defs import check_value
 
 log = structlog.get_logger("edi837")
 
@@ -51,7 +52,7 @@ class FixOptions:
     minutes_file: Path | None = None
     collect_diff: bool = False
     on_progress: Callable[[int], None] | None = None
-    extra_rules: tuple[Rule, ...] = ()  # rules of the caller's own, run beside the selected ones
+    extra_rules: tuple[RuleLike, ...] = ()  # rules of the caller's own, run beside the selected ones
     # Where change records go as they are made (the CLI, hook and watcher stream them into the change
     # log's temporary file), and whether the result keeps them all too (the API and the HTML report do).
     # Streaming keeps memory flat however many findings a file has.
@@ -131,10 +132,11 @@ class FixResult:
 
 def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
     """The rule engine for a run; packs are loaded and rules selected once per run."""
-    packs = load_packs(options.rules_dir)
+    factories = all_factories()
+    packs = load_packs(options.rules_dir, schemas=rule_schemas(factories))
     select = options.select or packs.select
     ignore = (*packs.ignore, *options.ignore)
-    rules = [*build_rules(packs, select, ignore), *options.extra_rules]
+    rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
     return RuleEngine(rules, delimiters, packs, apply_review=options.apply_review or packs.apply_review,
                       minutes=minutes)
 

@@ -1,9 +1,10 @@
 """Where the shipped data folders (`rules/`, `segments/`) are found.
 
-In a wheel they sit inside the package (`edi837/rules`, `edi837/segments`, placed there by
-hatchling's force-include). In an editable install or a plain checkout they sit at the top of the
-repository, one level above the package. Looking in that order means an installed edi837 never
-reads a stray folder from the current directory.
+In a wheel they sit inside the package as `edi837/_data/rules` and `edi837/_data/segments`, placed there
+by hatchling's force-include (not `edi837/rules`, which is the package of the rules' code). In an
+editable install or a plain checkout they sit at the top of the repository, one level above the
+package. Looking in that order means an installed edi837 never reads a stray folder from the current
+directory.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 @cache
 def data_dir(name: str) -> Path:
     """The shipped data folder `name` ("rules" or "segments")."""
-    for candidate in (_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name):
+    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"edi837 is installed without its {name}/ data folder")

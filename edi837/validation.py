@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from edi837.envelope import BOM
+from edi837.x12.envelope import BOM
 
 _pyx12_log = logging.getLogger("pyx12")
 _pyx12_log.setLevel(logging.CRITICAL + 1)

@@ -45,10 +45,10 @@ from typing import Any
 import structlog
 
 from edi837.changelog import ChangeLogWriter
-from edi837.envelope import BOM, ISA_LENGTH, WHITESPACE
 from edi837.errors import InputRefused
 from edi837.fileio import AtomicWriter, current_umask, fsync_directory, open_input_path
 from edi837.pipeline import FixOptions, run
+from edi837.x12.envelope import BOM, ISA_LENGTH, WHITESPACE
 
 log = structlog.get_logger("edi837.watch")
 

@@ -1,7 +1,7 @@
 """Writes examples/clinic-week.837: one synthetic week of a chiropractic and physical-therapy clinic.
 
 Every claim is there for a reason a billing manager would recognise; the comment on each says what
-edi837 should do with it. All names, ids and addresses are made up by edi837.generator.
+edi837 should do with it. All names, ids and addresses are made up by edi837.testing.generator.
 
     python examples/build_clinic_week.py
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from edi837.generator import ClaimSpec, LineSpec, build_837
+from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
 MON, TUE, WED, THU = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5)
 ACME = {"payer_id": "ACME1", "payer_name": "ACME COMMERCIAL HEALTH", "claim_filing": "CI"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from edi837.edits import Edit
 from edi837.engine import Applicability, ClaimContext, Finding, Fix
-from edi837.loops import Claim
+from edi837.model.claim import Claim
+from edi837.writer.edits import Edit
 
 
 @dataclass

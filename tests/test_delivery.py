@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import edi837
-from edi837.generator import ClaimSpec, LineSpec, build_837, random_claims
 from edi837.pipeline import FixOptions, fix
+from edi837.testing.generator import ClaimSpec, LineSpec, build_837, random_claims
 from tests.helpers import FIXTURES, REPO
 
 FIXABLE = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()  # 97140 gets 59

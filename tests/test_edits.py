@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from edi837.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SetCharge, SetUnits
 from edi837.errors import ValueRefused
-from edi837.loops import Claim
+from edi837.model.claim import Claim
 from edi837.pipeline import FixOptions, fix
+from edi837.writer.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SetCharge, SetUnits
 from tests.helpers import FIXTURES, pyx12_errors, segments_of
 from tests.rules_for_tests import ScriptedRule
 
@@ -82,15 +82,15 @@ def test_remove_line_renumbers_lx_rebalances_and_recounts_se() -> None:
 def _claim() -> Claim:
     import io
 
-    from edi837.envelope import SegmentStream
-    from edi837.loops import Walker
+    from edi837.model.walker import Walker
+    from edi837.x12.envelope import SegmentStream
 
     return next(u for u in Walker(SegmentStream(io.BytesIO(DATA))) if isinstance(u, Claim))
 
 
 def test_invariants_are_enforced_by_the_editor() -> None:
     claim = _claim()
-    from edi837.envelope import Delimiters
+    from edi837.x12.envelope import Delimiters
 
     delims = Delimiters(b"*", b":", b"^", b"~")
     editor = ClaimEditor(claim, delims)
@@ -113,7 +113,7 @@ def test_invariants_are_enforced_by_the_editor() -> None:
 
 
 def test_modifier_order_follows_the_rank() -> None:
-    from edi837.envelope import Delimiters
+    from edi837.x12.envelope import Delimiters
 
     ranks = {"59": 1, "GP": 2, "AT": 2, "26": 0}
     editor = ClaimEditor(_claim(), Delimiters(b"*", b":", b"^", b"~"), lambda m: ranks.get(m, 3))
@@ -133,7 +133,7 @@ def test_a_fix_applies_whole_or_not_at_all() -> None:
 
 def test_lines_sharing_an_lx_number_are_never_edited() -> None:
     """Found in review: with two lines numbered LX*1, an edit for the 97140 landed on the 98940."""
-    from edi837.generator import ClaimSpec, LineSpec, build_837
+    from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
     data = build_837([ClaimSpec("DUP-LX", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
                                                                 LineSpec("97140", "40", pointers=(2,))))])

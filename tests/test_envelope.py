@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from edi837.envelope import BOM, SegmentStream, parse_isa
 from edi837.errors import InputRefused
+from edi837.x12.envelope import BOM, SegmentStream, parse_isa
 
 ISA = (
     b"ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260302*1200*^*00501*000000001*0*T*:~"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from edi837 import edits
 from edi837.cli import SummaryFormat, fix_files
-from edi837.edits import AppendModifier, SetUnits
 from edi837.errors import GateFailed
 from edi837.pipeline import FixOptions, fix
+from edi837.writer import edits
+from edi837.writer.edits import AppendModifier, SetUnits
 from tests.helpers import FIXTURES
 from tests.rules_for_tests import ScriptedRule
 

@@ -22,8 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edi837.envelope import Delimiters
-from edi837.generator import (
+from edi837.testing.generator import (
     DEFAULT_DELIMITERS,
     ClaimSpec,
     LineSpec,
@@ -32,6 +31,7 @@ from edi837.generator import (
     random_claims,
     write_837,
 )
+from edi837.x12.envelope import Delimiters
 
 BOM = b"\xef\xbb\xbf"
 BREAKS = ["", "\n", "\r\n", "\r", "mixed"]
@@ -533,7 +533,7 @@ def test_main_rejects_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_module_runs_as_a_script(tmp_path: Path) -> None:
     out = tmp_path / "cli.837"
     root = Path(__file__).resolve().parents[1]
-    result = subprocess.run([sys.executable, "-m", "edi837.generator", "--claims", "3", "--seed", "1",
+    result = subprocess.run([sys.executable, "-m", "edi837.testing.generator", "--claims", "3", "--seed", "1",
                              "--out", str(out), "--line-break", "none"],
                             cwd=root, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -15,8 +15,8 @@ import structlog
 
 from edi837 import log as logconfig
 from edi837.cli import SummaryFormat, fix_files
-from edi837.edits import AppendModifier, RemoveLine
 from edi837.pipeline import FixOptions
+from edi837.writer.edits import AppendModifier, RemoveLine
 from tests.helpers import FIXTURES
 from tests.rules_for_tests import ScriptedRule
 
@@ -58,7 +58,7 @@ def test_the_log_allowlist_drops_unknown_keys() -> None:
 def test_the_diff_does_not_print_a_removed_lines_notes_or_names(tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Found in review: --diff printed every segment of a removed line, free-text notes included."""
-    from edi837.edits import RemoveLine
+    from edi837.writer.edits import RemoveLine
 
     data = (FIXTURES / "walker_loops.837").read_bytes()  # line 2 of CLAIM-A1 has a 2420A NM1 (a name)
     data = data.replace(b"DTP*472*RD8*20260302-20260303~", b"DTP*472*RD8*20260302-20260303~\r\nNTE*ADD*ZZSECRETNOTE~")

@@ -28,7 +28,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contains_the_data_folders(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for shipped in sorted((REPO / "segments").glob("*.xml")) + sorted((REPO / "rules").rglob("*.toml")):
-        assert f"edi837/{shipped.relative_to(REPO).as_posix()}" in names
+        assert f"edi837/_data/{shipped.relative_to(REPO).as_posix()}" in names
     assert not any(n.startswith(("rules/", "segments/", "tests/")) for n in names)  # nothing importable beside edi837
 
 
@@ -38,12 +38,12 @@ def test_installed_package_finds_its_data_away_from_the_checkout(wheel: Path, tm
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    code = ("from edi837.resources import data_dir; import edi837.segment_defs as s; "
+    code = ("from edi837.resources import data_dir; import edi837.x12.segment_defs as s; "
             "print(data_dir('segments')); print(len(s.load_definitions()))")
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True,
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     folder, count = proc.stdout.split()
-    assert Path(folder) == site / "edi837" / "segments"
+    assert Path(folder) == site / "edi837" / "_data" / "segments"
     assert int(count) >= 8

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from edi837.edits import SetUnits
-from edi837.engine import selected
+from edi837.engine.registry import rule_schemas, selected
 from edi837.errors import RulePackError
 from edi837.packs import load_packs
 from edi837.pipeline import FixOptions, fix
+from edi837.writer.edits import SetUnits
 from tests.helpers import FIXTURES
 from tests.rules_for_tests import ScriptedRule
 
@@ -142,12 +142,12 @@ def test_colliding_fixes_are_resolved_in_code_order_and_logged() -> None:
 @pytest.mark.parametrize("text, words", [
     ('[rules.NC002]\nmodifier_on = "colum1"\n', "'colum1' must be one of column1, column2"),
     ('[rules.NC002]\naction = "apply"\n', "'apply' must be one of fix, review"),
-    ('[rules.NC001]\ncmt_codes = "98940"\n', "must be a list of codes"),
+    ('[rules.NC001]\ncmt_codes = "98940"\n', "must be a list of 5-character codes"),
     ('[rules.NC001]\ncmt_code = ["98940"]\n', "NC001 has no setting 'cmt_code'"),
 ])
 def test_rule_settings_are_checked(tmp_path: Path, text: str, words: str) -> None:
     """Found in review: a misspelt setting used to be ignored and the rule silently changed behaviour."""
     (tmp_path / "config.toml").write_text(text)
     with pytest.raises(RulePackError) as error:
-        load_packs(tmp_path)
+        load_packs(tmp_path, schemas=rule_schemas())
     assert words in str(error.value) and "config.toml line 2" in str(error.value)

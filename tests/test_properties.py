@@ -16,12 +16,12 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edi837.edits import AppendModifier, Edit, RemoveLine, SetCharge, SetUnits
 from edi837.engine import Applicability, ClaimContext, Finding, Fix
-from edi837.envelope import Delimiters
-from edi837.generator import build_837, random_claims
-from edi837.loops import Claim
+from edi837.model.claim import Claim
 from edi837.pipeline import FixOptions, fix
+from edi837.testing.generator import build_837, random_claims
+from edi837.writer.edits import AppendModifier, Edit, RemoveLine, SetCharge, SetUnits
+from edi837.x12.envelope import Delimiters
 from tests.helpers import pyx12_errors
 
 # Delimiter bytes: punctuation and the ASCII separators X12 files really use; never letters, digits,

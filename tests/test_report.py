@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lxml import html
 
-from edi837.generator import ClaimSpec, LineSpec, build_837
 from edi837.pipeline import FixOptions, fix
 from edi837.report import render_report
+from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
 
 def test_report_lists_review_items_first_and_escapes_values() -> None:
@@ -36,8 +36,8 @@ def test_report_lists_review_items_first_and_escapes_values() -> None:
 def test_readme_documents_every_rule() -> None:
     from pathlib import Path
 
+    from edi837.engine.registry import build_rules
     from edi837.packs import load_packs
-    from edi837.registry import build_rules
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for rule in build_rules(load_packs(), ["ALL"], []):

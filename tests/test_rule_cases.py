@@ -77,8 +77,8 @@ def test_rule_case(case: dict[str, Any]) -> None:
 
 
 def test_every_rule_has_cases() -> None:
+    from edi837.engine.registry import build_rules
     from edi837.packs import load_packs
-    from edi837.registry import build_rules
 
     codes = {rule.code for rule in build_rules(load_packs(), ["ALL"], [])} | {"EDI002"}
     assert codes <= {p.stem for p in CASES_DIR.glob("*.toml")}

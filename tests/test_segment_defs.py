@@ -17,11 +17,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from lxml import etree
 
-from edi837 import segment_defs
-from edi837.envelope import Delimiters
 from edi837.errors import InputRefused, ValueRefused
 from edi837.resources import data_dir
-from edi837.segment_defs import (
+from edi837.x12 import segment_defs
+from edi837.x12.envelope import Delimiters
+from edi837.x12.segment_defs import (
     SegmentDef,
     SegmentDefinitionError,
     check_value,

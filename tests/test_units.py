@@ -16,9 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edi837.errors import InputRefused
-from edi837.loops import ServiceLine
-from edi837.minutes import load_minutes
-from edi837.unit_rules import _Timed, distribute_cms, units_for
+from edi837.model.lines import ServiceLine
+from edi837.model.minutes import load_minutes
+from edi837.rules._units import TimedCode, distribute_cms, units_for
 from tests.helpers import FIXTURES
 
 CMS_CHART = [  # (units, first minute, last minute)
@@ -38,9 +38,9 @@ def test_under_eight_minutes_is_nothing_and_past_two_hours_the_pattern_holds() -
     assert units_for(Decimal(128)) == 9 and units_for(Decimal(142)) == 9 and units_for(Decimal(143)) == 10
 
 
-def _timed(*minutes: int) -> list[_Timed]:
+def _timed(*minutes: int) -> list[TimedCode]:
     codes = ["97110", "97112", "97116", "97140", "97530", "97035"]
-    return [_Timed([ServiceLine(i + 1, 0, 0, procedure=codes[i])], Decimal(m)) for i, m in enumerate(minutes)]
+    return [TimedCode([ServiceLine(i + 1, 0, 0, procedure=codes[i])], Decimal(m)) for i, m in enumerate(minutes)]
 
 
 @given(st.lists(st.integers(0, 90), min_size=1, max_size=6))
@@ -83,8 +83,8 @@ def test_a_row_naming_a_missing_line_refuses_the_run(tmp_path: Path) -> None:
 
 def test_negative_minutes_are_a_review_item_not_a_removed_line() -> None:
     """Found in review: -30 minutes used to remove the line as 'under 8 minutes' and lower CLM02."""
-    from edi837.generator import ClaimSpec, LineSpec, build_837
     from edi837.pipeline import FixOptions, fix
+    from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
     data = build_837([ClaimSpec("NEG-1", ("M5450",), (LineSpec("97110", "76", units="30", basis="MJ"),
                                                       LineSpec("97140", "40", units="20", basis="MJ")))])

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from edi837.envelope import SegmentStream
-from edi837.loops import Claim, Passthrough, TransactionEnd, Walker
+from edi837.model.claim import Claim
+from edi837.model.walker import Passthrough, TransactionEnd, Walker
+from edi837.x12.envelope import SegmentStream
 from tests.helpers import FIXTURES
 
 
@@ -97,7 +98,7 @@ def test_counts() -> None:
 
 def test_claims_stream_before_the_file_ends() -> None:
     """Memory is bounded by one claim: the first claim arrives before the walker reads the rest."""
-    from edi837.generator import ClaimSpec, LineSpec, build_837
+    from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
     specs = [ClaimSpec(f"C{i}", ("M9901",), (LineSpec("98940", "50"),)) for i in range(3000)]
     data = build_837(specs)

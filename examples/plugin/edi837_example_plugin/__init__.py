@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edi837.engine import ClaimContext, Finding, Severity
-from edi837.loops import Claim
+from edi837.model.claim import Claim
 
 EVALUATION = tuple(f"992{n:02d}" for n in range(2, 16))  # 99202-99215
 MANIPULATION = ("98940", "98941", "98942")

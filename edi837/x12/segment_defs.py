@@ -25,9 +25,9 @@ from typing import TypeVar
 
 from lxml import etree
 
-from edi837.envelope import Delimiters
 from edi837.errors import ValueRefused
 from edi837.resources import data_dir
+from edi837.x12.envelope import Delimiters
 
 USAGES = frozenset({"R", "S", "N"})
 # Types edi837 can check. B (binary) is absent on purpose: it cannot be checked as text, and a

@@ -31,7 +31,7 @@ from decimal import Decimal
 from itertools import chain
 from typing import BinaryIO
 
-from edi837.envelope import Delimiters
+from edi837.x12.envelope import Delimiters
 
 __all__ = [
     "DEFAULT_DELIMITERS",
@@ -757,7 +757,7 @@ def _share_arg(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m edi837.generator",
+    parser = argparse.ArgumentParser(prog="python -m edi837.testing.generator",
                                      description="Write a synthetic, valid 837P (005010X222A1) file.")
     parser.add_argument("--claims", type=int, required=True, help="number of claims")
     parser.add_argument("--seed", type=int, default=0)

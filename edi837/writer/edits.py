@@ -21,13 +21,14 @@ and `apply` (the engine's way in) turns it into an EditRejected, so the finding 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from edi837.envelope import Delimiters, split_lead
 from edi837.errors import ValueRefused
-from edi837.loops import Claim, ServiceLine, parse_sv1
-from edi837.segment_defs import check_value
+from edi837.model.claim import Claim
+from edi837.model.lines import ServiceLine, parse_sv1
+from edi837.x12.envelope import Delimiters, split_lead
+from edi837.x12.segment_defs import check_value
 
 MAX_MODIFIERS = 4
 X_MODIFIERS = frozenset({"XE", "XP", "XS", "XU"})
@@ -105,7 +106,9 @@ class ClaimEditor:
         self.pieces = list(claim.pieces)
         self.changes: list[SegmentChange] = []
         self._rank = modifier_rank or (lambda _m: 0)
-        self._all_lines = list(claim.lines)
+        # The editor's own copies: editing them never changes what the claim object says (later rules read
+        # the claim as edited through `view`).
+        self._all_lines = [replace(line) for line in claim.lines]
         self._lines = {line.number: line for line in self._all_lines}
         numbers = [line.number for line in self._all_lines]
         self._ambiguous = {n for n in numbers if numbers.count(n) > 1}
@@ -157,12 +160,12 @@ class ClaimEditor:
         for line in self._all_lines:
             if line.sv1_index >= 0:
                 self._reparse(line)
-        self._publish_lines()
 
-    def _publish_lines(self) -> None:
-        """Let the rules after this one see only the lines that will be written."""
-        self.claim.keep_lines([line for line in self._all_lines if line.number not in self._removed],
-                              [line for line in self._all_lines if line.number in self._removed])
+    def view(self) -> Claim:
+        """The claim as it will be written so far, for the rules that run after this edit: the lines that
+        remain (with their new modifiers, units and charges) and the lines that went."""
+        return self.claim.edited([line for line in self._all_lines if line.number not in self._removed],
+                                 [line for line in self._all_lines if line.number in self._removed])
 
     # -- edits -----------------------------------------------------------------------------------
     def apply(self, edit: Edit) -> SegmentChange:
@@ -270,7 +273,6 @@ class ClaimEditor:
         before = self._text(line.sv1_index)
         self._removed.add(number)
         self._charges_changed = True
-        self._publish_lines()
         change = SegmentChange("remove_line", number, line.procedure, before, None, line.sv1_index)
         self.changes.append(change)
         return change

@@ -1,118 +1,30 @@
-"""Rule engine: runs rules on each claim, applies the fixes it may, and turns findings into records.
+"""Rule engine: runs the rules on each claim, applies the fixes it may, and turns findings into records.
 
-Rules are small named units with a stable code (like ruff's): each reads a claim, its payer
-profile and the packs, and returns findings; a finding may carry a fix (a list of edits) with an
-applicability. `safe` fixes are applied by default because the claim itself proves them right;
-`review` fixes are shown and applied only when the user asks (`--apply-review`), or when the pack
-approves that rule's fix (the practice attests to what the 837 cannot show). Rules never touch
-bytes: the engine hands their edits to the ClaimEditor.
+Rules never touch bytes: the engine hands their edits to the ClaimEditor. A later rule sees the claim
+as it will be written (lines an earlier rule removed are gone, modifiers it added are there) through an
+explicit view the editor makes, never by the editor changing the claim behind its back.
 
-Selection is ruff's: `select` and `ignore` take codes or prefixes; the more specific one decides
-(select NC, ignore NC002 keeps NC001), and a tie goes to ignore.
+Collisions are resolved deterministically: rules run by phase, then code; a later fix that edits an
+element an earlier rule already set (units, charge) or a line an earlier rule removed is not applied,
+and its finding is logged as a review item naming the earlier rule. A fix applies whole or not at all.
 
-Collisions are resolved deterministically: rules run in code order; a later fix that edits an
-element an earlier rule already set (units, charge) or a line an earlier rule removed is not
-applied, and its finding is logged as a review item naming the earlier rule. A fix applies whole
-or not at all.
+Which claims rules may change at all is decided here too, from the claim frequency code (CLM05-3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any, Protocol
 
 from edi837.changelog import ChangeRecord
-from edi837.edits import ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
-from edi837.envelope import Delimiters
-from edi837.loops import Claim
-from edi837.minutes import MinutesTable
+from edi837.engine.context import ClaimContext
+from edi837.engine.findings import Applicability, Finding, Fix, Severity
+from edi837.engine.registry import RuleLike
+from edi837.model.claim import Claim
+from edi837.model.minutes import MinutesTable
 from edi837.packs import PayerProfile, RulePacks
-
-
-class Applicability(StrEnum):
-    SAFE = "safe"
-    REVIEW = "review"
-
-
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class Fix:
-    edits: tuple[Edit, ...]
-    applicability: Applicability
-    approved: bool = False  # a review fix the pack says to apply (the practice attests to it)
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    claim_id: str
-    lines: tuple[int, ...]
-    procedure: str | None
-    message: str
-    severity: Severity = Severity.WARNING
-    fix: Fix | None = None
-    source: str | None = None
-
-
-class ClaimContext:
-    """What a rule may read besides the claim: the packs, the claim's payer profile, the minutes file.
-
-    The payer profile is looked up on first use, so a rule's cheap `wants` check costs nothing.
-    """
-
-    __slots__ = ("_lookup", "_profile", "minutes", "packs")
-
-    def __init__(self, packs: RulePacks | None, profile: PayerProfile | Callable[[], PayerProfile | None] | None,
-                 minutes: MinutesTable | None = None) -> None:
-        self.packs = packs
-        self.minutes = minutes
-        self._lookup = profile if callable(profile) else None
-        self._profile = None if callable(profile) else profile
-
-    @property
-    def profile(self) -> PayerProfile | None:
-        if self._lookup is not None:
-            self._profile, self._lookup = self._lookup(), None
-        return self._profile
-
-    def setting(self, rule: str, key: str, default: Any) -> Any:
-        if self.packs is None:
-            return default
-        return self.packs.setting(rule, key, self.profile, default)
-
-
-class Rule(Protocol):
-    """What the engine needs of a rule: a stable code, a name, a cheap pre-check and a check.
-
-    A rule may also have `phase` (an int, default 1): lower phases run first. The units rules are
-    phase 0 because they decide which lines exist at all; the modifier rules (phase 1) must see the
-    claim as it will be written (a 97140 the 8-minute rule removes must not make 97530 a pair).
-    """
-
-    code: str
-    name: str
-
-    def wants(self, claim: Claim, context: ClaimContext) -> bool: ...
-
-    def check(self, claim: Claim, context: ClaimContext) -> Iterable[Finding]: ...
-
-
-def selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    """ruff-style selection: the longest matching prefix wins; ALL selects everything; ties ignore."""
-
-    def best(prefixes: Sequence[str]) -> int:
-        lengths = [0 if p == "ALL" else len(p) for p in prefixes if p == "ALL" or code.startswith(p)]
-        return max(lengths, default=-1)
-
-    chosen, dropped = best(select), best(ignore)
-    return chosen >= 0 and chosen > dropped
+from edi837.writer.edits import ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
+from edi837.x12.envelope import Delimiters
 
 
 @dataclass
@@ -146,7 +58,7 @@ def _touches(edit: Edit) -> tuple[str, int] | None:
 class RuleEngine:
     """Holds the selected rules and applies them claim by claim."""
 
-    def __init__(self, rules: Sequence[Rule], delimiters: Delimiters, packs: RulePacks | None = None, *,
+    def __init__(self, rules: Sequence[RuleLike], delimiters: Delimiters, packs: RulePacks | None = None, *,
                  apply_review: bool = False, minutes: MinutesTable | None = None) -> None:
         self.rules = sorted(rules, key=lambda r: (getattr(r, "phase", 1), r.code))
         self.delimiters = delimiters
@@ -180,11 +92,12 @@ class RuleEngine:
         editor: ClaimEditor | None = None
         records: list[ChangeRecord] = []
         touched: dict[tuple[str, int], str] = {}
+        view = claim  # the claim as it will be written so far: what each rule reads
         for rule in self.rules:
             # Asked at the rule's turn, after the rules before it have edited the claim.
-            if not rule.wants(claim, context):
+            if not rule.wants(view, context):
                 continue
-            for finding in rule.check(claim, context):
+            for finding in list(rule.check(view, context)):
                 fix = finding.fix
                 if fix is None or not (fix.applicability is Applicability.SAFE or self.apply_review or fix.approved):
                     records.append(self._record(claim, finding, None, applied=False))
@@ -200,6 +113,7 @@ class RuleEngine:
                         key = _touches(edit)
                         if key is not None:
                             touched.setdefault(key, finding.rule)
+                    view = editor.view()
         if editor is None or not editor.changes:
             return ClaimOutcome(None, records)
         pieces = editor.finish()

@@ -1,0 +1,117 @@
+"""What a rule is: a class with a stable code, its documentation, its settings and the tables it reads.
+
+Like a ruff or sqlfluff rule, simpler: one module per rule under `edi837/rules/`, a class that subclasses
+`Rule`, and a docstring in fixed sections (What it does / Why / Example / Fix safety / Source) that
+`edi-fix rule CODE` prints and the README's rule table is generated from. The class is checked when it is
+defined, so a rule without its code, name, phase or documentation cannot even be imported.
+
+A rule reads its settings per claim (`self.setting(context, "name")`), so a payer profile's
+`[rules.CODE]` table overrides them for that payer's claims, for every rule, without the rule doing
+anything about it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from edi837.packs import RulePacks, Setting
+
+if TYPE_CHECKING:
+    from edi837.engine.context import ClaimContext
+    from edi837.engine.findings import Finding
+    from edi837.model.claim import Claim
+
+SECTIONS = ("What it does", "Why", "Example", "Fix safety", "Source")
+FIX_SAFETIES = ("safe", "review", "none")  # what the rule's fixes are: applied by default, shown only, no fix
+CODE = re.compile(r"[A-Z]{2,3}[0-9]{3}")
+NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+_SECTION = re.compile(r"^\s*(" + "|".join(SECTIONS) + r"):\s*", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """A rule's documentation, from its docstring: a one-line summary and the fixed sections."""
+
+    summary: str
+    sections: dict[str, str]
+
+
+def parse_doc(doc: str | None) -> RuleDoc:
+    """Split a rule docstring into its summary and its sections (What it does, Why, ...)."""
+    text = (doc or "").strip()
+    parts = _SECTION.split(text)
+    head, rest = parts[0], parts[1:]
+    sections = {rest[i]: " ".join(rest[i + 1].split()) for i in range(0, len(rest) - 1, 2)}
+    summary = " ".join(head.split())
+    return RuleDoc(summary, sections)
+
+
+class Rule:
+    """The base of every built-in rule (plugins may use it too).
+
+    Subclasses set `code` (like NC001), `name` (kebab-case), `phase` (lower runs first: the units rules
+    are phase 0 because they decide which lines exist), `fix_safety`, `settings` (their schema), `tables`
+    (the pack tables they read) and implement `check`; `wants` is an optional cheap pre-check on the raw
+    claim. A helper base class that is not a rule sets `abstract = True`.
+    """
+
+    abstract: ClassVar[bool] = True
+    code: ClassVar[str]
+    name: ClassVar[str]
+    phase: ClassVar[int] = 1
+    fix_safety: ClassVar[str] = "none"
+    default_on: ClassVar[bool] = True
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    tables: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("abstract", False):
+            return
+        cls.abstract = False
+        problems = []
+        code, name = getattr(cls, "code", ""), getattr(cls, "name", "")
+        if not isinstance(code, str) or not CODE.fullmatch(code):
+            problems.append(f"code {code!r} is not two or three capitals and three digits")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            problems.append(f"name {name!r} is not kebab-case")
+        if not isinstance(cls.phase, int):
+            problems.append("phase must be a whole number")
+        if cls.fix_safety not in FIX_SAFETIES:
+            problems.append(f"fix_safety must be one of {', '.join(FIX_SAFETIES)}")
+        doc = parse_doc(cls.__doc__)
+        missing = [s for s in SECTIONS if s not in doc.sections]
+        if missing or not doc.summary.startswith(f"{code} {name}:"):
+            problems.append(f"its docstring must start '{code} {name}: ...' and have the sections "
+                            f"{', '.join(SECTIONS)} (missing: {', '.join(missing) or 'none'})")
+        names = [s.name for s in cls.settings]
+        if len(set(names)) != len(names):
+            problems.append("two settings share a name")
+        if problems:
+            raise TypeError(f"rule {cls.__name__}: " + "; ".join(problems))
+
+    def __init__(self, packs: RulePacks) -> None:
+        self.packs = packs
+        self._defaults = {s.name: s.default for s in type(self).settings}
+
+    def setting(self, context: ClaimContext, name: str) -> Any:
+        """This rule's setting for the claim in hand: the payer profile's, else the pack's, else the default."""
+        return context.setting(self.code, name, self._defaults[name])
+
+    @classmethod
+    def default_of(cls, name: str) -> Any:
+        return next(s.default for s in cls.settings if s.name == name)
+
+    @classmethod
+    def doc(cls) -> RuleDoc:
+        return parse_doc(cls.__doc__)
+
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
+        """A cheap pre-check (a substring test on the raw claim, say): False skips `check`."""
+        return True
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterable[Finding]:
+        raise NotImplementedError

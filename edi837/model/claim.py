@@ -1,0 +1,355 @@
+"""The claim (2300) and its lines, parsed on first use: the object rules read.
+
+A claim is carried as its raw bytes from CLM to its last segment. Cheap questions (which procedure codes
+does it bill?) are answered by a regular expression on those bytes; its segments, diagnoses, provider
+loops, other payers and service lines are parsed only when a rule asks. Patient data is never parsed
+into it: names, birth dates, member ids and addresses stay inside the raw bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import cache
+
+from edi837.model.fields import decimal, field, text
+from edi837.model.header import BillingProvider, Subscriber, Transaction
+from edi837.model.lines import (
+    CLAIM_PROVIDER_LOOPS,
+    LINE_PROVIDER_LOOPS,
+    Diagnosis,
+    OtherPayer,
+    Provider,
+    ServiceLine,
+    adjudication_of,
+    npi_of,
+    parse_sv1,
+    set_line_dates,
+    with_taxonomy,
+)
+from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
+
+
+def space_pattern(delims: Delimiters) -> bytes:
+    """A regex for the white space that may precede a segment (never the terminator itself)."""
+    return b"[" + re.escape(bytes(c for c in WHITESPACE if bytes([c]) != delims.segment)) + b"]*"
+
+
+@cache
+def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """(SV101-2 of every SV1, SV104 of every SV1 billed in UN), for the delimiters of one interchange."""
+    term, ele, comp = (re.escape(d) for d in (delims.segment, delims.element, delims.component))
+    space = space_pattern(delims)
+    value = b"[^" + ele + comp + term + b"]*"
+    element = b"[^" + ele + term + b"]*"
+    procedure = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")")
+    units = re.compile(term + space + b"SV1" + ele + element + ele + element + ele + b"UN" + ele
+                       + b"(" + element + b")")
+    return procedure, units
+
+
+class Claim:
+    """A 2300 loop with its 2400 lines and the context that decides how it is billed.
+
+    `raw` holds the claim's bytes from CLM to its last segment's terminator, exactly as read.
+    `pieces` (the segments, leading white space included, terminator excluded), the diagnoses and
+    the lines are computed on first use. `first_ordinal` is the 1-based position of CLM in the file,
+    so a piece's position is `first_ordinal + index`.
+    """
+
+    __slots__ = (
+        "_clm", "_diagnoses", "_line_count", "_lines", "_other_payers", "_pieces", "_procedures", "_providers",
+        "billing_provider", "delimiters", "first_ordinal", "has_patient_loop", "raw", "removed_lines",
+        "subscriber", "transaction",
+    )
+
+    def __init__(self, raw: bytes, first_ordinal: int, transaction: Transaction, billing_provider: BillingProvider,
+                 subscriber: Subscriber, has_patient_loop: bool, delimiters: Delimiters) -> None:
+        self.raw = raw
+        self.first_ordinal = first_ordinal
+        self.transaction = transaction
+        self.billing_provider = billing_provider
+        self.subscriber = subscriber
+        self.has_patient_loop = has_patient_loop
+        self.delimiters = delimiters
+        self._clm: list[bytes] | None = None
+        self._procedures: frozenset[str] | None = None
+        self._line_count = 0
+        self._pieces: list[bytes] | None = None
+        self._diagnoses: list[Diagnosis] = []
+        self._lines: list[ServiceLine] | None = None
+        self._providers: dict[str, Provider] = {}
+        self._other_payers: list[OtherPayer] = []
+        self.removed_lines: list[ServiceLine] = []  # lines an earlier rule of this run removed
+
+    # -- cheap queries on the raw bytes ---------------------------------------------------------
+    @property
+    def procedures(self) -> frozenset[str]:
+        """The SV101-2 procedure codes of the claim's lines, found by one regular expression on the raw
+        bytes (C speed), so rules can skip claims without parsing them."""
+        if self._procedures is None:
+            codes = _line_patterns(self.delimiters)[0].findall(self.raw)
+            self._procedures = frozenset(c.decode("latin-1") for c in codes)
+            self._line_count = len(codes)
+        return self._procedures
+
+    @property
+    def line_count(self) -> int:
+        """How many service lines (SV1 segments) the claim has, from the same scan as `procedures`."""
+        _ = self.procedures  # the same scan fills _line_count
+        return self._line_count
+
+    def may_bill(self, code: str) -> bool:
+        """False when the claim has no line with this procedure code (removed lines included)."""
+        return code in self.procedures
+
+    def units_in_units(self) -> float:
+        """The sum of SV104 over the lines billed with SV103 = UN, read from the raw bytes: a cheap upper
+        bound for rules that look for too many units."""
+        total = 0.0
+        for units in _line_patterns(self.delimiters)[1].findall(self.raw):
+            try:
+                total += float(units) if units else 0.0
+            except ValueError:
+                return float("inf")  # not a number: let the rule parse the claim, which refuses it
+        return total
+
+    def may_contain(self, text: bytes) -> bool:
+        """False when `text` certainly does not occur in the claim's raw bytes."""
+        return text in self.raw
+
+    # -- the CLM segment --------------------------------------------------------------------------
+    def _clm_fields(self) -> list[bytes]:
+        if self._clm is None:
+            end = self.raw.find(self.delimiters.segment)
+            self._clm = split_lead(self.raw[:end])[1].split(self.delimiters.element)
+        return self._clm
+
+    @property
+    def claim_id(self) -> str:
+        return field(self._clm_fields(), 1)
+
+    @property
+    def total_charge_text(self) -> str:
+        return field(self._clm_fields(), 2)
+
+    @property
+    def total_charge(self) -> Decimal:
+        text = self._clm_fields()[2] if len(self._clm_fields()) > 2 else b""
+        return decimal(text, "CLM02 total charge", self.first_ordinal) if text else Decimal(0)
+
+    @property
+    def frequency(self) -> str:
+        """CLM05-3, the claim frequency type code: 1 original, 7 replacement, 8 void (see FREQUENCIES)."""
+        parts = field(self._clm_fields(), 5).split(self.delimiters.component.decode("latin-1"))
+        return parts[2] if len(parts) > 2 else ""
+
+    @property
+    def is_void(self) -> bool:
+        """A void (CLM05-3 = 8) cancels an earlier claim and must mirror it: rules read it, never edit it."""
+        return self.frequency == "8"
+
+    # -- parsed on first use ------------------------------------------------------------------------
+    @property
+    def pieces(self) -> list[bytes]:
+        if self._pieces is None:
+            self._pieces = self.raw.split(self.delimiters.segment)[:-1]
+        return self._pieces
+
+    @property
+    def lines(self) -> list[ServiceLine]:
+        if self._lines is None:
+            self._parse()
+        assert self._lines is not None
+        return self._lines
+
+    @property
+    def diagnoses(self) -> list[Diagnosis]:
+        if self._lines is None:
+            self._parse()
+        return self._diagnoses
+
+    @property
+    def providers(self) -> dict[str, Provider]:
+        """The claim-level provider loops (2310A-2310F) by loop id, whatever order they came in."""
+        if self._lines is None:
+            self._parse()
+        return self._providers
+
+    @property
+    def rendering_npi(self) -> str:
+        """2310B rendering provider NPI, when the claim has one."""
+        provider = self.providers.get("2310B")
+        return provider.npi if provider else ""
+
+    @property
+    def other_payers(self) -> list[OtherPayer]:
+        """The 2320/2330B loops: payers other than the one this claim goes to."""
+        if self._lines is None:
+            self._parse()
+        return self._other_payers
+
+    @property
+    def prior_paid(self) -> Decimal:
+        """What the prior payers paid on this claim (the sum of 2320 AMT*D)."""
+        return sum((p.paid for p in self.other_payers if p.paid is not None), Decimal(0))
+
+    @property
+    def has_prior_adjudication(self) -> bool:
+        """A prior payer adjudicated this claim: a 2320 AMT*D paid amount or a 2430 line adjudication."""
+        return any(p.paid is not None for p in self.other_payers) or any(x.adjudicated for x in self.lines)
+
+    def is_history(self, line: ServiceLine) -> bool:
+        """True when a prior payer adjudicated this line, so what it saw must stay as it is.
+
+        A line with a 2430 SVD loop was adjudicated line by line. A claim whose prior payer reported a
+        paid amount (2320 AMT*D) but no line adjudication at all was adjudicated as a whole: every line
+        of it is history.
+        """
+        if line.adjudicated:
+            return True
+        claim_level_only = any(p.paid is not None for p in self.other_payers) and not any(
+            x.adjudicated for x in [*self.lines, *self.removed_lines])
+        return claim_level_only
+
+    def performer(self, line: ServiceLine) -> Provider:
+        """Who performed a line: its 2420A rendering provider, else the claim's 2310B, else the billing
+        provider (the 837P leaves 2310B out when the billing provider rendered the service)."""
+        return (line.providers.get("2420A") or self.providers.get("2310B")
+                or Provider("2010AA", "billing", self.billing_provider.npi, self.billing_provider.taxonomy))
+
+    def edited(self, lines: list[ServiceLine], removed: list[ServiceLine]) -> Claim:
+        """A view of this claim as an editor has changed it: these lines remain, those went.
+
+        Everything else (raw bytes, diagnoses, providers, payers) is shared; this claim is not changed.
+        """
+        self.diagnoses  # noqa: B018 - parse first, so the view shares the parsed state
+        view = object.__new__(Claim)
+        for slot in Claim.__slots__:
+            setattr(view, slot, getattr(self, slot))
+        view._lines, view.removed_lines = lines, removed
+        return view
+
+    def diagnoses_for(self, line: ServiceLine) -> list[Diagnosis]:
+        """The diagnoses a line's SV107 pointers name, in pointer order (only the ones that exist)."""
+        diagnoses = self.diagnoses
+        return [diagnoses[p - 1] for p in line.pointers if 1 <= p <= len(diagnoses)]
+
+    def pointer_problem(self, line: ServiceLine) -> str:
+        """Why a line's diagnoses cannot be known from its pointers, or "" when they can.
+
+        A pointer past the last diagnosis, an SV107 that cannot be read, or a pointer to an HI entry
+        that cannot be read all mean the same to a rule: what the line was for is unknown.
+        """
+        if line.pointer_problem:
+            return line.pointer_problem
+        diagnoses = self.diagnoses
+        past = [p for p in line.pointers if p > len(diagnoses)]
+        if past:
+            return (f"SV107 points to diagnosis {past[0]}, but the claim has {len(diagnoses)} "
+                    f"diagnosis code{'s' if len(diagnoses) != 1 else ''}")
+        if any(not diagnoses[p - 1].code for p in line.pointers):
+            return "SV107 points to an HI entry that cannot be read"
+        return ""
+
+    def _parse(self) -> None:
+        """Read lines, diagnoses, provider loops and other payers, whatever order the loops come in.
+
+        The walk follows the 837P's loop structure by the segment that opens each loop: LX opens a 2400
+        line; NM1 opens a provider loop, told apart by its entity code (NM101); SBR opens a 2320 other
+        payer, after which every NM1 until the first LX belongs to 2330A-G; in a line, SVD opens a 2430
+        adjudication, LIN a 2410 drug and LQ a 2440 form. A PRV*PE belongs to the provider loop it follows.
+        """
+        delims = self.delimiters
+        ele, comp = delims.element, delims.component
+        lines: list[ServiceLine] = []
+        line: ServiceLine | None = None
+        loop = "2300"  # the loop of the last opening segment: 2300, 2310x, 2320, 2330, 2400, 2410, 2420x, 2430, 2440
+        provider_at: str | None = None  # the provider loop a PRV would belong to
+        providers = self._providers
+        for index, piece in enumerate(self.pieces):
+            body = piece.lstrip(WHITESPACE)
+            end = body.find(ele)
+            sid = body if end < 0 else body[:end]
+            if sid == b"LX":
+                if line is not None:
+                    line.end_index = index
+                number = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
+                line = ServiceLine(int(number) if number.isdigit() and len(number) <= 6 else 0, index, index + 1)
+                lines.append(line)
+                loop, provider_at = "2400", None
+            elif line is not None:
+                if sid == b"SV1" and loop == "2400":
+                    line.sv1_index = index
+                    parse_sv1(line, body, delims, self.first_ordinal + index)
+                elif sid == b"DTP" and loop == "2400" and body[end + 1 : end + 4] == b"472":
+                    set_line_dates(line, body, ele)
+                elif sid == b"NM1":
+                    fields = body.split(ele)
+                    opened = LINE_PROVIDER_LOOPS.get(fields[1] if len(fields) > 1 else b"")
+                    loop = opened[0] if opened else "2420?"
+                    provider_at = None
+                    if opened and loop not in line.providers:
+                        line.providers[loop] = Provider(loop, opened[1], npi_of(fields))
+                        provider_at = loop
+                elif sid == b"PRV" and provider_at is not None:
+                    line.providers[provider_at] = with_taxonomy(line.providers[provider_at], body.split(ele))
+                elif sid == b"SVD":
+                    loop, provider_at = "2430", None
+                    line.adjudications.append(adjudication_of(body.split(ele), comp))
+                elif sid == b"LIN":
+                    loop, provider_at = "2410", None
+                elif sid == b"LQ":
+                    loop, provider_at = "2440", None
+            elif sid == b"SBR":
+                fields = body.split(ele)
+                self._other_payers.append(OtherPayer(field(fields, 1), field(fields, 9)))
+                loop, provider_at = "2320", None
+            elif loop in ("2320", "2330"):
+                if sid == b"NM1":
+                    loop = "2330"
+                    fields = body.split(ele)
+                    if len(fields) > 1 and fields[1] == b"PR":
+                        self._other_payers[-1].payer_id = field(fields, 9)
+                elif sid == b"AMT" and loop == "2320" and body[end + 1 : end + 3] == b"D" + ele[:1]:
+                    fields = body.split(ele)
+                    self._other_payers[-1].paid = decimal(fields[2] if len(fields) > 2 else b"",
+                                                           "2320 AMT02 payer paid amount", self.first_ordinal + index)
+            elif sid == b"HI":  # 2300 (before any 2320); practice systems sometimes write it after 2310x
+                self._read_diagnoses(body, ele, comp)
+            elif sid == b"NM1":
+                fields = body.split(ele)
+                opened = CLAIM_PROVIDER_LOOPS.get(fields[1] if len(fields) > 1 else b"")
+                loop = opened[0] if opened else "2310?"
+                provider_at = None
+                if opened and loop not in providers:
+                    providers[loop] = Provider(loop, opened[1], npi_of(fields))
+                    provider_at = loop
+            elif sid == b"PRV" and provider_at is not None:
+                providers[provider_at] = with_taxonomy(providers[provider_at], body.split(ele))
+        if line is not None:
+            line.end_index = len(self.pieces)
+        self._lines = lines
+
+    def _read_diagnoses(self, body: bytes, ele: bytes, comp: bytes) -> None:
+        """Collect HI diagnosis composites (ABK/BK principal, ABF/BF others) in pointer order.
+
+        Only the diagnosis HI counts: an HI of another kind (anesthesia procedures BP/BO, condition
+        codes BG) leaves the pointer list alone. A composite of a diagnosis HI that cannot be read (an
+        unknown qualifier, no code) keeps its place with an empty code, so that the pointers after it
+        still name the right diagnoses and a pointer to it names "unknown".
+        """
+        composites = body.split(ele)[1:]
+        if not composites:
+            return
+        first = composites[0].split(comp, 1)[0]
+        if first not in (b"ABK", b"BK") and not (self._diagnoses and first in (b"ABF", b"BF")):
+            return
+        for composite in composites:
+            if not composite:
+                continue  # an empty element between two diagnoses holds no pointer position
+            parts = composite.split(comp)
+            if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF") and parts[1].isalnum():
+                self._diagnoses.append(Diagnosis(text(parts[0]), text(parts[1])))
+            else:
+                self._diagnoses.append(Diagnosis(text(parts[0]), ""))

@@ -1,0 +1,32 @@
+"""Small readers for raw segment fields, shared by the claim model and the walker."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from edi837.errors import InputRefused
+
+
+def text(value: bytes) -> str:
+    return value.decode("latin-1")
+
+
+def field(fields: list[bytes], index: int) -> str:
+    return text(fields[index]) if len(fields) > index else ""
+
+
+def decimal(value: bytes, what: str, ordinal: int) -> Decimal:
+    try:
+        return Decimal(text(value))
+    except InvalidOperation:
+        raise InputRefused(f"segment {ordinal}: {what} is not a number") from None
+
+
+def date8(value: bytes) -> date | None:
+    if len(value) != 8 or not value.isdigit():
+        return None
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None

@@ -1,0 +1,116 @@
+"""The loops above a claim: the transaction it sits in, its billing provider (2000A) and subscriber (2000B).
+
+They are kept as raw bytes while the walker reads on and parsed on first use: most claims are never
+asked who their payer is. The subscriber's own name and member id are never read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edi837.model.fields import field
+from edi837.x12.envelope import WHITESPACE, Delimiters
+
+SUPPORTED_VERSION = "005010X222A1"
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One ST..SE transaction set, with the envelope it sits in."""
+
+    interchange_control: str
+    group_control: str
+    control_number: str
+    ordinal: int  # 1-based number of the ST in the file
+
+
+class _LazyLoop:
+    """An HL loop (2000A, 2000B) kept as raw bytes while the walker reads on, and parsed on first use."""
+
+    __slots__ = ("_delims", "_parts")
+
+    def __init__(self, delims: Delimiters) -> None:
+        self._delims = delims
+        self._parts: list[bytes] | None = []
+
+    def add(self, raw: bytes) -> None:
+        if self._parts is not None:
+            self._parts.append(raw)
+
+    wanted: tuple[bytes, ...] = ()  # the segment ids a subclass reads; others are not even split
+
+    def _parse(self) -> None:
+        if self._parts is None:
+            return
+        ele = self._delims.element
+        for piece in b"".join(self._parts).split(self._delims.segment):
+            body = piece.lstrip(WHITESPACE)
+            if body.startswith(self.wanted):
+                self._read(body.split(ele))
+        self._parts = None
+
+    def _read(self, fields: list[bytes]) -> None:
+        raise NotImplementedError
+
+
+class BillingProvider(_LazyLoop):
+    """2000A/2010AA: the provider that bills (NPI from NM1*85 NM109, taxonomy from PRV*BI PRV03)."""
+
+    __slots__ = ("_npi", "_taxonomy")
+    wanted = (b"NM1", b"PRV")
+
+    def __init__(self, delims: Delimiters) -> None:
+        super().__init__(delims)
+        self._npi = self._taxonomy = ""
+
+    def _read(self, fields: list[bytes]) -> None:
+        if fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"85":
+            self._npi = field(fields, 9)
+        elif fields[0] == b"PRV" and len(fields) > 1 and fields[1] == b"BI":
+            self._taxonomy = field(fields, 3)
+
+    @property
+    def npi(self) -> str:
+        self._parse()
+        return self._npi
+
+    @property
+    def taxonomy(self) -> str:
+        self._parse()
+        return self._taxonomy
+
+
+class Subscriber(_LazyLoop):
+    """2000B: claim filing indicator (SBR09) and the payer (2010BB NM103/NM109).
+
+    The subscriber's own name and member id are deliberately never read.
+    """
+
+    __slots__ = ("_claim_filing", "_payer_id", "_payer_name")
+    wanted = (b"SBR", b"NM1")
+
+    def __init__(self, delims: Delimiters) -> None:
+        super().__init__(delims)
+        self._claim_filing = self._payer_id = self._payer_name = ""
+
+    def _read(self, fields: list[bytes]) -> None:
+        if fields[0] == b"SBR":
+            self._claim_filing = field(fields, 9)
+        elif fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"PR":
+            self._payer_name = field(fields, 3)
+            self._payer_id = field(fields, 9)
+
+    @property
+    def claim_filing(self) -> str:
+        self._parse()
+        return self._claim_filing
+
+    @property
+    def payer_id(self) -> str:
+        self._parse()
+        return self._payer_id
+
+    @property
+    def payer_name(self) -> str:
+        self._parse()
+        return self._payer_name

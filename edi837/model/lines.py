@@ -1,0 +1,190 @@
+"""Service lines (2400) and what hangs off them: diagnoses, provider loops, prior payers' adjudication.
+
+Filled from raw segment text by the claim's parser; rules read them, the editor rebuilds the bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from edi837.errors import InputRefused
+from edi837.model.fields import date8, text
+from edi837.model.fields import field as field_at
+from edi837.x12.envelope import Delimiters
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    """One HI composite in pointer order: qualifier (ABK principal / ABF other) and the ICD-10-CM code."""
+
+    qualifier: str
+    code: str
+
+    @property
+    def dotted(self) -> str:
+        """The code as ICD-10-CM prints it (M9901 -> M99.01); 837 files carry it without the dot."""
+        return self.code if len(self.code) <= 3 or "." in self.code else f"{self.code[:3]}.{self.code[3:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A provider loop of a claim (2310x) or a line (2420x), or the billing provider (2010AA).
+
+    Only what rules need: which loop it came from, its role, its NPI (NM109 when NM108 = XX) and its
+    taxonomy (PRV03 of the PRV*PE that follows it, or PRV*BI for the billing provider). Names and
+    addresses are never read.
+    """
+
+    loop: str  # "2010AA", "2310A".."2310F", "2420A".."2420H"
+    role: str  # "billing", "referring", "rendering", "facility", "supervising", "ordering", ...
+    npi: str = ""
+    taxonomy: str = ""
+
+
+# NM101 entity codes of the provider loops, in the claim (2310x) and in a line (2420x). NM1s after a
+# 2320 SBR belong to the other-payer loops (2330A-G) and are never providers of this claim.
+CLAIM_PROVIDER_LOOPS: dict[bytes, tuple[str, str]] = {
+    b"DN": ("2310A", "referring"), b"P3": ("2310A", "primary_care"), b"82": ("2310B", "rendering"),
+    b"77": ("2310C", "facility"), b"DQ": ("2310D", "supervising"), b"PW": ("2310E", "pickup"),
+    b"45": ("2310F", "dropoff"),
+}
+LINE_PROVIDER_LOOPS: dict[bytes, tuple[str, str]] = {
+    b"82": ("2420A", "rendering"), b"QB": ("2420B", "purchased_service"), b"77": ("2420C", "facility"),
+    b"DQ": ("2420D", "supervising"), b"DK": ("2420E", "ordering"), b"DN": ("2420F", "referring"),
+    b"P3": ("2420F", "primary_care"), b"PW": ("2420G", "pickup"), b"45": ("2420H", "dropoff"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LineAdjudication:
+    """A 2430 loop: what a prior payer did with this line (SVD). It is history: never edited."""
+
+    payer_id: str  # SVD01, the 2330B payer id
+    paid: Decimal | None  # SVD02
+    procedure: str  # SVD03-2, the code as the payer adjudicated it
+    units: Decimal | None  # SVD05, the units the payer paid
+
+
+@dataclass(slots=True)
+class OtherPayer:
+    """A 2320/2330B loop: another payer of this claim, and what it paid (AMT*D) if it adjudicated it."""
+
+    responsibility: str  # SBR01: P, S, T ...
+    claim_filing: str  # SBR09
+    payer_id: str = ""  # 2330B NM109
+    paid: Decimal | None = None  # 2320 AMT*D
+
+
+@dataclass(slots=True)
+class ServiceLine:
+    """A 2400 loop. Indices point into the claim's pieces, so edits land in place."""
+
+    number: int  # LX01 as in the input
+    lx_index: int
+    end_index: int  # exclusive: first piece after this 2400 loop (and its sub-loops)
+    sv1_index: int = -1
+    qualifier: str = ""
+    procedure: str = ""
+    modifiers: tuple[str, ...] = ()
+    charge: Decimal = Decimal(0)
+    unit_basis: str = ""
+    units: Decimal = Decimal(0)
+    pointers: tuple[int, ...] = ()
+    pointer_problem: str = ""  # why SV107 cannot be read (then `pointers` names nothing reliable)
+    service_date: date | None = None
+    service_date_end: date | None = None
+    providers: dict[str, Provider] = field(default_factory=dict)  # 2420x loops by loop id
+    adjudications: list[LineAdjudication] = field(default_factory=list)  # 2430 loops
+
+    @property
+    def rendering_npi(self) -> str:
+        """2420A rendering provider NPI, when the line has one."""
+        provider = self.providers.get("2420A")
+        return provider.npi if provider else ""
+
+    @property
+    def adjudicated(self) -> bool:
+        """A prior payer adjudicated this line (it has a 2430 SVD): what it saw must not change."""
+        return bool(self.adjudications)
+
+
+def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) -> None:
+    """Fill a service line from its SV1 segment text."""
+    elements = body.decode("latin-1").split(delims.element.decode("latin-1"))
+    elements += [""] * (8 - len(elements))
+    comp = delims.component.decode("latin-1")
+    parts = elements[1].split(comp)
+    line.qualifier = parts[0]
+    line.procedure = parts[1] if len(parts) > 1 else ""
+    line.modifiers = tuple([m for m in parts[2:6] if m])
+    line.unit_basis = elements[3]
+    try:
+        line.charge = Decimal(elements[2]) if elements[2] else Decimal(0)
+        line.units = Decimal(elements[4]) if elements[4] else Decimal(0)
+    except InvalidOperation:
+        line.charge = line.units = Decimal("NaN")
+    if not (line.charge.is_finite() and line.units.is_finite()):
+        raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number")
+    line.pointers, line.pointer_problem = _pointers(elements[7], comp)
+
+
+MAX_POINTERS = 4  # SV107-1..SV107-4 (005010X222A1)
+MAX_DIAGNOSES = 12  # HI-01..HI-12: a pointer names one of them
+
+
+def _pointers(text: str, comp: str) -> tuple[tuple[int, ...], str]:
+    """SV107's diagnosis pointers, and why they cannot be trusted (empty when they can).
+
+    A pointer is a whole number from 1 to 12. Anything else (a letter, 0, '13', a number with thousands
+    of digits, a fifth pointer) makes the whole list unreliable: rules then treat the line's diagnoses
+    as unknown instead of reading the pointers that happen to parse.
+    """
+    if not text:
+        return (), "SV107 has no diagnosis pointer"
+    parts = text.split(comp)
+    if len(parts) > MAX_POINTERS:
+        return (), f"SV107 has {len(parts)} diagnosis pointers (at most {MAX_POINTERS})"
+    pointers = []
+    for part in parts:
+        if not (part.isascii() and part.isdigit() and len(part) <= 2 and 1 <= int(part) <= MAX_DIAGNOSES):
+            return (), "SV107 has a pointer that is not a number from 1 to 12"
+        pointers.append(int(part))
+    return tuple(pointers), ""
+
+
+def npi_of(fields: list[bytes]) -> str:
+    """NM109 when NM108 says it is an NPI (XX); other identifiers are not NPIs and are not compared."""
+    return field_at(fields, 9) if len(fields) > 8 and fields[8] == b"XX" else ""
+
+
+def with_taxonomy(provider: Provider, fields: list[bytes]) -> Provider:
+    """The provider with the taxonomy of a PRV*PE (performing) that follows its NM1."""
+    if len(fields) > 3 and fields[1] == b"PE" and fields[2] == b"PXC":
+        return replace(provider, taxonomy=text(fields[3]))
+    return provider
+
+
+def adjudication_of(fields: list[bytes], comp: bytes) -> LineAdjudication:
+    def amount(index: int) -> Decimal | None:
+        try:
+            return Decimal(text(fields[index])) if len(fields) > index and fields[index] else None
+        except InvalidOperation:
+            return None
+
+    procedure = fields[3].split(comp) if len(fields) > 3 else []
+    return LineAdjudication(field_at(fields, 1), amount(2), text(procedure[1]) if len(procedure) > 1 else "",
+                            amount(5))
+
+
+def set_line_dates(line: ServiceLine, body: bytes, ele: bytes) -> None:
+    fields = body.split(ele)
+    if len(fields) < 4:
+        return
+    fmt, value = fields[2], fields[3]
+    if fmt == b"D8":
+        line.service_date = date8(value)
+    elif fmt == b"RD8" and len(value) == 17:
+        line.service_date = date8(value[:8])
+        line.service_date_end = date8(value[9:])

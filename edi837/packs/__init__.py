@@ -1,0 +1,174 @@
+"""Rule packs: the billing facts rules read, as TOML a billing manager can check against the source.
+
+Why data and not code: NCCI edits change every quarter, payers disagree about 59 versus XS, and a
+region table is a clinical-coding decision. All of that lives in `rules/*.toml` (shipped inside the
+package) with the source of every value, and a practice can layer its own folder over it
+(`--rules DIR`, same layout): files there override the shipped ones key by key, and its payer
+profiles win over shipped ones that match the same claim.
+
+Packs are loaded and validated once per run. A broken pack is refused (exit 2) with its file and
+line, because a rule that silently reads a wrong value would change claims wrongly. The loader knows
+no rule by name: tables are checked by their shape (packs.tables), rule settings by the schemas the
+rules declare (packs.settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from edi837.errors import RulePackError
+from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
+from edi837.packs.profiles import UNIT_METHODS, PayerProfile, load_profile
+from edi837.packs.settings import Schemas, Setting, check_rule_settings
+from edi837.packs.tables import (
+    REGIONS,
+    TABLE_FILES,
+    NcciPair,
+    RegionEntry,
+    load_code_set,
+    load_fees,
+    load_m99_00,
+    load_modifier_ranks,
+    load_pairs,
+    load_regions,
+)
+from edi837.resources import data_dir
+
+__all__ = ["REGIONS", "UNIT_METHODS", "NcciPair", "PayerProfile", "RegionEntry", "RulePacks", "Schemas", "Setting",
+           "load_packs"]
+
+
+@dataclass
+class RulePacks:
+    """Everything the packs say, for one run: the tables, the payer profiles, selection and rule settings."""
+
+    pairs: tuple[NcciPair, ...]
+    regions: Mapping[str, RegionEntry]
+    m99_00_region: str | None
+    modifier_ranks: Mapping[str, int]
+    modifier_default_rank: int
+    profiles: tuple[PayerProfile, ...]
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    apply_review: bool
+    rules: Mapping[str, Mapping[str, Any]]
+    timed_codes: frozenset[str] = frozenset()
+    untimed_codes: frozenset[str] = frozenset()
+    fee_schedule: Mapping[str, Decimal] = field(default_factory=dict)
+    tie_order: tuple[str, ...] = ()
+    # (rule, key) pairs some payer profile overrides: only these make a setting depend on the claim's payer
+    profile_overrides: frozenset[tuple[str, str]] = frozenset()
+
+    def region_of(self, code: str) -> tuple[str | None, bool]:
+        """(region, known) for an ICD-10-CM code: the longest matching prefix in the table decides."""
+        code = code.replace(".", "").upper()
+        if code == "M9900":
+            return self.m99_00_region, self.m99_00_region is not None
+        for end in range(len(code), 2, -1):
+            entry = self.regions.get(code[:end])
+            if entry is not None:
+                return entry.region, entry.region is not None
+        return None, False
+
+    def modifier_rank(self, modifier: str) -> int:
+        return self.modifier_ranks.get(modifier, self.modifier_default_rank)
+
+    def profile_for(self, payer_id: str, claim_filing: str) -> PayerProfile:
+        """The payer profile for a claim: the most specific match wins (payer id over SBR09 over the
+        default); on a tie a profile from the user's --rules folder wins over a shipped one; then the
+        file name decides. So a user's own SBR09 = MB profile replaces the shipped Medicare one, but a
+        user's default profile (or an override of the shipped default) never captures Medicare claims."""
+        best: tuple[int, int] | None = None
+        chosen: PayerProfile | None = None
+        for profile in sorted(self.profiles, key=lambda p: p.key):
+            score = profile.match_score(payer_id, claim_filing)
+            if score < 0:
+                continue
+            rank = (score, 1 if profile.user else 0)
+            if best is None or rank > best:
+                best, chosen = rank, profile
+        if chosen is None:
+            raise RulePackError("no payer profile matches and no profile is marked default = true")
+        return chosen
+
+    def setting(self, rule: str, key: str, profile: PayerProfile | None, default: Any) -> Any:
+        """A rule setting: the payer profile's [rules.CODE] first, then the packs' [rules.CODE]."""
+        if profile is not None and key in profile.rules.get(rule, {}):
+            return profile.rules[rule][key]
+        return self.rules.get(rule, {}).get(key, default)
+
+    def pairs_for(self, code_a: str, code_b: str, day: date | None) -> list[NcciPair]:
+        return [p for p in self.pairs if {p.column1, p.column2} == {code_a, code_b} and p.active_on(day)]
+
+
+def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = None,
+               schemas: Schemas | None = None) -> RulePacks:
+    """Load the shipped packs, with `user_folder` (a `--rules DIR`) layered over them.
+
+    `schemas` are the settings each rule declares, by rule code (the registry's `rule_schemas()`); with
+    them every `[rules.CODE]` table is checked, without them only its shape.
+    """
+    shipped_dir = shipped_folder or data_dir("rules")
+    shipped = load_folder(shipped_dir)
+    user: dict[str, PackFile] = {}
+    if user_folder is not None:
+        if not user_folder.is_dir():
+            raise RulePackError(f"{user_folder}: --rules needs a folder (with payers/*.toml and pack files)")
+        user = load_folder(user_folder)
+    for name, file in user.items():
+        if name not in TABLE_FILES and not name.startswith("payers/"):
+            raise RulePackError(f"{file.path}: not a pack file edi837 reads ({', '.join(TABLE_FILES)} or "
+                                "payers/*.toml); a misnamed file would be ignored")
+
+    def merged(name: str) -> tuple[dict[str, Any], PackFile | None]:
+        """The merged data of one pack file, and the file to blame for errors (the user's if it has it)."""
+        base, over = shipped.get(name), user.get(name)
+        data: dict[str, Any] = {}
+        for file in (base, over):
+            if file is not None and name in TABLE_FILES:
+                check_keys(file.data, TABLE_FILES[name], file)
+        if base is not None:
+            data = tag_origins(base)
+        if over is not None:
+            data = merge(data, tag_origins(over))
+        return data, over or base
+
+    config, config_file = merged("config.toml")
+    ncci, ncci_file = merged("ncci.toml")
+    regions, regions_file = merged("regions.toml")
+    modifiers, modifiers_file = merged("modifiers.toml")
+    timed, timed_file = merged("timed_codes.toml")
+    fees, fees_file = merged("fees.toml")
+
+    profiles = []
+    for name in sorted({n for n in [*shipped, *user] if n.startswith("payers/")}):
+        data, blame_file = merged(name)
+        assert blame_file is not None
+        profiles.append(load_profile(name, data, blame_file, user=name in user, schemas=schemas))
+    if not profiles:
+        raise RulePackError(f"{shipped_dir}: no payer profiles (payers/*.toml)")
+    if not any(p.default for p in profiles):
+        raise RulePackError("no payer profile is marked default = true; every claim needs a profile")
+
+    return RulePacks(
+        pairs=tuple(load_pairs(ncci, ncci_file)),
+        regions=load_regions(regions, regions_file),
+        m99_00_region=load_m99_00(regions, regions_file),
+        modifier_ranks=load_modifier_ranks(modifiers, modifiers_file),
+        modifier_default_rank=int_value(modifiers.get("unlisted_rank", 2), modifiers_file, "unlisted_rank") * 100 + 99,
+        profiles=tuple(profiles),
+        select=codes_list(config.get("select", ["ALL"]), config_file, "select"),
+        ignore=codes_list(config.get("ignore", []), config_file, "ignore"),
+        apply_review=bool_value(config.get("apply_review", False), config_file, "apply_review"),
+        rules=check_rule_settings(config.get("rules", {}), schemas, config_file, "rules"),
+        timed_codes=load_code_set(timed.get("timed", {}), timed_file, "timed"),
+        untimed_codes=load_code_set(timed.get("untimed", {}), timed_file, "untimed"),
+        tie_order=tuple(codes_list(timed.get("tie_order", []), timed_file, "tie_order")),
+        fee_schedule=load_fees(fees.get("fee", {}), fees_file, "fee"),
+        profile_overrides=frozenset((code, key) for p in profiles for code, keys in p.rules.items() for key in keys),
+    )

@@ -1,0 +1,28 @@
+"""The built-in rules, one module per rule, and the registry of them.
+
+To add a rule: write `edi837/rules/<code>.py` with a `Rule` subclass (code, name, phase, fix_safety,
+settings, tables, a docstring with What it does / Why / Example / Fix safety / Source), list it below,
+add its data to `rules/*.toml` if it reads any, and its cases to `tests/fixtures/rules/<CODE>.toml`. The
+README's rule table is generated from these classes (`python -m edi837.docs`).
+"""
+
+from __future__ import annotations
+
+from edi837.engine.rule import Rule
+from edi837.rules.nc001 import CmtManualTherapy
+from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
+from edi837.rules.nc003 import OtherPairs
+from edi837.rules.nc004 import BlockedPairs
+from edi837.rules.tu001 import TimedUnits
+from edi837.rules.tu002 import MinutesOnUntimedCode
+from edi837.rules.tu003 import UnitsLookLikeMinutes
+from edi837.rules.tu004 import DailyTimedCap
+from edi837.rules.tu005 import ZeroUnits
+
+# In code order; the engine runs them by phase, then code.
+BUILTIN: tuple[type[Rule], ...] = (
+    CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs,
+    TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
+)
+
+__all__ = ["BUILTIN"]

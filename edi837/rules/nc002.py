@@ -1,0 +1,115 @@
+"""NC002: 97140 with 97530 on one date: the distinct modifier goes on 97530, on the practice's word."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, Severity
+from edi837.model.claim import Claim
+from edi837.model.lines import ServiceLine
+from edi837.packs import NcciPair
+from edi837.rules._claims import lines_by_date, same_performer
+from edi837.rules._modifiers import modifier_finding, satisfied, wanted_modifier
+from edi837.rules.nc001 import CmtManualTherapy
+from edi837.writer.edits import DISTINCT_MODIFIERS
+
+
+class ManualTherapyTherapeuticActivities(Rule):
+    """NC002 therapy-time-blocks: 97140 with 97530 on the same day gets the distinct modifier on 97530.
+
+    What it does: on a claim with 97140 and 97530 lines on the same date of service (same performing
+    provider), it appends the payer's distinct-procedure modifier to the NCCI column-2 code of the
+    pair in the pack (97530). Pack settings under [rules.NC002]: `action = "review"` reports instead
+    of fixing; `modifier_on = "column1"` puts the modifier on 97140 instead.
+
+    Why: NCCI pairs 97140 (column 1) with 97530 (column 2), indicator 1; 97530 is denied unless the
+    two were done in separate time blocks and the claim says so with 59/X. The 837 cannot show time
+    blocks, so the fix is a `review` fix that the shipped pack approves: its log message says it rests
+    on the practice's documentation of separate time blocks.
+
+    Example: 97530 billed beside 97140 on 2026-03-03: `SV1*HC:97530*45*UN*1***2` becomes
+    `SV1*HC:97530:59*45*UN*1***2`.
+
+    Fix safety: review, approved by the shipped pack (`action = "fix"`): the 837 cannot show separate
+    time blocks, so the change log says the modifier rests on the practice's documentation; a pack can
+    make it review only.
+
+    Source: WebPT "How to handle modifier 59 denials for 97530 and 97140" (2023), quoting the CMS
+    example ("97530 should not be reported and modifier 59 should not be used if the two procedures
+    are performed during the same time block").
+    """
+
+    code = "NC002"
+    name = "therapy-time-blocks"
+    fix_safety = "review"
+    tables = ("ncci",)
+    settings = (
+        Setting("pair", "codes", ["97140", "97530"], "the two codes of the pair", count=2),
+        Setting("action", "choice", "fix", "fix: apply the modifier (the practice attests to separate time "
+                "blocks); review: only report it", choices=("fix", "review")),
+        Setting("modifier_on", "choice", "column2", "which code of the NCCI pair gets the modifier",
+                choices=("column1", "column2")),
+    )
+
+    def wants(self, claim: Claim, context: ClaimContext) -> bool:
+        return all(claim.may_bill(c) for c in self.setting(context, "pair"))
+
+    def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        first, second = self.setting(context, "pair")
+        action = self.setting(context, "action")
+        placement = self.setting(context, "modifier_on")
+        manual_code, manipulation = CmtManualTherapy(self.packs).codes(context)
+        for day, lines in lines_by_date(claim).items():
+            pairs = [p for p in self.packs.pairs_for(first, second, day) if p.modifier_indicator == 1]
+            if not pairs:
+                continue
+            pair = pairs[0]
+            target_code = pair.column2 if placement == "column2" else pair.column1
+            other_code = pair.column1 if target_code == pair.column2 else pair.column2
+            others = [line for line in lines if line.procedure == other_code]
+            for target in (line for line in lines if line.procedure == target_code):
+                if not any(same_performer(claim, o, target) for o in others):
+                    finding = self._partner_removed(claim, target, other_code, day, lines, pair)
+                    if finding is not None:
+                        yield finding
+                    continue
+                wanted = wanted_modifier(context, self.code)
+                source = pair.citation
+                cmt_that_day = any(line.procedure in manipulation and same_performer(claim, line, target)
+                                   for line in lines)
+                if target_code == manual_code and cmt_that_day and not satisfied(target, wanted, context.profile):
+                    # A 59 on 97140 would also bypass the CMT edit, which only NC001 may decide (by region).
+                    yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                  f"{target_code} billed with {other_code} on {day}, and with CMT: the pack puts the "
+                                  f"modifier on {target_code}, where it would also bypass the CMT edit; not "
+                                  "modified, decide by hand", Severity.WARNING, None, source)
+                    continue
+                message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
+                           f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"
+                           "; valid only if the two were done in separate time blocks, which the practice's "
+                           "documentation must show")
+                finding = modifier_finding(self.code, claim, target, wanted, context.profile, message, source,
+                                           Applicability.REVIEW, approved=action == "fix")
+                if finding is not None:
+                    yield finding
+
+    def _partner_removed(self, claim: Claim, target: ServiceLine, other_code: str, day: date | None,
+                         lines: list[ServiceLine], pair: NcciPair) -> Finding | None:
+        """A review item when the target keeps a 59/X modifier whose pair partner an earlier rule of this run
+        removed (a 97140 under 8 minutes), and no other NCCI pair that day still explains it."""
+        claimed = [m for m in target.modifiers if m in DISTINCT_MODIFIERS]
+        gone = [r for r in claim.removed_lines
+                if r.procedure == other_code and r.service_date == day and same_performer(claim, r, target)]
+        if not claimed or not gone:
+            return None
+        explained = any(p.modifier_indicator == 1 for line in lines if line is not target
+                        and same_performer(claim, line, target)
+                        for p in self.packs.pairs_for(line.procedure, target.procedure, day))
+        if explained:
+            return None
+        return Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                       f"{target.procedure} carries {', '.join(claimed)} for the NCCI {pair.label} pair, but the "
+                       f"{other_code} line beside it (line {gone[0].number}) was removed on {day}: with no pair left "
+                       "the modifier asserts a distinct service nothing on the claim needs; remove it by hand",
+                       Severity.WARNING, None, pair.citation)

@@ -1,0 +1,44 @@
+"""NC004: an indicator-0 NCCI pair billed together: no modifier can bypass it, an error for a person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from edi837.engine import ClaimContext, Finding, Severity
+from edi837.model.claim import Claim
+from edi837.model.lines import ServiceLine
+from edi837.packs import NcciPair
+from edi837.rules.nc003 import OtherPairs
+
+
+class BlockedPairs(OtherPairs):
+    """NC004 ncci-pair-blocked: two codes of an indicator-0 NCCI pair billed together.
+
+    What it does: reports an error-severity finding on the column-2 line; it never adds a modifier.
+
+    Why: with modifier indicator 0 no modifier can bypass the edit: the column-2 code will be denied
+    whatever the claim says; a person must remove it or bill it on another claim if it was truly a
+    separate encounter.
+
+    Example: a pack pair 97530/97161 with indicator 0 (the 2020-01-01 evaluation edits): both on one
+    day -> error on 97161, no change.
+
+    Fix safety: none; no change can make the pair payable.
+
+    Source: NCCI modifier indicator definitions (medlearn.com; MLN Feb 2024); each pair's own source in
+    rules/ncci.toml.
+    """
+
+    code = "NC004"
+    name = "ncci-pair-blocked"
+    fix_safety = "none"
+    indicator = 0
+
+    def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
+                 day: date | None) -> Iterator[Finding]:
+        source = pair.citation
+        yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
+                      f"{pair.column2} billed with {pair.column1} on {day}: NCCI {pair.label} has modifier "
+                      "indicator 0, so no modifier can bypass it; the column-2 code will be denied",
+                      Severity.ERROR, None, source)
