@@ -20,7 +20,7 @@ from datetime import date
 from edi837.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Severity
 from edi837.loops import Claim, ServiceLine
-from edi837.packs import NcciPair, PayerProfile, RulePacks
+from edi837.packs import NO_SITE, NcciPair, PayerProfile, RulePacks
 
 CMT_DEFAULT = ("98940", "98941", "98942")
 EXTRASPINAL_DEFAULT = ("98943",)
@@ -52,21 +52,46 @@ def lines_by_date(claim: Claim) -> dict[date | None, list[ServiceLine]]:
     return days
 
 
-def performer_key(claim: Claim, line: ServiceLine) -> str:
+def performer_key(claim: Claim, line: ServiceLine) -> str | None:
     """Who performed a line, as a key two lines can be compared by: NCCI pairs one provider's services.
 
     The NPI of its 2420A, else the claim's 2310B, else the billing provider, whatever order the provider
-    loops came in (a 2310A referring provider before 2310B changes nothing). A provider loop without an
-    NPI cannot be told apart from another, so it only matches itself.
+    loops came in (a 2310A referring provider before 2310B changes nothing). A claim-level 2310B without
+    an NPI is still one provider for every line it covers; a line's own 2420A without an NPI cannot be
+    told apart from anyone: None (unknown).
     """
     provider = claim.performer(line)
     if provider.npi:
         return provider.npi
-    return f"{provider.loop}@{line.number}" if provider.loop.startswith("2420") else provider.loop
+    return None if provider.loop.startswith("2420") else provider.loop
 
 
-def same_performer(claim: Claim, a: ServiceLine, b: ServiceLine) -> bool:
-    return performer_key(claim, a) == performer_key(claim, b)
+def same_performer(claim: Claim, a: ServiceLine, b: ServiceLine) -> bool | None:
+    """True or False when both performers are known; None when either is not (a 2420A without an NPI)."""
+    if a is b:
+        return True
+    key_a, key_b = performer_key(claim, a), performer_key(claim, b)
+    return None if key_a is None or key_b is None else key_a == key_b
+
+
+def other_pairs_bypassed(packs: RulePacks, claim: Claim, line: ServiceLine, lines: list[ServiceLine],
+                         day: date | None, handled: frozenset[str]) -> list[str]:
+    """The other indicator-1 NCCI pairs a 59/X on `line` would bypass as well, that day, for its performer.
+
+    A distinct-procedure modifier on a column-2 code bypasses every indicator-1 edit in which that code is
+    column 2, not only the pair it was added for, so a rule that has shown one pair distinct must not add
+    it while another such pair stands unshown (97140 beside CMT on another region, but beside traction
+    on the same neck). Pairs where the line's code is column 1 are left to their column-2 line, which
+    carries its own modifier decision. `handled` are the partner codes the calling rule has judged.
+    """
+    labels = []
+    for other in lines:
+        if other is line or other.procedure in handled or same_performer(claim, line, other) is False:
+            continue
+        for pair in packs.pairs_for(line.procedure, other.procedure, day):
+            if pair.modifier_indicator == 1 and pair.column2 == line.procedure and pair.label not in labels:
+                labels.append(pair.label)
+    return labels
 
 
 def satisfied(line: ServiceLine, wanted: str, profile: PayerProfile | None) -> bool:
@@ -97,7 +122,7 @@ def modifier_finding(rule: str, claim: Claim, line: ServiceLine, wanted: str, pr
                        f"{message}; SV101 already holds {MAX_MODIFIERS} modifiers ({':'.join(line.modifiers)}), "
                        f"so {wanted} cannot be added: a person must decide which modifiers the payer needs",
                        Severity.WARNING, None, source)
-    return Finding(rule, claim.claim_id, (line.number,), line.procedure, f"{message}: appended {wanted}",
+    return Finding(rule, claim.claim_id, (line.number,), line.procedure, f"{message}: append {wanted}",
                    Severity.INFO, Fix((AppendModifier(line.number, wanted),), applicability, approved), source)
 
 
@@ -113,6 +138,8 @@ def _regions(packs: RulePacks, claim: Claim, lines: list[ServiceLine]) -> tuple[
             continue
         for diagnosis in claim.diagnoses_for(line):
             region, is_known = packs.region_of(diagnosis.code)
+            if is_known and region == NO_SITE:
+                continue  # an external cause says how, not where: no region either way
             if is_known and region is not None:
                 known.add(region)
             else:
@@ -184,7 +211,16 @@ class CmtManualTherapy:
             for manual in (line for line in lines if line.procedure == self.manual):
                 if "XE" in manual.modifiers:
                     continue  # a separate encounter the same day: nothing on the claim can confirm or deny it
-                partners = [c for c in lines if c.procedure in self.manipulation and same_performer(claim, c, manual)]
+                manipulations = [c for c in lines if c.procedure in self.manipulation]
+                unidentified = [c for c in manipulations if same_performer(claim, c, manual) is None]
+                partners = [c for c in manipulations if same_performer(claim, c, manual)]
+                if unidentified:
+                    who = manual if performer_key(claim, manual) is None else unidentified[0]
+                    yield self._review(claim, manual, f"{self.manual} and manipulation on {day}: line {who.number}'s "
+                                       "performer (a 2420A without an NPI) cannot be identified, so whether NCCI "
+                                       "pairs the two cannot be shown; check who performed them",
+                                       HNS_SOURCE)
+                    continue
                 if not partners:
                     continue
                 pairs = [p for c in partners for p in packs.pairs_for(c.procedure, self.manual, day)
@@ -205,6 +241,14 @@ class CmtManualTherapy:
                 if distinct:
                     if pair is None:
                         continue  # another region and no NCCI edit between these codes: nothing to add
+                    bypassed = other_pairs_bypassed(packs, claim, manual, lines, day, frozenset(self.manipulation))
+                    if bypassed and not satisfied(manual, wanted, profile):
+                        yield self._review(claim, manual, f"{self.manual} points to {_article(_words(distinct))} "
+                                           f"{_words(distinct)} diagnosis, a region other than the manipulated "
+                                           f"{_words(cmt_regions)}, but a {wanted} would also bypass NCCI "
+                                           f"{', '.join(bypassed)}, which nothing on the claim shows distinct; "
+                                           "decide by hand", source)
+                        continue
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,
                         f"{self.manual} points to {_article(_words(distinct))} {_words(distinct)} diagnosis, a region "
@@ -213,10 +257,11 @@ class CmtManualTherapy:
                     if finding is not None:
                         yield finding
                     continue
-                if manual_unknown and not manual_regions:
+                if not manual_regions:
                     if claimed or pair is None:
                         continue  # nothing shows the modifier wrong, and nothing would be added
-                    why = f"{self.manual} points only to {'; '.join(manual_unknown)}, whose region is unknown"
+                    why = (f"{self.manual} points only to {'; '.join(manual_unknown)}, whose region is unknown"
+                           if manual_unknown else f"{self.manual} points to no diagnosis that names a body region")
                     yield self._review(claim, manual, f"{why} ({names} on {day}); not modified: bill it only with "
                                        "documentation of a separate region, or remove it", source)
                     continue
@@ -283,20 +328,25 @@ class ManualTherapyTherapeuticActivities:
             other_code = pair.column1 if target_code == pair.column2 else pair.column2
             others = [line for line in lines if line.procedure == other_code]
             for target in (line for line in lines if line.procedure == target_code):
+                wanted = wanted_modifier(context, self.code)
+                source = pair.citation
                 if not any(same_performer(claim, o, target) for o in others):
+                    if any(same_performer(claim, o, target) is None for o in others):
+                        yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                      f"{target_code} billed with {other_code} on {day}, but a performer (a 2420A "
+                                      "without an NPI) cannot be identified, so whether NCCI pairs them cannot be "
+                                      "shown; check who performed them", Severity.WARNING, None, source)
+                        continue
                     finding = self._partner_removed(claim, target, other_code, day, lines, pair)
                     if finding is not None:
                         yield finding
                     continue
-                wanted = wanted_modifier(context, self.code)
-                source = pair.citation
-                cmt_that_day = any(line.procedure in self.cmt and same_performer(claim, line, target) for line in lines)
-                if target_code == self.manual and cmt_that_day and not satisfied(target, wanted, context.profile):
-                    # A 59 on 97140 would also bypass the CMT edit, which only NC001 may decide (by region).
+                bypassed = other_pairs_bypassed(self.packs, claim, target, lines, day, frozenset((other_code,)))
+                if bypassed and not satisfied(target, wanted, context.profile):
                     yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
-                                  f"{target_code} billed with {other_code} on {day}, and with CMT: the pack puts the "
-                                  f"modifier on {target_code}, where it would also bypass the CMT edit; not "
-                                  "modified, decide by hand", Severity.WARNING, None, source)
+                                  f"{target_code} billed with {other_code} on {day}: a {wanted} on {target_code} "
+                                  f"would also bypass NCCI {', '.join(bypassed)}, which nothing on the claim shows "
+                                  "distinct; not modified, decide by hand", Severity.WARNING, None, source)
                     continue
                 message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
                            f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"

@@ -28,6 +28,9 @@ from edi837.resources import data_dir
 UNIT_METHODS = ("cms-total", "per-code")
 REGIONS = ("cervical", "thoracic", "lumbar", "sacral", "pelvic",
            "head", "upper_extremity", "lower_extremity", "rib_cage", "abdomen")
+# A diagnosis that never names a body site (an external cause: how, not where): ignored, neither a
+# region nor an unknown one. region_of returns it as (NO_SITE, True).
+NO_SITE = "no_site"
 _CODE = re.compile(r"[A-Z0-9]{5}")
 _MODIFIER = re.compile(r"[A-Z0-9]{2}")
 
@@ -126,7 +129,7 @@ class RulePacks:
         code = code.replace(".", "").upper()
         if code == "M9900":
             return self.m99_00_region, self.m99_00_region is not None
-        for end in range(len(code), 2, -1):
+        for end in range(len(code), 0, -1):
             entry = self.regions.get(code[:end])
             if entry is not None:
                 return entry.region, entry.region is not None
@@ -390,9 +393,9 @@ def _regions(data: Mapping[str, Any], file: _File | None) -> dict[str, RegionEnt
     for code, entry in codes.items():
         _need(entry, dict, file, "codes", code, what="must be { region = ..., source = ... }")
         region = _str(entry.get("region"), file, "codes", code, "region")
-        if region not in (*REGIONS, "none"):
-            raise _blame(file, f"codes.{code}: region {region!r} is not one of {', '.join(REGIONS)} or none",
-                         "codes", code)
+        if region not in (*REGIONS, "none", NO_SITE):
+            raise _blame(file, f"codes.{code}: region {region!r} is not one of {', '.join(REGIONS)}, none or "
+                         f"{NO_SITE}", "codes", code)
         prefix = code.replace(".", "").upper()
         out[prefix] = RegionEntry(prefix, None if region == "none" else region,
                                   _str(entry.get("source"), file, "codes", code, "source"))
