@@ -160,7 +160,10 @@ class RuleEngine:
     def _record(self, claim: Claim, finding: Finding, change: SegmentChange | None, *, applied: bool,
                 note: str | None = None) -> ChangeRecord:
         line = change.line if change else (finding.lines[0] if finding.lines else None)
+        if not applied and note is None and finding.fix is not None:
+            note = "not applied: a review fix, applied only with --apply-review or when the pack approves it"
         message = finding.message if note is None else f"{finding.message} ({note})"
+        severity = Severity.WARNING if not applied and finding.severity is Severity.INFO else finding.severity
         if change is not None:
             segment: int | None = claim.first_ordinal + change.index
         else:
@@ -176,7 +179,7 @@ class RuleEngine:
             segment_after=change.after if change else None,
             applied=applied,
             message=message,
-            severity=str(finding.severity),
+            severity=str(severity),
             applicability=str(finding.fix.applicability) if finding.fix else None,
             source=finding.source,
             transaction=claim.transaction.control_number,

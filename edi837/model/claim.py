@@ -195,22 +195,30 @@ class Claim:
         return sum((p.paid for p in self.other_payers if p.paid is not None), Decimal(0))
 
     @property
+    def goes_to_a_later_payer(self) -> bool:
+        """The claim goes to a secondary, tertiary ... payer (2000B SBR01 other than P): a payer before it
+        has adjudicated it, whether or not the claim reports how."""
+        return self.subscriber.responsibility not in ("P", "")
+
+    @property
     def has_prior_adjudication(self) -> bool:
-        """A prior payer adjudicated this claim: a 2320 AMT*D paid amount or a 2430 line adjudication."""
-        return any(p.paid is not None for p in self.other_payers) or any(x.adjudicated for x in self.lines)
+        """A prior payer adjudicated this claim: a 2320 AMT*D, CAS or 2330B DTP*573, a 2430 line
+        adjudication, or a destination payer that is not the primary."""
+        return (any(p.adjudicated for p in self.other_payers) or any(x.adjudicated for x in self.lines)
+                or self.goes_to_a_later_payer)
 
     def is_history(self, line: ServiceLine) -> bool:
         """True when a prior payer adjudicated this line, so what it saw must stay as it is.
 
-        A line with a 2430 SVD loop was adjudicated line by line. A claim whose prior payer reported a
-        paid amount (2320 AMT*D) but no line adjudication at all was adjudicated as a whole: every line
-        of it is history.
+        A line with a 2430 SVD loop was adjudicated line by line. A claim a prior payer adjudicated
+        (2320 AMT*D, CAS or DTP*573, or a secondary/tertiary destination) with no line adjudication at all
+        was adjudicated as a whole: every line of it is history.
         """
         if line.adjudicated:
             return True
-        claim_level_only = any(p.paid is not None for p in self.other_payers) and not any(
-            x.adjudicated for x in [*self.lines, *self.removed_lines])
-        return claim_level_only
+        if any(x.adjudicated for x in [*self.lines, *self.removed_lines]):
+            return False
+        return any(p.adjudicated for p in self.other_payers) or self.goes_to_a_later_payer
 
     def performer(self, line: ServiceLine) -> Provider:
         """Who performed a line: its 2420A rendering provider, else the claim's 2310B, else the billing
@@ -305,12 +313,16 @@ class Claim:
                 fields = body.split(ele)
                 self._other_payers.append(OtherPayer(field(fields, 1), field(fields, 9)))
                 loop, provider_at = "2320", None
-            elif loop in ("2320", "2330"):
+            elif loop in ("2320", "2330", "2330B"):
                 if sid == b"NM1":
-                    loop = "2330"
                     fields = body.split(ele)
-                    if len(fields) > 1 and fields[1] == b"PR":
+                    loop = "2330B" if len(fields) > 1 and fields[1] == b"PR" else "2330"
+                    if loop == "2330B":
                         self._other_payers[-1].payer_id = field(fields, 9)
+                elif sid == b"CAS" and loop == "2320":
+                    self._other_payers[-1].adjusted = True
+                elif sid == b"DTP" and loop == "2330B" and body[end + 1 : end + 4] == b"573":
+                    self._other_payers[-1].adjudication_date = True
                 elif sid == b"AMT" and loop == "2320" and body[end + 1 : end + 3] == b"D" + ele[:1]:
                     fields = body.split(ele)
                     self._other_payers[-1].paid = decimal(fields[2] if len(fields) > 2 else b"",

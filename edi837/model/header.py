@@ -86,15 +86,16 @@ class Subscriber(_LazyLoop):
     The subscriber's own name and member id are deliberately never read.
     """
 
-    __slots__ = ("_claim_filing", "_payer_id", "_payer_name")
+    __slots__ = ("_claim_filing", "_payer_id", "_payer_name", "_responsibility")
     wanted = (b"SBR", b"NM1")
 
     def __init__(self, delims: Delimiters) -> None:
         super().__init__(delims)
-        self._claim_filing = self._payer_id = self._payer_name = ""
+        self._claim_filing = self._payer_id = self._payer_name = self._responsibility = ""
 
     def _read(self, fields: list[bytes]) -> None:
         if fields[0] == b"SBR":
+            self._responsibility = field(fields, 1)
             self._claim_filing = field(fields, 9)
         elif fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"PR":
             self._payer_name = field(fields, 3)
@@ -109,6 +110,12 @@ class Subscriber(_LazyLoop):
     def payer_id(self) -> str:
         self._parse()
         return self._payer_id
+
+    @property
+    def responsibility(self) -> str:
+        """SBR01: P when the claim goes to the primary payer; S, T, A-H to a later one (a COB claim)."""
+        self._parse()
+        return self._responsibility
 
     @property
     def payer_name(self) -> str:

@@ -75,6 +75,14 @@ class OtherPayer:
     claim_filing: str  # SBR09
     payer_id: str = ""  # 2330B NM109
     paid: Decimal | None = None  # 2320 AMT*D
+    adjusted: bool = False  # a 2320 CAS: the payer adjusted the claim
+    adjudication_date: bool = False  # a 2330B DTP*573: the date the payer adjudicated it
+
+    @property
+    def adjudicated(self) -> bool:
+        """This payer has adjudicated the claim: its paid amount, a claim adjustment or its adjudication
+        date is reported (any one of them; practice systems do not always send AMT*D)."""
+        return self.paid is not None or self.adjusted or self.adjudication_date
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int
 from edi837.packs.profiles import UNIT_METHODS, PayerProfile, load_profile
 from edi837.packs.settings import Schemas, Setting, check_rule_settings
 from edi837.packs.tables import (
+    NO_SITE,
     REGIONS,
     TABLE_FILES,
     NcciPair,
@@ -39,8 +40,8 @@ from edi837.packs.tables import (
 )
 from edi837.resources import data_dir
 
-__all__ = ["REGIONS", "UNIT_METHODS", "NcciPair", "PayerProfile", "RegionEntry", "RulePacks", "Schemas", "Setting",
-           "load_packs"]
+__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "NcciPair", "PayerProfile", "RegionEntry", "RulePacks", "Schemas",
+           "Setting", "load_packs"]
 
 
 @dataclass
@@ -69,7 +70,7 @@ class RulePacks:
         code = code.replace(".", "").upper()
         if code == "M9900":
             return self.m99_00_region, self.m99_00_region is not None
-        for end in range(len(code), 2, -1):
+        for end in range(len(code), 0, -1):
             entry = self.regions.get(code[:end])
             if entry is not None:
                 return entry.region, entry.region is not None

@@ -27,6 +27,9 @@ from edi837.packs.files import (
     text_value,
 )
 
+# A diagnosis that never names a body site (an external cause: how, not where): ignored, neither a
+# region nor an unknown one. region_of returns it as (NO_SITE, True).
+NO_SITE = "no_site"
 REGIONS = ("cervical", "thoracic", "lumbar", "sacral", "pelvic",
            "head", "upper_extremity", "lower_extremity", "rib_cage", "abdomen")
 # The files of a pack folder and the top-level keys each may hold; payers/*.toml are profiles.
@@ -111,9 +114,9 @@ def load_regions(data: Mapping[str, Any], file: PackFile | None) -> dict[str, Re
         need(entry, dict, file, "codes", code, what="must be { region = ..., source = ... }")
         check_keys(entry, ("region", "source"), file, "codes", code)
         region = text_value(entry.get("region"), file, "codes", code, "region")
-        if region not in (*REGIONS, "none"):
-            raise blame(file, f"codes.{code}: region {region!r} is not one of {', '.join(REGIONS)} or none",
-                         "codes", code)
+        if region not in (*REGIONS, "none", NO_SITE):
+            raise blame(file, f"codes.{code}: region {region!r} is not one of {', '.join(REGIONS)}, none or "
+                        f"{NO_SITE}", "codes", code)
         prefix = code.replace(".", "").upper()
         out[prefix] = RegionEntry(prefix, None if region == "none" else region,
                                   text_value(entry.get("source"), file, "codes", code, "source"))

@@ -16,18 +16,23 @@ def lines_by_date(claim: Claim) -> dict[date | None, list[ServiceLine]]:
     return days
 
 
-def performer_key(claim: Claim, line: ServiceLine) -> str:
+def performer_key(claim: Claim, line: ServiceLine) -> str | None:
     """Who performed a line, as a key two lines can be compared by: NCCI pairs one provider's services.
 
     The NPI of its 2420A, else the claim's 2310B, else the billing provider, whatever order the provider
-    loops came in (a 2310A referring provider before 2310B changes nothing). A provider loop without an
-    NPI cannot be told apart from another, so it only matches itself.
+    loops came in (a 2310A referring provider before 2310B changes nothing). A claim-level 2310B without
+    an NPI is still one provider for every line it covers; a line's own 2420A without an NPI cannot be
+    told apart from anyone: None (unknown).
     """
     provider = claim.performer(line)
     if provider.npi:
         return provider.npi
-    return f"{provider.loop}@{line.number}" if provider.loop.startswith("2420") else provider.loop
+    return None if provider.loop.startswith("2420") else provider.loop
 
 
-def same_performer(claim: Claim, a: ServiceLine, b: ServiceLine) -> bool:
-    return performer_key(claim, a) == performer_key(claim, b)
+def same_performer(claim: Claim, a: ServiceLine, b: ServiceLine) -> bool | None:
+    """True or False when both performers are known; None when either is not (a 2420A without an NPI)."""
+    if a is b:
+        return True
+    key_a, key_b = performer_key(claim, a), performer_key(claim, b)
+    return None if key_a is None or key_b is None else key_a == key_b

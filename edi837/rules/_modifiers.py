@@ -52,5 +52,5 @@ def modifier_finding(rule: str, claim: Claim, line: ServiceLine, wanted: str, pr
                        f"{message}; SV101 already holds {MAX_MODIFIERS} modifiers ({':'.join(line.modifiers)}), "
                        f"so {wanted} cannot be added: a person must decide which modifiers the payer needs",
                        Severity.WARNING, None, source)
-    return Finding(rule, claim.claim_id, (line.number,), line.procedure, f"{message}: appended {wanted}",
+    return Finding(rule, claim.claim_id, (line.number,), line.procedure, f"{message}: append {wanted}",
                    Severity.INFO, Fix((AppendModifier(line.number, wanted),), applicability, approved), source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
-from edi837.packs import RulePacks
+from edi837.packs import NO_SITE, RulePacks
 
 
 def regions_of(packs: RulePacks, claim: Claim, lines: list[ServiceLine]) -> tuple[set[str], list[str]]:
@@ -19,6 +19,8 @@ def regions_of(packs: RulePacks, claim: Claim, lines: list[ServiceLine]) -> tupl
             continue
         for diagnosis in claim.diagnoses_for(line):
             region, is_known = packs.region_of(diagnosis.code)
+            if is_known and region == NO_SITE:
+                continue  # an external cause says how, not where: no region either way
             if is_known and region is not None:
                 known.add(region)
             else:

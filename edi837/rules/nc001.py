@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, Severity
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
-from edi837.rules._claims import lines_by_date, same_performer
+from edi837.rules._claims import lines_by_date, performer_key, same_performer
 from edi837.rules._modifiers import SITE_MODIFIERS, modifier_finding, satisfied, wanted_modifier
+from edi837.rules._pairs import other_pairs_bypassed
 from edi837.rules._regions import article, regions_of, words
 
 HNS_SOURCE = ("97140 with CMT 'ONLY if the therapy is provided to an anatomical region different from the "
@@ -78,7 +79,16 @@ class CmtManualTherapy(Rule):
             for manual in (line for line in lines if line.procedure == manual_code):
                 if "XE" in manual.modifiers:
                     continue  # a separate encounter the same day: nothing on the claim can confirm or deny it
-                partners = [c for c in lines if c.procedure in manipulation and same_performer(claim, c, manual)]
+                manipulations = [c for c in lines if c.procedure in manipulation]
+                unidentified = [c for c in manipulations if same_performer(claim, c, manual) is None]
+                partners = [c for c in manipulations if same_performer(claim, c, manual)]
+                if unidentified:
+                    who = manual if performer_key(claim, manual) is None else unidentified[0]
+                    yield self._review(claim, manual, f"{manual_code} and manipulation on {day}: line {who.number}'s "
+                                       "performer (a 2420A without an NPI) cannot be identified, so whether NCCI "
+                                       "pairs the two cannot be shown; check who performed them",
+                                       HNS_SOURCE)
+                    continue
                 if not partners:
                     continue
                 pairs = [p for c in partners for p in packs.pairs_for(c.procedure, manual_code, day)
@@ -99,6 +109,14 @@ class CmtManualTherapy(Rule):
                 if distinct:
                     if pair is None:
                         continue  # another region and no NCCI edit between these codes: nothing to add
+                    bypassed = other_pairs_bypassed(packs, claim, manual, lines, day, frozenset(manipulation))
+                    if bypassed and not satisfied(manual, wanted, profile):
+                        yield self._review(claim, manual, f"{manual_code} points to {article(words(distinct))} "
+                                           f"{words(distinct)} diagnosis, a region other than the manipulated "
+                                           f"{words(cmt_regions)}, but a {wanted} would also bypass NCCI "
+                                           f"{', '.join(bypassed)}, which nothing on the claim shows distinct; "
+                                           "decide by hand", source)
+                        continue
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,
                         f"{manual_code} points to {article(words(distinct))} {words(distinct)} diagnosis, a region "
@@ -107,10 +125,11 @@ class CmtManualTherapy(Rule):
                     if finding is not None:
                         yield finding
                     continue
-                if manual_unknown and not manual_regions:
+                if not manual_regions:
                     if claimed or pair is None:
                         continue  # nothing shows the modifier wrong, and nothing would be added
-                    why = f"{manual_code} points only to {'; '.join(manual_unknown)}, whose region is unknown"
+                    why = (f"{manual_code} points only to {'; '.join(manual_unknown)}, whose region is unknown"
+                           if manual_unknown else f"{manual_code} points to no diagnosis that names a body region")
                     yield self._review(claim, manual, f"{why} ({names} on {day}); not modified: bill it only with "
                                        "documentation of a separate region, or remove it", source)
                     continue

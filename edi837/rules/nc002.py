@@ -11,7 +11,7 @@ from edi837.model.lines import ServiceLine
 from edi837.packs import NcciPair
 from edi837.rules._claims import lines_by_date, same_performer
 from edi837.rules._modifiers import modifier_finding, satisfied, wanted_modifier
-from edi837.rules.nc001 import CmtManualTherapy
+from edi837.rules._pairs import other_pairs_bypassed
 from edi837.writer.edits import DISTINCT_MODIFIERS
 
 
@@ -59,7 +59,6 @@ class ManualTherapyTherapeuticActivities(Rule):
         first, second = self.setting(context, "pair")
         action = self.setting(context, "action")
         placement = self.setting(context, "modifier_on")
-        manual_code, manipulation = CmtManualTherapy(self.packs).codes(context)
         for day, lines in lines_by_date(claim).items():
             pairs = [p for p in self.packs.pairs_for(first, second, day) if p.modifier_indicator == 1]
             if not pairs:
@@ -69,21 +68,25 @@ class ManualTherapyTherapeuticActivities(Rule):
             other_code = pair.column1 if target_code == pair.column2 else pair.column2
             others = [line for line in lines if line.procedure == other_code]
             for target in (line for line in lines if line.procedure == target_code):
+                wanted = wanted_modifier(context, self.code)
+                source = pair.citation
                 if not any(same_performer(claim, o, target) for o in others):
+                    if any(same_performer(claim, o, target) is None for o in others):
+                        yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                      f"{target_code} billed with {other_code} on {day}, but a performer (a 2420A "
+                                      "without an NPI) cannot be identified, so whether NCCI pairs them cannot be "
+                                      "shown; check who performed them", Severity.WARNING, None, source)
+                        continue
                     finding = self._partner_removed(claim, target, other_code, day, lines, pair)
                     if finding is not None:
                         yield finding
                     continue
-                wanted = wanted_modifier(context, self.code)
-                source = pair.citation
-                cmt_that_day = any(line.procedure in manipulation and same_performer(claim, line, target)
-                                   for line in lines)
-                if target_code == manual_code and cmt_that_day and not satisfied(target, wanted, context.profile):
-                    # A 59 on 97140 would also bypass the CMT edit, which only NC001 may decide (by region).
+                bypassed = other_pairs_bypassed(self.packs, claim, target, lines, day, frozenset((other_code,)))
+                if bypassed and not satisfied(target, wanted, context.profile):
                     yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
-                                  f"{target_code} billed with {other_code} on {day}, and with CMT: the pack puts the "
-                                  f"modifier on {target_code}, where it would also bypass the CMT edit; not "
-                                  "modified, decide by hand", Severity.WARNING, None, source)
+                                  f"{target_code} billed with {other_code} on {day}: a {wanted} on {target_code} "
+                                  f"would also bypass NCCI {', '.join(bypassed)}, which nothing on the claim shows "
+                                  "distinct; not modified, decide by hand", Severity.WARNING, None, source)
                     continue
                 message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
                            f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"

@@ -17,6 +17,7 @@ from edi837.rules._units import (
     CMS_SOURCE,
     CPT_SOURCE,
     DISCIPLINES,
+    FIFTEEN,
     TimedCode,
     distribute_cms,
     in_minutes,
@@ -108,9 +109,9 @@ class TimedUnits(Rule):
                         state.from_side_file.add(id(line))
                 if conflict:
                     conflicts.append(conflict)
-            if not minutes:
-                continue
             with_minutes = [line for line in timed if id(line) in minutes]
+            if not with_minutes:
+                continue
             if conflicts:
                 findings.append(self._review(claim, with_minutes, f"{day}: {'; '.join(conflicts)}: which is right "
                                              "is for a person to say; not converted", source))
@@ -122,12 +123,28 @@ class TimedUnits(Rule):
                                                          for x in negative)
                                              + "): not converted; correct the minutes", source))
                 continue
+            empty = [line for line in with_minutes if minutes[id(line)] == 0]
+            if empty:
+                findings.append(self._review(claim, empty, f"{day}: line {empty[0].number} ({empty[0].procedure}) "
+                                             "carries no minutes (SV104 is 0 or empty): the minutes were lost or the "
+                                             "line should go, a person decides; not converted", source))
+                continue
             if method == "cms-total":
                 findings.extend(self._cms_day(claim, day, timed, state))
-            else:
-                groups: dict[tuple[str, str], list[ServiceLine]] = defaultdict(list)
-                for line in timed:
-                    groups[line.procedure, performer_key(claim, line)].append(line)
+                continue
+            by_code: dict[str, list[ServiceLine]] = defaultdict(list)
+            for line in timed:
+                by_code[line.procedure].append(line)
+            for code_lines in by_code.values():
+                if len(code_lines) > 1 and any(performer_key(claim, x) is None for x in code_lines):
+                    findings.append(self._review(claim, code_lines, f"{day}: {code_lines[0].procedure} is billed on "
+                                                 "several lines and a performer (a 2420A without an NPI) cannot be "
+                                                 "identified, so whose minutes count together is unknown: not "
+                                                 "converted", source))
+                    continue
+                groups: dict[str | None, list[ServiceLine]] = defaultdict(list)
+                for line in code_lines:
+                    groups[performer_key(claim, line)].append(line)
                 for group in groups.values():
                     findings.extend(self._per_code(claim, day, group, state))
         removing = {e.line for f in findings if f.fix for e in f.fix.edits if isinstance(e, RemoveLine)}
@@ -162,14 +179,16 @@ class TimedUnits(Rule):
         if spans:
             return self._review(claim, carrying, f"line {spans[0].number} ({spans[0].procedure}) spans several dates "
                                 "of service; timed codes are counted per date: bill one line per date", source)
-        by_code: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        by_code: dict[str, list[ServiceLine]] = defaultdict(list)
         for x in carrying:
-            by_code[x.procedure].add(x.modifiers)
-        differing = sorted(code for code, mods in by_code.items() if len(mods) > 1)
-        if differing:
-            return self._review(claim, carrying, f"{day}: {differing[0]} is billed on several lines with different "
-                                "modifiers; its minutes count together, but which modifiers the units keep is for a "
-                                "person to decide: not converted", source)
+            by_code[x.procedure].append(x)
+        for code, code_lines in sorted(by_code.items()):
+            for what, values in (("modifiers", {x.modifiers for x in code_lines}),
+                                 ("diagnosis pointers", {x.pointers for x in code_lines})):
+                if len(values) > 1:
+                    return self._review(claim, carrying, f"{day}: {code} is billed on several lines with different "
+                                        f"{what}; its minutes count together, but which {what} the units keep is "
+                                        "for a person to decide: not converted", source)
         return None
 
     def _cms_day(self, claim: Claim, day: date | None, timed: list[ServiceLine], state: _Day) -> Iterator[Finding]:
@@ -181,6 +200,14 @@ class TimedUnits(Rule):
                                f"{day}: the timed lines belong to more than one therapy discipline ({found}, or a line "
                                "without one); CMS was not confirmed to total separate plans of care together, so "
                                "edi837 does not pool them: convert each discipline's minutes by hand", CMS_SOURCE)
+            return
+        performers = {performer_key(claim, x) for x in timed}
+        if len(timed) > 1 and (len(performers) > 1 or None in performers):
+            yield self._review(claim, [x for x in timed if id(x) in minutes],
+                               f"{day}: the timed lines were performed by more than one provider (or by one a 2420A "
+                               "without an NPI leaves unidentified); CMS totals a day's minutes for the services "
+                               "billed together, and edi837 does not pool different providers' minutes: convert them "
+                               "by hand", CMS_SOURCE)
             return
         blocked = self._blocked(claim, day, timed, minutes, CMS_SOURCE)
         if blocked is not None:
@@ -199,9 +226,15 @@ class TimedUnits(Rule):
             elif total < 8:
                 why = f"{head}: under 8 minutes in the day, nothing is billable"
             elif t.minutes >= 8:
+                leftover = t.minutes % FIFTEEN
+                tied = [o.code for o in codes
+                        if units[o.code] > o.minutes // FIFTEEN and o.minutes % FIFTEEN == leftover]
                 why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, and its "
-                       "units went to codes with more leftover minutes (CMS: more units to the service that took "
-                       "the most time)")
+                       + (f"leftover minutes tie with {', '.join(tied)}'s: CMS lets either be billed, and the tie goes "
+                          "to the code with more minutes, then the pack's tie_order, then the earlier line"
+                          if tied else
+                          "units went to codes with more leftover minutes (CMS: more units to the service that took "
+                          "the most time)"))
             else:
                 why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, and the "
                        "day's units went to codes with more leftover minutes")

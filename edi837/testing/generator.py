@@ -99,14 +99,14 @@ class ProviderSpec:
     """A provider loop: 2310A/B/C/D in a claim, 2420A-F in a line, written in the order given."""
 
     role: str  # referring, rendering, facility, supervising; in a line also ordering, purchased
-    npi: str
+    npi: str  # "" writes the NM1 without NM108/NM109 (a provider with no NPI on the claim)
     taxonomy: str | None = None  # PRV*PE after a rendering provider
 
     def __post_init__(self) -> None:
         if self.role not in PROVIDER_ENTITIES:
             raise ValueError(f"provider role {self.role!r}: one of {', '.join(PROVIDER_ENTITIES)}")
-        if not _is_npi_shaped(self.npi):
-            raise ValueError(f"provider npi {self.npi!r}: 10 digits")
+        if self.npi and not _is_npi_shaped(self.npi):
+            raise ValueError(f"provider npi {self.npi!r}: 10 digits, or empty")
         if self.taxonomy is not None and (self.role != "rendering" or len(self.taxonomy) != 10
                                           or not _is_code(self.taxonomy)):
             raise ValueError(f"taxonomy {self.taxonomy!r}: 10 letters or digits, on a rendering provider only")
@@ -120,14 +120,16 @@ class OtherPayerSpec:
     responsibility: str = "P"  # SBR01 of the other payer
     claim_filing: str = "CI"
     paid: str | None = None
+    adjustment: str | None = None  # a 2320 CAS (claim-level adjustment, patient responsibility)
+    adjudicated: date | None = None  # a 2330B DTP*573 (the date the payer adjudicated the claim)
 
     def __post_init__(self) -> None:
         if not 2 <= len(self.payer_id) <= 80 or not _is_code(self.payer_id):
             raise ValueError(f"other payer id {self.payer_id!r}: letters and digits")
         if self.responsibility not in ("P", "S", "T", "A", "B", "C", "D", "E", "F", "G", "H", "U"):
             raise ValueError(f"responsibility {self.responsibility!r}: an SBR01 payer responsibility code")
-        if self.paid is not None and not _AMOUNT.fullmatch(self.paid):
-            raise ValueError(f"paid {self.paid!r}: an amount")
+        if any(a is not None and not _AMOUNT.fullmatch(a) for a in (self.paid, self.adjustment)):
+            raise ValueError(f"paid {self.paid!r} / adjustment {self.adjustment!r}: amounts")
 
 
 @dataclass(frozen=True)
@@ -413,11 +415,15 @@ class _Transaction:
             segs += _provider(s, provider)
         for other in spec.other_payers:
             segs += [s("SBR", other.responsibility, "18", "", "", "", "", "", "", other.claim_filing)]
+            if other.adjustment is not None:
+                segs.append(s("CAS", "PR", "1", other.adjustment))
             if other.paid is not None:
                 segs.append(s("AMT", "D", other.paid))
             segs += [s("OI", "", "", "Y", "", "", "Y"),
                      s("NM1", "IL", "1", subscriber.last, subscriber.first, "", "", "", "MI", subscriber.member_id),
                      s("NM1", "PR", "2", "OTHER PAYER " + other.payer_id[:20], "", "", "", "", "PI", other.payer_id)]
+            if other.adjudicated is not None:
+                segs.append(s("DTP", "573", "D8", f"{other.adjudicated:%Y%m%d}"))
         for number, line in enumerate(spec.lines, 1):
             segs.append(s("LX", str(number)))
             procedure = c("HC", line.procedure, *line.modifiers, *([""] * (4 - len(line.modifiers))),
@@ -457,12 +463,14 @@ def _provider(s: Callable[..., str], provider: ProviderSpec) -> list[str]:
     """One provider loop: NM1 (a person, or an organisation for a facility), PRV*PE, N3/N4 for a facility."""
     entity = PROVIDER_ENTITIES[provider.role]
     if provider.role in ("facility", "purchased"):
-        segs = [s("NM1", entity, "2", "EXAMPLE " + provider.role.upper(), "", "", "", "", "XX", provider.npi)]
+        segs = [s("NM1", entity, "2", "EXAMPLE " + provider.role.upper(), "", "", "", "", "XX", provider.npi)
+                if provider.npi else s("NM1", entity, "2", "EXAMPLE " + provider.role.upper())]
         if provider.role == "facility":
             segs += [s("N3", "200 EXAMPLE PLAZA"), s("N4", "ANYTOWN", "PA", "123450001")]
         return segs
-    last, first = _RENDERING_NAMES[int(provider.npi[-2]) % len(_RENDERING_NAMES)]
-    segs = [s("NM1", entity, "1", last, first, "", "", "", "XX", provider.npi)]
+    last, first = _RENDERING_NAMES[int(provider.npi[-2]) % len(_RENDERING_NAMES)] if provider.npi else ("NONPI", "PAT")
+    segs = [s("NM1", entity, "1", last, first, "", "", "", "XX", provider.npi) if provider.npi
+            else s("NM1", entity, "1", last, first)]
     if provider.taxonomy is not None:
         segs.append(s("PRV", "PE", "PXC", provider.taxonomy))
     return segs

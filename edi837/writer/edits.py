@@ -267,6 +267,11 @@ class ClaimEditor:
 
     def remove_line(self, number: int) -> SegmentChange:
         line = self._editable(number, "line", moves_total=True)
+        numbers = [x.number for x in self._all_lines]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise EditRejected(f"claim {self.claim.claim_id}'s lines are numbered {', '.join(map(str, numbers))} "
+                               "(LX01 should run 1 to n): removing a line would renumber them wrongly; fix the "
+                               "numbering first")
         remaining = [n for n in self._lines if n not in self._removed and n != number]
         if not remaining:
             raise EditRejected(f"removing line {number} would leave claim {self.claim.claim_id} without lines")
