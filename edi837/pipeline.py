@@ -11,11 +11,10 @@ passed, which is the caller's commit step (atomic rename, stdout copy, or return
 
 from __future__ import annotations
 
-import difflib
 import io
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -32,13 +31,11 @@ from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
 from edi837.packs import load_packs
 from edi837.validation import Opener, ValidationIssue, new_issues, validate
-from edi837.x12.envelope import Delimiters, SegmentStream, split_lead
-from edi837.x12.segment_defs import check_value
+from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
+from edi837.writer.splice import Splicer
+from edi837.x12.envelope import Delimiters, SegmentStream
 
 log = structlog.get_logger("edi837")
-
-_FLUSH_UNITS = 2048
-
 
 @dataclass
 class FixOptions:
@@ -58,16 +55,6 @@ class FixOptions:
     # Streaming keeps memory flat however many findings a file has.
     record_sink: Callable[[ChangeRecord], None] | None = None
     keep_records: bool = True
-
-
-@dataclass(frozen=True)
-class SegmentDiff:
-    """A segment that differs between input and output, for `--diff`."""
-
-    segment: int  # position in the input (for an inserted segment: the one it follows)
-    before: str | None
-    after: str | None
-    claim_id: str | None
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
@@ -181,29 +168,15 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
 
 def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
                    options: FixOptions, result: FixResult, minutes: MinutesTable | None) -> set[tuple[str, int]]:
-    """Copy the walker's units to the sink: raw bytes for everything unchanged, rebuilt claims otherwise.
+    """Run the engine on each claim the walker yields and splice the output: raw bytes for everything
+    unchanged, rebuilt claims otherwise.
 
     Returns the (claim id, line) pairs of the claims the minutes file names, so that a row naming a line
     the 837 does not have can be refused.
     """
     seen: set[tuple[str, int]] = set()
-    delims = stream.delimiters
-    term = delims.segment
-    out: list[bytes] = []
-    pending = 0
-    written = 0
-    delta = 0  # segments added (+) or removed (-) in the current transaction
-
-    def flush() -> None:
-        nonlocal written, pending
-        data = b"".join(out)
-        if sink is not None:
-            sink.write(data)
-        written += len(data)
-        out.clear()
-        pending = 0
-
-    out.append(stream.bom)
+    splicer = Splicer(sink, stream.delimiters, stream.bom)
+    element = stream.delimiters.element.decode("latin-1")
     for unit in walker:
         if type(unit) is Claim:
             if minutes is not None and minutes.has_claim(unit.claim_id):
@@ -216,70 +189,21 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                     ids.append(unit.claim_id)
             for record in outcome.records:
                 result.add(record, options)
-            if outcome.pieces is None:
-                out.append(unit.raw)
-            else:
+            if outcome.pieces is not None:
                 result.changed_claims += 1
-                delta += len(outcome.pieces) - len(unit.pieces)
                 if options.collect_diff:
-                    result.diff.extend(_claim_diff(unit, outcome.pieces))
-                out.append(term.join(outcome.pieces) + term)
+                    result.diff.extend(claim_diff(unit, outcome.pieces))
+            splicer.claim(unit, outcome.pieces)
         elif type(unit) is Passthrough:
-            out.append(unit.raw)
+            splicer.raw(unit.raw)
         else:
             assert type(unit) is TransactionEnd
-            piece = unit.piece
-            if delta:
-                piece = _recount_se(unit, delta, delims)
-                if options.collect_diff:
-                    element = delims.element.decode("latin-1")
-                    result.diff.append(SegmentDiff(unit.ordinal, _diff_text(unit.piece, element),
-                                                   _diff_text(piece, element), None))
-                delta = 0
-            out.append(piece + term)
-        pending += 1
-        if pending >= _FLUSH_UNITS:
-            flush()
-    out.append(stream.tail)
-    flush()
-    result.bytes_out = written
+            piece = splicer.transaction_end(unit)
+            if piece is not unit.piece and options.collect_diff:
+                result.diff.append(SegmentDiff(unit.ordinal, segment_text(unit.piece, element),
+                                               segment_text(piece, element), None))
+    result.bytes_out = splicer.finish(stream.tail)
     return seen
-
-
-def _recount_se(unit: TransactionEnd, delta: int, delims: Delimiters) -> bytes:
-    lead, body = split_lead(unit.piece)
-    elements = body.split(delims.element)
-    count = str(unit.segment_count + delta)
-    check_value("SE01", count, delims)
-    elements[1] = count.encode("ascii")
-    return lead + delims.element.join(elements)
-
-
-# Segments a diff may print in full: lines, charges, dates and counts. A removed 2400 loop can also hold
-# free-text notes (NTE) and 2420 loops with names and addresses; those are named, not shown.
-_DIFF_SHOWN = frozenset({"LX", "SV1", "DTP", "CLM", "SE"})
-
-
-def _diff_text(piece: bytes, element: str) -> str:
-    text = split_lead(piece)[1].decode("latin-1")
-    sid = text.split(element, 1)[0]
-    return text if sid in _DIFF_SHOWN else f"{sid} (content not shown)"
-
-
-def _claim_diff(claim: Claim, new_pieces: list[bytes]) -> Iterator[SegmentDiff]:
-    element = claim.delimiters.element.decode("latin-1")
-    old = [_diff_text(p, element) for p in claim.pieces]
-    new = [_diff_text(p, element) for p in new_pieces]
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        olds, news = old[i1:i2], new[j1:j2]
-        for k in range(max(len(olds), len(news))):
-            before = olds[k] if k < len(olds) else None
-            after = news[k] if k < len(news) else None
-            position = claim.first_ordinal + (i1 + k if k < len(olds) else max(i2 - 1, i1))
-            yield SegmentDiff(position, before, after, claim.claim_id)
 
 
 def _gate(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:

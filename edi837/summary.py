@@ -11,7 +11,8 @@ import json
 from collections import Counter
 from typing import Any
 
-from edi837.pipeline import FixResult, SegmentDiff
+from edi837.pipeline import FixResult
+from edi837.writer.diff import SegmentDiff
 
 
 def summary_dict(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,

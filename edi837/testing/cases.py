@@ -1,0 +1,175 @@
+"""Rule cases: how every rule is tested, built-in or plugin (sqlfluff's YAML rule cases, in TOML).
+
+One TOML file per rule code holds its cases. Each `[[case]]` is:
+
+```toml
+[[case]]
+name = "distinct-region"                  # unique within the file
+input = "nc001_distinct.837"              # an 837P file, relative to the TOML file
+why = "98940 lumbar; 97140 shoulder ..."  # what the case shows, from the rule's source
+changes = [["SV1*HC:97140*40*UN*1***2", "SV1*HC:97140:59*40*UN*1***2"]]   # [before, after(, occurrence)]
+records = [{ claim_id = "NC001-A", line_number = 2, rule = "NC001", action = "append_modifier",
+             applied = true, words = ["a region other than"], absent = ["appended"] }]
+exit_code = 0                             # optional: what edi-fix exits with
+rules = "packs/xs_payer"                  # optional: a --rules folder, relative to the TOML file
+minutes = "side.csv"                      # optional: a --minutes file
+apply_review = false                      # optional
+input_invalid = false                     # optional: the input already fails pyx12 (the fix may add no error)
+```
+
+`changes` are the segment replacements that turn the input into the expected output, written by hand
+from the rule's source; the expected output is built from them without edi837. `records` are the
+change-log records in order (any record field, plus `words` the message must contain and `absent` words
+it must not), EDI001 claim-total records excepted. Each case also checks that the output passes pyx12
+and that a second run changes nothing.
+
+A plugin author tests a plugin rule the same way: `run_case(case, extra_rules=(MyRule,))`, or
+`case_params(folder)` for pytest's parametrize.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from edi837.engine.registry import RuleLike
+from edi837.packs import RulePacks
+from edi837.pipeline import FixOptions, FixResult, fix
+
+Errors = Callable[[bytes], list[str]]
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    """One case of a rule-case file."""
+
+    file: Path  # the TOML file it came from
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.file.stem}-{self.name}"
+
+    def path(self, key: str) -> Path | None:
+        value = self.data.get(key)
+        return self.file.parent / value if value else None
+
+
+def load_cases(where: Path) -> list[RuleCase]:
+    """The cases of one rule-case file, or of every `*.toml` file of a folder (sorted by file name)."""
+    files = sorted(where.glob("*.toml")) if where.is_dir() else [where]
+    cases = []
+    for file in files:
+        for entry in tomllib.loads(file.read_text(encoding="utf-8")).get("case", []):
+            cases.append(RuleCase(file, str(entry["name"]), entry))
+    return cases
+
+
+def case_params(where: Path) -> list[Any]:
+    """The cases as `pytest.param`s with readable ids, for `@pytest.mark.parametrize("case", ...)`."""
+    import pytest
+
+    return [pytest.param(case, id=case.id) for case in load_cases(where)]
+
+
+def expected_output(data: bytes, changes: Sequence[Sequence[Any]]) -> bytes:
+    """The input with the hand-written segment replacements applied, in order.
+
+    A replacement names its `before` text; if that text occurs more than once it must give which
+    occurrence (1-based) is meant, so a case can never match the wrong segment by accident.
+    """
+    for change in changes:
+        before, after = str(change[0]).encode(), str(change[1]).encode()
+        occurrence = int(change[2]) if len(change) > 2 else None
+        count = data.count(before)
+        if occurrence is None:
+            assert count == 1, f"{change[0]!r} occurs {count} times in the input; give an occurrence"
+            data = data.replace(before, after)
+        else:
+            at = -1
+            for _ in range(occurrence):
+                at = data.index(before, at + 1)
+            data = data[:at] + after + data[at + len(before):]
+    return data
+
+
+def case_options(case: RuleCase, extra_rules: Sequence[Callable[[RulePacks], RuleLike]] = ()) -> FixOptions:
+    """The run settings a case asks for (its --rules folder, minutes file, --apply-review)."""
+    options = FixOptions(rules_dir=case.path("rules"), apply_review=bool(case.data.get("apply_review", False)),
+                         minutes_file=case.path("minutes"))
+    if extra_rules:
+        from edi837.packs import load_packs
+
+        packs = load_packs(options.rules_dir)
+        options.extra_rules = tuple(factory(packs) for factory in extra_rules)
+    return options
+
+
+def pyx12_errors(data: bytes) -> list[str]:
+    """pyx12's own verdict on some bytes, run directly (not through edi837's gate): its error texts."""
+    import io
+    import json
+    import logging
+
+    import pyx12.params
+    import pyx12.x12n_document
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    report = io.StringIO()
+    ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(data.decode("latin-1"), newline=""),
+                                           None, None, None, report)
+    errors: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for err in node.get("errors", []):
+                errors.append(f"{node.get('seg_id', '')}{node.get('ele_pos', '')}: {err.get('err_str')}")
+            for value in node.values():
+                if isinstance(value, list):
+                    for child in value:
+                        walk(child)
+
+    walk(json.loads(report.getvalue()))
+    if not ok and not errors:
+        errors.append("pyx12 returned failure without listing an error")
+    return errors
+
+
+def run_case(case: RuleCase, *, extra_rules: Sequence[Callable[[RulePacks], RuleLike]] = (),
+             errors: Errors = pyx12_errors) -> FixResult:
+    """Run one case and assert what it says; returns the result for further checks."""
+    data = (case.file.parent / case.data["input"]).read_bytes()
+    options = case_options(case, extra_rules)
+    result = fix(data, options)
+    why = case.data.get("why", case.name)
+    assert result.output == expected_output(data, case.data.get("changes", [])), why
+    records = [r for r in result.records if r.rule != "EDI001"]
+    expected_records = case.data.get("records", [])
+    assert len(records) == len(expected_records), [r.message for r in records]
+    for record, expected in zip(records, expected_records, strict=True):
+        expected = dict(expected)
+        words, absent = expected.pop("words", []), expected.pop("absent", [])
+        actual = {key: getattr(record, key) for key in expected}
+        assert actual == expected, record.message
+        assert [w for w in words if w not in record.message] == [], record.message
+        assert [w for w in absent if w in record.message] == [], record.message
+        if not record.applied:
+            assert (record.segment_before, record.segment_after) == (None, None), record
+    if "exit_code" in case.data:
+        assert result.exit_code == case.data["exit_code"], [r.message for r in records]
+    if case.data.get("changes"):
+        assert result.output is not None
+        if case.data.get("input_invalid"):  # the input's own errors stay; the fix may add none
+            assert set(errors(result.output)) <= set(errors(data))
+        else:
+            assert errors(result.output) == []
+        again = fix(result.output, replace(case_options(case, extra_rules), validate=False))  # checked just above
+        assert again.output == result.output, f"{case.id}: a second run changed the output"
+        assert again.applied == [], f"{case.id}: a second run applied fixes"
+    return result

@@ -1,0 +1,113 @@
+"""Rule settings are read per claim: a payer profile's [rules.CODE] table overrides them for that payer.
+
+For every rule that declares settings, a claim of the overriding payer and the same claim of another
+payer get different answers. And the registry's schemas are what packs check: a setting a rule does not
+declare is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edi837.engine.registry import rule_schemas
+from edi837.engine.rule import Rule
+from edi837.errors import RulePackError
+from edi837.packs import load_packs
+from edi837.pipeline import FixOptions, fix
+from edi837.rules import BUILTIN
+from edi837.testing.generator import ClaimSpec, LineSpec, build_837
+
+ACME = {"payer_id": "ACME1", "payer_name": "ACME HEALTH", "claim_filing": "CI"}
+OTHER = {"payer_id": "OTHR1", "payer_name": "OTHER HEALTH", "claim_filing": "CI"}
+
+
+def pack_with_profile(tmp_path: Path, rules_table: str) -> Path:
+    (tmp_path / "payers").mkdir()
+    (tmp_path / "payers" / "acme.toml").write_text(
+        '[payer]\nname = "Acme"\npayer_ids = ["ACME1"]\n\n' + rules_table)
+    return tmp_path
+
+
+def records_by_claim(claims: list[ClaimSpec], rules_dir: Path) -> dict[str, list[tuple[str, str, bool]]]:
+    result = fix(build_837(claims), FixOptions(validate=False, rules_dir=rules_dir))
+    out: dict[str, list[tuple[str, str, bool]]] = {c.claim_id: [] for c in claims}
+    for r in result.records:
+        if r.rule != "EDI001":
+            out[r.claim_id].append((r.rule, r.action, r.applied))
+    return out
+
+
+def cmt_claim(claim_id: str, **payer: str) -> ClaimSpec:
+    return ClaimSpec(claim_id, ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
+                                                     LineSpec("97140", "40", pointers=(2,))), **payer)
+
+
+def test_nc001_cmt_codes_per_payer(tmp_path: Path) -> None:
+    folder = pack_with_profile(tmp_path, '[rules.NC001]\ncmt_codes = ["98941", "98942"]\n')
+    got = records_by_claim([cmt_claim("A", **ACME), cmt_claim("B", **OTHER)], folder)
+    # For Acme 98940 is no CMT code of NC001's: NC001 leaves it, and NC003 (which defers to NC001 only for
+    # NC001's codes, read for this claim too) reports the pack's 98940/97140 pair for a person.
+    assert got == {"A": [("NC003", "review", False)], "B": [("NC001", "append_modifier", True)]}
+
+
+def test_nc002_action_per_payer(tmp_path: Path) -> None:
+    folder = pack_with_profile(tmp_path, '[rules.NC002]\naction = "review"\n')
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M25561",), (LineSpec("97140", "40"), LineSpec("97530", "45")), **payer)
+
+    got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
+    assert got == {"A": [("NC002", "review", False)], "B": [("NC002", "append_modifier", True)]}
+
+
+def test_tu003_max_units_per_payer(tmp_path: Path) -> None:
+    folder = pack_with_profile(tmp_path, "[rules.TU003]\nmax_units = 2\n")
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M25561",), (LineSpec("97110", "115.50", units="3"),), **payer)
+
+    got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
+    assert got == {"A": [("TU003", "review", False)], "B": []}
+
+
+def test_every_rule_setting_is_covered_by_a_payer_override_test() -> None:
+    """A rule that grows a setting must get its own per-payer test above."""
+    covered = {("NC001", "cmt_codes"), ("NC002", "action"), ("TU003", "max_units")}
+    with_settings = {rule.code for rule in BUILTIN if rule.settings}
+    assert with_settings == {code for code, _ in covered}
+
+
+@pytest.mark.parametrize("rule", [r for r in BUILTIN if r.settings], ids=lambda r: r.code)
+def test_each_declared_setting_reaches_the_rule_through_a_profile(tmp_path: Path, rule: type[Rule]) -> None:
+    """The generic path: for every declared setting, a profile override is what `rule.setting` returns."""
+    from edi837.engine.context import ClaimContext
+
+    lines = []
+    for setting in rule.settings:
+        if setting.kind == "choice":
+            value = f'"{next(c for c in setting.choices if c != setting.default)}"'
+        else:
+            value = {"codes": '["99999"]' if setting.count is None else '["99998", "99999"]', "code": '"99999"',
+                     "int": "99", "bool": str(not setting.default).lower()}[setting.kind]
+        lines.append(f"{setting.name} = {value}")
+    folder = pack_with_profile(tmp_path, f"[rules.{rule.code}]\n" + "\n".join(lines) + "\n")
+    packs = load_packs(folder, schemas=rule_schemas())
+    profile = packs.profile_for("ACME1", "CI")
+    instance = rule(packs)
+    for setting in rule.settings:
+        overridden = instance.setting(ClaimContext(packs, profile), setting.name)
+        default = instance.setting(ClaimContext(packs, packs.profile_for("OTHR1", "CI")), setting.name)
+        assert overridden != default == setting.default, setting.name
+
+
+def test_a_setting_no_rule_declares_is_refused_with_the_nearest_name(tmp_path: Path) -> None:
+    folder = pack_with_profile(tmp_path, "[rules.TU003]\nmax_unit = 4\n")
+    with pytest.raises(RulePackError, match=r"TU003 has no setting 'max_unit'; did you mean 'max_units'\?"):
+        load_packs(folder, schemas=rule_schemas())
+    folder2 = tmp_path / "two"
+    folder2.mkdir()
+    (folder2 / "config.toml").write_text("[rules.NC0O1]\naction = 'fix'\n")
+    with pytest.raises(RulePackError, match=r"no rule has the code 'NC0O1'; did you mean NC001\?"):
+        load_packs(folder2, schemas=rule_schemas())
