@@ -22,7 +22,7 @@ from typing import IO, Any
 import structlog
 
 from edi837.changelog import ChangeRecord
-from edi837.engine.registry import RuleLike, all_factories, build_rules, rule_schemas
+from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import RuleEngine
 from edi837.errors import GateFailed
 from edi837.fileio import borrow
@@ -30,6 +30,7 @@ from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
 from edi837.packs import load_packs
+from edi837.rules import all_factories
 from edi837.validation import Opener, ValidationIssue, new_issues, validate
 from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer

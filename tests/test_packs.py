@@ -14,6 +14,7 @@ from edi837.engine.registry import rule_schemas, selected
 from edi837.errors import RulePackError
 from edi837.packs import load_packs
 from edi837.pipeline import FixOptions, fix
+from edi837.rules import all_factories
 from edi837.writer.edits import SetUnits
 from tests.helpers import FIXTURES
 from tests.rules_for_tests import ScriptedRule
@@ -149,5 +150,5 @@ def test_rule_settings_are_checked(tmp_path: Path, text: str, words: str) -> Non
     """Found in review: a misspelt setting used to be ignored and the rule silently changed behaviour."""
     (tmp_path / "config.toml").write_text(text)
     with pytest.raises(RulePackError) as error:
-        load_packs(tmp_path, schemas=rule_schemas())
+        load_packs(tmp_path, schemas=rule_schemas(all_factories()))
     assert words in str(error.value) and "config.toml line 2" in str(error.value)

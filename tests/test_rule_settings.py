@@ -16,7 +16,7 @@ from edi837.engine.rule import Rule
 from edi837.errors import RulePackError
 from edi837.packs import load_packs
 from edi837.pipeline import FixOptions, fix
-from edi837.rules import BUILTIN
+from edi837.rules import BUILTIN, all_factories
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
 ACME = {"payer_id": "ACME1", "payer_name": "ACME HEALTH", "claim_filing": "CI"}
@@ -93,7 +93,7 @@ def test_each_declared_setting_reaches_the_rule_through_a_profile(tmp_path: Path
                      "int": "99", "bool": str(not setting.default).lower()}[setting.kind]
         lines.append(f"{setting.name} = {value}")
     folder = pack_with_profile(tmp_path, f"[rules.{rule.code}]\n" + "\n".join(lines) + "\n")
-    packs = load_packs(folder, schemas=rule_schemas())
+    packs = load_packs(folder, schemas=rule_schemas(all_factories()))
     profile = packs.profile_for("ACME1", "CI")
     instance = rule(packs)
     for setting in rule.settings:
@@ -105,9 +105,9 @@ def test_each_declared_setting_reaches_the_rule_through_a_profile(tmp_path: Path
 def test_a_setting_no_rule_declares_is_refused_with_the_nearest_name(tmp_path: Path) -> None:
     folder = pack_with_profile(tmp_path, "[rules.TU003]\nmax_unit = 4\n")
     with pytest.raises(RulePackError, match=r"TU003 has no setting 'max_unit'; did you mean 'max_units'\?"):
-        load_packs(folder, schemas=rule_schemas())
+        load_packs(folder, schemas=rule_schemas(all_factories()))
     folder2 = tmp_path / "two"
     folder2.mkdir()
     (folder2 / "config.toml").write_text("[rules.NC0O1]\naction = 'fix'\n")
     with pytest.raises(RulePackError, match=r"no rule has the code 'NC0O1'; did you mean NC001\?"):
-        load_packs(folder2, schemas=rule_schemas())
+        load_packs(folder2, schemas=rule_schemas(all_factories()))

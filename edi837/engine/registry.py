@@ -1,7 +1,8 @@
-"""Which rules exist: the built-in ones (edi837.rules) plus third-party plugins, and which of them run.
+"""Which rules run: plugin discovery, the settings schemas packs check, selection, and instantiation.
 
-One place so the CLI, the watcher, the hook and the API all see the same rules, and so a rule's code is
-unique (two rules with one code are refused).
+The engine knows no rule: the built-in ones are listed by `edi837.rules` (whose `all_factories` adds the
+plugins found here), so the import graph runs one way, rules -> engine. A rule's code is unique (two
+rules with one code are refused).
 
 Plugins register in the entry-point group `edi837.rules`; each entry point names a rule class (a subclass
 of `edi837.engine.rule.Rule`, or any callable) that takes the loaded RulePacks and returns a rule: an
@@ -56,12 +57,6 @@ def selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
     return chosen >= 0 and chosen > dropped
 
 
-def builtin_factories() -> list[RuleFactory]:
-    from edi837.rules import BUILTIN
-
-    return list(BUILTIN)
-
-
 def plugin_factories() -> list[RuleFactory]:
     """Rule factories registered by installed distributions; a plugin that fails to load is refused."""
     from importlib.metadata import entry_points
@@ -76,15 +71,11 @@ def plugin_factories() -> list[RuleFactory]:
     return factories
 
 
-def all_factories() -> list[RuleFactory]:
-    return [*builtin_factories(), *plugin_factories()]
-
-
-def rule_schemas(factories: Sequence[RuleFactory] | None = None) -> Schemas:
+def rule_schemas(factories: Sequence[RuleFactory]) -> Schemas:
     """The settings every known rule declares, by code: what a pack's [rules.CODE] tables are checked
     against. A plugin that is not a class with a `code` declares none (its settings are not checked)."""
     schemas: dict[str, tuple[Setting, ...]] = {}
-    for factory in all_factories() if factories is None else factories:
+    for factory in factories:
         code = getattr(factory, "code", None)
         if isinstance(code, str):
             schemas[code] = tuple(getattr(factory, "settings", ()))
@@ -94,11 +85,11 @@ def rule_schemas(factories: Sequence[RuleFactory] | None = None) -> Schemas:
 
 
 def build_rules(packs: RulePacks, select: Sequence[str], ignore: Sequence[str],
-                factories: Sequence[RuleFactory] | None = None) -> list[RuleLike]:
+                factories: Sequence[RuleFactory]) -> list[RuleLike]:
     """Instantiate the selected rules for one run."""
     rules: list[RuleLike] = []
     seen: dict[str, str] = {}
-    for factory in all_factories() if factories is None else factories:
+    for factory in factories:
         rule = factory(packs)
         if rule.code in seen:
             raise RulePackError(f"two rules share the code {rule.code}: {seen[rule.code]} and {rule.name}")

@@ -111,7 +111,7 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
                schemas: Schemas | None = None) -> RulePacks:
     """Load the shipped packs, with `user_folder` (a `--rules DIR`) layered over them.
 
-    `schemas` are the settings each rule declares, by rule code (the registry's `rule_schemas()`); with
+    `schemas` are the settings each rule declares, by rule code (the registry's `rule_schemas`); with
     them every `[rules.CODE]` table is checked, without them only its shape.
     """
     shipped_dir = shipped_folder or data_dir("rules")

@@ -8,6 +8,7 @@ README's rule table is generated from these classes (`python -m edi837.docs`).
 
 from __future__ import annotations
 
+from edi837.engine.registry import RuleFactory, plugin_factories
 from edi837.engine.rule import Rule
 from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
@@ -25,4 +26,11 @@ BUILTIN: tuple[type[Rule], ...] = (
     TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
 )
 
-__all__ = ["BUILTIN"]
+
+
+def all_factories() -> list[RuleFactory]:
+    """The built-in rules, then the installed plugins: every rule a run may select."""
+    return [*BUILTIN, *plugin_factories()]
+
+
+__all__ = ["BUILTIN", "all_factories"]
