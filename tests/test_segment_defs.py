@@ -19,7 +19,7 @@ from lxml import etree
 
 from edi837.errors import InputRefused, ValueRefused
 from edi837.resources import data_dir
-from edi837.x12 import segment_defs
+from edi837.x12 import segment_xml
 from edi837.x12.envelope import Delimiters
 from edi837.x12.segment_defs import (
     SegmentDef,
@@ -235,7 +235,7 @@ def test_default_definitions_are_parsed_once(monkeypatch: pytest.MonkeyPatch) ->
     def refuse(path: Path) -> SegmentDef:
         raise AssertionError(f"reparsed {path}")
 
-    monkeypatch.setattr(segment_defs, "_load_file", refuse)
+    monkeypatch.setattr(segment_xml, "_load_file", refuse)
     check_value("SV104", "2", STD)
     first, second = load_definitions(), load_definitions()
     assert first == second and first is not second

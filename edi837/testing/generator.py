@@ -22,15 +22,24 @@ import argparse
 import codecs
 import io
 import random
-import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from itertools import chain
 from typing import BinaryIO
 
+from edi837.testing.random_claims import random_claims
+from edi837.testing.specs import (
+    BILLING_NPI,
+    CHIRO_TAXONOMY,
+    PROVIDER_ENTITIES,
+    AdjudicationSpec,
+    ClaimSpec,
+    LineSpec,
+    OtherPayerSpec,
+    ProviderSpec,
+)
 from edi837.x12.envelope import Delimiters
 
 __all__ = [
@@ -47,6 +56,7 @@ __all__ = [
     "write_837",
 ]
 
+
 DEFAULT_DELIMITERS = Delimiters(element=b"*", component=b":", repetition=b"^", segment=b"~")
 
 # The layouts seen in real files: none, LF, CRLF, CR, and files whose
@@ -60,211 +70,11 @@ _BOM = b"\xef\xbb\xbf"
 _CREATED = datetime(2026, 3, 9, 12, 0)
 _SENDER = "EXAMPLESUBMIT"
 _RECEIVER = "EXAMPLERECV"
-_CHIRO_TAXONOMY = "111N00000X"
 # Characters the generator's own filler uses (names, addresses, RD8 date ranges): a delimiter among
 # them would split a value.
 _FILLER_CHARS = frozenset(" -.")
 # Text is handed to fp in batches of about this many characters: few write calls, bounded memory.
 _FLUSH_CHARS = 1 << 18
-
-_AMOUNT = re.compile(r"\d{1,15}(\.\d{1,2})?")
-_QUANTITY = re.compile(r"\d{1,12}(\.\d{1,2})?")
-
-
-def _npi(base9: str) -> str:
-    """Append the NPI check digit (Luhn over the 80840 prefix) so ids look like real NPIs."""
-    digits = [int(d) for d in "80840" + base9]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return base9 + str((10 - total % 10) % 10)
-
-
-_BILLING_NPI = _npi("123456789")  # 1234567893, the CMS documentation example
-_RENDERING_NPIS = tuple(_npi(f"1{n:08d}") for n in (100001, 200002, 300003, 400004))
-
-
-# NM101 entity codes of the provider loops a spec may ask for (2310x at claim level, 2420x in a line).
-PROVIDER_ENTITIES = {"referring": "DN", "rendering": "82", "facility": "77", "supervising": "DQ",
-                     "ordering": "DK", "purchased": "QB"}
-_CLAIM_ROLES = ("referring", "rendering", "facility", "supervising")
-
-
-@dataclass(frozen=True)
-class ProviderSpec:
-    """A provider loop: 2310A/B/C/D in a claim, 2420A-F in a line, written in the order given."""
-
-    role: str  # referring, rendering, facility, supervising; in a line also ordering, purchased
-    npi: str  # "" writes the NM1 without NM108/NM109 (a provider with no NPI on the claim)
-    taxonomy: str | None = None  # PRV*PE after a rendering provider
-
-    def __post_init__(self) -> None:
-        if self.role not in PROVIDER_ENTITIES:
-            raise ValueError(f"provider role {self.role!r}: one of {', '.join(PROVIDER_ENTITIES)}")
-        if self.npi and not _is_npi_shaped(self.npi):
-            raise ValueError(f"provider npi {self.npi!r}: 10 digits, or empty")
-        if self.taxonomy is not None and (self.role != "rendering" or len(self.taxonomy) != 10
-                                          or not _is_code(self.taxonomy)):
-            raise ValueError(f"taxonomy {self.taxonomy!r}: 10 letters or digits, on a rendering provider only")
-
-
-@dataclass(frozen=True)
-class OtherPayerSpec:
-    """A 2320/2330A/2330B other-payer loop; `paid` (AMT*D) when that payer has adjudicated the claim."""
-
-    payer_id: str
-    responsibility: str = "P"  # SBR01 of the other payer
-    claim_filing: str = "CI"
-    paid: str | None = None
-    adjustment: str | None = None  # a 2320 CAS (claim-level adjustment, patient responsibility)
-    adjudicated: date | None = None  # a 2330B DTP*573 (the date the payer adjudicated the claim)
-
-    def __post_init__(self) -> None:
-        if not 2 <= len(self.payer_id) <= 80 or not _is_code(self.payer_id):
-            raise ValueError(f"other payer id {self.payer_id!r}: letters and digits")
-        if self.responsibility not in ("P", "S", "T", "A", "B", "C", "D", "E", "F", "G", "H", "U"):
-            raise ValueError(f"responsibility {self.responsibility!r}: an SBR01 payer responsibility code")
-        if any(a is not None and not _AMOUNT.fullmatch(a) for a in (self.paid, self.adjustment)):
-            raise ValueError(f"paid {self.paid!r} / adjustment {self.adjustment!r}: amounts")
-
-
-@dataclass(frozen=True)
-class AdjudicationSpec:
-    """A 2430 line adjudication (SVD, CAS, DTP*573): what a prior payer did with the line."""
-
-    payer_id: str
-    paid: str
-    units: str = "1"
-    adjustment: str | None = None  # CAS*CO*45 amount (charge minus paid, usually)
-    adjudicated: date = date(2026, 3, 20)
-
-    def __post_init__(self) -> None:
-        if not _AMOUNT.fullmatch(self.paid) or (self.adjustment is not None and not _AMOUNT.fullmatch(self.adjustment)):
-            raise ValueError("adjudication amounts must be amounts")
-        if not _QUANTITY.fullmatch(self.units):
-            raise ValueError(f"adjudication units {self.units!r}")
-
-
-@dataclass(frozen=True)
-class LineSpec:
-    """One service line (2400). Text fields are written verbatim, so tests control the exact bytes."""
-
-    procedure: str
-    charge: str
-    units: str = "1"
-    basis: str = "UN"
-    modifiers: tuple[str, ...] = ()
-    pointers: tuple[int, ...] = (1,)
-    service_date: date = date(2026, 3, 2)
-    service_date_end: date | None = None
-    rendering_npi: str | None = None
-    providers: tuple[ProviderSpec, ...] = ()  # 2420x loops, after rendering_npi's 2420A if both
-    adjudications: tuple[AdjudicationSpec, ...] = ()
-    description: str | None = None  # SV101-7
-
-    def __post_init__(self) -> None:
-        # Each check stands for something pyx12 or the 005010X222A1 guide would reject, so that a bad
-        # spec fails here, naming the field, instead of as a validation error in some later test.
-        if not _is_code(self.procedure) or len(self.procedure) > 48:
-            raise ValueError(f"procedure {self.procedure!r}: letters and digits only, 1-48 characters")
-        if not _AMOUNT.fullmatch(self.charge):
-            raise ValueError(f"charge {self.charge!r}: a non-negative amount with at most 2 decimals")
-        if not _QUANTITY.fullmatch(self.units):
-            raise ValueError(f"units {self.units!r}: a non-negative quantity with at most 2 decimals")
-        if self.basis not in ("UN", "MJ"):
-            raise ValueError(f"basis {self.basis!r}: SV103 must be UN or MJ")
-        # An empty slot before a filled one (HC:97140::GP) is allowed: practice systems write it.
-        if len(self.modifiers) > 4 or any(m and (len(m) != 2 or not _is_code(m)) for m in self.modifiers) or (
-                self.modifiers and not self.modifiers[-1]):
-            raise ValueError(f"modifiers {self.modifiers!r}: at most 4, each 2 letters or digits (empty between)")
-        if self.description is not None and not (1 <= len(self.description) <= 80 and _is_plain(self.description)):
-            raise ValueError(f"description {self.description!r}: 1-80 printable characters")
-        if not 1 <= len(self.pointers) <= 4 or any(not 1 <= p <= 12 for p in self.pointers):
-            raise ValueError(f"pointers {self.pointers!r}: 1 to 4 diagnosis pointers, each 1-12")
-        if self.service_date_end is not None and self.service_date_end < self.service_date:
-            raise ValueError("service_date_end is before service_date")
-        if self.rendering_npi is not None and not _is_npi_shaped(self.rendering_npi):
-            raise ValueError(f"rendering_npi {self.rendering_npi!r}: 10 digits")
-
-
-@dataclass(frozen=True)
-class ClaimSpec:
-    """One claim (2300) with its subscriber and, optionally, a patient who is not the subscriber."""
-
-    claim_id: str
-    diagnoses: tuple[str, ...]
-    lines: tuple[LineSpec, ...]
-    payer_id: str = "SX123"
-    payer_name: str = "EXAMPLE HEALTH"
-    claim_filing: str = "CI"
-    patient_loop: bool = False
-    rendering_npi: str | None = None
-    total_charge: str | None = None
-    place_of_service: str = "11"
-    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
-    original_reference: str | None = None  # REF*F8, the payer's claim number of the claim replaced or voided
-    providers: tuple[ProviderSpec, ...] = ()  # 2310x loops in this order, after rendering_npi's 2310B
-    responsibility: str = "P"  # SBR01 of the claim's own payer: P primary, S secondary, T tertiary
-    other_payers: tuple[OtherPayerSpec, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not 1 <= len(self.claim_id) <= 38 or not _is_plain(self.claim_id):
-            raise ValueError(f"claim_id {self.claim_id!r}: 1-38 printable ASCII characters")
-        if not 1 <= len(self.diagnoses) <= 12:
-            raise ValueError(f"claim {self.claim_id}: 1 to 12 diagnoses, got {len(self.diagnoses)}")
-        if any(not _is_code(d) or not 3 <= len(d) <= 7 for d in self.diagnoses):
-            raise ValueError(f"claim {self.claim_id}: diagnoses are ICD-10-CM codes without the dot")
-        if not 1 <= len(self.lines) <= 50:
-            raise ValueError(f"claim {self.claim_id}: 1 to 50 service lines, got {len(self.lines)}")
-        for number, line in enumerate(self.lines, 1):
-            if max(line.pointers) > len(self.diagnoses):
-                raise ValueError(f"claim {self.claim_id} line {number}: pointer beyond the claim's "
-                                 f"{len(self.diagnoses)} diagnoses")
-        if self.total_charge is not None and not _AMOUNT.fullmatch(self.total_charge):
-            raise ValueError(f"claim {self.claim_id}: total_charge {self.total_charge!r} is not an amount")
-        if not 2 <= len(self.payer_id) <= 80 or not _is_plain(self.payer_id):
-            raise ValueError(f"claim {self.claim_id}: payer_id {self.payer_id!r}")
-        if not 1 <= len(self.payer_name) <= 60 or not _is_plain(self.payer_name):
-            raise ValueError(f"claim {self.claim_id}: payer_name {self.payer_name!r}")
-        if not (len(self.claim_filing) == 2 and _is_code(self.claim_filing)):
-            raise ValueError(f"claim {self.claim_id}: claim_filing {self.claim_filing!r}")
-        if not (len(self.place_of_service) == 2 and self.place_of_service.isascii()
-                and self.place_of_service.isdigit()):
-            raise ValueError(f"claim {self.claim_id}: place_of_service {self.place_of_service!r}")
-        if self.rendering_npi is not None and not _is_npi_shaped(self.rendering_npi):
-            raise ValueError(f"claim {self.claim_id}: rendering_npi {self.rendering_npi!r}: 10 digits")
-        if len(self.frequency) != 1 or not _is_code(self.frequency):
-            raise ValueError(f"claim {self.claim_id}: frequency {self.frequency!r}: one letter or digit")
-        if self.original_reference is not None and not (1 <= len(self.original_reference) <= 50
-                                                        and _is_code(self.original_reference)):
-            raise ValueError(f"claim {self.claim_id}: original_reference {self.original_reference!r}")
-        if any(p.role not in _CLAIM_ROLES for p in self.providers):
-            raise ValueError(f"claim {self.claim_id}: claim-level providers are {', '.join(_CLAIM_ROLES)}")
-
-    def default_total(self) -> str:
-        """CLM02 as the lines imply it: balanced, and in the same style as the line charges."""
-        total = sum((Decimal(line.charge) for line in self.lines), Decimal(0))
-        if any("." in line.charge for line in self.lines):
-            return f"{total:.2f}"
-        return str(total)
-
-
-def _is_code(text: str) -> bool:
-    # str.isalnum alone accepts non-ASCII letters and digits, which X12 data may not carry.
-    return text.isascii() and text.isalnum()
-
-
-def _is_plain(text: str) -> bool:
-    # Leading/trailing blanks are dropped by some readers and pyx12 flags a leading space.
-    return text.isascii() and text.isprintable() and text == text.strip()
-
-
-def _is_npi_shaped(text: str) -> bool:
-    return len(text) == 10 and text.isascii() and text.isdigit()
 
 
 # --- synthetic people ------------------------------------------------------------------------------
@@ -366,8 +176,8 @@ class _Transaction:
             s("PER", "IC", "BILLING DESK", "TE", "5555550100"),
             s("NM1", "40", "2", "EXAMPLE CLEARINGHOUSE", "", "", "", "", "46", "RECV01"),
             s("HL", "1", "", "20", "1"),
-            s("PRV", "BI", "PXC", _CHIRO_TAXONOMY),
-            s("NM1", "85", "2", "EXAMPLE CHIROPRACTIC AND THERAPY", "", "", "", "", "XX", _BILLING_NPI),
+            s("PRV", "BI", "PXC", CHIRO_TAXONOMY),
+            s("NM1", "85", "2", "EXAMPLE CHIROPRACTIC AND THERAPY", "", "", "", "", "XX", BILLING_NPI),
             s("N3", "100 EXAMPLE PLAZA"),
             s("N4", "ANYTOWN", "PA", "123450001"),
             s("REF", "EI", "990000001"),
@@ -410,7 +220,7 @@ class _Transaction:
         segs.append(s("HI", *[c("ABK" if i == 0 else "ABF", dx) for i, dx in enumerate(spec.diagnoses)]))
         if spec.rendering_npi is not None:
             segs += _rendering(s, spec.rendering_npi)
-            segs.append(s("PRV", "PE", "PXC", _CHIRO_TAXONOMY))
+            segs.append(s("PRV", "PE", "PXC", CHIRO_TAXONOMY))
         for provider in spec.providers:
             segs += _provider(s, provider)
         for other in spec.other_payers:
@@ -585,165 +395,6 @@ def build_837(claims: Iterable[ClaimSpec], *, delimiters: Delimiters = DEFAULT_D
               claims_per_transaction=claims_per_transaction, bom=bom,
               interchange_control=interchange_control, seed=seed)
     return buffer.getvalue()
-
-
-# --- random claims ---------------------------------------------------------------------------------
-
-# Usual charges; SV102 is the line total (price x units), as practice-management systems send it.
-_PRICES = {
-    "98940": Decimal("45"), "98941": Decimal("60"), "98942": Decimal("75"),
-    "97140": Decimal("40"), "97530": Decimal("45"), "97110": Decimal("38.50"), "97112": Decimal("42"),
-    "97116": Decimal("36"), "97035": Decimal("18.25"), "99213": Decimal("95"),
-}
-_TIMED = ("97140", "97530", "97110", "97112", "97116", "97035")
-_THERAPY = ("97110", "97112", "97116", "97530", "97140", "97035")
-# M99.01..M99.07: segmental dysfunction by spinal/extremity region, which is what CMT codes are billed on.
-_SEGMENTAL = ("M9901", "M9902", "M9903", "M9904", "M9905", "M9906", "M9907")
-_EXTREMITY = ("M25511", "M25561")
-_SPINAL = ("M542", "M5450")
-_THERAPY_DX = ("M25511", "M25561", "M542", "M5450", "S134XXA", "G4452", "M6281")
-_PAYERS = (("SX123", "EXAMPLE HEALTH", "CI"), ("BCX77", "SAMPLE BLUE PLAN", "BL"),
-           ("HMO42", "DEMO HMO", "HM"), ("MCR01", "EXAMPLE MEDICARE", "MB"))
-_FIRST_DAY = date(2026, 2, 2)
-
-
-def _money(amount: Decimal, cents: bool) -> str:
-    if cents or amount != amount.to_integral_value():
-        return f"{amount:.2f}"
-    return str(amount.quantize(Decimal(1)))
-
-
-def random_claims(count: int, *, seed: int = 0, patient_loop_share: float = 0.3,
-                  minutes_share: float = 0.0, shapes: bool = False) -> Iterator[ClaimSpec]:
-    """Yield `count` plausible chiropractic/therapy claims, the same ones for the same seed.
-
-    The mixes are the ones the fixer's rules are about: CMT with 97140 on an extremity (a distinct
-    region) or on the spine (same region), therapy visits with 97140 beside 97530, and timed codes
-    billed in minutes (MJ) for the 8-minute rule. It is a generator so that a benchmark of 50,000
-    claims never holds them all.
-
-    With `shapes`, each claim is also given the layouts practice systems export (CLAIM-SHAPES): provider
-    loops in any subset (2310A-D, 2420A/E/F), frequency codes 1/7/8, secondary claims with the primary's
-    2320 AMT*D and 2430 line adjudications, 59/X modifiers already on 97140. The base claims are the same
-    as without it (its choices come from a random stream of their own).
-    """
-    if count < 0:
-        raise ValueError("count must not be negative")
-    if not 0.0 <= patient_loop_share <= 1.0 or not 0.0 <= minutes_share <= 1.0:
-        raise ValueError("shares are fractions between 0 and 1")
-    rng = random.Random(seed)
-    shape_rng = random.Random(f"shapes/{seed}")
-    width = max(8, len(str(count)))
-    for number in range(1, count + 1):
-        patient_loop = rng.random() < patient_loop_share
-        # Medicare Part B has no dependants: its subscriber is always the patient.
-        payer_id, payer_name, filing = rng.choice(_PAYERS[:3] if patient_loop else _PAYERS)
-        cents = rng.random() < 0.5
-        day = _FIRST_DAY + timedelta(days=rng.randrange(54))
-        kind = rng.random()
-        if kind < 0.45:
-            diagnoses, plan = _chiro_visit(rng)
-        elif kind < 0.85:
-            diagnoses, plan = _therapy_visit(rng)
-        else:
-            diagnoses, plan = _office_visit(rng)
-        lines = []
-        for procedure, pointers, modifiers in plan[:6]:
-            units, basis, billed = str(rng.randint(1, 4)), "UN", 0
-            if procedure in _TIMED:
-                billed = int(units)
-                if rng.random() < minutes_share:
-                    minutes = rng.randint(5, 40)
-                    units, basis, billed = str(minutes), "MJ", max(1, (minutes + 7) // 15)
-            else:
-                units, billed = "1", 1
-            lines.append(LineSpec(procedure=procedure, charge=_money(_PRICES[procedure] * billed, cents),
-                                  units=units, basis=basis, modifiers=modifiers, pointers=pointers,
-                                  service_date=day,
-                                  rendering_npi=rng.choice(_RENDERING_NPIS) if rng.random() < 0.05 else None))
-        spec = ClaimSpec(
-            claim_id=f"C{number:0{width}d}", diagnoses=diagnoses, lines=tuple(lines), payer_id=payer_id,
-            payer_name=payer_name, claim_filing=filing, patient_loop=patient_loop,
-            rendering_npi=rng.choice(_RENDERING_NPIS) if rng.random() < 0.2 else None,
-        )
-        yield _with_shapes(spec, shape_rng) if shapes else spec
-
-
-_Plan = list[tuple[str, tuple[int, ...], tuple[str, ...]]]
-
-
-def _with_shapes(spec: ClaimSpec, rng: random.Random) -> ClaimSpec:
-    """The claim in one of the layouts practice systems export: see random_claims."""
-    npis = (*_RENDERING_NPIS, _BILLING_NPI)
-    frequency = rng.choices(("1", "7", "8"), (70, 15, 15))[0]
-    reference = f"PAYERCLM{rng.randrange(10**6):06d}" if frequency != "1" else None
-    providers: list[ProviderSpec] = []
-    for role in _CLAIM_ROLES:  # the guide's order: 2310A, B, C, D; any subset
-        if rng.random() < 0.4:
-            taxonomy = rng.choice((None, _CHIRO_TAXONOMY, "225100000X")) if role == "rendering" else None
-            providers.append(ProviderSpec(role, rng.choice(npis), taxonomy))
-    secondary = rng.random() < 0.3
-    line_level = secondary and rng.random() < 0.7  # else the primary adjudicated the claim as a whole
-    lines = []
-    for line in spec.lines:
-        line_providers: list[ProviderSpec] = []
-        if line.rendering_npi is None and rng.random() < 0.2:
-            line_providers.append(ProviderSpec("rendering", rng.choice(npis)))
-        for role in ("ordering", "referring"):
-            if rng.random() < 0.1:
-                line_providers.append(ProviderSpec(role, rng.choice(npis)))
-        modifiers = line.modifiers
-        if line.procedure == "97140" and not modifiers and rng.random() < 0.3:
-            modifiers = (rng.choice(("59", "XS", "XE", "XU")),)
-        adjudications: tuple[AdjudicationSpec, ...] = ()
-        if line_level and line.basis == "UN" and rng.random() < 0.7:
-            adjudications = (AdjudicationSpec("PRIM1", line.charge, units=line.units),)
-        lines.append(replace(line, modifiers=modifiers, providers=tuple(line_providers), adjudications=adjudications))
-    paid = sum((Decimal(a.paid) for x in lines for a in x.adjudications), Decimal(0))
-    others = (OtherPayerSpec("PRIM1", paid=f"{paid:.2f}" if line_level else "10"),) if secondary else ()
-    return replace(spec, lines=tuple(lines), frequency=frequency, original_reference=reference,
-                   providers=tuple(providers) if spec.rendering_npi is None else tuple(
-                       p for p in providers if p.role != "rendering"),
-                   responsibility="S" if secondary else "P", other_payers=others)
-
-
-def _chiro_visit(rng: random.Random) -> tuple[tuple[str, ...], _Plan]:
-    regions = sorted(rng.sample(_SEGMENTAL, rng.choice((1, 2, 2, 3, 4, 5))))
-    cmt = "98940" if len(regions) <= 2 else "98941" if len(regions) <= 4 else "98942"
-    diagnoses = list(regions)
-    plan: _Plan = [(cmt, tuple(range(1, min(len(regions), 4) + 1)), ())]
-    if rng.random() < 0.6:
-        # 97140 on an extremity is a distinct region (modifier due); on the spine it is not (review).
-        other = rng.choice(_EXTREMITY) if rng.random() < 0.6 else rng.choice(_SPINAL)
-        diagnoses.append(other)
-        plan.append(("97140", (len(diagnoses),), ()))
-    if rng.random() < 0.25:
-        plan.append((rng.choice(("97110", "97112", "97530")), (1,), ()))
-    if rng.random() < 0.1:
-        plan.append(("99213", (1,), ("25",)))
-    return tuple(diagnoses), plan
-
-
-def _therapy_visit(rng: random.Random) -> tuple[tuple[str, ...], _Plan]:
-    diagnoses = tuple(rng.sample(_THERAPY_DX, rng.randint(1, 4)))
-    codes = rng.sample(_THERAPY, rng.randint(1, 5))
-    if "97530" in codes and "97140" not in codes and rng.random() < 0.5:
-        codes.append("97140")
-    gp = ("GP",) if rng.random() < 0.5 else ()
-    plan: _Plan = []
-    for code in codes:
-        count = rng.randint(1, min(4, len(diagnoses)))
-        pointers = tuple(sorted(rng.sample(range(1, len(diagnoses) + 1), count)))
-        plan.append((code, pointers, gp))
-    return diagnoses, plan
-
-
-def _office_visit(rng: random.Random) -> tuple[tuple[str, ...], _Plan]:
-    diagnoses = tuple(rng.sample(_SPINAL + _EXTREMITY + ("G4452", "S134XXA"), rng.randint(1, 3)))
-    plan: _Plan = [("99213", (1,), ())]
-    if rng.random() < 0.4:
-        plan.append((rng.choice(_THERAPY), (len(diagnoses),), ()))
-    return diagnoses, plan
 
 
 # --- command line ----------------------------------------------------------------------------------
