@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import structlog
 
@@ -29,6 +29,7 @@ from edi837.fileio import borrow
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
+from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
 from edi837.rules import all_factories
 from edi837.validation import Opener, ValidationIssue, new_issues, validate
@@ -56,6 +57,11 @@ class FixOptions:
     # Streaming keeps memory flat however many findings a file has.
     record_sink: Callable[[ChangeRecord], None] | None = None
     keep_records: bool = True
+    # The CMS NCCI database (edi837.ncci): None finds it as every entry point does (EDI837_NCCI_DB, then
+    # the per-user file); False runs on the shipped pairs alone. `ncci_version` pins versions ("v322r0",
+    # "2025-q4") instead of the newest.
+    ncci_db: Path | Literal[False] | None = None
+    ncci_version: tuple[str, ...] | str = ()
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
@@ -119,12 +125,18 @@ class FixResult:
 
 
 def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
-    """The rule engine for a run; packs are loaded and rules selected once per run."""
+    """The rule engine for a run; packs are loaded, the NCCI database attached and rules selected once per run."""
     factories = all_factories()
     packs = load_packs(options.rules_dir, schemas=rule_schemas(factories))
-    select = options.select or packs.select
-    ignore = (*packs.ignore, *options.ignore)
-    rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
+    pins = (options.ncci_version,) if isinstance(options.ncci_version, str) else options.ncci_version
+    attach_ncci(packs, options.ncci_db, pins)
+    try:
+        select = options.select or packs.select
+        ignore = (*packs.ignore, *options.ignore)
+        rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
+    except BaseException:
+        packs.close()
+        raise
     return RuleEngine(rules, delimiters, packs, apply_review=options.apply_review or packs.apply_review,
                       minutes=minutes)
 
@@ -144,7 +156,11 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         delims = stream.delimiters
         walker = Walker(stream)
         engine = build_engine(delims, options, minutes)
-        seen = _stream_output(stream, walker, engine, sink, options, result, minutes)
+        try:
+            seen = _stream_output(stream, walker, engine, sink, options, result, minutes)
+        finally:
+            if engine.packs is not None:
+                engine.packs.close()
         result.bytes_in = stream.bytes_read
     if minutes is not None:
         minutes.check_lines_exist(seen)

@@ -23,6 +23,7 @@ from typing import Any
 
 from edi837.errors import RulePackError
 from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
+from edi837.packs.pairs import MueLimit, MueSource, PackPairs, PairSource
 from edi837.packs.profiles import UNIT_METHODS, PayerProfile, load_profile
 from edi837.packs.settings import Schemas, Setting, check_rule_settings
 from edi837.packs.tables import (
@@ -40,8 +41,8 @@ from edi837.packs.tables import (
 )
 from edi837.resources import data_dir
 
-__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "NcciPair", "PayerProfile", "RegionEntry", "RulePacks", "Schemas",
-           "Setting", "load_packs"]
+__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "MueLimit", "MueSource", "NcciPair", "PairSource", "PayerProfile",
+           "RegionEntry", "RulePacks", "Schemas", "Setting", "load_packs"]
 
 
 @dataclass
@@ -64,6 +65,25 @@ class RulePacks:
     tie_order: tuple[str, ...] = ()
     # (rule, key) pairs some payer profile overrides: only these make a setting depend on the claim's payer
     profile_overrides: frozenset[tuple[str, str]] = frozenset()
+    # Where NCCI pairs come from: the pack rows above unless a run attaches the CMS files
+    # (edi837.ncci.source); MUE limits exist only in the CMS files.
+    ncci: PairSource | None = None
+    mue: MueSource | None = None
+
+    def __post_init__(self) -> None:
+        if self.ncci is None:
+            self.ncci = PackPairs(self.pairs)
+
+    @property
+    def pair_source(self) -> PairSource:
+        assert self.ncci is not None  # set by __post_init__
+        return self.ncci
+
+    def close(self) -> None:
+        """Release the NCCI database a run attached, if any."""
+        for source in (self.ncci, self.mue):
+            if source is not None:
+                source.close()
 
     def region_of(self, code: str) -> tuple[str | None, bool]:
         """(region, known) for an ICD-10-CM code: the longest matching prefix in the table decides."""
@@ -104,7 +124,8 @@ class RulePacks:
         return self.rules.get(rule, {}).get(key, default)
 
     def pairs_for(self, code_a: str, code_b: str, day: date | None) -> list[NcciPair]:
-        return [p for p in self.pairs if {p.column1, p.column2} == {code_a, code_b} and p.active_on(day)]
+        """The NCCI edits in force on `day` between two codes, either column order, from the run's source."""
+        return self.pair_source.pairs_for(code_a, code_b, day)
 
 
 def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = None,
@@ -157,7 +178,7 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         raise RulePackError("no payer profile is marked default = true; every claim needs a profile")
 
     return RulePacks(
-        pairs=tuple(load_pairs(ncci, ncci_file)),
+        pairs=tuple(load_pairs(ncci, ncci_file, user.values())),
         regions=load_regions(regions, regions_file),
         m99_00_region=load_m99_00(regions, regions_file),
         modifier_ranks=load_modifier_ranks(modifiers, modifiers_file),

@@ -56,6 +56,8 @@ class NcciPair:
     confidence: str
     source: str
     enabled: bool = True
+    user: bool = False  # written in the user's --rules folder: it overrides the CMS rows of its pair
+    cited: str = ""  # how a record cites it, when it came from a CMS file (file, version, row)
 
     def active_on(self, day: date | None) -> bool:
         if not self.enabled or day is None or self.modifier_indicator == 9:
@@ -69,6 +71,8 @@ class NcciPair:
     @property
     def citation(self) -> str:
         """How a finding names its source: the pair, its indicator, how sure the pack is, where from."""
+        if self.cited:
+            return self.cited
         return f"NCCI {self.label} indicator {self.modifier_indicator} ({self.confidence}): {self.source}"
 
 
@@ -79,7 +83,10 @@ class RegionEntry:
     source: str
 
 
-def load_pairs(data: Mapping[str, Any], file: PackFile | None) -> Iterable[NcciPair]:
+def load_pairs(data: Mapping[str, Any], file: PackFile | None,
+               user_files: Iterable[PackFile] = ()) -> Iterable[NcciPair]:
+    """The [[pair]] rows; those whose file is one of `user_files` (the --rules folder's) are marked `user`."""
+    users = tuple(user_files)
     entries = need(data.get("pair", []), list, file, "pair", what="must be [[pair]] tables")
     for position, entry in enumerate(entries):
         need(entry, dict, file, "pair", position, what="must be a table")
@@ -101,6 +108,7 @@ def load_pairs(data: Mapping[str, Any], file: PackFile | None) -> Iterable[NcciP
             confidence=text_value(entry.get("confidence", "unknown"), file, "pair", i, "confidence"),
             source=text_value(entry.get("source"), file, "pair", i, "source"),
             enabled=bool_value(entry.get("enabled", True), file, "pair", i, "enabled"),
+            user=any(file is u for u in users),
         )
         if pair.deleted is not None and pair.deleted <= pair.effective:
             raise blame(file, f"pair {pair.label}: deleted must be after effective", "pair", i, "deleted")
