@@ -106,10 +106,19 @@ def fix_command(
         Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default OUT.changes.jsonl).")
     ] = None,
     summary_format: FormatOption = SummaryFormat.text,
+    ncci_db: Annotated[
+        Path | None, typer.Option("--ncci-db", metavar="PATH", help="The NCCI database (default: $EDI837_NCCI_DB, "
+                                  "then the per-user one; see edi-fix ncci status).")
+    ] = None,
+    ncci_version: Annotated[
+        list[str] | None,
+        typer.Option("--ncci-version", metavar="VERSION", help="Pin an NCCI version (v322r0, 2025-q4)."),
+    ] = None,
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl). Also: edi-fix watch, edi-fix hook."""
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, diff=diff)
+    options = replace(rule_options(rules, select, ignore, apply_review, minutes, no_validate, diff=diff),
+                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()))
     code = guarded(lambda: fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog,
                                      report=report, summary_format=summary_format, options=options))
     raise typer.Exit(code)
@@ -298,6 +307,10 @@ def main(argv: list[str] | None = None) -> None:
         watch_app(args=args[1:], prog_name="edi-fix watch")
     elif args and args[0] == "hook":
         hook_app(args=args[1:], prog_name="edi-fix hook")
+    elif args and args[0] == "ncci":
+        from edi837.ncci.cli import main as ncci_main
+
+        ncci_main(args[1:])
     else:
         app(args=args, prog_name="edi-fix")
 
