@@ -36,8 +36,9 @@ def space_pattern(delims: Delimiters) -> bytes:
 
 
 @cache
-def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """(SV101-2 of every SV1, SV104 of every SV1 billed in UN), for the delimiters of one interchange."""
+def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """(SV101-2 of every SV1, SV104 of every SV1 billed in UN, both of every SV1 billed in UN), for the
+    delimiters of one interchange."""
     term, ele, comp = (re.escape(d) for d in (delims.segment, delims.element, delims.component))
     space = space_pattern(delims)
     value = b"[^" + ele + comp + term + b"]*"
@@ -45,7 +46,9 @@ def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[by
     procedure = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")")
     units = re.compile(term + space + b"SV1" + ele + element + ele + element + ele + b"UN" + ele
                        + b"(" + element + b")")
-    return procedure, units
+    coded = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")" + element + ele + element
+                       + ele + b"UN" + ele + b"(" + element + b")")
+    return procedure, units, coded
 
 
 class Claim:
@@ -113,6 +116,18 @@ class Claim:
             except ValueError:
                 return float("inf")  # not a number: let the rule parse the claim, which refuses it
         return total
+
+    def units_by_code(self) -> dict[str, float]:
+        """The sum of SV104 per procedure code over the lines billed in UN, read from the raw bytes (all
+        dates together): a cheap upper bound for rules that look for too many units of one code."""
+        totals: dict[str, float] = {}
+        for code, units in _line_patterns(self.delimiters)[2].findall(self.raw):
+            key = code.decode("latin-1")
+            try:
+                totals[key] = totals.get(key, 0.0) + (float(units) if units else 0.0)
+            except ValueError:
+                totals[key] = float("inf")  # not a number: let the rule parse the claim, which refuses it
+        return totals
 
     def may_contain(self, text: bytes) -> bool:
         """False when `text` certainly does not occur in the claim's raw bytes."""

@@ -18,7 +18,7 @@ import typer
 from edi837.errors import InputRefused, outcome_of
 from edi837.ncci import paths
 from edi837.ncci.formats import CODE, KIND_NAMES, MUE, PTP, PTP_PARTS, quarter_start
-from edi837.ncci.source import CmsMue, CmsPairs, complete, select, versions
+from edi837.ncci.source import CmsMue, CmsPairs, complete, iso_day, select, versions
 from edi837.ncci.store import ImportInfo, NcciStore, Outcome, import_files
 
 app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False,
@@ -52,9 +52,6 @@ def _guard(action: Callable[[], int]) -> None:
 def _number(n: int) -> str:
     return f"{n:,}"
 
-
-def _iso(day: int) -> str:
-    return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
 @app.command("import")
@@ -203,8 +200,8 @@ def _pair_lines(store: NcciStore, parts: tuple[ImportInfo, ...], code_a: str, co
         lines.append("  no edit in force on that date")
     key = (code_a, code_b) if code_a <= code_b else (code_b, code_a)
     for row in sorted(source.rows(key), key=lambda r: (r[0], r[1], r[2])):
-        until = f"deletion date {_iso(row[3])}" if row[3] is not None else "no deletion date"
-        lines.append(f"  row: {row[0]}/{row[1]} indicator {row[4]}, effective {_iso(row[2])}, {until}")
+        until = f"deletion date {iso_day(row[3])}" if row[3] is not None else "no deletion date"
+        lines.append(f"  row: {row[0]}/{row[1]} indicator {row[4]}, effective {iso_day(row[2])}, {until}")
     return lines
 
 

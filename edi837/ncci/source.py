@@ -37,7 +37,8 @@ log = structlog.get_logger("edi837")
 _Row = tuple[str, str, int, int | None, int, int]  # column1, column2, effective, deletion, indicator, import id
 
 
-def _iso(day: int) -> str:
+def iso_day(day: int) -> str:
+    """YYYYMMDD as stored -> YYYY-MM-DD."""
     return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
@@ -113,6 +114,7 @@ class CmsPairs:
         self._rows: dict[tuple[str, str], list[_Row]] = {}
         self._answers: dict[tuple[tuple[str, str], int], list[NcciPair]] = {}
         self._may: dict[frozenset[str], bool] = {}
+        self._among: dict[tuple[frozenset[str], date | None], list[NcciPair]] = {}
 
     def rows(self, key: tuple[str, str]) -> list[_Row]:
         rows = self._rows.get(key)
@@ -145,10 +147,10 @@ class CmsPairs:
     def _pair(self, row: _Row) -> NcciPair:
         column1, column2, effective, deletion, indicator, import_id = row
         info = self.imports[import_id]
-        until = f", deletion date {_iso(deletion)}" if deletion is not None else ""
-        cited = (f"{info.described}: {column1}/{column2} indicator {indicator}, effective {_iso(effective)}{until}")
-        return NcciPair(column1, column2, indicator, date.fromisoformat(_iso(effective)),
-                        date.fromisoformat(_iso(deletion)) if deletion is not None else None, "cms",
+        until = f", deletion date {iso_day(deletion)}" if deletion is not None else ""
+        cited = (f"{info.described}: {column1}/{column2} indicator {indicator}, effective {iso_day(effective)}{until}")
+        return NcciPair(column1, column2, indicator, date.fromisoformat(iso_day(effective)),
+                        date.fromisoformat(iso_day(deletion)) if deletion is not None else None, "cms",
                         info.described, cited=cited)
 
     def may_pair(self, codes: frozenset[str]) -> bool:
@@ -163,8 +165,12 @@ class CmsPairs:
         return any(row[4] != 9 for row in self.rows(key))
 
     def pairs_among(self, codes: Iterable[str], day: date | None) -> list[NcciPair]:
-        found = [p for key in combos(codes) for p in self.pairs_for(*key, day)]
-        return sorted(found, key=lambda p: (p.column1, p.column2))
+        key = (frozenset(codes), day)
+        found = self._among.get(key)
+        if found is None:
+            pairs = [p for pair in combos(key[0]) for p in self.pairs_for(*pair, day)]
+            found = self._among[key] = sorted(pairs, key=lambda p: (p.column1, p.column2))
+        return found
 
     def close(self) -> None:
         self.store.close()
@@ -176,6 +182,7 @@ class CmsMue:
     def __init__(self, store: NcciStore, tables: tuple[ImportInfo, ...]) -> None:
         self.store = store
         self.tables = [(quarter_start(t.version), t) for t in tables]  # oldest quarter first
+        self._starts = {t.id: start for start, t in self.tables}
         self.description = ", ".join(t.described.split(" (")[0] for t in tables)
         self._limits: dict[tuple[int, str], MueLimit | None] = {}
         self._smallest: dict[str, int | None] = {}
@@ -193,7 +200,7 @@ class CmsMue:
             row = self.store.mue_row(table.id, code)
             self._limits[key] = None if row is None else self._limit(table, code, *row)
         limit = self._limits[key]
-        if limit is not None and day is not None and day < quarter_start(table.version):
+        if limit is not None and day is not None and day < self._starts[table.id]:
             return replace(limit, citation=f"{limit.citation} (no table loaded for the quarter of {day}: the oldest "
                                            "loaded one answered)")
         return limit

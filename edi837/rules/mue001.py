@@ -69,8 +69,8 @@ class MedicallyUnlikelyUnits(Rule):
             return False
         if in_minutes(claim, context):
             return True  # TU001's units are not in the raw bytes: look at the claim itself
-        values = [v for code in claim.procedures if (v := mue.smallest(code)) is not None]
-        return bool(values) and claim.units_in_units() > min(values)
+        return any(units > limit for code, units in claim.units_by_code().items()
+                   if (limit := mue.smallest(code)) is not None)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         mue = self.packs.mue
@@ -94,6 +94,9 @@ class MedicallyUnlikelyUnits(Rule):
 
     def _per_date(self, claim: Claim, lines: list[ServiceLine], limit: MueLimit, day: date | None) -> Iterator[Finding]:
         assert limit.value is not None
+        total = sum((x.units for x in lines), Decimal(0))
+        if total <= limit.value:
+            return  # no provider's share of the day can be over either
         groups: dict[str, list[ServiceLine]] = defaultdict(list)
         unknown: list[ServiceLine] = []
         for line in lines:
@@ -101,12 +104,11 @@ class MedicallyUnlikelyUnits(Rule):
             (unknown if key is None else groups[key]).append(line)
         over = False
         for group in [*groups.values(), *([x] for x in unknown)]:
-            total = sum((x.units for x in group), Decimal(0))
-            if total > limit.value:
+            units = sum((x.units for x in group), Decimal(0))
+            if units > limit.value:
                 over = True
-                yield self._finding(claim, group, total, limit, day, "")
-        total = sum((x.units for x in lines), Decimal(0))
-        if unknown and not over and total > limit.value:
+                yield self._finding(claim, group, units, limit, day, "")
+        if unknown and not over:
             yield self._finding(claim, lines, total, limit, day,
                                 f" if one provider performed them all (line {unknown[0].number}'s performer, a "
                                 "2420A without an NPI, cannot be identified)")

@@ -8,7 +8,7 @@ from datetime import date
 from edi837.engine import Applicability, ClaimContext, Finding, Rule
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
-from edi837.packs import NcciPair
+from edi837.packs import NcciPair, RulePacks
 from edi837.rules._claims import lines_by_date, same_performer
 from edi837.rules._modifiers import modifier_finding, wanted_modifier
 from edi837.rules.nc001 import CmtManualTherapy
@@ -44,6 +44,10 @@ class OtherPairs(Rule):
     tables = ("ncci",)
     indicator = 1
 
+    def __init__(self, packs: RulePacks) -> None:
+        super().__init__(packs)
+        self.cmt = CmtManualTherapy(packs)
+
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return self.packs.pair_source.may_pair(claim.procedures)
 
@@ -52,17 +56,19 @@ class OtherPairs(Rule):
         the NC002 pair are NC001's and NC002's to decide, read from their settings for this claim."""
         if self.indicator == 0:
             return frozenset(), frozenset()
-        manual, manipulation = CmtManualTherapy(self.packs).codes(context)
+        manual, manipulation = self.cmt.codes(context)
         nc002 = frozenset(context.setting("NC002", "pair", ManualTherapyTherapeuticActivities.default_of("pair")))
         return frozenset(f"{code}/{manual}" for code in manipulation), nc002
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
-        cmt_pairs, nc002 = self.handled(context)
+        handled: tuple[frozenset[str], frozenset[str]] | None = None
         for day, lines in lines_by_date(claim).items():
             codes = {line.procedure for line in lines}
             for pair in self.packs.pair_source.pairs_among(codes, day):
-                if (pair.modifier_indicator != self.indicator or pair.label in cmt_pairs
-                        or frozenset((pair.column1, pair.column2)) == nc002):
+                if pair.modifier_indicator != self.indicator:
+                    continue
+                handled = handled or self.handled(context)
+                if pair.label in handled[0] or frozenset((pair.column1, pair.column2)) == handled[1]:
                     continue
                 for line in lines:
                     if line.procedure != pair.column2:
