@@ -110,6 +110,8 @@ def test_where_the_database_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert paths.for_run(None) is None  # no per-user file yet: run without
     default.parent.mkdir()
     default.write_bytes(b"")
+    assert paths.for_run(None) is None  # an empty file is no database either
+    default.write_bytes(b"SQLite format 3\x00")
     assert paths.for_run(None) == default
     monkeypatch.setenv(paths.ENV_VAR, str(env))
     with pytest.raises(InputRefused, match="EDI837_NCCI_DB names"):
@@ -176,3 +178,20 @@ def test_a_named_database_that_is_missing_is_refused(tmp_path: Path, capsys: pyt
         f"one with `edi-fix ncci import --db {tmp_path / 'typo.sqlite3'} FILE...` (or set EDI837_NCCI_DB empty to "
         "run without)"]
     assert not (tmp_path / "out.837").exists()
+
+
+def test_mue_never_pools_a_line_whose_performer_is_unknown() -> None:
+    """97110 MUE 4 (MAI 3): 3 units by the billing provider and 2 by a 2420A without an NPI are each within
+    it; together they would be over, which is said as a condition, on both lines."""
+    from datetime import date
+
+    lines = (LineSpec("97110", "114", units="3", service_date=date(2026, 3, 2)),
+             LineSpec("97110", "76", units="2", service_date=date(2026, 3, 2), rendering_npi="1245319599"))
+    data = build_837([ClaimSpec("MUE-ANON", ("M25511",), lines, payer_id="ACME1", payer_name="ACME",
+                                claim_filing="CI")], seed=3)
+    assert data.count(b"*XX*1245319599") == 1
+    data = data.replace(b"*XX*1245319599", b"")  # the line's 2420A loses its NPI: who performed it is unknown
+    (record,) = edi837.fix(data, ncci_db=ncci_database(CMS), validate=False).records
+    assert (record.rule, record.line_number, record.applied) == ("MUE001", 1, False)
+    assert "5 units of 97110 on 2026-03-02 (lines 1, 2 together)" in record.message
+    assert "if one provider performed them all (line 2's performer" in record.message

@@ -56,7 +56,7 @@ def for_run(option: Path | Literal[False] | None) -> Path | None:
     if choice.path is None:
         return None
     if choice.how == "default":
-        return choice.path if choice.path.is_file() else None
+        return choice.path if choice.path.is_file() and choice.path.stat().st_size > 0 else None
     if not choice.path.is_file():
         where = "--ncci-db" if choice.how == "--ncci-db" else ENV_VAR
         raise InputRefused(f"{where} names {choice.path}, which is not an NCCI database file; load one with "
