@@ -230,7 +230,12 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
         line.charge = line.units = Decimal("NaN")
     if not (line.charge.is_finite() and line.units.is_finite()):
         raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number")
-    line.pointers = tuple([int(p) for p in elements[7].split(comp) if p.isdigit()]) if elements[7] else ()
+    if line.charge.adjusted() > 17 or line.units.adjusted() > 17:  # 5010: SV102 max 18, SV104 max 15 characters
+        raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is out of range")
+    try:
+        line.pointers = tuple([int(p) for p in elements[7].split(comp) if p.isdigit()]) if elements[7] else ()
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise InputRefused(f"segment {ordinal}: SV107 diagnosis pointer is not a usable number") from None
 
 
 class Claim:
@@ -372,7 +377,11 @@ class Claim:
                 if line is not None:
                     line.end_index = index
                 number = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
-                line = ServiceLine(int(number) if number.isdigit() else 0, index, index + 1)
+                try:
+                    line = ServiceLine(int(number) if number.isdigit() else 0, index, index + 1)
+                except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+                    raise InputRefused(f"segment {self.first_ordinal + index}: LX01 is not a usable line number") \
+                        from None
                 lines.append(line)
                 section = "2400"
             elif line is not None:

@@ -21,6 +21,7 @@ from edi837.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Severity
 from edi837.loops import Claim, Diagnosis, ServiceLine
 from edi837.packs import NcciPair, PayerProfile, RulePacks
+from edi837.words import article
 
 CMT_DEFAULT = ("98940", "98941", "98942")
 
@@ -159,8 +160,8 @@ class CmtManualTherapy:
                 if distinct:
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,
-                        f"{self.manual} points to a {_words(distinct)} diagnosis, a region other than the manipulated "
-                        f"{_words(cmt_regions)} ({cmt_names}, NCCI {pair.label} indicator 1)",
+                        f"{self.manual} points to {article(_words(distinct))} diagnosis, a region other than "
+                        f"the manipulated {_words(cmt_regions)} ({cmt_names}, NCCI {pair.label} indicator 1)",
                         source, Applicability.SAFE, approved=False)
                     if finding is not None:
                         yield finding

@@ -45,14 +45,33 @@ def plugin_factories() -> list[RuleFactory]:
 
 def build_rules(packs: RulePacks, select: Sequence[str], ignore: Sequence[str],
                 factories: Sequence[RuleFactory] | None = None) -> list[Rule]:
-    """Instantiate the selected rules for one run."""
+    """Instantiate the selected rules for one run; a code in `select`/`ignore` that names no rule is refused."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
+    every: list[Rule] = []
     for factory in [*builtin_factories(), *plugin_factories()] if factories is None else factories:
         rule = factory(packs)
         if rule.code in seen:
             raise RulePackError(f"two rules share the code {rule.code}: {seen[rule.code]} and {rule.name}")
         seen[rule.code] = rule.name
+        every.append(rule)
+    check_codes(select, sorted(seen), "select")
+    check_codes(ignore, sorted(seen), "ignore")
+    for rule in every:
         if selected(rule.code, select, ignore):
             rules.append(rule)
     return rules
+
+
+def check_codes(codes: Sequence[str], known: Sequence[str], option: str) -> None:
+    """Refuse a rule code or prefix that selects nothing: `--ignore NC01` (a typo of NC001) would otherwise
+    quietly run the rule the user meant to switch off. The nearest code is named, as ruff does."""
+    import difflib
+
+    for code in codes:
+        if code == "ALL" or any(k.startswith(code) for k in known):
+            continue
+        near = difflib.get_close_matches(code.upper(), known, n=1, cutoff=0.5)
+        hint = f"did you mean {near[0]}?" if near else f"rule codes: {', '.join(known)}"
+        raise RulePackError(f"--{option} {code}: no rule has this code or prefix ({hint})")
+
