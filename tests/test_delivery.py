@@ -278,7 +278,20 @@ def test_hook_fixes_in_place_and_keeps_the_mode(tmp_path: Path) -> None:
     assert (summary["changed"], summary["changes"], summary["review_items"], summary["errors"]) == (True, 1, 0, [])
     assert target.read_bytes() == fix(FIXABLE).output
     assert target.stat().st_mode & 0o777 == 0o640
-    assert visible(tmp_path) == ["claims.837"]  # nothing else beside FILE without --changelog
+    # The change log goes beside FILE by default, as the CLI's goes beside OUT (issue 9, item 12).
+    assert visible(tmp_path) == ["claims.837", "claims.837.changes.jsonl"]
+    (record,) = [json.loads(line) for line in (tmp_path / "claims.837.changes.jsonl").read_text().splitlines()]
+    assert (record["rule"], record["claim_id"]) == ("NC001", "NC001-A")
+    assert summary["changelog"] == f"{target}.changes.jsonl"
+
+
+def test_hook_no_changelog_writes_nothing_beside_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "claims.837"
+    target.write_bytes(FIXABLE)
+    proc = cli("hook", str(target), "--no-changelog")
+    assert proc.returncode == 0, proc.stderr
+    assert visible(tmp_path) == ["claims.837"]
+    assert target.read_bytes() == fix(FIXABLE).output
 
 
 def test_hook_leaves_garbage_untouched_with_exit_2(tmp_path: Path) -> None:
@@ -287,9 +300,10 @@ def test_hook_leaves_garbage_untouched_with_exit_2(tmp_path: Path) -> None:
     before = target.stat().st_mtime_ns
     proc = cli("hook", str(target), "--format", "json")
     assert proc.returncode == 2
-    assert json.loads(proc.stdout)["errors"][0].startswith("refused: not an X12 file")
+    assert json.loads(proc.stdout)["errors"][0] == f"refused: {target}: not an X12 file: it does not start with an " \
+                                                   "ISA segment"
     assert target.read_bytes() == GARBAGE and target.stat().st_mtime_ns == before
-    assert visible(tmp_path) == ["claims.837"]
+    assert visible(tmp_path) == ["claims.837"]  # a refusal writes nothing, change log included
 
 
 def test_hook_leaves_a_clean_file_alone_and_writes_a_changelog_when_asked(tmp_path: Path) -> None:
