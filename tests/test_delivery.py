@@ -208,21 +208,25 @@ class Crash(Exception):
 @pytest.mark.parametrize("uploader_took_it", [False, True])
 def test_recovery_after_a_crash_at_each_step(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
                                              step: str, uploader_took_it: bool) -> None:
-    from edi837 import watcher as module
+    from edi837 import delivery
+    from edi837 import handoff as module
 
     outbound, ready = folders
     (outbound / "a.837").write_bytes(FIXABLE)
     expected = fix(FIXABLE, FixOptions(validate=False)).output
     first = _watcher(outbound, ready)
-    real_replace, real_unlink = os.replace, Path.unlink
+    real_replace, real_unlink, real_noreplace = os.replace, Path.unlink, module.rename_noreplace
 
     def replace(src: object, dst: object) -> None:
         target = Path(str(dst))
-        if step == "before-rename" and target.parent == ready:
-            raise Crash
         if step == "before-archive" and target.parent.name == "archive":
             raise Crash
         real_replace(src, dst)  # type: ignore[arg-type]
+
+    def noreplace(src: Path, dst: Path) -> bool:
+        if step == "before-rename" and dst.parent == ready:
+            raise Crash
+        return real_noreplace(src, dst)
 
     def unlink(self: Path, missing_ok: bool = False) -> None:
         if step == "before-unjournal" and self.parent.name == "journal":
@@ -230,8 +234,9 @@ def test_recovery_after_a_crash_at_each_step(folders: tuple[Path, Path], monkeyp
         real_unlink(self, missing_ok=missing_ok)
 
     if step == "before-journal":
-        monkeypatch.setattr(module, "AtomicWriter", _crashing_writer(module.AtomicWriter, "journal"))
-    monkeypatch.setattr(module.os, "replace", replace)
+        monkeypatch.setattr(delivery, "AtomicWriter", _crashing_writer(delivery.AtomicWriter, "journal"))
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(module, "rename_noreplace", noreplace)
     monkeypatch.setattr(Path, "unlink", unlink)
     with pytest.raises(Crash):
         first.process(outbound / "a.837")  # type: ignore[attr-defined]
@@ -252,7 +257,7 @@ def test_recovery_after_a_crash_at_each_step(folders: tuple[Path, Path], monkeyp
     assert visible(outbound / "archive") == ["a.837"]
     assert visible(outbound) == ["archive", "logs", "rejected"]
     assert list((outbound / ".edi837" / "journal").iterdir()) == []
-    assert list((ready / ".edi837-tmp").iterdir()) == []
+    assert [p for p in (ready / ".edi837-tmp").rglob("*") if not p.is_dir()] == []
     assert json.loads((outbound / "logs" / "a.837.changes.jsonl").read_text())["rule"] == "NC001"
 
 
@@ -360,19 +365,19 @@ def test_an_installed_plugin_rule_runs_and_can_be_ignored(tmp_path: Path) -> Non
 
 def test_one_bad_file_does_not_stop_the_others(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Found in review: an unreadable file made the watcher exit, and every restart died on it again."""
-    from edi837 import watcher as module
+    from edi837 import handoff as module
 
     outbound, ready = folders
     for name in ("a.837", "b.837", "c.837"):
         (outbound / name).write_bytes(FIXABLE)
-    real = module._sha256
+    real = module.open_regular
 
-    def unreadable_b(path: Path) -> str:
+    def unreadable_b(path: Path) -> object:
         if path.name == "b.837" and path.parent == outbound:
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(module, "_sha256", unreadable_b)
+    monkeypatch.setattr(module, "open_regular", unreadable_b)
     watcher = _watcher(outbound, ready)
     assert watcher.run_once() == 1  # type: ignore[attr-defined]
     watcher.close()  # type: ignore[attr-defined]
