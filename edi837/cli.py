@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import replace
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from types import FrameType
 from typing import IO, Annotated, Any
@@ -328,18 +329,24 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
 }
 
 
-def _help(name: str | None) -> str:
+@cache
+def _command(name: str | None) -> Any:
+    """The click command typer builds for `edi-fix` or a sub-command, built once per process (typer builds
+    it on every call otherwise, a few milliseconds that in-process callers such as the fuzz test pay)."""
     from typer.main import get_command
 
+    return get_command(COMMANDS[name][0] if name else app)
+
+
+def _help(name: str | None) -> str:
     if name is None:
         commands = {n: text for n, (_, _, text) in COMMANDS.items()}
         commands["help"] = "Show this help; `edi-fix help COMMAND` shows a command's."
-        return terminal.render_help(get_command(app), "edi-fix", usage="edi-fix IN OUT [OPTIONS]\n"
+        return terminal.render_help(_command(None), "edi-fix", usage="edi-fix IN OUT [OPTIONS]\n"
                                     "       edi-fix COMMAND ... (see Commands)", about=ABOUT, commands=commands,
                                     footer=EXIT_CODES)
-    sub, usage, about = COMMANDS[name]
-    return terminal.render_help(get_command(sub), f"edi-fix {name}", usage=usage, about=about,
-                                footer=EXIT_CODES)
+    _, usage, about = COMMANDS[name]
+    return terminal.render_help(_command(name), f"edi-fix {name}", usage=usage, about=about, footer=EXIT_CODES)
 
 
 def _usage_error_types() -> tuple[type[BaseException], ...]:
@@ -368,14 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     if "-h" in options_part or "--help" in options_part:
         return _print(_help(name))
     prog = f"edi-fix {name}" if name else "edi-fix"
-    target = COMMANDS[name][0] if name else app
     previous: dict[int, Any] = {}
     if name != "watch":  # the watcher handles SIGTERM itself: it finishes the file in hand
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with suppress(ValueError, OSError):  # not the main thread
                 previous[sig] = signal.signal(sig, _interrupt)
     try:
-        code = target(args=args, prog_name=prog, standalone_mode=False)
+        code = _command(name)(args=args, prog_name=prog, standalone_mode=False)
     except _usage_error_types() as usage:
         message = str(getattr(usage, "format_message", usage.__str__)())
         terminal.say(f"{prog}: usage: {one_line(message)} (see {prog} --help)")

@@ -11,7 +11,9 @@ callable) that takes the loaded RulePacks and returns a rule: an object with `co
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from edi837.engine import Rule, selected
 from edi837.errors import RulePackError
@@ -29,12 +31,24 @@ def builtin_factories() -> list[RuleFactory]:
     return [*UNIT_RULES, *NCCI_RULES]
 
 
-def plugin_factories() -> list[RuleFactory]:
-    """Rule factories registered by installed distributions; a plugin that fails to load is refused."""
+_entries: dict[tuple[str, ...], list[Any]] = {}
+
+
+def _plugin_entries() -> list[Any]:
+    """The group's entry points, looked up once per sys.path (the scan of every installed distribution
+    costs milliseconds per run; a plugin installed later is seen by the next process, as with any import)."""
     from importlib.metadata import entry_points
 
+    key = tuple(sys.path)
+    if key not in _entries:
+        _entries[key] = sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name)
+    return _entries[key]
+
+
+def plugin_factories() -> list[RuleFactory]:
+    """Rule factories registered by installed distributions; a plugin that fails to load is refused."""
     factories: list[RuleFactory] = []
-    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+    for entry in _plugin_entries():
         try:
             factories.append(entry.load())
         except Exception as error:  # any import failure of third-party code is reported
