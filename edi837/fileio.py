@@ -110,6 +110,28 @@ def remove_stale_temps(path: Path, *, now: float | None = None) -> int:
     return removed
 
 
+_ANY_TEMP = re.compile(rf"\..*\.(\d+)-[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}\Z")
+
+
+def remove_dead_temps(directory: Path, *, now: float | None = None) -> int:
+    """Like remove_stale_temps, for every target in `directory`: the temp files of dead processes (or older
+    than a day). For folders several processes write into."""
+    now = time.time() if now is None else now
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            match = _ANY_TEMP.match(entry.name)
+            if match is None:
+                continue
+            pid = int(match.group(1)) if len(match.group(1)) < 10 else 0
+            with contextlib.suppress(OSError):
+                old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER
+                if pid != os.getpid() and (old or not pid_alive(pid)):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
 class _OutputFile(io.BufferedRandom):
     """A temporary output file whose write and flush failures say which output failed (OutputFailed),
     so a full disk is reported as "cannot write OUT", not as an internal error."""

@@ -36,7 +36,14 @@ from edi837.delivery import (
     sha256_path,
 )
 from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of
-from edi837.fileio import AtomicWriter, current_umask, fsync_directory, open_regular, short_name
+from edi837.fileio import (
+    AtomicWriter,
+    current_umask,
+    fsync_directory,
+    open_regular,
+    remove_dead_temps,
+    short_name,
+)
 from edi837.log import get_logger
 from edi837.pipeline import FixOptions, run
 from edi837.wholeness import held_for_writing
@@ -74,9 +81,10 @@ class Handoff:
         is unchanged, a delivered one archived), then this watcher's stale temporary files: in its own scope
         of READY/.edi837-tmp and not named by its journal, and the `.<name>.*.edi837.tmp` leftovers of atomic
         writes in its own folders. Nothing of another watcher's scope is touched."""
-        for folder in (self.journal.folder, self.logs, self.rejected, self.archive):
+        for folder in (self.journal.folder, self.logs, self.rejected):  # ours alone: the lock is held
             for leftover in folder.glob(".*.edi837.tmp"):
                 leftover.unlink(missing_ok=True)
+        remove_dead_temps(self.archive)  # archive/ may be a volume other watchers copy into too
         named = set()
         outcomes = []
         for entry_path, entry in self.journal.entries():

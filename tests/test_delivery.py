@@ -186,7 +186,7 @@ def test_kill_9_mid_batch_loses_nothing_and_delivers_nothing_twice(folders: tupl
     assert sorted(visible(outbound / "archive")) == sorted(n for n, o in expected.items() if o is not None)
     assert list((outbound / ".edi837" / "journal").glob("*.json")) == []  # every delivery finished
     for folder in (outbound / ".edi837" / "journal", ready / ".edi837-tmp", outbound / "logs", outbound / "rejected"):
-        assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []  # no half-written leftovers
+        assert [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")] == []  # no half-written leftovers
 
 
 # Deterministic crashes: the watcher dies at each step of a delivery, then a new one recovers. A random

@@ -516,3 +516,24 @@ def test_links_fifos_and_folders_are_reported_never_followed(folders: tuple[Path
     assert "a FIFO, not a file" in (rejected / "pipe.837.reason.txt").read_text()
     assert outcomes(proc)["subfolder"] == "ignored"
     assert (outbound / "subfolder").is_dir()
+
+
+def test_recovery_leaves_a_live_processs_copy_in_a_shared_archive(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    """archive/ may be a volume several watchers copy into (EXDEV): a starting watcher removes only the
+    temp files of processes that are gone."""
+    from edi837.watcher import FolderWatcher
+
+    outbound, ready = folders
+    shared = tmp_path / "shared-archive"
+    shared.mkdir()
+    (outbound / "archive").symlink_to(shared, target_is_directory=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True, timeout=60)
+    live = shared / f".other.837.{os.getppid()}-abcdefgh.edi837.tmp"
+    dead = shared / f".mine.837.{int(gone.stdout)}-abcdefgh.edi837.tmp"
+    live.write_bytes(b"half a copy")
+    dead.write_bytes(b"half a copy")
+    watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
+    watcher.prepare()
+    watcher.close()
+    assert live.exists() and not dead.exists()
