@@ -51,7 +51,11 @@ def work(job: tuple[int, int, int]) -> tuple[Counter[str], Counter[str], Counter
     rng = random.Random(start)
     with tempfile.TemporaryDirectory() as folder:
         for n in range(start, start + count):
-            data = mutate(rng.choice(corpus), rng)
+            try:
+                data = mutate(rng.choice(corpus), rng)
+            except Exception as error:  # a bug of the mutator, not of edi-fix: count it and go on
+                broken[f"mutator {type(error).__name__}"] += 1
+                continue
             flags = [] if gate_every and n % gate_every == 0 else rng.choice(FLAGS)
             outcome = run_cli(data, Path(folder), flags)
             codes[f"exit {outcome.code}" + (" (gate)" if not flags else "")] += 1

@@ -82,7 +82,7 @@ def _segments(data: bytes, rng: random.Random) -> bytes:
 def _element(data: bytes, rng: random.Random) -> bytes:
     term, parts = _split(data)
     i = rng.randrange(len(parts))
-    ele = data[3:4] if data.startswith(b"ISA") else b"*"
+    ele = data[3:4] if data.startswith(b"ISA") and data[3:4] else b"*"
     fields = parts[i].split(ele)
     k = rng.randrange(len(fields) + 1)
     value = rng.choice(NASTY)
