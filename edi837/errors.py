@@ -62,6 +62,12 @@ _SPACES = re.compile(r"\s{2,}")
 MESSAGE_LIMIT = 2000
 
 
+def printable(text: str) -> str:
+    """`text` without escape sequences and with every control character turned into a space; spacing kept
+    (for lines whose indentation matters, such as the summary's)."""
+    return _CONTROL.sub(" ", _ANSI.sub("", text))
+
+
 def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """`text` made safe for a terminal, a log line or a reason file: escape sequences removed, every
     control character (CR, LF, NUL, ...) turned into a space, at most `limit` characters.
@@ -70,8 +76,7 @@ def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
     come from outside, and one forgotten call would let an input move the cursor or forge a second
     line; every channel that prints a message goes through this one function.
     """
-    text = _CONTROL.sub(" ", _ANSI.sub("", text))
-    text = _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", printable(text)).strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from edi837.errors import one_line
+from edi837.errors import one_line, printable
 from edi837.pipeline import FixResult, SegmentDiff
 from edi837.words import plural
 
@@ -81,7 +81,8 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
         lines.append(f"wrote {output}" + (f", change log {changelog}" if changelog else ""))
     if report:
         lines.append(f"report {report}")
-    return "\n".join(lines)
+    # Claim ids, procedure codes and paths come from outside: no control character reaches a terminal.
+    return "\n".join(printable(line) for line in lines)
 
 
 def summary_json(result: FixResult, **kwargs: Any) -> str:

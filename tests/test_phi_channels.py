@@ -115,6 +115,13 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path, capsys: pyt
     assert "CLAIM" in out  # the claim is in the summary ...
     for text in (out, err, (tmp_path / "r.html").read_text()):
         assert "\x1b" not in text and "\r" not in text  # ... its control characters are not
+    # found by bench/fuzz.py: the same in a claim that has a review item (the summary lists it by claim id)
+    review = (FIXTURES / "rules" / "nc001_m99_00.837").read_bytes().replace(b"CLM*NC001-J", b"CLM*\x1b[2J\rNC001-J")
+    assert b"\x1b" in review
+    src.write_bytes(review)
+    main([str(src), str(tmp_path / "out3.837"), "--no-validate"])
+    out, err = capsys.readouterr()
+    assert "review NC001 claim" in out and "\x1b" not in out + err and "\r" not in out + err
     refused = BASE.replace(b"ST*837*0001", b"ST*8\x1b]0;owned\x07\r\n37*0001")
     src.write_bytes(refused)
     code = main([str(src), str(tmp_path / "out2.837")])
