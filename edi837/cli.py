@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable
+from contextlib import ExitStack, suppress
 from dataclasses import replace
 from enum import StrEnum
 from functools import cache
@@ -221,7 +221,7 @@ def fix_files(
     with ExitStack() as stack:
         opener, size = _input(input_name, stack)
         if size > PROGRESS_THRESHOLD and sys.stderr is not None and sys.stderr.isatty():
-            options = replace(options, on_progress=stack.enter_context(_progress_bar(size)))
+            options = replace(options, on_progress=stack.enter_context(terminal.progress_bar(size)))
 
         if check:  # --check writes nothing at all
             changelog_path, report = None, None
@@ -307,15 +307,6 @@ def _write_report(result: FixResult, report: Path, input_name: str, output_name:
 
     with atomic_output(report) as handle:
         handle.write(render_report(result, input_name=input_name, output_name=output_name))
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-    with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True) as bar:
-        task = bar.add_task("read", total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 # --- dispatch --------------------------------------------------------------------------------------

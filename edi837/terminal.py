@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from edi837.errors import OutputFailed, one_line
@@ -93,6 +94,16 @@ def say(message: str) -> None:
         stream.flush()
     except (OSError, ValueError):
         pass
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on stderr for big files (the CLI shows it on a terminal only)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True) as bar:
+        task = bar.add_task("read", total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 # --- help --------------------------------------------------------------------------------------------

@@ -50,3 +50,12 @@ def mounts() -> Iterator[Mounts]:
         yield m
     finally:
         m.close()
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    """An OUTBOUND and a READY folder for watcher tests."""
+    outbound, ready = tmp_path / "outbound", tmp_path / "ready"
+    outbound.mkdir()
+    ready.mkdir()
+    return outbound, ready
