@@ -235,7 +235,10 @@ class FolderWatcher:
         self._seen.pop(path.name, None)
         try:
             outcome = self.handoff.process(path)
-            self._retry.pop(path.name, None)
+            if outcome == "stuck":  # delivered, archive/ still failing (reported once): retry less and less
+                self._back_off(path.name)
+            else:
+                self._retry.pop(path.name, None)
             return outcome
         except Deferred as deferred:
             return self._defer(path.name, deferred.reason_kind)
@@ -247,10 +250,13 @@ class FolderWatcher:
         except (OSError, OutputFailed) as error:
             return self._defer(path.name, problem_of(error))
 
-    def _defer(self, name: str, reason_kind: str) -> str:
+    def _back_off(self, name: str) -> None:
         _, delay = self._retry.get(name, (0.0, 0.0))
         delay = min(MAX_BACKOFF, max(self.settle, 1.0, delay * 2))
         self._retry[name] = (time.monotonic() + delay, delay)
+
+    def _defer(self, name: str, reason_kind: str) -> str:
+        self._back_off(name)
         log.warning("watch.file", file=name, outcome="deferred", reason_kind=reason_kind)
         return "deferred"
 
