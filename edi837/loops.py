@@ -307,6 +307,10 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
         line.charge = line.units = Decimal("NaN")
     if not (line.charge.is_finite() and line.units.is_finite()):
         raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number")
+    if line.charge.adjusted() > 17 or line.units.adjusted() > 17:  # 5010: SV102 max 18, SV104 max 15 characters
+        raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is out of range")
+    if any(p.isdigit() and len(p) > 2 for p in elements[7].split(comp)):  # 5010: SV107 pointers are N0 1-2
+        raise InputRefused(f"segment {ordinal}: SV107 diagnosis pointer is not a usable number")
     line.pointers, line.pointer_problem = _pointers(elements[7], comp)
 
 
@@ -563,7 +567,9 @@ class Claim:
                 if line is not None:
                     line.end_index = index
                 number = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
-                line = ServiceLine(int(number) if number.isdigit() and len(number) <= 6 else 0, index, index + 1)
+                if number.isdigit() and len(number) > 6:  # 5010: LX01 is N0 of at most 6 digits
+                    raise InputRefused(f"segment {self.first_ordinal + index}: LX01 is not a usable line number")
+                line = ServiceLine(int(number) if number.isdigit() else 0, index, index + 1)
                 lines.append(line)
                 loop, provider_at = "2400", None
             elif line is not None:

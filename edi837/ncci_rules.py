@@ -21,6 +21,7 @@ from edi837.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Severity
 from edi837.loops import Claim, ServiceLine
 from edi837.packs import NO_SITE, NcciPair, PayerProfile, RulePacks
+from edi837.words import article
 
 CMT_DEFAULT = ("98940", "98941", "98942")
 EXTRASPINAL_DEFAULT = ("98943",)
@@ -151,10 +152,6 @@ def _words(regions: set[str]) -> str:
     return ", ".join(sorted(r.replace("_", " ") for r in regions))
 
 
-def _article(words: str) -> str:
-    return "an" if words[:1] in "aeiou" else "a"
-
-
 HNS_SOURCE = ("97140 with CMT 'ONLY if the therapy is provided to an anatomical region different from the "
               "region(s) manipulated', shown by the diagnosis linked to 97140 (healthnetworksolutions.net, manual "
               "therapy CPT 97140); ChiroCode Q&A 97124 vs 97140")
@@ -243,16 +240,16 @@ class CmtManualTherapy:
                         continue  # another region and no NCCI edit between these codes: nothing to add
                     bypassed = other_pairs_bypassed(packs, claim, manual, lines, day, frozenset(self.manipulation))
                     if bypassed and not satisfied(manual, wanted, profile):
-                        yield self._review(claim, manual, f"{self.manual} points to {_article(_words(distinct))} "
-                                           f"{_words(distinct)} diagnosis, a region other than the manipulated "
+                        yield self._review(claim, manual, f"{self.manual} points to {article(_words(distinct))} "
+                                           "diagnosis, a region other than the manipulated "
                                            f"{_words(cmt_regions)}, but a {wanted} would also bypass NCCI "
                                            f"{', '.join(bypassed)}, which nothing on the claim shows distinct; "
                                            "decide by hand", source)
                         continue
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,
-                        f"{self.manual} points to {_article(_words(distinct))} {_words(distinct)} diagnosis, a region "
-                        f"other than the manipulated {_words(cmt_regions)} ({names}, NCCI {pair.label} indicator 1)",
+                        f"{self.manual} points to {article(_words(distinct))} diagnosis, a region other than "
+                        f"the manipulated {_words(cmt_regions)} ({names}, NCCI {pair.label} indicator 1)",
                         source, Applicability.SAFE, approved=False)
                     if finding is not None:
                         yield finding

@@ -182,6 +182,8 @@ class _File:
             self.data: dict[str, Any] = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as error:
             raise RulePackError(f"{path}: not valid TOML: {error}") from None
+        except RecursionError:  # tomllib recurses per nesting level of inline arrays and tables
+            raise RulePackError(f"{path}: not valid TOML: values nested too deeply") from None
 
     def line_of(self, *keys: str | int) -> int:
         """The line where a key is written: the best guess a person can act on.
@@ -212,7 +214,67 @@ class _File:
 
 
 def _files(folder: Path) -> dict[str, _File]:
-    return {f.relative_to(folder).as_posix(): _File(f, folder) for f in sorted(folder.rglob("*.toml"))}
+    files = {f.relative_to(folder).as_posix(): _File(f, folder) for f in sorted(folder.rglob("*.toml"))}
+    for file in files.values():
+        check_keys(file)
+    return files
+
+
+# --- unknown keys (a typo must not be ignored silently) ----------------------------------------------
+# Every key a pack file may hold. `None`: a value, not looked into. A dict: a table with these keys. A
+# list with one dict: an array of tables. `_ANY`: a table whose keys are data (codes), each holding the
+# schema given. A misspelt key would otherwise be ignored and a rule would silently fall back to its
+# default (distinct_modifer = "XS" would leave 59 on every claim), so it is refused with the nearest
+# valid key, as ruff does for its configuration.
+_ANY = "*"
+_PAYER = {"payer": {"name": None, "payer_ids": None, "claim_filing": None, "default": None,
+                    "distinct_modifier": None, "exact_modifier": None, "unit_method": None, "modifier_for": None,
+                    "timed_units_per_day": None, "source": None},
+          "fee": None, "rules": None}
+SCHEMA: dict[str, Any] = {
+    "config.toml": {"select": None, "ignore": None, "apply_review": None, "rules": None},
+    "ncci.toml": {"pair": [{"column1": None, "column2": None, "modifier_indicator": None, "effective": None,
+                            "deleted": None, "confidence": None, "source": None, "enabled": None}]},
+    "regions.toml": {"settings": {"m99_00": None}, "codes": {_ANY: {"region": None, "source": None}}},
+    "modifiers.toml": {"unlisted_rank": None, "order": [{"name": None, "modifiers": None, "source": None}]},
+    "timed_codes.toml": {"units_that_look_like_minutes": None, "tie_order": None, "timed": None, "untimed": None},
+    "fees.toml": {"fee": None},
+}
+
+
+def check_keys(file: _File) -> None:
+    """Refuse a key (or a pack file name) that the schema does not know, naming the nearest valid one."""
+    import difflib
+
+    if file.name.startswith("payers/"):
+        schema: Any = _PAYER
+    elif file.name in SCHEMA:
+        schema = SCHEMA[file.name]
+    else:
+        near = difflib.get_close_matches(file.name, [*SCHEMA, "payers/NAME.toml"], n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]}?)" if near else f" (pack files: {', '.join(SCHEMA)}, payers/*.toml)"
+        raise RulePackError(f"{file.path}: not a rule-pack file name{hint}")
+
+    def walk(data: Any, shape: Any, keys: tuple[str | int, ...]) -> None:
+        if isinstance(shape, list) and isinstance(data, list):
+            for index, item in enumerate(data):
+                walk(item, shape[0], (*keys, index))
+            return
+        if not isinstance(shape, dict) or not isinstance(data, dict):
+            return
+        for key, value in data.items():
+            if _ANY in shape:
+                walk(value, shape[_ANY], (*keys, key))
+            elif key in shape:
+                walk(value, shape[key], (*keys, key))
+            else:
+                where = ".".join(str(k) for k in keys if isinstance(k, str))
+                near = difflib.get_close_matches(str(key), [str(k) for k in shape], n=1, cutoff=0.6)
+                hint = f"did you mean {near[0]!r}?" if near else f"valid keys: {', '.join(map(str, shape))}"
+                table = f" in [{where}]" if where else ""
+                raise file.error(f"unknown key {key!r}{table} ({hint})", *keys, str(key))
+
+    walk(file.data, schema, ())
 
 
 _ORIGIN = "\x00origin"  # a key no TOML file can contain: where an array entry was written
@@ -450,8 +512,12 @@ def _rule_settings(data: Any, file: _File | None) -> dict[str, dict[str, Any]]:
 
 def _check_setting(code: str, key: str, value: Any, kinds: Mapping[str, tuple[str, ...]], file: _File | None) -> None:
     if key not in kinds:
-        raise _blame(file, f"rules.{code}.{key}: {code} has no setting {key!r} (it has {', '.join(sorted(kinds))})",
-                     "rules", code, key)
+        import difflib
+
+        near = difflib.get_close_matches(key, list(kinds), n=1, cutoff=0.6)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        raise _blame(file, f"rules.{code}.{key}: {code} has no setting {key!r} ({hint}it has "
+                           f"{', '.join(sorted(kinds))})", "rules", code, key)
     kind = kinds[key]
     if kind == ("codes",):
         codes = _need(value, list, file, "rules", code, key, what="must be a list of codes")

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-import structlog
-
 from edi837.changelog import ChangeRecord
 from edi837.engine import Rule, RuleEngine
 from edi837.envelope import Delimiters, SegmentStream, split_lead
 from edi837.errors import GateFailed
 from edi837.fileio import borrow
+from edi837.log import get_logger
 from edi837.loops import Claim, Passthrough, TransactionEnd, Walker
 from edi837.minutes import MinutesTable, load_minutes
 from edi837.packs import load_packs
@@ -34,7 +33,7 @@ from edi837.registry import build_rules
 from edi837.segment_defs import check_value
 from edi837.validation import Opener, ValidationIssue, new_issues, validate
 
-log = structlog.get_logger("edi837")
+log = get_logger("edi837")  # silent unless the application configures logging
 
 _FLUSH_UNITS = 2048
 
