@@ -2,37 +2,46 @@
 
 Exit codes are a contract scripts and clearinghouse clients rely on (black/pre-commit style):
 0 written and nothing needs a person; 1 written but review items or input validation errors
-remain (or `--check` would change the file); 2 input refused, nothing written; 3 internal error.
-Every refusal is one line on stderr, never a traceback.
+remain (or `--check` would change the file); 2 input refused or an output that could not be written,
+nothing committed; 3 internal error. Every refusal is one line on stderr, never a traceback; so is a
+usage error.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack, suppress
 from dataclasses import replace
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
+from types import FrameType
 from typing import IO, Annotated, Any
 
-import structlog
 import typer
 
-from edi837 import __version__
+from edi837 import __version__, terminal
 from edi837 import log as logconfig
 from edi837.changelog import ChangeLogWriter
-from edi837.errors import InputRefused, outcome_of
-from edi837.fileio import AtomicWriter, atomic_output, borrow, open_input_path, refuse_unsafe_target, spool_stdin
+from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
+from edi837.fileio import (
+    AtomicWriter,
+    atomic_output,
+    borrow,
+    open_input_path,
+    refuse_unsafe_target,
+    remove_stale_temps,
+    spool_stdin,
+)
 from edi837.pipeline import FixOptions, FixResult, run
 from edi837.summary import diff_text, summary_json, summary_text
 
 EXIT_OK, EXIT_REVIEW, EXIT_REFUSED, EXIT_INTERNAL = 0, 1, 2, 3
 PROGRESS_THRESHOLD = 4 * 1024 * 1024
-
-log = structlog.get_logger("edi837")
 
 
 class SummaryFormat(StrEnum):
@@ -42,7 +51,7 @@ class SummaryFormat(StrEnum):
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"edi-fix {__version__}")
+        terminal.emit(f"edi-fix {__version__}", sys.stdout, "stdout")
         raise typer.Exit()
 
 
@@ -66,7 +75,9 @@ MinutesOption = Annotated[
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
 ]
-FormatOption = Annotated[SummaryFormat, typer.Option("--format", help="Summary format on the terminal.")]
+FormatOption = Annotated[
+    SummaryFormat, typer.Option("--format", metavar="text|json", help="Summary format (default text).")
+]
 VersionOption = Annotated[
     bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
 ]
@@ -79,11 +90,17 @@ def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str]
 
 
 def _typer(help_text: str) -> typer.Typer:
-    return typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False,
+    return typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
                        context_settings={"help_option_names": ["-h", "--help"]}, help=help_text)
 
 
-app = _typer("Fix an X12 837P (005010X222A1) before it goes to the clearinghouse.")
+ABOUT = ("Fix an X12 837P (005010X222A1) before it goes to the clearinghouse: NCCI modifiers, 8-minute-rule "
+         "units, claim totals. Writes OUT and its change log OUT.changes.jsonl; IN is never changed.")
+EXIT_CODES = ("Exit codes: 0 written, nothing needs a person; 1 written, items need a person (with --check: "
+              "something would change); 2 refused or an output could not be written, nothing committed; "
+              "3 internal error.")
+
+app = _typer(ABOUT)
 watch_app = _typer("Watch an outbound folder and move fixed 837 files to a ready folder.")
 hook_app = _typer("Fix one 837 file in place before upload (for clearinghouse clients).")
 
@@ -94,6 +111,9 @@ def fix_command(
     output_name: Annotated[str, typer.Argument(metavar="OUT", help="Where the fixed file goes, or - for stdout.")],
     *,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="With --check: also exit 1 when review items or validation errors already in the input "
+                         "remain.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Also print a segment-level diff.")] = False,
     rules: RulesOption = None,
     select: SelectOption = None,
@@ -108,10 +128,10 @@ def fix_command(
     summary_format: FormatOption = SummaryFormat.text,
     version: VersionOption = False,
 ) -> None:
-    """Fix IN and write OUT plus its change log (OUT.changes.jsonl). Also: edi-fix watch, edi-fix hook."""
+    """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
     options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, diff=diff)
     code = guarded(lambda: fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog,
-                                     report=report, summary_format=summary_format, options=options))
+                                     report=report, summary_format=summary_format, options=options, strict=strict))
     raise typer.Exit(code)
 
 
@@ -122,7 +142,7 @@ def watch_command(
     to: Annotated[Path, typer.Option("--to", metavar="READY", help="Where fixed files go for the uploader.")],
     once: Annotated[bool, typer.Option("--once", help="Process what is there, then exit (for cron).")] = False,
     settle: Annotated[
-        float, typer.Option("--settle", metavar="SECONDS", help="A file is whole once unchanged this long.")
+        float, typer.Option("--settle", metavar="SECONDS", help="A file is whole once unchanged this long (default 2).")
     ] = 2.0,
     rules: RulesOption = None,
     select: SelectOption = None,
@@ -148,8 +168,9 @@ def hook_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The 837P file to fix in place.")],
     *,
     changelog: Annotated[
-        Path | None, typer.Option("--changelog", metavar="PATH", help="Also write the change log here.")
+        Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default FILE.changes.jsonl).")
     ] = None,
+    no_changelog: Annotated[bool, typer.Option("--no-changelog", help="Write no change log.")] = False,
     summary_format: FormatOption = SummaryFormat.text,
     rules: RulesOption = None,
     select: SelectOption = None,
@@ -163,8 +184,10 @@ def hook_command(
     from edi837.hook import fix_in_place
 
     options = rule_options(rules, select, ignore, apply_review, minutes, no_validate)
-    raise typer.Exit(fix_in_place(file, changelog=changelog, as_json=summary_format is SummaryFormat.json,
-                                  options=options))
+    if changelog is None and not no_changelog:
+        changelog = Path(f"{file}.changes.jsonl")
+    raise typer.Exit(fix_in_place(file, changelog=None if no_changelog else changelog,
+                                  as_json=summary_format is SummaryFormat.json, options=options))
 
 
 def guarded(action: Callable[[], int]) -> int:
@@ -173,8 +196,7 @@ def guarded(action: Callable[[], int]) -> int:
         return action()
     except (Exception, KeyboardInterrupt) as error:  # the contract: one line, exit 2 or 3, no traceback
         code, message = outcome_of(error)
-        print(f"edi-fix: {message}", file=sys.stderr)
-        log.warning("run.ended", exit_code=code, code=type(error).__name__)
+        terminal.say(f"edi-fix: {message}")
         return code
 
 
@@ -188,15 +210,18 @@ def fix_files(
     summary_format: SummaryFormat,
     options: FixOptions,
     report: Path | None = None,
+    strict: bool = False,
 ) -> int:
-    logconfig.configure()
+    logconfig.configure(quiet_on_terminal=True)
     to_stdout = output_name == "-"
-    terminal = sys.stderr if to_stdout else sys.stdout
+    terminal_stream = sys.stderr if to_stdout else sys.stdout
+    if to_stdout and not check and not terminal.stdout_usable():
+        raise OutputFailed("stdout is closed; nothing written (give OUT as a file name)")
 
     with ExitStack() as stack:
         opener, size = _input(input_name, stack)
-        if size > PROGRESS_THRESHOLD and sys.stderr.isatty():
-            options = replace(options, on_progress=stack.enter_context(_progress_bar(size)))
+        if size > PROGRESS_THRESHOLD and sys.stderr is not None and sys.stderr.isatty():
+            options = replace(options, on_progress=stack.enter_context(terminal.progress_bar(size)))
 
         if check:  # --check writes nothing at all
             changelog_path, report = None, None
@@ -211,6 +236,9 @@ def fix_files(
             refuse_unsafe_target(changelog_path, "change log", protected)
         if report is not None:
             refuse_unsafe_target(report, "report", [*protected, *([changelog_path] if changelog_path else [])])
+        for target in (Path(output_name) if not (to_stdout or check) else None, changelog_path, report):
+            if target is not None:
+                remove_stale_temps(target)  # what a killed earlier run left beside it
         options = replace(options, keep_records=report is not None)  # the report needs them all; the log streams
 
         if check or to_stdout:
@@ -222,28 +250,39 @@ def fix_files(
             sink = stack.enter_context(AtomicWriter(Path(output_name))).handle
         if changelog_path is not None:
             options = replace(options, record_sink=stack.enter_context(ChangeLogWriter(changelog_path)).write)
-        result = run(opener, sink, options)
+        try:
+            result = run(opener, sink, options)
+        except InputRefused as refused:
+            raise with_file(refused, "stdin" if input_name == "-" else input_name) from None
         if to_stdout and not check and sink is not None:
-            _copy_to_stdout(sink)
+            sink.seek(0)
+            terminal.write_bytes_to_stdout(iter(lambda: sink.read(1 << 20), b""))
         if report is not None:
             _write_report(result, report, input_name, output_name)
         written = None if check else output_name
 
+    code = result.exit_code
+    if check:  # 1 only when something would change; review items and input warnings too with --strict
+        code = EXIT_REVIEW if result.changed or (strict and result.exit_code) else EXIT_OK
     names: dict[str, Any] = {
         "output": written,
         "changelog": str(changelog_path) if changelog_path else None,
         "report": str(report) if report else None,
         "check": check,
+        "exit_code": code,
     }
-    if diff and summary_format is SummaryFormat.text:
-        terminal.write(diff_text(result.diff, before_name=input_name, after_name=output_name))
-    if summary_format is SummaryFormat.json:
-        print(summary_json(result, **names), file=terminal)
-    else:
-        print(summary_text(result, **names), file=terminal)
-    if check:
-        return EXIT_REVIEW if result.changed or result.exit_code else EXIT_OK
-    return result.exit_code
+    # Everything is committed: a terminal that went away now costs the summary, not the exit code.
+    stream_name = "stderr" if to_stdout else "stdout"
+    try:
+        if diff and summary_format is SummaryFormat.text and result.diff:
+            terminal.emit(diff_text(result.diff, before_name=input_name, after_name=output_name).rstrip("\n"),
+                          terminal_stream, stream_name)
+        text = summary_json(result, **names) if summary_format is SummaryFormat.json else summary_text(result, **names)
+        terminal.emit(text, terminal_stream, stream_name)
+    except OutputFailed as failed:
+        if written and not to_stdout:
+            terminal.say(f"edi-fix: wrote {written}; the summary was not printed ({failed})")
+    return code
 
 
 def _input(name: str, stack: ExitStack) -> tuple[Callable[[], IO[bytes]], int]:
@@ -270,36 +309,88 @@ def _write_report(result: FixResult, report: Path, input_name: str, output_name:
         handle.write(render_report(result, input_name=input_name, output_name=output_name))
 
 
-def _copy_to_stdout(sink: IO[bytes]) -> None:
-    sink.seek(0)
-    out = sys.stdout.buffer
-    while chunk := sink.read(1 << 20):
-        out.write(chunk)
-    out.flush()
+# --- dispatch --------------------------------------------------------------------------------------
+
+# The sub-commands, in the order `edi-fix --help` lists them; a new command registers here.
+COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
+    "watch": (watch_app, "edi-fix watch OUTBOUND --to READY [OPTIONS]",
+              "Watch OUTBOUND and move each 837 there, fixed, to READY (originals to OUTBOUND/archive)."),
+    "hook": (hook_app, "edi-fix hook FILE [OPTIONS]",
+             "Fix FILE in place before upload; for clearinghouse clients that run a pre-submit command."),
+}
 
 
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+@cache
+def _command(name: str | None) -> Any:
+    """The click command typer builds for `edi-fix` or a sub-command, built once per process (typer builds
+    it on every call otherwise, a few milliseconds that in-process callers such as the fuzz test pay)."""
+    from typer.main import get_command
 
-    with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True) as bar:
-        task = bar.add_task("read", total=total)
-        yield lambda done: bar.update(task, completed=done)
+    return get_command(COMMANDS[name][0] if name else app)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: `edi-fix IN OUT`, `edi-fix watch ...`, `edi-fix hook ...`.
+def _help(name: str | None) -> str:
+    if name is None:
+        commands = {n: text for n, (_, _, text) in COMMANDS.items()}
+        commands["help"] = "Show this help; `edi-fix help COMMAND` shows a command's."
+        return terminal.render_help(_command(None), "edi-fix", usage="edi-fix IN OUT [OPTIONS]\n"
+                                    "       edi-fix COMMAND ... (see Commands)", about=ABOUT, commands=commands,
+                                    footer=EXIT_CODES)
+    _, usage, about = COMMANDS[name]
+    return terminal.render_help(_command(name), f"edi-fix {name}", usage=usage, about=about, footer=EXIT_CODES)
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Click's ClickException (typer may vendor click), found without importing a private module."""
+    return tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds through the atomic writers, which remove their temporary files
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: `edi-fix IN OUT`, `edi-fix watch ...`, `edi-fix hook ...`, `edi-fix help`.
 
     The sub-commands are dispatched by hand so that `edi-fix IN OUT` stays a plain command (a file named
-    like a sub-command can still be fixed as `edi-fix ./watch OUT`).
+    like a sub-command can still be fixed as `edi-fix ./watch OUT`). Returns the exit code.
     """
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "watch":
-        watch_app(args=args[1:], prog_name="edi-fix watch")
-    elif args and args[0] == "hook":
-        hook_app(args=args[1:], prog_name="edi-fix hook")
-    else:
-        app(args=args, prog_name="edi-fix")
+    terminal.reopen_closed_std_fds()
+    args = list(sys.argv[1:] if argv is None else argv)
+    name: str | None = None
+    if args and args[0] == "help" and (len(args) == 1 or (len(args) == 2 and args[1] in COMMANDS)):
+        return _print(_help(args[1] if len(args) == 2 else None))
+    if args and args[0] in COMMANDS:
+        name, args = args[0], args[1:]
+    options_part = args[: args.index("--")] if "--" in args else args
+    if "-h" in options_part or "--help" in options_part:
+        return _print(_help(name))
+    prog = f"edi-fix {name}" if name else "edi-fix"
+    previous: dict[int, Any] = {}
+    if name != "watch":  # the watcher handles SIGTERM itself: it finishes the file in hand
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with suppress(ValueError, OSError):  # not the main thread
+                previous[sig] = signal.signal(sig, _interrupt)
+    try:
+        code = _command(name)(args=args, prog_name=prog, standalone_mode=False)
+    except _usage_error_types() as usage:
+        message = str(getattr(usage, "format_message", usage.__str__)())
+        terminal.say(f"{prog}: usage: {one_line(message)} (see {prog} --help)")
+        return EXIT_REFUSED
+    except (Exception, KeyboardInterrupt) as error:  # typer itself failing must still be one line
+        failed, message = outcome_of(error)
+        terminal.say(f"{prog}: {message}")
+        return failed
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return int(code or 0)
 
 
-__all__ = ["app", "fix_files", "guarded", "hook_app", "main", "watch_app"]
+def _print(text: str) -> int:
+    with suppress(OutputFailed):
+        terminal.emit(text, sys.stdout, "stdout")
+    return EXIT_OK
+
+
+__all__ = ["COMMANDS", "app", "fix_files", "guarded", "hook_app", "main", "watch_app"]

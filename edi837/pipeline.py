@@ -19,13 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-import structlog
-
 from edi837.changelog import ChangeRecord
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import RuleEngine
 from edi837.errors import GateFailed
 from edi837.fileio import borrow
+from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
@@ -36,7 +35,7 @@ from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer
 from edi837.x12.envelope import Delimiters, SegmentStream
 
-log = structlog.get_logger("edi837")
+log = get_logger("edi837")  # silent unless the application configures logging
 
 @dataclass
 class FixOptions:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edi837.cli import SummaryFormat, fix_files
-from edi837.errors import GateFailed
+from edi837.errors import GateFailed, OutputFailed
 from edi837.pipeline import FixOptions, fix
 from edi837.writer import edits
 from edi837.writer.edits import AppendModifier, SetUnits
@@ -47,7 +47,7 @@ def test_gate_refuses_a_new_error_and_nothing_is_written(tmp_path: Path, monkeyp
     code = guarded(lambda: run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,))))
     assert code == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
-    assert "refused: the fixed file would fail validation" in capsys.readouterr().err
+    assert "in.837: the fixed file would fail validation" in capsys.readouterr().err  # names the file
 
 
 def test_gate_passes_a_good_change_to_a_file_that_already_had_errors() -> None:
@@ -108,7 +108,7 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path: Path, monkeypatch: py
         raise OSError("disk full")
 
     monkeypatch.setattr("edi837.fileio.os.replace", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputFailed, match=r"out\.837\.changes\.jsonl: cannot be written"):  # exit 2, not 3
         run_cli(tmp_path, FixOptions())
     assert (tmp_path / "out.837").read_bytes() == b"old contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837", "out.837"]
