@@ -19,18 +19,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from edi837.changelog import ChangeRecord
+from edi837.delivery.fileio import borrow
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import RuleEngine
 from edi837.errors import GateFailed
-from edi837.fileio import borrow
+from edi837.gate.pyx12_gate import Opener, ValidationIssue, new_issues, validate
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
 from edi837.packs import load_packs
+from edi837.report.changelog import ChangeRecord
 from edi837.rules import all_factories
-from edi837.validation import Opener, ValidationIssue, new_issues, validate
 from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer
 from edi837.x12.envelope import Delimiters, SegmentStream

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from edi837.packs import load_packs
 from edi837.pipeline import FixOptions, fix
-from edi837.summary import summary_json, summary_text
+from edi837.report.summary import summary_json, summary_text
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837, random_claims
 
 PACKS = load_packs()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.cli import main
+from edi837.delivery.cli import main
 from edi837.pipeline import fix
 from edi837.testing.generator import build_837, random_claims
 from tests.cli_helpers import BIG, FIXABLE, edi_fix, one_refusal
@@ -181,8 +181,8 @@ def test_a_failing_close_still_removes_the_temp_file(tmp_path: Path) -> None:
     temporary file must go anyway (simulated: a handle whose every write and flush fail with ENOSPC)."""
     import errno
 
+    from edi837.delivery.fileio import AtomicWriter
     from edi837.errors import OutputFailed
-    from edi837.fileio import AtomicWriter
 
     class Full:
         def __init__(self, real: object) -> None:

@@ -193,7 +193,7 @@ def test_kill_9_mid_batch_loses_nothing_and_delivers_nothing_twice(folders: tupl
 # kill -9 rarely lands in these millisecond windows; these tests put it there.
 
 def _watcher(outbound: Path, ready: Path) -> object:
-    from edi837.watcher import FolderWatcher
+    from edi837.delivery.watch import FolderWatcher
 
     watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
     watcher.prepare()
@@ -208,8 +208,8 @@ class Crash(Exception):
 @pytest.mark.parametrize("uploader_took_it", [False, True])
 def test_recovery_after_a_crash_at_each_step(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
                                              step: str, uploader_took_it: bool) -> None:
-    from edi837 import delivery
-    from edi837 import handoff as module
+    from edi837.delivery import handoff as module
+    from edi837.delivery import journal as delivery
 
     outbound, ready = folders
     (outbound / "a.837").write_bytes(FIXABLE)
@@ -365,7 +365,7 @@ def test_an_installed_plugin_rule_runs_and_can_be_ignored(tmp_path: Path) -> Non
 
 def test_one_bad_file_does_not_stop_the_others(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Found in review: an unreadable file made the watcher exit, and every restart died on it again."""
-    from edi837 import handoff as module
+    from edi837.delivery import handoff as module
 
     outbound, ready = folders
     for name in ("a.837", "b.837", "c.837"):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.cli import SummaryFormat, fix_files
+from edi837.delivery.cli import SummaryFormat, fix_files
 from edi837.errors import GateFailed, OutputFailed
 from edi837.pipeline import FixOptions, fix
 from edi837.writer import edits
@@ -42,7 +42,7 @@ def test_gate_refuses_a_new_error_and_nothing_is_written(tmp_path: Path, monkeyp
     assert "segment 30 SV1 SV101-4: value too short" in str(refused.value)
     assert "value too short" in str(refused.value)
 
-    from edi837.cli import guarded
+    from edi837.delivery.cli import guarded
 
     code = guarded(lambda: run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,))))
     assert code == 2
@@ -107,7 +107,7 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path: Path, monkeypatch: py
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("edi837.fileio.os.replace", explode)
+    monkeypatch.setattr("edi837.delivery.fileio.os.replace", explode)
     with pytest.raises(OutputFailed, match=r"out\.837\.changes\.jsonl: cannot be written"):  # exit 2, not 3
         run_cli(tmp_path, FixOptions())
     assert (tmp_path / "out.837").read_bytes() == b"old contents"

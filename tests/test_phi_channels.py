@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837 import cli
+from edi837.delivery import cli
 from tests.helpers import FIXTURES
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import html
 
 from edi837.pipeline import FixOptions, fix
-from edi837.report import render_report
+from edi837.report.html import render_report
 from edi837.rules import all_factories
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
@@ -52,7 +52,7 @@ def test_streamed_records_are_not_kept_and_the_summary_still_counts_them() -> No
     """With a record sink (the CLI, hook and watcher), memory holds counts and a bounded review sample,
     not every record; the summary's numbers come from the counts."""
     from edi837.pipeline import REVIEW_SAMPLE
-    from edi837.summary import summary_dict
+    from edi837.report.summary import summary_dict
 
     claims = [ClaimSpec(f"S{i}", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40")))
               for i in range(REVIEW_SAMPLE + 30)]  # same region every time: one review item each

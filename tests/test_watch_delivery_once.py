@@ -34,8 +34,8 @@ class Crash(Exception):
 
 def _crash_before_delivery(outbound: Path, ready: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Watcher A dies with its file fixed, journaled and staged, just before the rename into READY."""
-    from edi837 import watcher as watcher_module
-    from edi837.watcher import FolderWatcher
+    from edi837.delivery import watch as watcher_module
+    from edi837.delivery.watch import FolderWatcher
 
     real = os.replace
 
@@ -48,7 +48,7 @@ def _crash_before_delivery(outbound: Path, ready: Path, monkeypatch: pytest.Monk
         raise Crash
 
     monkeypatch.setattr(os, "replace", replace)
-    for module in (watcher_module, sys.modules.get("edi837.handoff")):
+    for module in (watcher_module, sys.modules.get("edi837.delivery.handoff")):
         if module is not None:
             monkeypatch.setattr(module, "rename_noreplace", noreplace, raising=False)
     first = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
@@ -172,7 +172,7 @@ def test_exdev_is_copied_then_unlinked_and_never_redelivered(folders: tuple[Path
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process twin of the test above, for machines without a second file system: os.replace into
     archive/ fails with EXDEV as it does across file systems."""
-    from edi837.watcher import FolderWatcher
+    from edi837.delivery.watch import FolderWatcher
 
     outbound, ready = folders
     (outbound / "a.837").write_bytes(FIXABLE)
@@ -216,7 +216,7 @@ def test_a_full_archive_file_system_is_reported_and_never_redelivers(folders: tu
 def test_recovery_leaves_a_live_processs_copy_in_a_shared_archive(folders: tuple[Path, Path], tmp_path: Path) -> None:
     """archive/ may be a volume several watchers copy into (EXDEV): a starting watcher removes only the
     temp files of processes that are gone."""
-    from edi837.watcher import FolderWatcher
+    from edi837.delivery.watch import FolderWatcher
 
     outbound, ready = folders
     shared = tmp_path / "shared-archive"

@@ -64,8 +64,8 @@ def test_a_file_that_changes_while_it_is_read_is_taken_again_whole(folders: tupl
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer that closed and reopened the file to append (no open handle to see): the bytes read no
     longer match the file, so nothing is delivered or archived and the file is taken again later."""
-    from edi837 import handoff
-    from edi837.watcher import FolderWatcher
+    from edi837.delivery import handoff
+    from edi837.delivery.watch import FolderWatcher
 
     outbound, ready = folders
     claims = list(random_claims(20, seed=8))
@@ -171,8 +171,8 @@ def test_a_full_disk_is_a_wait_not_a_rejection_in_process(folders: tuple[Path, P
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process twin of the tmpfs tests, for machines that cannot mount: every write into READY's temp
     folder, and then into logs/, fails with ENOSPC."""
-    from edi837 import fileio, handoff
-    from edi837.watcher import FolderWatcher
+    from edi837.delivery import fileio, handoff
+    from edi837.delivery.watch import FolderWatcher
 
     outbound, ready = folders
     (outbound / "a.837").write_bytes(FIXABLE)

@@ -164,5 +164,5 @@ def check_keys(table: dict[str, Any], allowed: Iterable[str], file: PackFile | N
             continue
         near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
         hint = f"did you mean {near[0]!r}?" if near else f"valid keys: {', '.join(known) or 'none'}"
-        table = ".".join(str(k) for k in where if not isinstance(k, int))
-        raise blame(file, f"unknown key {str(key)!r}{f' in [{table}]' if table else ''} ({hint})", *where, str(key))
+        place = ".".join(str(k) for k in where if not isinstance(k, int))
+        raise blame(file, f"unknown key {str(key)!r}{f' in [{place}]' if place else ''} ({hint})", *where, str(key))

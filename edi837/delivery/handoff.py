@@ -19,8 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from edi837.changelog import ChangeLogWriter
-from edi837.delivery import (
+from edi837.delivery.fileio import (
+    AtomicWriter,
+    current_umask,
+    fsync_directory,
+    open_regular,
+    remove_dead_temps,
+    short_name,
+)
+from edi837.delivery.journal import (
     STATE,
     TEMP,
     Entry,
@@ -35,18 +42,11 @@ from edi837.delivery import (
     sha256_of,
     sha256_path,
 )
+from edi837.delivery.wholeness import held_for_writing
 from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of
-from edi837.fileio import (
-    AtomicWriter,
-    current_umask,
-    fsync_directory,
-    open_regular,
-    remove_dead_temps,
-    short_name,
-)
 from edi837.log import get_logger
 from edi837.pipeline import FixOptions, run
-from edi837.wholeness import held_for_writing
+from edi837.report.changelog import ChangeLogWriter
 
 log = get_logger("edi837.watch")
 

@@ -39,13 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from edi837.delivery import problem_of
+from edi837.delivery.fileio import kind_of
+from edi837.delivery.handoff import Deferred, Handoff
+from edi837.delivery.journal import problem_of
+from edi837.delivery.wholeness import held_for_writing, looks_complete
 from edi837.errors import InputRefused, OutputFailed
-from edi837.fileio import kind_of
-from edi837.handoff import Deferred, Handoff
 from edi837.log import get_logger
 from edi837.pipeline import FixOptions
-from edi837.wholeness import held_for_writing, looks_complete
 
 log = get_logger("edi837.watch")
 

@@ -24,12 +24,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from edi837 import log as logconfig
-from edi837 import terminal
-from edi837.changelog import ChangeLogWriter
+from edi837.delivery import terminal
+from edi837.delivery.fileio import AtomicWriter, open_regular, refuse_unsafe_target, remove_stale_temps
 from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
-from edi837.fileio import AtomicWriter, open_regular, refuse_unsafe_target, remove_stale_temps
 from edi837.pipeline import FixOptions, FixResult, run
-from edi837.summary import summary_dict, summary_text
+from edi837.report.changelog import ChangeLogWriter
+from edi837.report.summary import summary_dict, summary_text
 
 
 def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: FixOptions) -> int:

@@ -36,8 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from edi837.delivery.fileio import AtomicWriter, fsync_directory, short_name
 from edi837.errors import OutputFailed
-from edi837.fileio import AtomicWriter, fsync_directory, short_name
 
 STATE = ".edi837"
 TEMP = ".edi837-tmp"

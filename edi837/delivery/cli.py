@@ -24,11 +24,10 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from edi837 import __version__, terminal
+from edi837 import __version__
 from edi837 import log as logconfig
-from edi837.changelog import ChangeLogWriter
-from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
-from edi837.fileio import (
+from edi837.delivery import terminal
+from edi837.delivery.fileio import (
     AtomicWriter,
     atomic_output,
     borrow,
@@ -37,8 +36,10 @@ from edi837.fileio import (
     remove_stale_temps,
     spool_stdin,
 )
+from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
 from edi837.pipeline import FixOptions, FixResult, run
-from edi837.summary import diff_text, summary_json, summary_text
+from edi837.report.changelog import ChangeLogWriter
+from edi837.report.summary import diff_text, summary_json, summary_text
 
 EXIT_OK, EXIT_REVIEW, EXIT_REFUSED, EXIT_INTERNAL = 0, 1, 2, 3
 PROGRESS_THRESHOLD = 4 * 1024 * 1024
@@ -152,7 +153,7 @@ def watch_command(
     version: VersionOption = False,
 ) -> None:
     """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
-    from edi837.watcher import watch
+    from edi837.delivery.watch import watch
 
     options = rule_options(rules, select, ignore, apply_review, None, no_validate)
 
@@ -181,7 +182,7 @@ def hook_command(
     version: VersionOption = False,
 ) -> None:
     """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
-    from edi837.hook import fix_in_place
+    from edi837.delivery.hook import fix_in_place
 
     options = rule_options(rules, select, ignore, apply_review, minutes, no_validate)
     if changelog is None and not no_changelog:
@@ -303,7 +304,7 @@ def _refuse_bad_output(input_name: str, out_path: Path) -> None:
 
 
 def _write_report(result: FixResult, report: Path, input_name: str, output_name: str) -> None:
-    from edi837.report import render_report
+    from edi837.report.html import render_report
 
     with atomic_output(report) as handle:
         handle.write(render_report(result, input_name=input_name, output_name=output_name))

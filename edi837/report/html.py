@@ -15,9 +15,9 @@ from lxml import etree
 from lxml.html import builder as E
 
 from edi837 import __version__
-from edi837.changelog import ChangeRecord
 from edi837.errors import one_line
 from edi837.pipeline import FixResult
+from edi837.report.changelog import ChangeRecord
 from edi837.words import plural
 
 _STYLE = """
