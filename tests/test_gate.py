@@ -67,7 +67,7 @@ def test_check_exits_1_and_writes_nothing_when_a_fix_would_apply(tmp_path: Path)
 
 def test_diff_shows_the_changed_segments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(2, "59"),)})
-    options = FixOptions(ignore=("ALL",), extra_rules=(rule,), collect_diff=True)
+    options = FixOptions(ignore=("ALL",), extra_rules=(rule,))
     assert run_cli(tmp_path, options, diff=True) == 0
     out = capsys.readouterr().out
     hunk = out[out.index("@@"):].splitlines()[:3]

@@ -64,7 +64,7 @@ def test_a_file_that_changes_while_it_is_read_is_taken_again_whole(folders: tupl
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer that closed and reopened the file to append (no open handle to see): the bytes read no
     longer match the file, so nothing is delivered or archived and the file is taken again later."""
-    from edi837.delivery import handoff
+    from edi837.delivery import outputs
     from edi837.delivery.watch import FolderWatcher
 
     outbound, ready = folders
@@ -72,7 +72,7 @@ def test_a_file_that_changes_while_it_is_read_is_taken_again_whole(folders: tupl
     first = build_837(claims[:10], interchange_control=1, seed=1)
     second = build_837(claims[10:], interchange_control=2, seed=2)
     (outbound / "batch.837").write_bytes(first)
-    real_run = handoff.run
+    real_run = outputs.run
     appended = []
 
     def run_then_append(*args: object, **kwargs: object) -> object:
@@ -83,7 +83,7 @@ def test_a_file_that_changes_while_it_is_read_is_taken_again_whole(folders: tupl
             appended.append(True)
         return result
 
-    monkeypatch.setattr(handoff, "run", run_then_append)
+    monkeypatch.setattr(outputs, "run", run_then_append)
     watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
     watcher.prepare()
     assert watcher.run_once() == 1  # deferred: changed while read

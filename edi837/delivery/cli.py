@@ -15,7 +15,6 @@ import sys
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from dataclasses import replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -28,17 +27,15 @@ from edi837 import __version__
 from edi837 import log as logconfig
 from edi837.delivery import terminal
 from edi837.delivery.fileio import (
-    AtomicWriter,
-    atomic_output,
     borrow,
     open_input_path,
     refuse_unsafe_target,
     remove_stale_temps,
     spool_stdin,
 )
+from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
-from edi837.pipeline import FixOptions, FixResult, run
-from edi837.report.changelog import ChangeLogWriter
+from edi837.pipeline import FixOptions
 from edi837.report.summary import diff_text, summary_json, summary_text
 
 EXIT_OK, EXIT_REVIEW, EXIT_REFUSED, EXIT_INTERNAL = 0, 1, 2, 3
@@ -85,9 +82,9 @@ VersionOption = Annotated[
 
 
 def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
-                 minutes: Path | None, no_validate: bool, *, diff: bool = False) -> FixOptions:
+                 minutes: Path | None, no_validate: bool) -> FixOptions:
     return FixOptions(validate=not no_validate, apply_review=apply_review, rules_dir=rules,
-                      select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes, collect_diff=diff)
+                      select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes)
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -130,7 +127,7 @@ def fix_command(
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, diff=diff)
+    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate)
     code = guarded(lambda: fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog,
                                      report=report, summary_format=summary_format, options=options, strict=strict))
     raise typer.Exit(code)
@@ -221,8 +218,9 @@ def fix_files(
 
     with ExitStack() as stack:
         opener, size = _input(input_name, stack)
+        progress = None
         if size > PROGRESS_THRESHOLD and sys.stderr is not None and sys.stderr.isatty():
-            options = replace(options, on_progress=stack.enter_context(terminal.progress_bar(size)))
+            progress = stack.enter_context(terminal.progress_bar(size))
 
         if check:  # --check writes nothing at all
             changelog_path, report = None, None
@@ -240,26 +238,20 @@ def fix_files(
         for target in (Path(output_name) if not (to_stdout or check) else None, changelog_path, report):
             if target is not None:
                 remove_stale_temps(target)  # what a killed earlier run left beside it
-        options = replace(options, keep_records=report is not None)  # the report needs them all; the log streams
-
         if check or to_stdout:
-            sink: IO[bytes] | None = None
-            if options.validate or to_stdout:
-                sink = stack.enter_context(tempfile.TemporaryFile())
+            spool = stack.enter_context(tempfile.TemporaryFile()) if options.validate or to_stdout else None
+            outputs = stack.enter_context(Outputs(sink=spool, changelog=changelog_path, report=report))
         else:
-            # Exits in reverse order: the change log and report are committed just before the output.
-            sink = stack.enter_context(AtomicWriter(Path(output_name))).handle
-        if changelog_path is not None:
-            options = replace(options, record_sink=stack.enter_context(ChangeLogWriter(changelog_path)).write)
+            outputs = stack.enter_context(Outputs(output=Path(output_name), changelog=changelog_path, report=report))
         try:
-            result = run(opener, sink, options)
+            result = outputs.run(opener, options, input_name=input_name, output_name=output_name,
+                                 collect_diff=diff, on_progress=progress)
         except InputRefused as refused:
             raise with_file(refused, "stdin" if input_name == "-" else input_name) from None
+        sink = outputs.sink
         if to_stdout and not check and sink is not None:
             sink.seek(0)
             terminal.write_bytes_to_stdout(iter(lambda: sink.read(1 << 20), b""))
-        if report is not None:
-            _write_report(result, report, input_name, output_name)
         written = None if check else output_name
 
     code = result.exit_code
@@ -303,11 +295,30 @@ def _refuse_bad_output(input_name: str, out_path: Path) -> None:
     refuse_unsafe_target(out_path, "output", [])
 
 
-def _write_report(result: FixResult, report: Path, input_name: str, output_name: str) -> None:
-    from edi837.report.html import render_report
+rules_app = _typer("List every rule: code, name, fix safety, on or off by default.")
+rule_app = _typer("Show one rule's documentation and settings.")
 
-    with atomic_output(report) as handle:
-        handle.write(render_report(result, input_name=input_name, output_name=output_name))
+
+@rules_app.command()
+def rules_command(version: VersionOption = False) -> None:
+    """List every rule (built-in and installed plugins) with its fix safety and default."""
+    from edi837.docs import listing
+
+    raise typer.Exit(_print(listing()))
+
+
+@rule_app.command()
+def rule_command(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="A rule code, like NC001.")],
+    version: VersionOption = False,
+) -> None:
+    """Show what a rule does, why, an example, its fix safety, its source, its settings and tables."""
+    from edi837.docs import rule_page
+
+    page = rule_page(code)
+    if page is None:
+        raise InputRefused(f"no rule has the code {code!r}; `edi-fix rules` lists them")
+    raise typer.Exit(_print(page))
 
 
 # --- dispatch --------------------------------------------------------------------------------------
@@ -318,6 +329,8 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
               "Watch OUTBOUND and move each 837 there, fixed, to READY (originals to OUTBOUND/archive)."),
     "hook": (hook_app, "edi-fix hook FILE [OPTIONS]",
              "Fix FILE in place before upload; for clearinghouse clients that run a pre-submit command."),
+    "rules": (rules_app, "edi-fix rules", "List every rule: code, name, fix safety, on or off by default."),
+    "rule": (rule_app, "edi-fix rule CODE", "Show one rule's documentation and settings (like `ruff rule`)."),
 }
 
 
@@ -394,4 +407,4 @@ def _print(text: str) -> int:
     return EXIT_OK
 
 
-__all__ = ["COMMANDS", "app", "fix_files", "guarded", "hook_app", "main", "watch_app"]
+__all__ = ["COMMANDS", "app", "fix_files", "guarded", "hook_app", "main", "rule_app", "rules_app", "watch_app"]

@@ -14,7 +14,6 @@ import os
 import stat
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,11 +41,11 @@ from edi837.delivery.journal import (
     sha256_of,
     sha256_path,
 )
+from edi837.delivery.outputs import Outputs
 from edi837.delivery.wholeness import held_for_writing
 from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of
 from edi837.log import get_logger
-from edi837.pipeline import FixOptions, run
-from edi837.report.changelog import ChangeLogWriter
+from edi837.pipeline import FixOptions
 
 log = get_logger("edi837.watch")
 
@@ -193,7 +192,7 @@ class Handoff:
         # The change log streams into its own temporary file and is committed before the journal entry and
         # the rename, so a delivered file always has one.
         try:
-            changes = ChangeLogWriter(self.change_log(archive_as)).__enter__()
+            outputs = Outputs(changelog=self.change_log(archive_as)).__enter__()
         except (OSError, OutputFailed) as error:
             raise Deferred(problem_of(error)) from None
         temp: Path | None = None
@@ -205,10 +204,9 @@ class Handoff:
             except OSError as error:
                 raise Deferred(problem_of(error)) from None
             temp = self.scope_dir / temp_name
-            options = replace(self.options, record_sink=changes.write, keep_records=False)
             try:
                 with os.fdopen(fd, "w+b") as sink:
-                    result = run(lambda: open_regular(path), sink, options)
+                    result = outputs.run(lambda: open_regular(path), self.options, sink=sink)
                     sink.flush()
                     os.fsync(sink.fileno())
             except InputRefused as refused:
@@ -222,12 +220,12 @@ class Handoff:
             keep = True
         finally:
             if not keep:
-                changes.discard()
-                changes.__exit__(None, None, None)  # discarding never raises
+                outputs.discard()
+                outputs.__exit__(None, None, None)  # discarding never raises
                 if temp is not None:
                     temp.unlink(missing_ok=True)
         try:
-            changes.__exit__(None, None, None)  # commits the change log
+            outputs.__exit__(None, None, None)  # commits the change log
         except (OSError, OutputFailed) as error:
             temp.unlink(missing_ok=True)
             raise Deferred(problem_of(error)) from None

@@ -19,16 +19,15 @@ import json
 import os
 import stat
 import sys
-from contextlib import ExitStack, suppress
-from dataclasses import replace
+from contextlib import suppress
 from pathlib import Path
 
 from edi837 import log as logconfig
 from edi837.delivery import terminal
-from edi837.delivery.fileio import AtomicWriter, open_regular, refuse_unsafe_target, remove_stale_temps
+from edi837.delivery.fileio import open_regular, refuse_unsafe_target, remove_stale_temps
+from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
-from edi837.pipeline import FixOptions, FixResult, run
-from edi837.report.changelog import ChangeLogWriter
+from edi837.pipeline import FixOptions, FixResult
 from edi837.report.summary import summary_dict, summary_text
 
 
@@ -99,17 +98,14 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
         if now is None or _identity(now) != _identity(before):
             raise InputRefused(f"{path}: changed while edi-fix ran; left as it is (run the hook again)")
 
-    options = replace(options, keep_records=False)
-    with ExitStack() as stack:
-        writer = stack.enter_context(AtomicWriter(target, mode_like=target, before_replace=unchanged))
-        if changelog is not None:  # committed just before FILE is replaced
-            options = replace(options, record_sink=stack.enter_context(ChangeLogWriter(changelog)).write)
+    # The change log is committed just before FILE is replaced.
+    with Outputs(output=target, mode_like=target, before_replace=unchanged, changelog=changelog) as outputs:
         try:
-            result = run(lambda: open_regular(target), writer.handle, options)
+            result = outputs.run(lambda: open_regular(target), options, input_name=str(path), output_name=str(path))
         except InputRefused as refused:
             raise with_file(refused, str(path)) from None
         unchanged()  # before anything is committed, change log included
-        writer.commit = result.changed  # an unchanged file is left alone, mtime included
+        outputs.keep_output(result.changed)  # an unchanged file is left alone, mtime included
     return result
 
 
