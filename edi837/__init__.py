@@ -10,6 +10,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from edi837.errors import GateFailed, InputRefused
-from edi837.pipeline import FixOptions, FixResult, fix, run
+from edi837.pipeline import FixOptions, FixResult, Sinks, fix, run
 
-__all__ = ["FixOptions", "FixResult", "GateFailed", "InputRefused", "__version__", "fix", "run"]
+__all__ = ["FixOptions", "FixResult", "GateFailed", "InputRefused", "Sinks", "__version__", "fix", "run"]

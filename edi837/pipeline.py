@@ -19,28 +19,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-import structlog
-
-from edi837.changelog import ChangeRecord
+from edi837.delivery.fileio import borrow
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import RuleEngine
 from edi837.errors import GateFailed
-from edi837.fileio import borrow
+from edi837.gate.pyx12_gate import Opener, ValidationIssue, new_issues, validate
+from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
 from edi837.packs import load_packs
+from edi837.report.changelog import ChangeRecord
 from edi837.rules import all_factories
-from edi837.validation import Opener, ValidationIssue, new_issues, validate
 from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer
 from edi837.x12.envelope import Delimiters, SegmentStream
 
-log = structlog.get_logger("edi837")
+log = get_logger("edi837")  # silent unless the application configures logging
 
 @dataclass
 class FixOptions:
-    """Everything a run can be asked to do; the CLI flags map onto these one to one."""
+    """What a run does (the run settings): the same for every entry point, the CLI flags map onto them."""
 
     validate: bool = True
     apply_review: bool = False
@@ -48,14 +47,23 @@ class FixOptions:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     minutes_file: Path | None = None
-    collect_diff: bool = False
-    on_progress: Callable[[int], None] | None = None
     extra_rules: tuple[RuleLike, ...] = ()  # rules of the caller's own, run beside the selected ones
-    # Where change records go as they are made (the CLI, hook and watcher stream them into the change
-    # log's temporary file), and whether the result keeps them all too (the API and the HTML report do).
-    # Streaming keeps memory flat however many findings a file has.
+
+
+@dataclass
+class Sinks:
+    """Where a run's by-products go, which is the caller's business, not the run's.
+
+    Change records stream to `record_sink` as they are made (the CLI, hook and watcher write them into the
+    change log's temporary file) and the result keeps them all only with `keep_records` (the API and the
+    HTML report need them): streaming keeps memory flat however many findings a file has. `collect_diff`
+    keeps the segment diff for --diff; `on_progress` is told the bytes read so far.
+    """
+
     record_sink: Callable[[ChangeRecord], None] | None = None
     keep_records: bool = True
+    collect_diff: bool = False
+    on_progress: Callable[[int], None] | None = None
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
@@ -104,14 +112,14 @@ class FixResult:
     def review_count(self) -> int:
         return sum(n for (_, applied), n in self.counts.items() if not applied)
 
-    def add(self, record: ChangeRecord, options: FixOptions) -> None:
+    def add(self, record: ChangeRecord, sinks: Sinks) -> None:
         self.counts[record.rule, record.applied] += 1
         if not record.applied and len(self.review_sample) < REVIEW_SAMPLE:
             self.review_sample.append(record)
-        if options.keep_records:
+        if sinks.keep_records:
             self.records.append(record)
-        if options.record_sink is not None:
-            options.record_sink(record)
+        if sinks.record_sink is not None:
+            sinks.record_sink(record)
 
     @property
     def exit_code(self) -> int:
@@ -130,22 +138,24 @@ def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTa
                       minutes=minutes)
 
 
-def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None = None) -> FixResult:
+def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None = None,
+        sinks: Sinks | None = None) -> FixResult:
     """Fix the 837P that `open_input` yields, writing the output to `sink` (None: count only).
 
     `sink` must be readable and seekable when validation is on (the gate reads it back).
     Raises InputRefused (or GateFailed) when the input is refused; the caller then discards the sink.
     """
     options = options or FixOptions()
+    sinks = sinks or Sinks()
     started = time.perf_counter()
     result = FixResult()
     minutes = load_minutes(options.minutes_file) if options.minutes_file else None
     with open_input() as source:
-        stream = SegmentStream(source, on_progress=options.on_progress)
+        stream = SegmentStream(source, on_progress=sinks.on_progress)
         delims = stream.delimiters
         walker = Walker(stream)
         engine = build_engine(delims, options, minutes)
-        seen = _stream_output(stream, walker, engine, sink, options, result, minutes)
+        seen = _stream_output(stream, walker, engine, sink, sinks, result, minutes)
         result.bytes_in = stream.bytes_read
     if minutes is not None:
         minutes.check_lines_exist(seen)
@@ -169,7 +179,7 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
 
 
 def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
-                   options: FixOptions, result: FixResult, minutes: MinutesTable | None) -> set[tuple[str, int]]:
+                   sinks: Sinks, result: FixResult, minutes: MinutesTable | None) -> set[tuple[str, int]]:
     """Run the engine on each claim the walker yields and splice the output: raw bytes for everything
     unchanged, rebuilt claims otherwise.
 
@@ -191,10 +201,10 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                     ids.append(unit.claim_id)
             result.notes.update(outcome.notes)
             for record in outcome.records:
-                result.add(record, options)
+                result.add(record, sinks)
             if outcome.pieces is not None:
                 result.changed_claims += 1
-                if options.collect_diff:
+                if sinks.collect_diff:
                     result.diff.extend(claim_diff(unit, outcome.pieces))
             splicer.claim(unit, outcome.pieces)
         elif type(unit) is Passthrough:
@@ -202,7 +212,7 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
         else:
             assert type(unit) is TransactionEnd
             piece = splicer.transaction_end(unit)
-            if piece is not unit.piece and options.collect_diff:
+            if piece is not unit.piece and sinks.collect_diff:
                 result.diff.append(SegmentDiff(unit.ordinal, segment_text(unit.piece, element),
                                                segment_text(piece, element), None))
     result.bytes_out = splicer.finish(stream.tail)
@@ -229,7 +239,7 @@ def _gate(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:
     result.warnings = before
 
 
-def fix(data: bytes, options: FixOptions | None = None, **settings: Any) -> FixResult:
+def fix(data: bytes, options: FixOptions | None = None, sinks: Sinks | None = None, **settings: Any) -> FixResult:
     """Fix an 837P held in memory; the output bytes are in `result.output`.
 
     Settings are FixOptions' fields as keywords (`rules_dir=`, `select=`, `apply_review=`, `validate=`,
@@ -238,6 +248,6 @@ def fix(data: bytes, options: FixOptions | None = None, **settings: Any) -> FixR
     if settings:
         options = replace(options or FixOptions(), **settings)
     sink = io.BytesIO()
-    result = run(lambda: io.BytesIO(data), sink, options)
+    result = run(lambda: io.BytesIO(data), sink, options, sinks)
     result.output = sink.getvalue()
     return result

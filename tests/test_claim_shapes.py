@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from edi837.packs import load_packs
 from edi837.pipeline import FixOptions, fix
-from edi837.summary import summary_json, summary_text
+from edi837.report.summary import summary_json, summary_text
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837, random_claims
 
 PACKS = load_packs()
@@ -108,7 +108,7 @@ def _one_claim(pointers: bytes) -> bytes:
 
 
 def test_pointers_that_are_not_small_numbers_make_the_line_unknown_never_a_crash() -> None:
-    for pointers in (b"1:2:3:4:2", b"A", b"0", b"2:", b"9" * 5000, b"\xb2", b""):
+    for pointers in (b"1:2:3:4:2", b"A", b"0", b"13", b"2:", b"\xb2", b""):
         data = _one_claim(pointers)
         result = fix(data, FixOptions(validate=False))
         assert result.output == data, pointers[:20]
@@ -116,11 +116,18 @@ def test_pointers_that_are_not_small_numbers_make_the_line_unknown_never_a_crash
         assert not record.applied and record.action == "review", pointers[:20]
 
 
-def test_line_numbers_past_the_integer_digit_limit_do_not_crash() -> None:
+def test_numbers_longer_than_their_elements_allow_are_refused_not_a_crash() -> None:
+    """LX01 is N0 of at most 6 digits and an SV107 pointer of at most 2 (5010): past that the file is broken,
+    however many digits (even past Python's integer-conversion limit)."""
+    import pytest
+
+    from edi837.errors import InputRefused
+
     data = build_837([ClaimSpec("LX-BIG", ("M5450",), (LineSpec("97110", "76", units="30", basis="MJ"),))])
-    data = data.replace(b"LX*1~", b"LX*" + b"7" * 5000 + b"~")
-    result = fix(data, FixOptions(validate=False))
-    assert result.output is not None  # the walker read it; what the gate says of it is the gate's business
+    for old, new, words in ((b"LX*1~", b"LX*" + b"7" * 5000 + b"~", "LX01 is not a usable line number"),
+                            (b"***1~", b"***1:" + b"9" * 5000 + b"~", "SV107 diagnosis pointer is not a usable")):
+        with pytest.raises(InputRefused, match=words):
+            fix(data.replace(old, new), FixOptions(validate=False))
 
 
 def test_the_summary_names_void_and_unknown_frequency_claims() -> None:

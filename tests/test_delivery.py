@@ -186,14 +186,14 @@ def test_kill_9_mid_batch_loses_nothing_and_delivers_nothing_twice(folders: tupl
     assert sorted(visible(outbound / "archive")) == sorted(n for n, o in expected.items() if o is not None)
     assert list((outbound / ".edi837" / "journal").glob("*.json")) == []  # every delivery finished
     for folder in (outbound / ".edi837" / "journal", ready / ".edi837-tmp", outbound / "logs", outbound / "rejected"):
-        assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []  # no half-written leftovers
+        assert [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")] == []  # no half-written leftovers
 
 
 # Deterministic crashes: the watcher dies at each step of a delivery, then a new one recovers. A random
 # kill -9 rarely lands in these millisecond windows; these tests put it there.
 
 def _watcher(outbound: Path, ready: Path) -> object:
-    from edi837.watcher import FolderWatcher
+    from edi837.delivery.watch import FolderWatcher
 
     watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
     watcher.prepare()
@@ -208,21 +208,25 @@ class Crash(Exception):
 @pytest.mark.parametrize("uploader_took_it", [False, True])
 def test_recovery_after_a_crash_at_each_step(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
                                              step: str, uploader_took_it: bool) -> None:
-    from edi837 import watcher as module
+    from edi837.delivery import handoff as module
+    from edi837.delivery import journal as delivery
 
     outbound, ready = folders
     (outbound / "a.837").write_bytes(FIXABLE)
     expected = fix(FIXABLE, FixOptions(validate=False)).output
     first = _watcher(outbound, ready)
-    real_replace, real_unlink = os.replace, Path.unlink
+    real_replace, real_unlink, real_noreplace = os.replace, Path.unlink, module.rename_noreplace
 
     def replace(src: object, dst: object) -> None:
         target = Path(str(dst))
-        if step == "before-rename" and target.parent == ready:
-            raise Crash
         if step == "before-archive" and target.parent.name == "archive":
             raise Crash
         real_replace(src, dst)  # type: ignore[arg-type]
+
+    def noreplace(src: Path, dst: Path) -> bool:
+        if step == "before-rename" and dst.parent == ready:
+            raise Crash
+        return real_noreplace(src, dst)
 
     def unlink(self: Path, missing_ok: bool = False) -> None:
         if step == "before-unjournal" and self.parent.name == "journal":
@@ -230,8 +234,9 @@ def test_recovery_after_a_crash_at_each_step(folders: tuple[Path, Path], monkeyp
         real_unlink(self, missing_ok=missing_ok)
 
     if step == "before-journal":
-        monkeypatch.setattr(module, "AtomicWriter", _crashing_writer(module.AtomicWriter, "journal"))
-    monkeypatch.setattr(module.os, "replace", replace)
+        monkeypatch.setattr(delivery, "AtomicWriter", _crashing_writer(delivery.AtomicWriter, "journal"))
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(module, "rename_noreplace", noreplace)
     monkeypatch.setattr(Path, "unlink", unlink)
     with pytest.raises(Crash):
         first.process(outbound / "a.837")  # type: ignore[attr-defined]
@@ -252,7 +257,7 @@ def test_recovery_after_a_crash_at_each_step(folders: tuple[Path, Path], monkeyp
     assert visible(outbound / "archive") == ["a.837"]
     assert visible(outbound) == ["archive", "logs", "rejected"]
     assert list((outbound / ".edi837" / "journal").iterdir()) == []
-    assert list((ready / ".edi837-tmp").iterdir()) == []
+    assert [p for p in (ready / ".edi837-tmp").rglob("*") if not p.is_dir()] == []
     assert json.loads((outbound / "logs" / "a.837.changes.jsonl").read_text())["rule"] == "NC001"
 
 
@@ -278,7 +283,20 @@ def test_hook_fixes_in_place_and_keeps_the_mode(tmp_path: Path) -> None:
     assert (summary["changed"], summary["changes"], summary["review_items"], summary["errors"]) == (True, 1, 0, [])
     assert target.read_bytes() == fix(FIXABLE).output
     assert target.stat().st_mode & 0o777 == 0o640
-    assert visible(tmp_path) == ["claims.837"]  # nothing else beside FILE without --changelog
+    # The change log goes beside FILE by default, as the CLI's goes beside OUT (issue 9, item 12).
+    assert visible(tmp_path) == ["claims.837", "claims.837.changes.jsonl"]
+    (record,) = [json.loads(line) for line in (tmp_path / "claims.837.changes.jsonl").read_text().splitlines()]
+    assert (record["rule"], record["claim_id"]) == ("NC001", "NC001-A")
+    assert summary["changelog"] == f"{target}.changes.jsonl"
+
+
+def test_hook_no_changelog_writes_nothing_beside_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "claims.837"
+    target.write_bytes(FIXABLE)
+    proc = cli("hook", str(target), "--no-changelog")
+    assert proc.returncode == 0, proc.stderr
+    assert visible(tmp_path) == ["claims.837"]
+    assert target.read_bytes() == fix(FIXABLE).output
 
 
 def test_hook_leaves_garbage_untouched_with_exit_2(tmp_path: Path) -> None:
@@ -287,9 +305,10 @@ def test_hook_leaves_garbage_untouched_with_exit_2(tmp_path: Path) -> None:
     before = target.stat().st_mtime_ns
     proc = cli("hook", str(target), "--format", "json")
     assert proc.returncode == 2
-    assert json.loads(proc.stdout)["errors"][0].startswith("refused: not an X12 file")
+    assert json.loads(proc.stdout)["errors"][0] == f"refused: {target}: not an X12 file: it does not start with an " \
+                                                   "ISA segment"
     assert target.read_bytes() == GARBAGE and target.stat().st_mtime_ns == before
-    assert visible(tmp_path) == ["claims.837"]
+    assert visible(tmp_path) == ["claims.837"]  # a refusal writes nothing, change log included
 
 
 def test_hook_leaves_a_clean_file_alone_and_writes_a_changelog_when_asked(tmp_path: Path) -> None:
@@ -346,19 +365,19 @@ def test_an_installed_plugin_rule_runs_and_can_be_ignored(tmp_path: Path) -> Non
 
 def test_one_bad_file_does_not_stop_the_others(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Found in review: an unreadable file made the watcher exit, and every restart died on it again."""
-    from edi837 import watcher as module
+    from edi837.delivery import handoff as module
 
     outbound, ready = folders
     for name in ("a.837", "b.837", "c.837"):
         (outbound / name).write_bytes(FIXABLE)
-    real = module._sha256
+    real = module.open_regular
 
-    def unreadable_b(path: Path) -> str:
+    def unreadable_b(path: Path) -> object:
         if path.name == "b.837" and path.parent == outbound:
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(module, "_sha256", unreadable_b)
+    monkeypatch.setattr(module, "open_regular", unreadable_b)
     watcher = _watcher(outbound, ready)
     assert watcher.run_once() == 1  # type: ignore[attr-defined]
     watcher.close()  # type: ignore[attr-defined]

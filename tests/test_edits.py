@@ -11,7 +11,7 @@ import pytest
 
 from edi837.errors import ValueRefused
 from edi837.model.claim import Claim
-from edi837.pipeline import FixOptions, fix
+from edi837.pipeline import FixOptions, Sinks, fix
 from edi837.writer.edits import AppendModifier, ClaimEditor, Edit, EditRejected, RemoveLine, SetCharge, SetUnits
 from tests.helpers import FIXTURES, pyx12_errors, segments_of
 from tests.rules_for_tests import ScriptedRule
@@ -20,8 +20,8 @@ DATA = (FIXTURES / "walker_loops.837").read_bytes()
 
 
 def run_edits(edits: dict[str, tuple[Edit, ...]], data: bytes = DATA) -> tuple[bytes, list[bytes], object]:
-    options = FixOptions(ignore=("ALL",), extra_rules=(ScriptedRule(edits),), validate=False, collect_diff=True)
-    result = fix(data, options)
+    options = FixOptions(ignore=("ALL",), extra_rules=(ScriptedRule(edits),), validate=False)
+    result = fix(data, options, Sinks(collect_diff=True))
     assert result.output is not None
     return result.output, segments_of(result.output), result
 

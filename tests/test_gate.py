@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from edi837.cli import SummaryFormat, fix_files
-from edi837.errors import GateFailed
+from edi837.delivery.cli import SummaryFormat, fix_files
+from edi837.errors import GateFailed, OutputFailed
 from edi837.pipeline import FixOptions, fix
 from edi837.writer import edits
 from edi837.writer.edits import AppendModifier, SetUnits
@@ -42,12 +42,12 @@ def test_gate_refuses_a_new_error_and_nothing_is_written(tmp_path: Path, monkeyp
     assert "segment 30 SV1 SV101-4: value too short" in str(refused.value)
     assert "value too short" in str(refused.value)
 
-    from edi837.cli import guarded
+    from edi837.delivery.cli import guarded
 
     code = guarded(lambda: run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,))))
     assert code == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
-    assert "refused: the fixed file would fail validation" in capsys.readouterr().err
+    assert "in.837: the fixed file would fail validation" in capsys.readouterr().err  # names the file
 
 
 def test_gate_passes_a_good_change_to_a_file_that_already_had_errors() -> None:
@@ -67,7 +67,7 @@ def test_check_exits_1_and_writes_nothing_when_a_fix_would_apply(tmp_path: Path)
 
 def test_diff_shows_the_changed_segments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(2, "59"),)})
-    options = FixOptions(ignore=("ALL",), extra_rules=(rule,), collect_diff=True)
+    options = FixOptions(ignore=("ALL",), extra_rules=(rule,))
     assert run_cli(tmp_path, options, diff=True) == 0
     out = capsys.readouterr().out
     hunk = out[out.index("@@"):].splitlines()[:3]
@@ -107,8 +107,8 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path: Path, monkeypatch: py
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("edi837.fileio.os.replace", explode)
-    with pytest.raises(OSError):
+    monkeypatch.setattr("edi837.delivery.fileio.os.replace", explode)
+    with pytest.raises(OutputFailed, match=r"out\.837\.changes\.jsonl: cannot be written"):  # exit 2, not 3
         run_cli(tmp_path, FixOptions())
     assert (tmp_path / "out.837").read_bytes() == b"old contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837", "out.837"]

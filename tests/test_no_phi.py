@@ -14,7 +14,7 @@ import pytest
 import structlog
 
 from edi837 import log as logconfig
-from edi837.cli import SummaryFormat, fix_files
+from edi837.delivery.cli import SummaryFormat, fix_files
 from edi837.pipeline import FixOptions
 from edi837.writer.edits import AppendModifier, RemoveLine
 from tests.helpers import FIXTURES
@@ -33,7 +33,7 @@ def test_nothing_printed_or_logged_names_a_patient(tmp_path: Path, capsys: pytes
     rule = ScriptedRule({"CLAIM-A1": (AppendModifier(2, "59"), RemoveLine(1))})
     code = fix_files(str(src), str(tmp_path / "out.837"), check=False, diff=True, changelog=None,
                      summary_format=fmt,
-                     options=FixOptions(ignore=("ALL",), extra_rules=(rule,), collect_diff=True))
+                     options=FixOptions(ignore=("ALL",), extra_rules=(rule,)))
     assert code == 1  # the DMG03 warning
     captured = capsys.readouterr()
     changelog = (tmp_path / "out.837.changes.jsonl").read_text()
@@ -68,7 +68,7 @@ def test_the_diff_does_not_print_a_removed_lines_notes_or_names(tmp_path: Path,
     rule = ScriptedRule({"CLAIM-A1": (RemoveLine(2),)})
     fix_files(str(src), str(tmp_path / "out.837"), check=False, diff=True, changelog=None,
               summary_format=SummaryFormat.text,
-              options=FixOptions(ignore=("ALL",), extra_rules=(rule,), collect_diff=True, validate=False))
+              options=FixOptions(ignore=("ALL",), extra_rules=(rule,), validate=False))
     out = capsys.readouterr().out
     assert "-SV1*HC:97140" in out and "-NTE (content not shown)" in out and "-NM1 (content not shown)" in out
     assert "ZZSECRETNOTE" not in out and "THERAPIST" not in out

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import html
 
-from edi837.pipeline import FixOptions, fix
-from edi837.report import render_report
+from edi837.pipeline import FixOptions, Sinks, fix
+from edi837.report.html import render_report
 from edi837.rules import all_factories
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
@@ -52,15 +53,34 @@ def test_streamed_records_are_not_kept_and_the_summary_still_counts_them() -> No
     """With a record sink (the CLI, hook and watcher), memory holds counts and a bounded review sample,
     not every record; the summary's numbers come from the counts."""
     from edi837.pipeline import REVIEW_SAMPLE
-    from edi837.summary import summary_dict
+    from edi837.report.summary import summary_dict
 
     claims = [ClaimSpec(f"S{i}", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40")))
               for i in range(REVIEW_SAMPLE + 30)]  # same region every time: one review item each
     streamed: list[object] = []
-    result = fix(build_837(claims), FixOptions(validate=False, record_sink=streamed.append, keep_records=False))
+    result = fix(build_837(claims), FixOptions(validate=False), Sinks(record_sink=streamed.append, keep_records=False))
     assert result.records == []
     assert len(streamed) == result.review_count == REVIEW_SAMPLE + 30
     assert len(result.review_sample) == REVIEW_SAMPLE
     summary = summary_dict(result, output=None, changelog=None)
     assert (summary["review_items"], summary["review_listed"]) == (REVIEW_SAMPLE + 30, REVIEW_SAMPLE)
     assert result.exit_code == 1
+
+
+def test_rules_and_rule_commands_document_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """`edi-fix rules` lists every rule; `edi-fix rule CODE` prints its sections and settings (like ruff)."""
+    from edi837.delivery.cli import main
+    from edi837.engine.rule import SECTIONS
+    from edi837.rules import BUILTIN
+
+    assert main(["rules"]) == 0
+    listed = capsys.readouterr().out
+    for rule in BUILTIN:
+        assert f"{rule.code}  {rule.name}" in listed
+    assert main(["rule", "nc002"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("NC002 therapy-time-blocks")
+    assert all(f"## {section}" in page for section in SECTIONS)
+    assert "action (one of fix, review; default fix)" in page and "ncci (rules/ncci.toml)" in page
+    assert main(["rule", "NC0O1"]) == 2
+    assert "no rule has the code 'NC0O1'" in capsys.readouterr().err

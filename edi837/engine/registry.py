@@ -15,8 +15,9 @@ NC, ignore NC002 keeps NC001), and a tie goes to ignore.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edi837.errors import RulePackError
 from edi837.packs import RulePacks, Schemas, Setting
@@ -57,12 +58,24 @@ def selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
     return chosen >= 0 and chosen > dropped
 
 
-def plugin_factories() -> list[RuleFactory]:
-    """Rule factories registered by installed distributions; a plugin that fails to load is refused."""
+_entries: dict[tuple[str, ...], list[Any]] = {}
+
+
+def _plugin_entries() -> list[Any]:
+    """The group's entry points, looked up once per sys.path (the scan of every installed distribution
+    costs milliseconds per run; a plugin installed later is seen by the next process, as with any import)."""
     from importlib.metadata import entry_points
 
+    key = tuple(sys.path)
+    if key not in _entries:
+        _entries[key] = sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name)
+    return _entries[key]
+
+
+def plugin_factories() -> list[RuleFactory]:
+    """Rule factories registered by installed distributions; a plugin that fails to load is refused."""
     factories: list[RuleFactory] = []
-    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+    for entry in _plugin_entries():
         try:
             factories.append(entry.load())
         except Exception as error:  # any import failure of third-party code is reported
@@ -86,14 +99,28 @@ def rule_schemas(factories: Sequence[RuleFactory]) -> Schemas:
 
 def build_rules(packs: RulePacks, select: Sequence[str], ignore: Sequence[str],
                 factories: Sequence[RuleFactory]) -> list[RuleLike]:
-    """Instantiate the selected rules for one run."""
-    rules: list[RuleLike] = []
+    """Instantiate the selected rules for one run; a code in `select`/`ignore` that names no rule is refused."""
+    every: list[RuleLike] = []
     seen: dict[str, str] = {}
     for factory in factories:
         rule = factory(packs)
         if rule.code in seen:
             raise RulePackError(f"two rules share the code {rule.code}: {seen[rule.code]} and {rule.name}")
         seen[rule.code] = rule.name
-        if selected(rule.code, select, ignore):
-            rules.append(rule)
-    return rules
+        every.append(rule)
+    check_codes(select, sorted(seen), "select")
+    check_codes(ignore, sorted(seen), "ignore")
+    return [rule for rule in every if selected(rule.code, select, ignore)]
+
+
+def check_codes(codes: Sequence[str], known: Sequence[str], option: str) -> None:
+    """Refuse a rule code or prefix that selects nothing: `--ignore NC01` (a typo of NC001) would otherwise
+    quietly run the rule the user meant to switch off. The nearest code is named, as ruff does."""
+    import difflib
+
+    for code in codes:
+        if code == "ALL" or any(k.startswith(code) for k in known):
+            continue
+        near = difflib.get_close_matches(code.upper(), known, n=1, cutoff=0.5)
+        hint = f"did you mean {near[0]}?" if near else f"rule codes: {', '.join(known)}"
+        raise RulePackError(f"--{option} {code}: no rule has this code or prefix ({hint})")

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from functools import cache
 
+from edi837.errors import InputRefused
 from edi837.model.fields import decimal, field, text
 from edi837.model.header import BillingProvider, Subscriber, Transaction
 from edi837.model.lines import (
@@ -303,7 +304,9 @@ class Claim:
                 if line is not None:
                     line.end_index = index
                 number = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
-                line = ServiceLine(int(number) if number.isdigit() and len(number) <= 6 else 0, index, index + 1)
+                if number.isdigit() and len(number) > 6:  # 5010: LX01 is N0 of at most 6 digits
+                    raise InputRefused(f"segment {self.first_ordinal + index}: LX01 is not a usable line number")
+                line = ServiceLine(int(number) if number.isdigit() else 0, index, index + 1)
                 lines.append(line)
                 loop, provider_at = "2400", None
             elif line is not None:

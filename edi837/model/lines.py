@@ -135,6 +135,10 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
         line.charge = line.units = Decimal("NaN")
     if not (line.charge.is_finite() and line.units.is_finite()):
         raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is not a number")
+    if line.charge.adjusted() > 17 or line.units.adjusted() > 17:  # 5010: SV102 max 18, SV104 max 15 characters
+        raise InputRefused(f"segment {ordinal}: SV102 line charge or SV104 units is out of range")
+    if any(p.isdigit() and len(p) > 2 for p in elements[7].split(comp)):  # 5010: SV107 pointers are N0 1-2
+        raise InputRefused(f"segment {ordinal}: SV107 diagnosis pointer is not a usable number")
     line.pointers, line.pointer_problem = _pointers(elements[7], comp)
 
 

@@ -135,8 +135,11 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         user = load_folder(user_folder)
     for name, file in user.items():
         if name not in TABLE_FILES and not name.startswith("payers/"):
-            raise RulePackError(f"{file.path}: not a pack file edi837 reads ({', '.join(TABLE_FILES)} or "
-                                "payers/*.toml); a misnamed file would be ignored")
+            import difflib
+
+            near = difflib.get_close_matches(name, [*TABLE_FILES, "payers/NAME.toml"], n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}?" if near else f"pack files: {', '.join(TABLE_FILES)}, payers/*.toml"
+            raise RulePackError(f"{file.path}: not a rule-pack file name ({hint})")
 
     def merged(name: str) -> tuple[dict[str, Any], PackFile | None]:
         """The merged data of one pack file, and the file to blame for errors (the user's if it has it)."""

@@ -36,7 +36,7 @@ class PackFile:
         except tomllib.TOMLDecodeError as error:
             raise RulePackError(f"{path}: not valid TOML: {error}") from None
         except RecursionError:
-            raise RulePackError(f"{path}: not valid TOML: tables or arrays nested too deeply") from None
+            raise RulePackError(f"{path}: not valid TOML: values nested too deeply") from None
 
     def line_of(self, *keys: str | int) -> int:
         """The line where a key is written: the best guess a person can act on.
@@ -163,6 +163,6 @@ def check_keys(table: dict[str, Any], allowed: Iterable[str], file: PackFile | N
         if key == ORIGIN or key in known:
             continue
         near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {near[0]!r}?" if near else f" (it has {', '.join(known) or 'no keys'})"
-        path = ".".join(str(k) for k in (*where, key) if not isinstance(k, int))
-        raise blame(file, f"{path}: unknown key {str(key)!r}{hint}", *where, str(key))
+        hint = f"did you mean {near[0]!r}?" if near else f"valid keys: {', '.join(known) or 'none'}"
+        place = ".".join(str(k) for k in where if not isinstance(k, int))
+        raise blame(file, f"unknown key {str(key)!r}{f' in [{place}]' if place else ''} ({hint})", *where, str(key))

@@ -144,7 +144,7 @@ def load_modifier_ranks(data: Mapping[str, Any], file: PackFile | None) -> dict[
     ranks: dict[str, int] = {}
     for group_index, group in enumerate(groups):
         need(group, dict, file, "order", group_index, what="must be a table")
-        check_keys(group, ("name", "modifiers"), file, "order", group_index)
+        check_keys(group, ("name", "modifiers", "source"), file, "order", group_index)
         modifiers = need(group.get("modifiers"), list, file, "order", group_index, "modifiers", what="a list")
         for position, modifier in enumerate(modifiers):
             text = text_value(modifier, file, "order", group_index, "modifiers")

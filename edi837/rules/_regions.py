@@ -30,7 +30,3 @@ def regions_of(packs: RulePacks, claim: Claim, lines: list[ServiceLine]) -> tupl
 
 def words(regions: set[str]) -> str:
     return ", ".join(sorted(r.replace("_", " ") for r in regions))
-
-
-def article(words: str) -> str:
-    return "an" if words[:1] in "aeiou" else "a"

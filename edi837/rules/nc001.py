@@ -11,7 +11,8 @@ from edi837.rules._claims import performer_key, same_performer
 from edi837.rules._medicare import chiropractor_unknown, payable_by_date
 from edi837.rules._modifiers import SITE_MODIFIERS, modifier_finding, satisfied, wanted_modifier
 from edi837.rules._pairs import other_pairs_bypassed
-from edi837.rules._regions import article, regions_of, words
+from edi837.rules._regions import regions_of, words
+from edi837.words import article
 
 HNS_SOURCE = ("97140 with CMT 'ONLY if the therapy is provided to an anatomical region different from the "
               "region(s) manipulated', shown by the diagnosis linked to 97140 (healthnetworksolutions.net, manual "
@@ -113,7 +114,7 @@ class CmtManualTherapy(Rule):
                     bypassed = other_pairs_bypassed(packs, claim, manual, lines, day, frozenset(manipulation))
                     if bypassed and not satisfied(manual, wanted, profile):
                         yield self._review(claim, manual, f"{manual_code} points to {article(words(distinct))} "
-                                           f"{words(distinct)} diagnosis, a region other than the manipulated "
+                                           "diagnosis, a region other than the manipulated "
                                            f"{words(cmt_regions)}, but a {wanted} would also bypass NCCI "
                                            f"{', '.join(bypassed)}, which nothing on the claim shows distinct; "
                                            "decide by hand", source)
@@ -125,7 +126,7 @@ class CmtManualTherapy(Rule):
                         continue
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,
-                        f"{manual_code} points to {article(words(distinct))} {words(distinct)} diagnosis, a region "
+                        f"{manual_code} points to {article(words(distinct))} diagnosis, a region "
                         f"other than the manipulated {words(cmt_regions)} ({names}, NCCI {pair.label} indicator 1)",
                         source, Applicability.SAFE, approved=False)
                     if finding is not None:

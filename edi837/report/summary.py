@@ -11,16 +11,21 @@ import json
 from collections import Counter
 from typing import Any
 
+from edi837.errors import one_line, printable
 from edi837.pipeline import FixResult
+from edi837.words import plural
 from edi837.writer.diff import SegmentDiff
 
 
 def summary_dict(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,
-                 check: bool = False) -> dict[str, Any]:
+                 check: bool = False, exit_code: int | None = None) -> dict[str, Any]:
+    """The summary as data. Every text in it is one line (messages pass through `one_line`)."""
     applied = Counter({rule: n for (rule, was_applied), n in result.counts.items() if was_applied})
     review = Counter({rule: n for (rule, was_applied), n in result.counts.items() if not was_applied})
+    if exit_code is None:
+        exit_code = (1 if result.changed else 0) if check else result.exit_code
     return {
-        "exit_code": result.exit_code if not (check and result.changed) else 1,
+        "exit_code": exit_code,
         "changed": result.changed,
         "written": output,
         "changelog": changelog,
@@ -38,26 +43,27 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
                     for rule in sorted(set(applied) | set(review))},
         "review": [
             {"claim_id": r.claim_id, "line_number": r.line_number, "procedure": r.procedure, "rule": r.rule,
-             "message": r.message}
+             "message": one_line(r.message)}
             for r in result.review_sample
         ],
         "review_listed": len(result.review_sample),
         "bytes_in": result.bytes_in,
         "bytes_out": result.bytes_out,
         "validated": result.validated,
-        "warnings": [str(w) for w in result.warnings],
+        "warnings": [one_line(str(w)) for w in result.warnings],
         "seconds": round(result.seconds, 3),
     }
 
 
 def summary_text(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,
-                 check: bool = False) -> str:
-    data = summary_dict(result, output=output, changelog=changelog, report=report, check=check)
+                 check: bool = False, exit_code: int | None = None) -> str:
+    data = summary_dict(result, output=output, changelog=changelog, report=report, check=check, exit_code=exit_code)
     lines = []
     would = "would make " if check else ""
     lines.append(
-        f"{data['claims']} claims, {data['lines']} service lines: "
-        f"{would}{data['changes']} changes on {data['changed_claims']} claims, {data['review_items']} for review"
+        f"{plural(data['claims'], 'claim')}, {plural(data['lines'], 'service line')}: "
+        f"{would}{plural(data['changes'], 'change')} on {plural(data['changed_claims'], 'claim')}, "
+        f"{data['review_items']} for review"
     )
     for reason, entry in data["left_alone"].items():
         n = entry["claims"]
@@ -76,9 +82,10 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
         where = f"claim {item['claim_id']}" + (f" line {item['line_number']}" if item["line_number"] else "")
         lines.append(f"  review {item['rule']} {where} {item['procedure'] or ''}: {item['message']}".rstrip())
     if data["review_items"] > 50:
-        lines.append(f"  ... {data['review_items'] - 50} more review items in the change log")
+        lines.append(f"  ... {plural(data['review_items'] - 50, 'more review item')} in the change log")
     if data["warnings"]:
-        lines.append(f"{len(data['warnings'])} validation errors already in the input (pyx12, 005010X222A1):")
+        lines.append(f"{plural(len(data['warnings']), 'validation error')} already in the input (pyx12, "
+                     "005010X222A1):")
         for warning in data["warnings"][:20]:
             lines.append(f"  warning {warning}")
         if len(data["warnings"]) > 20:
@@ -89,7 +96,8 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
         lines.append(f"wrote {output}" + (f", change log {changelog}" if changelog else ""))
     if report:
         lines.append(f"report {report}")
-    return "\n".join(lines)
+    # Claim ids, procedure codes and paths come from outside: no control character reaches a terminal.
+    return "\n".join(printable(line) for line in lines)
 
 
 def summary_json(result: FixResult, **kwargs: Any) -> str:
@@ -102,10 +110,10 @@ def diff_text(diff: list[SegmentDiff], *, before_name: str, after_name: str) -> 
         return ""
     out = [f"--- {before_name}", f"+++ {after_name}"]
     for entry in diff:
-        claim = f", claim {entry.claim_id}" if entry.claim_id else ""
+        claim = f", claim {one_line(entry.claim_id)}" if entry.claim_id else ""
         out.append(f"@@ segment {entry.segment}{claim} @@")
         if entry.before is not None:
-            out.append(f"-{entry.before}")
+            out.append(f"-{one_line(entry.before)}")
         if entry.after is not None:
-            out.append(f"+{entry.after}")
+            out.append(f"+{one_line(entry.after)}")
     return "\n".join(out) + "\n"

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from edi837.fileio import AtomicWriter
+from edi837.delivery.fileio import AtomicWriter
 
 ACTIONS = frozenset(
     {"append_modifier", "set_units", "set_charge", "remove_line", "set_claim_total", "review"}

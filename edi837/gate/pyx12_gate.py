@@ -12,7 +12,13 @@ validated only when the output has errors to compare, or is the same file anyway
 
 pyx12 logs every error at ERROR level, value included; its logger is silenced here so no element
 value (a name, a member id) can reach the logs. Messages built here name the segment position,
-segment id, element and error kind, never the value.
+segment id, element and error kind, never the value. pyx12's own segment-level texts can quote the
+segment ("Segment N3*<address> not found"), so each is rewritten from a known template to ids and
+positions only; a text no template knows is not shown at all.
+
+pyx12 can also crash on input it does not expect (an IndexError on an SV101 with nine components).
+That is a verdict on the input, not a bug of edi837: it becomes a refusal naming the segment position
+pyx12 was reading.
 """
 
 from __future__ import annotations
@@ -20,11 +26,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from edi837.errors import InputRefused
 from edi837.x12.envelope import BOM
 
 _pyx12_log = logging.getLogger("pyx12")
@@ -56,11 +64,12 @@ class ValidationIssue:
     segment_id: str
     element: str
     code: str
-    message: str
+    message: str  # printable: ids, positions and kinds only
     value: str | None = field(default=None, repr=False, compare=True)
+    detail: str = field(default="", repr=False, compare=True)  # pyx12's own text: compared, never printed
 
-    def key(self) -> tuple[str, str, str, str | None, str]:
-        return (self.segment_id, self.element, self.code, self.value, self.message)
+    def key(self) -> tuple[str, str, str, str | None, str, str]:
+        return (self.segment_id, self.element, self.code, self.value, self.message, self.detail)
 
     def __str__(self) -> str:
         where = f"segment {self.segment} " if self.segment else ""
@@ -84,6 +93,8 @@ def validate(open_data: Opener) -> list[ValidationIssue]:
         text = io.TextIOWrapper(raw, encoding="latin-1", newline="")
         try:
             ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), text, None, None, None, fd_json)
+        except Exception as error:  # pyx12 crashed on this input: a refusal, never an internal error
+            raise InputRefused(_crash_message(error)) from None
         finally:
             text.detach()
     report = json.loads(fd_json.getvalue() or '{"interchanges": []}')
@@ -108,7 +119,7 @@ def _issues(report: dict[str, Any]) -> Iterator[ValidationIssue]:
                     line = seg.get("cur_line")
                     for err in seg.get("errors", []):
                         yield ValidationIssue(line, seg_id, "", str(err.get("err_cde")),
-                                              _segment_message(err), err.get("err_val"))
+                                              _segment_message(err), err.get("err_val"), _detail(err))
                     for ele in seg.get("elements", []):
                         ref = _element_ref(seg_id, ele)
                         for err in ele.get("errors", []):
@@ -122,12 +133,75 @@ def _issues(report: dict[str, Any]) -> Iterator[ValidationIssue]:
 def _envelope_errors(node: dict[str, Any], kind: str) -> Iterator[ValidationIssue]:
     for err in node.get("errors", []):
         yield ValidationIssue(node.get("cur_line"), kind, "", str(err.get("err_cde")), _segment_message(err),
-                              err.get("err_val"))
+                              err.get("err_val"), _detail(err))
+
+
+def _detail(err: dict[str, Any]) -> str:
+    return str(err.get("err_str") or "").strip()
+
+
+# pyx12's segment- and envelope-level texts (x12file.py, map_walker.py), each with what may be printed.
+# Map paths, loop and segment names come from pyx12's map; anything read from the file is left out.
+_ID = r"[A-Z0-9]{2,3}"
+_TEMPLATES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.DOTALL), r) for p, r in (
+    (rf"^Segment ({_ID})\b.* not found\.\s+Started at ([\w/\[\]:. -]*)$",
+     r"segment \1 is not expected here (after \2)"),
+    (r'^Segment ".*" is empty$', "the segment is empty"),
+    (r'^Segment identifier ".*" is invalid$', "the segment identifier is invalid"),
+    (rf"^Segment ({_ID}) found but marked as not used$", r"segment \1 is marked as not used here"),
+    (rf"^Segment ({_ID}) exceeded max count\.\s+Found (\d+), should have (\d+)$",
+     r"segment \1 repeats \2 times, at most \3 allowed"),
+    (rf'^Mandatory segment "([\w ,/()-]*)" \(({_ID})\) missing$', r'mandatory segment \2 ("\1") missing'),
+    (r'^Mandatory segment "([\w ]*)" \((?:SE|GE|IEA)=.*\) missing$', r'mandatory segment "\1" missing'),
+    (rf'^Mandatory loop "([\w ,/()-]*)" \(({_ID}\w*)\) missing$', r'mandatory loop \2 ("\1") missing'),
+    (r"^Loop (\w+) found but marked as not used$", r"loop \1 is marked as not used here"),
+    (r"^Loop (\w+) exceeded max count\.\s+Found (\d+), should have (\d+)$",
+     r"loop \1 repeats \2 times, at most \3 allowed"),
+    (r"^My HL count (\d+) does not match your HL count .*$", r"HL01 does not match the HL count (\1)"),
+    (r"^HL parent \(.*\) is not a valid parent$", "HL02 does not name an earlier HL"),
+    (r"^Your 2400/LX01 Service Line Number .* does not match my count of (\d+)$",
+     r"LX01 does not match the line count (\1)"),
+    (r"^(ISA|GS|ST) Interchange Control Number .* not unique within file$", r"\1 control number repeated in the file"),
+    (r"^IEA id=.* does not match ISA id=.*$", "IEA02 does not match ISA13"),
+    (r"^IEA count for IEA02=.* is wrong$", "IEA01 group count is wrong"),
+    (r"^GE id=.* does not match GS id=.*$", "GE02 does not match GS06"),
+    (r"^GE count of .* is wrong\. I count (\d+)$", r"GE01 transaction count is wrong (counted \1)"),
+    (r"^SE id=.* does not match ST id=.*$", "SE02 does not match ST02"),
+    (r"^SE count of .* is wrong\. I count (\d+)$", r"SE01 segment count is wrong (counted \1)"),
+    (r"^Unterminated (?:Loop|segment) .*$", "a loop is not closed by its trailer"),
+    (r"^Segment contains a leading space$", "the segment starts with a space"),
+    (r"^Segment contains trailing element terminators$", "the segment ends with empty elements"),
+))
 
 
 def _segment_message(err: dict[str, Any]) -> str:
-    # Segment- and envelope-level texts name segments, loops and counts, not element values.
-    return str(err.get("err_str") or "").strip()
+    """pyx12's text rewritten to name segment ids, loops and counts only (see _TEMPLATES)."""
+    text = _detail(err)
+    for pattern, replacement in _TEMPLATES:
+        if pattern.match(text):
+            return pattern.sub(replacement, text)
+    return "pyx12 reports an error here (its text is not shown: it may quote the data)"
+
+
+def _crash_message(error: Exception) -> str:
+    """Where pyx12 was when it crashed: the position of the segment it was reading, from its reader."""
+    position, segment_id = None, "?"
+    tb = error.__traceback__
+    while tb is not None:
+        frame_locals: dict[str, Any] = tb.tb_frame.f_locals
+        reader: Any = frame_locals.get("src")
+        if hasattr(reader, "get_cur_line"):
+            try:
+                position = int(reader.get_cur_line())
+                seg: Any = frame_locals.get("seg")
+                seg_id = str(seg.get_seg_id()) if hasattr(seg, "get_seg_id") else ""
+                segment_id = seg_id if re.fullmatch(_ID, seg_id) else "?"
+            except Exception:  # the reader is in an unknown state: the position is then unknown
+                pass
+        tb = tb.tb_next
+    where = f"segment {position} ({segment_id})" if position else "a segment it could not place"
+    return (f"{where}: pyx12 cannot validate it ({type(error).__name__}); the segment does not have the shape "
+            "005010X222A1 gives it")
 
 
 def _element_ref(seg_id: str, ele: dict[str, Any]) -> str:

@@ -1,0 +1,118 @@
+"""The clearinghouse pre-submit hook: `edi-fix hook FILE` fixes FILE in place, atomically.
+
+A clearinghouse upload client runs it before each upload and gates on the exit code: 0 upload;
+1 written but findings need a person; 2 refused, FILE is byte-for-byte untouched; 3 internal error, FILE
+untouched. The fixed file replaces FILE by an atomic rename, and only when something changed. The
+change log goes beside FILE (FILE.changes.jsonl) unless `--changelog` or `--no-changelog` says otherwise.
+
+What an in-place rewrite must not do, and so is refused with a reason instead:
+- overwrite a file that changed while edi-fix ran (the client, or a person, wrote it again): identity
+  (device, inode), size and mtime are compared just before the rename;
+- split a hard-linked file (the other names would keep the old claims and be uploaded as such);
+- rewrite a read-only file, or one whose owner or group the rename could not keep.
+A symbolic link is followed: its target is fixed and the link stays a link. Owner, group and mode are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from contextlib import suppress
+from pathlib import Path
+
+from edi837 import log as logconfig
+from edi837.delivery import terminal
+from edi837.delivery.fileio import open_regular, refuse_unsafe_target, remove_stale_temps
+from edi837.delivery.outputs import Outputs
+from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
+from edi837.pipeline import FixOptions, FixResult
+from edi837.report.summary import summary_dict, summary_text
+
+
+def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: FixOptions) -> int:
+    """Fix `path` in place; print the summary (JSON on stdout with `as_json`); return the exit code."""
+    logconfig.configure(quiet_on_terminal=True)
+    try:
+        result = _fix(path, changelog, options)
+    except (Exception, KeyboardInterrupt) as error:  # one line, exit 2 or 3, no traceback; FILE untouched
+        return _fail(*outcome_of(error), as_json)
+    written = str(path) if result.changed else None
+    logged = str(changelog) if changelog else None
+    try:
+        if as_json:
+            data = summary_dict(result, output=written, changelog=logged)
+            data["errors"] = []
+            terminal.emit(json.dumps(data, indent=2), sys.stdout, "stdout")
+        else:
+            terminal.emit(summary_text(result, output=written, changelog=logged), sys.stderr, "stderr")
+    except OutputFailed as failed:  # FILE is committed: a reader that went away costs the summary only
+        terminal.say(f"edi-fix hook: {path}: done; the summary was not printed ({failed})")
+    return result.exit_code
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _check_rewritable(path: Path, target: Path, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise InputRefused(f"{path}: is not a regular file")
+    if info.st_nlink > 1:
+        raise InputRefused(f"{path}: has {info.st_nlink} hard links; rewriting it would leave the other names with "
+                           "the old claims. Refused: give it a single name first")
+    if not info.st_mode & 0o222 or (os.geteuid() != 0 and not os.access(target, os.W_OK)):
+        raise InputRefused(f"{path}: is read-only; refused rather than rewritten (make it writable to fix it)")
+    if os.geteuid() != 0:
+        groups = {os.getegid(), *os.getgroups()}
+        if info.st_uid != os.geteuid() or info.st_gid not in groups:
+            raise InputRefused(f"{path}: belongs to another user or group, which an in-place rewrite could not "
+                               "keep; run the hook as its owner")
+
+
+def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
+    if not os.path.lexists(path):
+        raise InputRefused(f"{path}: no such file")
+    target = Path(os.path.realpath(path))  # a symbolic link: fix what it points to, keep the link
+    try:
+        before = os.stat(target)
+    except FileNotFoundError:
+        raise InputRefused(f"{path}: is a symbolic link to a file that does not exist") from None
+    if stat.S_ISDIR(before.st_mode):
+        raise InputRefused(f"{path}: is a directory, not an 837 file")
+    _check_rewritable(path, target, before)
+    with open_regular(target):  # refuses what cannot be read, never blocks on a FIFO
+        pass
+    if changelog is not None:
+        refuse_unsafe_target(changelog, "change log", [path, target])
+        remove_stale_temps(changelog)
+    remove_stale_temps(target)
+
+    def unchanged() -> None:
+        """FILE must still be the file that was read: same inode, size and mtime."""
+        try:
+            now = os.stat(target)
+        except FileNotFoundError:
+            now = None
+        if now is None or _identity(now) != _identity(before):
+            raise InputRefused(f"{path}: changed while edi-fix ran; left as it is (run the hook again)")
+
+    # The change log is committed just before FILE is replaced.
+    with Outputs(output=target, mode_like=target, before_replace=unchanged, changelog=changelog) as outputs:
+        try:
+            result = outputs.run(lambda: open_regular(target), options, input_name=str(path), output_name=str(path))
+        except InputRefused as refused:
+            raise with_file(refused, str(path)) from None
+        unchanged()  # before anything is committed, change log included
+        outputs.keep_output(result.changed)  # an unchanged file is left alone, mtime included
+    return result
+
+
+def _fail(code: int, message: str, as_json: bool) -> int:
+    terminal.say(f"edi-fix hook: {message}")
+    if as_json:
+        with suppress(OutputFailed):
+            terminal.emit(json.dumps({"exit_code": code, "changed": False, "errors": [message]}, indent=2),
+                          sys.stdout, "stdout")
+    return code

@@ -1,0 +1,13 @@
+"""Counts and articles in English, so a summary never says "1 claims" or "a upper extremity"."""
+
+from __future__ import annotations
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 claim`, `2 claims`; `many` for irregular plurals."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def article(phrase: str) -> str:
+    """`a` or `an` before `phrase`, by its first letter (good enough for the words edi837 prints)."""
+    return f"{'an' if phrase[:1].lower() in 'aeiou' and phrase else 'a'} {phrase}"
