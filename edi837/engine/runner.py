@@ -163,7 +163,12 @@ class RuleEngine:
                 note: str | None = None) -> ChangeRecord:
         line = change.line if change else (finding.lines[0] if finding.lines else None)
         if not applied and note is None and finding.fix is not None:
-            note = "not applied: a review fix, applied only with --apply-review or when the pack approves it"
+            history = [x for x in claim.lines if x.number in finding.lines and claim.is_history(x)]
+            how = ("was adjudicated by a prior payer" if history and history[0].adjudicated else
+                   "belongs to a claim a prior payer adjudicated as a whole")
+            note = (f"not applied: line {history[0].number} {how}, so it stays as that payer saw it, even with "
+                    "--apply-review; a person decides any change" if history else
+                    "not applied: a review fix, applied only with --apply-review or when the pack approves it")
         message = finding.message if note is None else f"{finding.message} ({note})"
         severity = Severity.WARNING if not applied and finding.severity is Severity.INFO else finding.severity
         if change is not None:

@@ -33,6 +33,7 @@ from edi837.packs.tables import (
     RegionEntry,
     load_always_therapy,
     load_code_set,
+    load_disciplines,
     load_fees,
     load_m99_00,
     load_modifier_ranks,
@@ -66,6 +67,7 @@ class RulePacks:
     tie_order: tuple[str, ...] = ()
     taxonomy_prefixes: Mapping[str, str] = field(default_factory=dict)
     always_therapy: frozenset[str] = frozenset()
+    code_disciplines: Mapping[str, str] = field(default_factory=dict)
     # (rule, key) pairs some payer profile overrides: only these make a setting depend on the claim's payer
     profile_overrides: frozenset[tuple[str, str]] = frozenset()
 
@@ -82,6 +84,7 @@ class RulePacks:
 
     def specialty_of(self, taxonomy: str) -> str:
         """The specialty a taxonomy code names (the longest matching prefix), or "" when the pack has none."""
+        taxonomy = taxonomy.strip().upper()  # NUCC codes are upper case; some systems send them lower
         for end in range(len(taxonomy), 0, -1):
             specialty = self.taxonomy_prefixes.get(taxonomy[:end])
             if specialty is not None:
@@ -190,5 +193,6 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         fee_schedule=load_fees(fees.get("fee", {}), fees_file, "fee"),
         taxonomy_prefixes=load_taxonomy(taxonomy, taxonomy_file),
         always_therapy=load_always_therapy(therapy, therapy_file),
+        code_disciplines=load_disciplines(therapy, therapy_file),
         profile_overrides=frozenset((code, key) for p in profiles for code, keys in p.rules.items() for key in keys),
     )

@@ -41,10 +41,10 @@ TABLE_FILES: dict[str, tuple[str, ...]] = {
     "timed_codes.toml": ("tie_order", "timed", "untimed"),
     "fees.toml": ("fee",),
     "taxonomy.toml": ("prefixes",),
-    "therapy_codes.toml": ("always_therapy",),
+    "therapy_codes.toml": ("always_therapy", "discipline"),
 }
 SPECIALTIES = ("chiropractor", "physical_therapist", "physical_therapist_assistant", "occupational_therapist",
-               "occupational_therapist_assistant", "speech_language_pathologist")
+               "occupational_therapist_assistant", "speech_language_pathologist", "physician", "group")
 _PAIR_KEYS = ("column1", "column2", "modifier_indicator", "effective", "deleted", "confidence", "enabled", "source")
 
 
@@ -206,3 +206,19 @@ def load_always_therapy(data: Mapping[str, Any], file: PackFile | None) -> froze
         check_keys(entry, ("confidence", "source"), file, "always_therapy", code)
         text_value(entry.get("source"), file, "always_therapy", code, "source")
     return frozenset(codes)
+
+
+def load_disciplines(data: Mapping[str, Any], file: PackFile | None) -> dict[str, str]:
+    """Codes that belong to one therapy discipline by their descriptor -> its modifier (GP, GO or GN)."""
+    codes = need(data.get("discipline", {}), dict, file, "discipline", what="must be a table of codes")
+    out: dict[str, str] = {}
+    for code, entry in codes.items():
+        code_value(code, file, "discipline", code)
+        need(entry, dict, file, "discipline", code, what="must be { modifier = ..., source = ... }")
+        check_keys(entry, ("modifier", "source"), file, "discipline", code)
+        modifier = text_value(entry.get("modifier"), file, "discipline", code, "modifier")
+        if modifier not in ("GP", "GO", "GN"):
+            raise blame(file, f"discipline.{code}: modifier {modifier!r} must be GP, GO or GN", "discipline", code)
+        text_value(entry.get("source"), file, "discipline", code, "source")
+        out[str(code)] = modifier
+    return out

@@ -33,9 +33,11 @@ def is_medicare(context: ClaimContext) -> bool:
 
 
 def specialty(packs: RulePacks, claim: Claim, line: ServiceLine) -> str:
-    """The performing provider's specialty, or "" when the claim carries no taxonomy the pack knows."""
+    """The performing provider's specialty, or "" when the claim does not say who performed the line: no
+    taxonomy, one the pack does not know, or a group's (which names no person)."""
     taxonomy = claim.performer_taxonomy(line)
-    return packs.specialty_of(taxonomy) if taxonomy else ""
+    kind = packs.specialty_of(taxonomy) if taxonomy else ""
+    return "" if kind == "group" else kind
 
 
 def covered_from_chiropractor(context: ClaimContext) -> tuple[str, ...]:
@@ -70,8 +72,9 @@ def chiropractor_unknown(packs: RulePacks, claim: Claim, line: ServiceLine, cont
     "" when the performer's specialty is known or the payer is not Medicare."""
     if not is_medicare(context) or line.procedure in covered_from_chiropractor(context):
         return ""
-    if claim.performer_taxonomy(line):
+    if specialty(packs, claim, line):
         return ""
     context.notes.add(NOTE_NO_TAXONOMY)
-    return (f"on Medicare, and the claim carries no taxonomy for who performed {line.procedure}: from a "
-            "chiropractor it is not covered (GY and GP, never 59/X); add the PRV taxonomy, or decide by hand")
+    return (f"on Medicare, and the claim does not say who performed {line.procedure} (no taxonomy, or a group's "
+            "or an unknown one): from a chiropractor it is not covered (GY, and GP on therapy codes; never 59/X); "
+            "add the PRV taxonomy, or decide by hand")

@@ -6,10 +6,20 @@ from collections.abc import Iterator
 
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Rule, Setting, Severity
 from edi837.model.claim import Claim
-from edi837.rules._medicare import CHIRO_SOURCE, NOT_COVERED, NOTE_NO_TAXONOMY, SPINAL_CMT, is_medicare, specialty
+from edi837.rules._medicare import (
+    CHIRO_SOURCE,
+    DISCIPLINE_MODIFIERS,
+    NOT_COVERED,
+    NOTE_NO_TAXONOMY,
+    SPINAL_CMT,
+    is_medicare,
+    specialty,
+)
 from edi837.writer.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier, Edit
 
 THERAPY_MODIFIER = "GP"
+# Modifiers that assert the line is payable or medically necessary: they contradict "statutorily excluded"
+CONTRADICT_GY = ("GA", "GZ", "KX", "AT")
 
 
 class ChiropractorNotCovered(Rule):
@@ -18,9 +28,10 @@ class ChiropractorNotCovered(Rule):
     What it does: on a Medicare Part B claim whose performing provider is a chiropractor (taxonomy 111N),
     every line other than spinal manipulation (98940-98942) - 98943, 97140, 97530, 97012, an office visit
     - gets GY (statutorily excluded) if it lacks it, plus GP when the code is an "always therapy" code
-    (safe). A line that would need a fifth modifier, or that carries 59/X, GA or GZ (which contradict GY),
-    is a review item. Without a taxonomy nothing is assumed: the rule does not run, and the summary counts
-    the claim.
+    (safe); a line that already carries a discipline modifier (GP, GO, GN) gets GY only. A line that would
+    need a fifth modifier, or that carries 59/X, GA, GZ, KX or AT (which contradict GY), is a review item.
+    Without a taxonomy the pack knows as a person's (none, an unknown one, a group's) nothing is assumed: the
+    rule does not run on the line, and the summary counts the claim.
 
     Why: Medicare covers only manual manipulation of the spine from a chiropractor; everything else is
     excluded by statute and, billed at the beneficiary's request, must carry GY; a therapy code billed with
@@ -55,21 +66,23 @@ class ChiropractorNotCovered(Rule):
             if line.procedure in covered or not line.procedure:
                 continue
             kind = specialty(self.packs, claim, line)
-            if not claim.performer_taxonomy(line):
+            if not kind:
                 context.notes.add(NOTE_NO_TAXONOMY)
             if kind != "chiropractor":
                 continue
-            needed = [m for m in (NOT_COVERED, THERAPY_MODIFIER if line.procedure in self.packs.always_therapy
-                                  else "") if m and m not in line.modifiers]
+            wants_gp = (line.procedure in self.packs.always_therapy
+                       and not any(m in DISCIPLINE_MODIFIERS for m in line.modifiers))
+            needed = [m for m in (NOT_COVERED, THERAPY_MODIFIER if wants_gp else "") if m and m not in line.modifiers]
             if not needed:
                 continue
             what = f"{line.procedure} from a chiropractor is not covered by Medicare"
-            clash = [m for m in line.modifiers if m in DISTINCT_MODIFIERS or m in ("GA", "GZ")]
+            clash = [m for m in line.modifiers if m in DISTINCT_MODIFIERS or m in CONTRADICT_GY]
             if clash:
                 yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
                               f"{what} and needs {' and '.join(needed)}, but it carries {', '.join(clash)}, which "
-                              "contradicts GY (a 59/X asserts a payable pair; GA/GZ a medical-necessity denial): "
-                              "a person decides", Severity.WARNING, None, CHIRO_SOURCE)
+                              "contradicts GY (59/X assert a payable pair; GA/GZ a medical-necessity denial; KX "
+                              "medical necessity; AT active treatment): a person decides", Severity.WARNING, None,
+                              CHIRO_SOURCE)
                 continue
             if len(line.modifiers) + len(needed) > MAX_MODIFIERS:
                 yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
@@ -78,7 +91,7 @@ class ChiropractorNotCovered(Rule):
                               Severity.WARNING, None, CHIRO_SOURCE)
                 continue
             edits: tuple[Edit, ...] = tuple(AppendModifier(line.number, m) for m in needed)
-            therapy = " (an always-therapy code: GP too)" if THERAPY_MODIFIER in needed else ""
+            note = " (an always-therapy code: GP too)" if THERAPY_MODIFIER in needed else ""
             yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
-                          f"{what} (only spinal manipulation is): append {' and '.join(needed)}{therapy}",
+                          f"{what} (only spinal manipulation is): append {' and '.join(needed)}{note}",
                           Severity.INFO, Fix(edits, Applicability.SAFE), CHIRO_SOURCE)
