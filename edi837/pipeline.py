@@ -88,6 +88,7 @@ class FixResult:
     # "frequency": a frequency code the 837P does not use), with the first LEFT_ALONE_SAMPLE claim ids.
     left_alone: dict[str, list[str]] = field(default_factory=dict)
     left_alone_counts: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)  # claims a rule noted something for, by note
     claims: int = 0
     lines: int = 0
     transactions: int = 0
@@ -214,6 +215,7 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                 ids = result.left_alone.setdefault(outcome.left_alone, [])
                 if len(ids) < LEFT_ALONE_SAMPLE:
                     ids.append(unit.claim_id)
+            result.notes.update(outcome.notes)
             for record in outcome.records:
                 result.add(record, sinks)
             if outcome.pieces is not None:

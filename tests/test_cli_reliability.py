@@ -247,7 +247,7 @@ def test_an_unknown_pack_key_is_refused_with_the_nearest_key(tmp_path: Path,
 
 @pytest.mark.parametrize(("option", "code", "hint"), [("--select", "NC01", "did you mean NC001?"),
                                                       ("--ignore", "nc002", "did you mean NC002?"),
-                                                      ("--ignore", "ZZ", "rule codes: NC001")])
+                                                      ("--ignore", "ZZ", "rule codes: EM001, MC001")])
 def test_an_unknown_rule_code_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, code: str,
                                          hint: str) -> None:
     (tmp_path / "in.837").write_bytes(FIXABLE)
@@ -260,7 +260,7 @@ def test_an_unknown_rule_code_is_refused(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_check_exits_1_only_when_something_would_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     warned = (FIXTURES / "walker_loops.837").read_bytes().replace(b"DMG*D8*19800101*F~", b"DMG*D8*19800101*Q~")
-    warned = warned.replace(b"SV1*HC:97530*45.00*MJ*20***1", b"SV1*HC:97530*45.00*UN*1***1")  # nothing to fix
+    warned = warned.replace(b"SV1*HC:97530*45.00*MJ*20***1", b"SV1*HC:97530:GP:GY*45.00*UN*1***1")  # nothing to fix
     (tmp_path / "warned.837").write_bytes(warned)
     (tmp_path / "fixable.837").write_bytes(FIXABLE)
     args = [str(tmp_path / "warned.837"), str(tmp_path / "out.837"), "--check"]

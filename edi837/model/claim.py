@@ -242,6 +242,29 @@ class Claim:
         return (line.providers.get("2420A") or self.providers.get("2310B")
                 or Provider("2010AA", "billing", self.billing_provider.npi, self.billing_provider.taxonomy))
 
+    def performer_taxonomy(self, line: ServiceLine) -> str:
+        """The performing provider's taxonomy (PRV03), or "" when the claim does not say it.
+
+        PRV*PE of the line's 2420A, else of the claim's 2310B, else PRV*BI of the billing provider, as the
+        837P places them, but never borrowed from another provider: a 2420A or a 2310B without a PRV of its
+        own takes the taxonomy of a provider with the same NPI only (the 837P sends 2310B when the rendering
+        provider is not the billing one, so a group's PRV*BI says nothing about the person who performed it).
+        """
+        line_provider = line.providers.get("2420A")
+        claim_provider = self.providers.get("2310B")
+        billing = self.billing_provider
+        if line_provider is not None:
+            if line_provider.taxonomy:
+                return line_provider.taxonomy
+            if claim_provider is not None and line_provider.npi and line_provider.npi == claim_provider.npi:
+                return claim_provider.taxonomy or billing.taxonomy
+            return billing.taxonomy if line_provider.npi and line_provider.npi == billing.npi else ""
+        if claim_provider is not None:
+            if claim_provider.taxonomy:
+                return claim_provider.taxonomy
+            return billing.taxonomy if claim_provider.npi and claim_provider.npi == billing.npi else ""
+        return billing.taxonomy
+
     def edited(self, lines: list[ServiceLine], removed: list[ServiceLine]) -> Claim:
         """A view of this claim as an editor has changed it: these lines remain, those went.
 

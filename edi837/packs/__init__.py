@@ -32,12 +32,15 @@ from edi837.packs.tables import (
     TABLE_FILES,
     NcciPair,
     RegionEntry,
+    load_always_therapy,
     load_code_set,
+    load_disciplines,
     load_fees,
     load_m99_00,
     load_modifier_ranks,
     load_pairs,
     load_regions,
+    load_taxonomy,
 )
 from edi837.resources import data_dir
 
@@ -63,6 +66,9 @@ class RulePacks:
     untimed_codes: frozenset[str] = frozenset()
     fee_schedule: Mapping[str, Decimal] = field(default_factory=dict)
     tie_order: tuple[str, ...] = ()
+    taxonomy_prefixes: Mapping[str, str] = field(default_factory=dict)
+    always_therapy: frozenset[str] = frozenset()
+    code_disciplines: Mapping[str, str] = field(default_factory=dict)
     # (rule, key) pairs some payer profile overrides: only these make a setting depend on the claim's payer
     profile_overrides: frozenset[tuple[str, str]] = frozenset()
     # Where NCCI pairs come from: the pack rows above unless a run attaches the CMS files
@@ -95,6 +101,15 @@ class RulePacks:
             if entry is not None:
                 return entry.region, entry.region is not None
         return None, False
+
+    def specialty_of(self, taxonomy: str) -> str:
+        """The specialty a taxonomy code names (the longest matching prefix), or "" when the pack has none."""
+        taxonomy = taxonomy.strip().upper()  # NUCC codes are upper case; some systems send them lower
+        for end in range(len(taxonomy), 0, -1):
+            specialty = self.taxonomy_prefixes.get(taxonomy[:end])
+            if specialty is not None:
+                return specialty
+        return ""
 
     def modifier_rank(self, modifier: str) -> int:
         return self.modifier_ranks.get(modifier, self.modifier_default_rank)
@@ -169,6 +184,8 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
     modifiers, modifiers_file = merged("modifiers.toml")
     timed, timed_file = merged("timed_codes.toml")
     fees, fees_file = merged("fees.toml")
+    taxonomy, taxonomy_file = merged("taxonomy.toml")
+    therapy, therapy_file = merged("therapy_codes.toml")
 
     profiles = []
     for name in sorted({n for n in [*shipped, *user] if n.startswith("payers/")}):
@@ -195,5 +212,8 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         untimed_codes=load_code_set(timed.get("untimed", {}), timed_file, "untimed"),
         tie_order=tuple(codes_list(timed.get("tie_order", []), timed_file, "tie_order")),
         fee_schedule=load_fees(fees.get("fee", {}), fees_file, "fee"),
+        taxonomy_prefixes=load_taxonomy(taxonomy, taxonomy_file),
+        always_therapy=load_always_therapy(therapy, therapy_file),
+        code_disciplines=load_disciplines(therapy, therapy_file),
         profile_overrides=frozenset((code, key) for p in profiles for code, keys in p.rules.items() for key in keys),
     )

@@ -40,7 +40,11 @@ TABLE_FILES: dict[str, tuple[str, ...]] = {
     "modifiers.toml": ("unlisted_rank", "order"),
     "timed_codes.toml": ("tie_order", "timed", "untimed"),
     "fees.toml": ("fee",),
+    "taxonomy.toml": ("prefixes",),
+    "therapy_codes.toml": ("always_therapy", "discipline"),
 }
+SPECIALTIES = ("chiropractor", "physical_therapist", "physical_therapist_assistant", "occupational_therapist",
+               "occupational_therapist_assistant", "speech_language_pathologist", "physician", "group")
 _PAIR_KEYS = ("column1", "column2", "modifier_indicator", "effective", "deleted", "confidence", "enabled", "source")
 
 
@@ -183,3 +187,46 @@ def load_fees(data: Any, file: PackFile | None, key: str) -> dict[str, Decimal]:
     return out
 
 
+
+
+def load_taxonomy(data: Mapping[str, Any], file: PackFile | None) -> dict[str, str]:
+    """Taxonomy prefix -> specialty (the NUCC code set's groups edi837's Medicare rules read)."""
+    prefixes = need(data.get("prefixes", {}), dict, file, "prefixes", what="must be a table of prefixes")
+    out: dict[str, str] = {}
+    for prefix, entry in prefixes.items():
+        need(entry, dict, file, "prefixes", prefix, what="must be { specialty = ..., source = ... }")
+        check_keys(entry, ("specialty", "source"), file, "prefixes", prefix)
+        specialty = text_value(entry.get("specialty"), file, "prefixes", prefix, "specialty")
+        if specialty not in SPECIALTIES:
+            raise blame(file, f"prefixes.{prefix}: specialty {specialty!r} is not one of {', '.join(SPECIALTIES)}",
+                        "prefixes", prefix)
+        text_value(entry.get("source"), file, "prefixes", prefix, "source")
+        out[str(prefix)] = specialty
+    return out
+
+
+def load_always_therapy(data: Mapping[str, Any], file: PackFile | None) -> frozenset[str]:
+    """The codes CMS designates "always therapy" (each with its confidence and source)."""
+    codes = need(data.get("always_therapy", {}), dict, file, "always_therapy", what="must be a table of codes")
+    for code, entry in codes.items():
+        code_value(code, file, "always_therapy", code)
+        need(entry, dict, file, "always_therapy", code, what="must be { confidence = ..., source = ... }")
+        check_keys(entry, ("confidence", "source"), file, "always_therapy", code)
+        text_value(entry.get("source"), file, "always_therapy", code, "source")
+    return frozenset(codes)
+
+
+def load_disciplines(data: Mapping[str, Any], file: PackFile | None) -> dict[str, str]:
+    """Codes that belong to one therapy discipline by their descriptor -> its modifier (GP, GO or GN)."""
+    codes = need(data.get("discipline", {}), dict, file, "discipline", what="must be a table of codes")
+    out: dict[str, str] = {}
+    for code, entry in codes.items():
+        code_value(code, file, "discipline", code)
+        need(entry, dict, file, "discipline", code, what="must be { modifier = ..., source = ... }")
+        check_keys(entry, ("modifier", "source"), file, "discipline", code)
+        modifier = text_value(entry.get("modifier"), file, "discipline", code, "modifier")
+        if modifier not in ("GP", "GO", "GN"):
+            raise blame(file, f"discipline.{code}: modifier {modifier!r} must be GP, GO or GN", "discipline", code)
+        text_value(entry.get("source"), file, "discipline", code, "source")
+        out[str(code)] = modifier
+    return out

@@ -9,7 +9,8 @@ from edi837.engine import Applicability, ClaimContext, Finding, Rule
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NcciPair, RulePacks
-from edi837.rules._claims import lines_by_date, same_performer
+from edi837.rules._claims import same_performer
+from edi837.rules._medicare import payable_by_date
 from edi837.rules._modifiers import modifier_finding, wanted_modifier
 from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
@@ -62,7 +63,7 @@ class OtherPairs(Rule):
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         handled: tuple[frozenset[str], frozenset[str]] | None = None
-        for day, lines in lines_by_date(claim).items():
+        for day, lines in payable_by_date(self.packs, claim, context).items():
             codes = {line.procedure for line in lines}
             for pair in self.packs.pair_source.pairs_among(codes, day):
                 if pair.modifier_indicator != self.indicator:
