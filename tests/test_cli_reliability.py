@@ -305,8 +305,8 @@ def test_python_m_does_not_load_plugins_from_the_current_folder(tmp_path: Path) 
 def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = in_process(["--help"], capsys)
     assert code == 0
-    assert re.search(r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  rules +\S.*\n  rule +\S.*\n  help +\S", out,
-                     re.MULTILINE), out
+    commands = r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n  help +\S"
+    assert re.search(commands, out, re.MULTILINE), out
     assert "--rules DIR" in out and "--format text|json" in out
     assert not re.search(r"<(bool|str|path|text\|json)>|\{IN\}", out), out
     assert in_process(["help"], capsys)[1] == out  # `edi-fix help` is the same help, not "Missing argument"

@@ -79,7 +79,8 @@ NcciDbOption = Annotated[
                               "then the per-user one; see edi-fix ncci status).")
 ]
 NcciVersionOption = Annotated[
-    list[str] | None, typer.Option("--ncci-version", metavar="VERSION", help="Pin an NCCI version (v322r0, 2025-q4).")
+    list[str] | None,
+    typer.Option("--ncci-version", metavar="VERSION", help="Pin an NCCI version, e.g. v322r0 or 2025-q4."),
 ]
 FormatOption = Annotated[
     SummaryFormat, typer.Option("--format", metavar="text|json", help="Summary format (default text).")

@@ -21,7 +21,7 @@ from edi837.ncci.formats import CODE, KIND_NAMES, MUE, PTP, PTP_PARTS, quarter_s
 from edi837.ncci.source import CmsMue, CmsPairs, complete, iso_day, select, versions
 from edi837.ncci.store import ImportInfo, NcciStore, Outcome, import_files
 
-app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   help="The CMS NCCI practitioner PTP and MUE files: import them, list them, look an edit up.")
 
