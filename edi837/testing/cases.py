@@ -162,7 +162,9 @@ def run_case(case: RuleCase, *, extra_rules: Sequence[Callable[[RulePacks], Rule
     """Run one case and assert what it says; returns the result for further checks."""
     data = (case.file.parent / case.data["input"]).read_bytes()
     options = case_options(case, extra_rules)
-    result = fix(data, options)
+    # The gate runs only where the input is known to be invalid (its exit code counts pre-existing errors);
+    # elsewhere the output is checked by pyx12 directly below, once, instead of by the gate and again here.
+    result = fix(data, replace(options, validate=bool(case.data.get("input_invalid"))))
     why = case.data.get("why", case.name)
     assert result.output == expected_output(data, case.data.get("changes", [])), why
     records = [r for r in result.records if r.rule != "EDI001"]
