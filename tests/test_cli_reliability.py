@@ -176,6 +176,31 @@ def test_sigterm_removes_the_temp_files_on_the_way_out(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
 
 
+@pytest.mark.parametrize("nth", [1, 2])  # the output's temp file, then the change log's
+def test_an_interrupt_just_after_a_temp_file_is_made_leaves_nothing(
+        nth: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGTERM raises KeyboardInterrupt wherever the process is. Landing between mkstemp and the moment the
+    writer's cleanup is registered (its __enter__ has not returned), no __exit__ runs: the entry point must
+    still remove the file. The test raises the interrupt exactly there, where a real signal lands at random."""
+    import edi837.delivery.fileio as fileio
+
+    real, made = fileio._OutputFile, []
+
+    def interrupted(raw: object) -> object:
+        made.append(raw)
+        if len(made) == nth:
+            raise KeyboardInterrupt
+        return real(raw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fileio, "_OutputFile", interrupted)
+    (tmp_path / "in.837").write_bytes(FIXABLE)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = in_process(["in.837", "out.837", "--no-validate"], capsys)
+    assert code == 3 and one_refusal(err) == "edi-fix: interrupted; nothing written"
+    assert len(made) == nth
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
+
+
 def test_a_failing_close_still_removes_the_temp_file(tmp_path: Path) -> None:
     """A disk that fills while writing: the write fails, and so does the close that flushes the rest; the
     temporary file must go anyway (simulated: a handle whose every write and flush fail with ENOSPC)."""

@@ -30,6 +30,7 @@ from edi837.delivery.fileio import (
     borrow,
     open_input_path,
     refuse_unsafe_target,
+    remove_live_temps,
     remove_stale_temps,
     spool_stdin,
 )
@@ -211,6 +212,7 @@ def guarded(action: Callable[[], int]) -> int:
     try:
         return action()
     except (Exception, KeyboardInterrupt) as error:  # the contract: one line, exit 2 or 3, no traceback
+        remove_live_temps()  # nothing of a failed run stays behind, even a temp file whose writer never started
         code, message = outcome_of(error)
         terminal.say(f"edi-fix: {message}")
         return code
@@ -412,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         terminal.say(f"{prog}: usage: {one_line(message)} (see {prog} --help)")
         return EXIT_REFUSED
     except (Exception, KeyboardInterrupt) as error:  # typer itself failing must still be one line
+        remove_live_temps()  # an interrupt between a temp file's creation and its cleanup's registration
         failed, message = outcome_of(error)
         terminal.say(f"{prog}: {message}")
         return failed
