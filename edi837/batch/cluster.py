@@ -47,7 +47,7 @@ def connect(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     address = scheduler_address(scheduler)
     if address:
         try:
-            client = Client(address, timeout="10s")
+            client = Client(address)  # waits distributed.comm.timeouts.connect (Dask's setting; 30 s)
         except (OSError, TimeoutError, ValueError) as error:
             raise BatchRefused(f"cannot reach the Dask scheduler at {address} ({type(error).__name__})") from None
         with client:

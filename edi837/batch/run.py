@@ -8,6 +8,7 @@ written (the others are still done), else 1 if any has items for a person, else 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import uuid
@@ -116,7 +117,7 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
     require_dask()
     if scheduler and workers is not None:
         raise BatchRefused("--workers sizes a local cluster; an existing one (--scheduler) has its own workers")
-    in_dir, out_dir = in_dir.absolute(), out_dir.absolute()
+    in_dir, out_dir = Path(os.path.abspath(in_dir)), Path(os.path.abspath(out_dir))  # workers have other cwds
     tasks = plan(in_dir, out_dir, for_workers(options), recursive=recursive, report=report)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary()
