@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.files} files x {args.claims} claims = {total:,} claims ({mode}); {cores} cores; "
           f"generated in {time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f}")
 
-    plain_out = OUT / "plain"
-    shutil.rmtree(plain_out, ignore_errors=True)
+    runs = OUT / f"run-{os.getpid()}"  # this run's outputs: two benchmarks at once must not share them
+    plain_out = runs / "plain"
     plain_out.mkdir(parents=True)
     cpu_of_children()
     plain, plain_cpu, printed = timed([sys.executable, "-c", PLAIN, str(source), str(plain_out),
@@ -125,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'one plain process':<22}{plain:>9.1f}{'':>10}{total / plain:>10,.0f}{1.0:>9.2f}x{plain_cpu:>9.1f}"
           "  (reference)")
     for workers in args.workers:
-        out = OUT / f"workers-{workers}"
-        shutil.rmtree(out, ignore_errors=True)
+        out = runs / f"workers-{workers}"
         extra = ["--no-validate"] if args.no_validate else []
         seconds, cpu, printed = timed([sys.executable, "-m", "edi837", "batch", str(source), "--to", str(out),
                                   "--workers", str(workers), "--format", "json", *extra], env)
@@ -137,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<22}{seconds:>9.1f}{summary['startup_seconds']:>10.1f}{total / seconds:>10,.0f}"
               f"{plain / seconds:>9.2f}x{cpu:>9.1f}  {same}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    shutil.rmtree(runs, ignore_errors=True)
     return 0
 
 
