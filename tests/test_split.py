@@ -8,8 +8,10 @@ M25.511 (shoulder) gets a safe 59 (NC001), so it is delivered fixed.
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +249,56 @@ def test_invalid_hold_holds_a_claim_whose_fix_would_make_it_invalid(monkeypatch:
     assert result.held_output is not None and b"CLM*W2" in result.held_output and b":5*" not in result.held_output
     records = [(r.claim_id, r.rule, r.applied) for r in result.records]
     assert records == [("W2", "TST001", False), ("W2", "EDI003", False), ("W3", "TST001", True)]
+
+
+# -- the CLI and the hook --------------------------------------------------------------------------------
+
+def test_cli_hold_writes_both_files_exits_1_and_says_where(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from edi837.delivery.cli import main
+
+    src, out = tmp_path / "in.837", tmp_path / "out.837"
+    src.write_bytes(mixed_file())
+    assert main([str(src), str(out), "--hold", "review", "--no-validate"]) == 1
+    printed = capsys.readouterr().out
+    assert f"held 5 claims ($425.00) for a person in {out}.held.837; delivered 4 claims ($370.00) in {out}" in printed
+    assert claims_in_context(Path(f"{out}.held.837").read_bytes()).keys() == {"A2", "A4", "B1", "C1", "C2"}
+    log = [json.loads(line) for line in Path(f"{out}.changes.jsonl").read_text().splitlines()]
+    assert [r["claim_id"] for r in log if r["rule"] == "EDI003"] == ["A2", "A4", "B1", "C1", "C2"]
+    # Everything held next time: nothing is delivered, and the OUT of the earlier run does not stay behind.
+    src.write_bytes(build_837([review("Z1"), review("Z2")]))
+    assert main([str(src), str(out), "--hold", "review", "--held", str(tmp_path / "h.837"), "--no-validate"]) == 1
+    assert "held all 2 claims ($170.00) for a person in" in capsys.readouterr().out
+    assert not out.exists() and (tmp_path / "h.837").read_bytes() == src.read_bytes()
+    # Nothing held: no held file, and the one an earlier run left at that path goes.
+    src.write_bytes(build_837([clean("Y1")]))
+    assert main([str(src), str(out), "--hold", "review", "--held", str(tmp_path / "h.837"), "--no-validate"]) == 0
+    assert out.read_bytes() == src.read_bytes() and not (tmp_path / "h.837").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--hold", "revew"], "--hold revew: one of review, invalid (repeatable), or none"),
+    (["--hold", "invalid", "--no-validate"], "--hold invalid needs the validation gate; drop --no-validate"),
+    (["--held", "h.837"], "--held PATH goes with --hold review|invalid"),
+])
+def test_cli_hold_usage_is_one_line_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       args: list[str], message: str) -> None:
+    from edi837.delivery.cli import main
+
+    src = tmp_path / "in.837"
+    src.write_bytes(build_837([review("U1")]))
+    assert main([str(src), str(tmp_path / "out.837"), *args]) == 2
+    assert capsys.readouterr().err.strip().endswith(message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
+
+
+def test_hook_hold_keeps_the_rest_in_place_and_writes_a_report(tmp_path: Path) -> None:
+    from edi837.delivery.hook import fix_in_place
+
+    target = tmp_path / "batch.837"
+    target.write_bytes(mixed_file())
+    code = fix_in_place(target, changelog=None, as_json=False, options=FixOptions(hold=REVIEW, validate=False),
+                        report=tmp_path / "batch.html")
+    assert code == 1
+    assert sorted(claims_in_context(target.read_bytes())) == ["A1", "A3", "B2", "C3"]
+    assert sorted(claims_in_context(Path(f"{target}.held.837").read_bytes())) == ["A2", "A4", "B1", "C1", "C2"]
+    assert b"held" in (tmp_path / "batch.html").read_bytes()

@@ -68,7 +68,7 @@ def _claim_table(records: list[ChangeRecord]) -> etree._Element:
     return cast(etree._Element, E.TABLE(*rows))
 
 
-def render_report(result: FixResult, *, input_name: str = "", output_name: str = "") -> bytes:
+def render_report(result: FixResult, *, input_name: str = "", output_name: str = "", held_name: str = "") -> bytes:
     review = result.review
     by_claim: dict[str, list[ChangeRecord]] = defaultdict(list)
     for record in result.records:
