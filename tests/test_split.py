@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -302,3 +304,33 @@ def test_hook_hold_keeps_the_rest_in_place_and_writes_a_report(tmp_path: Path) -
     assert sorted(claims_in_context(target.read_bytes())) == ["A1", "A3", "B2", "C3"]
     assert sorted(claims_in_context(Path(f"{target}.held.837").read_bytes())) == ["A2", "A4", "B1", "C1", "C2"]
     assert b"held" in (tmp_path / "batch.html").read_bytes()
+
+
+@pytest.mark.slow
+def test_watcher_holds_review_and_invalid_claims_by_default(folders: tuple[Path, Path]) -> None:
+    """A batch of a clean, a fixed, a review and an invalid claim, through a real watcher process with the
+    gate on: READY gets the clean and the fixed one, held/ the other two as they arrived, with a report."""
+    from tests.watch_helpers import outcomes
+
+    outbound, ready = folders
+    data = build_837([clean("E1"), fixable("E2"), review("E3"), clean("E4")], line_break="")
+    data = data.replace(b"CLM*E4*95***11:B:1*Y*A*Y*Y~HI*ABK:M542~LX*1~SV1*HC:99213*95*UN",
+                        b"CLM*E4*95***11:B:1*Y*A*Y*Y~HI*ABK:M542~LX*1~SV1*HC:99213*95*ZZ")
+    (outbound / "day.837").write_bytes(data)
+    proc = subprocess.run([sys.executable, "-m", "edi837", "watch", str(outbound), "--to", str(ready), "--once",
+                           "--settle", "0"], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert outcomes(proc) == {"day.837": "held"}
+    delivered, held = (ready / "day.837").read_bytes(), (outbound / "held" / "day.837").read_bytes()
+    assert sorted(claims_in_context(delivered)) == ["E1", "E2"] and b"HC:97140:59" in delivered
+    original = claims_in_context(data)
+    assert {cid: original[cid] for cid in ("E3", "E4")} == claims_in_context(held)
+    assert pyx12_errors(delivered) == []
+    log = [json.loads(line) for line in (outbound / "logs" / "day.837.changes.jsonl").read_text().splitlines()]
+    reasons = {r["claim_id"]: r["message"] for r in log if r["rule"] == "EDI003"}
+    assert reasons["E3"].endswith("review: NC001 line 2")
+    assert "invalid: validation error already in the input (SV1 SV103: invalid code value" in reasons["E4"]
+    report = (outbound / "held" / "day.837.report.html").read_text()
+    assert "E3" in report and "E4" in report
+    assert sorted(p.name for p in outbound.iterdir() if not p.name.startswith(".")) == [
+        "archive", "held", "logs", "rejected"]

@@ -37,12 +37,13 @@ class Outputs:
     def __init__(self, *, output: Path | None = None, sink: IO[bytes] | None = None, changelog: Path | None = None,
                  report: Path | None = None, mode_like: Path | None = None,
                  before_replace: Callable[[], None] | None = None, held: Path | None = None,
-                 held_sink: IO[bytes] | None = None, report_only_if_held: bool = False) -> None:
+                 held_sink: IO[bytes] | None = None, report_only_if_held: bool = False, held_label: str = "") -> None:
         self._output, self._sink = output, sink
         self.changelog, self.report = changelog, report
         self._mode_like, self._before_replace = mode_like, before_replace
         self.held, self._held_sink = held, held_sink
         self._report_only_if_held = report_only_if_held
+        self._held_label = held_label or (str(held) if held is not None else "")
         self._stack = ExitStack()
         self._writer: AtomicWriter | None = None
         self._held_writer: AtomicWriter | None = None
@@ -74,24 +75,29 @@ class Outputs:
     def sinks(self, *, collect_diff: bool = False, on_progress: Callable[[int], None] | None = None) -> Sinks:
         """Where the run's records go: into the change log as they are made; kept whole only for a report."""
         return Sinks(record_sink=self._log.write if self._log is not None else None,
-                     keep_records=self.report is not None, collect_diff=collect_diff, on_progress=on_progress,
+                     keep_records=self.report is not None or self._report_only_if_held, collect_diff=collect_diff,
+                     on_progress=on_progress,
                      held=self.held_sink, restart=self._log.restart if self._log is not None else None)
 
     def run(self, open_input: Opener, options: FixOptions, *, sink: IO[bytes] | None = None, input_name: str = "",
-            output_name: str = "", collect_diff: bool = False,
-            on_progress: Callable[[int], None] | None = None) -> FixResult:
-        """Run edi837 into these outputs (or into `sink`, a file the caller stages itself); the report is
-        written to its temporary file when the run is done."""
-        result = run(open_input, sink if sink is not None else self.sink, options,
-                     self.sinks(collect_diff=collect_diff, on_progress=on_progress))
+            output_name: str = "", collect_diff: bool = False, on_progress: Callable[[int], None] | None = None,
+            held_sink: IO[bytes] | None = None) -> FixResult:
+        """Run edi837 into these outputs (or into `sink` and `held_sink`, files the caller stages itself); the
+        report is written to its temporary file when the run is done."""
+        sinks = self.sinks(collect_diff=collect_diff, on_progress=on_progress)
+        if held_sink is not None:
+            sinks.held = held_sink
+        result = run(open_input, sink if sink is not None else self.sink, options, sinks)
         if options.hold:
             self._settle_split(result)
         if self.report is not None and (result.held or not self._report_only_if_held):
             from edi837.report.html import render_report
 
+            if self._report_only_if_held:  # the watcher's held/ folder appears with the first held claim
+                self.report.parent.mkdir(exist_ok=True)
             handle = self._stack.enter_context(atomic_output(self.report))
             handle.write(render_report(result, input_name=input_name, output_name=output_name,
-                                       held_name=str(self.held) if self.held is not None else ""))
+                                       held_name=self._held_label))
         return result
 
     def _settle_split(self, result: FixResult) -> None:
