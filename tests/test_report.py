@@ -28,10 +28,12 @@ def test_report_escapes_values_and_shows_segments_whole() -> None:
     claim_titles = [h.text_content() for h in page.xpath("//div[@class='claim']/h3")]
     assert claim_titles == ["Claim R<1&: $85.00 billed (transaction 0001, segment 21)",
                             "Claim R2: $85.00 billed (transaction 0001, segment 36)"]  # parsed back: escaped
-    fixed = page.xpath("//div[@class='claim'][1]//table[@class='changes']//tr[td]")[0]
-    cells = [td.text_content() for td in fixed.xpath("td")]
-    assert cells[:4] == ["2", "97140", "NC001", "append_modifier"]
-    assert cells[4:6] == ["SV1*HC:97140*40*UN*1***2", "SV1*HC:97140:59*40*UN*1***2"]
+    change = page.xpath("//div[@class='claim'][1]//table[@class='changes']/tbody")[0]
+    cells = [td.text_content() for td in change.xpath("tr[1]/td")]
+    assert cells[:4] == ["2", "97140", "NC001", "append modifier"]
+    assert cells[4].startswith("97140 points to") and "Source: " in cells[4]
+    before, after = change.xpath("tr[@class='segments']//code[@class='segment']")
+    assert (before.text_content(), after.text_content()) == ("SV1*HC:97140*40*UN*1***2", "SV1*HC:97140:59*40*UN*1***2")
     # whole segments: the only break opportunities are after an element separator
     for code in page.xpath("//code[@class='segment']"):
         assert all((wbr.tail or "").startswith("*") for wbr in code.iter("wbr"))

@@ -39,6 +39,7 @@ h1 { font-size: 1.45em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top
 h3 { font-size: 1.02em; margin: 0 0 .4em; }
 .meta, .source { color: #555; font-size: .85em; }
 table { border-collapse: collapse; margin: .4em 0 1em; }
+table.changes { width: 100%; } table.changes tr.segments td { border-top: none; }
 th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; font-size: .9em; }
 th { background: #f3f3f3; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .totals td:first-child { font-weight: 600; }
@@ -56,7 +57,7 @@ a { color: #0b57a4; }
   a { color: inherit; text-decoration: none; }
   nav { display: none; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
-  tr, .card, .keep { break-inside: avoid; page-break-inside: avoid; }
+  tr, tbody, .card, .keep { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
 }
 """
@@ -113,18 +114,29 @@ def _lines_table(lines: list[LineSummary]) -> etree._Element:
 
 
 def _changes_table(records: list[ChangeRecord]) -> etree._Element:
-    head = E.THEAD(E.TR(E.TH("line"), E.TH("procedure"), E.TH("rule"), E.TH("action"), E.TH("before"),
-                        E.TH("after"), E.TH("why"), E.TH("source")))
-    rows = []
+    """One body per change: what the rule did and why, then the segment before and after on a row of its own.
+
+    Segments get the full width of the table (a narrow column would squeeze the reasons into a ribbon), and
+    a change's two rows share a <tbody> so a printed page never separates them.
+    """
+    head = E.THEAD(E.TR(E.TH("line"), E.TH("procedure"), E.TH("rule"), E.TH("action"), E.TH("why")))
+    bodies = []
     for r in records:
         state = r.action if r.applied else ("review (not applied)" if r.action == "review" else
                                             f"{r.action} (not applied)")
         kind = "applied" if r.applied else "error" if r.severity == "error" else "review"
-        rows.append(E.TR(E.CLASS(kind), E.TD("" if r.line_number is None else str(r.line_number)),
-                         E.TD(_t(r.procedure)), E.TD(_t(r.rule)), E.TD(state), E.TD(_segment(r.segment_before)),
-                         E.TD(_segment(r.segment_after)), E.TD(_t(r.message)),
-                         E.TD(E.SPAN(_t(r.source), E.CLASS("source")))))
-    return cast(etree._Element, E.TABLE(E.CLASS("changes"), head, E.TBODY(*rows)))
+        why: list[Any] = [_t(r.message)]
+        if r.source:
+            why += [E.BR(), E.SPAN(_t(f"Source: {r.source}"), E.CLASS("source"))]
+        rows = [E.TR(E.TD("" if r.line_number is None else str(r.line_number)), E.TD(_t(r.procedure)),
+                     E.TD(_t(r.rule)), E.TD(_t(state).replace("_", " ")), E.TD(*why))]
+        if r.segment_before or r.segment_after:
+            segments: list[Any] = [E.SPAN("before ", E.CLASS("meta")), _segment(r.segment_before)]
+            if r.segment_after and r.segment_after != r.segment_before:
+                segments += [E.BR(), E.SPAN("after ", E.CLASS("meta")), _segment(r.segment_after)]
+            rows.append(E.TR(E.CLASS("segments"), E.TD(), E.TD(*segments, colspan="4")))
+        bodies.append(E.TBODY(E.CLASS(kind), *rows))
+    return cast(etree._Element, E.TABLE(E.CLASS("changes"), head, *bodies))
 
 
 def _card(summary: ClaimSummary, records: list[ChangeRecord]) -> etree._Element:
