@@ -34,7 +34,7 @@ ALLOWED_KEYS = frozenset(
         "claims", "changed_claims", "lines", "segments", "applied_count", "review", "warnings", "errors",
         "validated", "seconds", "duration", "bytes", "outcome", "exit_code", "reason_kind", "redacted",
         "file", "folder", "count", "transaction", "segment", "code", "payer_id", "profile", "pid", "held",
-        "delivered",
+        "delivered", "version",
     }
 )
 ROOT = "edi837"

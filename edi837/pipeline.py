@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from edi837 import hold as holding
 from edi837.delivery.fileio import borrow
@@ -36,6 +36,7 @@ from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
+from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
 from edi837.report.changelog import ChangeRecord
 from edi837.report.claims import ClaimSummary, amount, clm02, lines_of
@@ -59,6 +60,11 @@ class FixOptions:
     minutes_file: Path | None = None
     extra_rules: tuple[RuleLike, ...] = ()  # rules of the caller's own, run beside the selected ones
     hold: frozenset[str] = frozenset()  # "review", "invalid": claims that go to the held file (Sinks.held)
+    # The CMS NCCI database (edi837.ncci): None finds it as every entry point does (EDI837_NCCI_DB, then
+    # the per-user file); False runs on the shipped pairs alone. `ncci_version` pins versions ("v322r0",
+    # "2025-q4") instead of the newest.
+    ncci_db: Path | Literal[False] | None = None
+    ncci_version: tuple[str, ...] | str = ()
 
 
 @dataclass
@@ -95,6 +101,7 @@ class FixResult:
     # "frequency": a frequency code the 837P does not use), with the first LEFT_ALONE_SAMPLE claim ids.
     left_alone: dict[str, list[str]] = field(default_factory=dict)
     left_alone_counts: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)  # claims a rule noted something for, by note
     claims: int = 0
     lines: int = 0
     transactions: int = 0
@@ -159,12 +166,18 @@ class FixResult:
 
 
 def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
-    """The rule engine for a run; packs are loaded and rules selected once per run."""
+    """The rule engine for a run; packs are loaded, the NCCI database attached and rules selected once per run."""
     factories = all_factories()
     packs = load_packs(options.rules_dir, schemas=rule_schemas(factories))
-    select = options.select or packs.select
-    ignore = (*packs.ignore, *options.ignore)
-    rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
+    pins = (options.ncci_version,) if isinstance(options.ncci_version, str) else options.ncci_version
+    attach_ncci(packs, options.ncci_db, pins)
+    try:
+        select = options.select or packs.select
+        ignore = (*packs.ignore, *options.ignore)
+        rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
+    except BaseException:
+        packs.close()
+        raise
     return RuleEngine(rules, delimiters, packs, apply_review=options.apply_review or packs.apply_review,
                       minutes=minutes)
 
@@ -222,7 +235,12 @@ def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks
         walker = Walker(stream)
         engine = build_engine(delims, options, minutes)
         writer = SplitWriter(sink, sinks.held, delims, stream.bom) if options.hold else None
-        seen = _stream_output(stream, walker, engine, sink, sinks, result, minutes, writer, options.hold, forced)
+        try:
+            seen = _stream_output(stream, walker, engine, sink, sinks, result, minutes, writer, options.hold,
+                                  forced)
+        finally:
+            if engine.packs is not None:
+                engine.packs.close()
         result.bytes_in = stream.bytes_read
     if minutes is not None:
         minutes.check_lines_exist(seen)
@@ -257,6 +275,7 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                 ids = result.left_alone.setdefault(outcome.left_alone, [])
                 if len(ids) < LEFT_ALONE_SAMPLE:
                     ids.append(unit.claim_id)
+            result.notes.update(outcome.notes)
             records = outcome.records
             reasons = list(forced.get(index, ()))
             if holding.REVIEW in hold:

@@ -365,13 +365,13 @@ def test_an_installed_plugin_rule_runs_and_can_be_ignored(tmp_path: Path) -> Non
                               str(REPO / "examples" / "plugin")], capture_output=True, text=True, timeout=300,
                              check=False)
     assert install.returncode == 0, install.stderr[-2000:]
-    data = build_837([ClaimSpec("EM-1", ("M9903",), (LineSpec("98940", "45"), LineSpec("99213", "95")))])
+    data = build_837([ClaimSpec("DUP-1", ("M5450",), (LineSpec("99213", "95"), LineSpec("99213", "95")))])
     (tmp_path / "in.837").write_bytes(data)
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = cli(str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--format", "json", env=env)
     assert proc.returncode == 1, proc.stderr
     review = json.loads(proc.stdout)["review"]
-    assert [(r["rule"], r["claim_id"], r["line_number"]) for r in review] == [("PX001", "EM-1", 2)]
+    assert [(r["rule"], r["claim_id"], r["line_number"]) for r in review] == [("PX001", "DUP-1", 2)]
     ignored = cli(str(tmp_path / "in.837"), str(tmp_path / "out2.837"), "--ignore", "PX", env=env)
     assert ignored.returncode == 0, ignored.stderr
 

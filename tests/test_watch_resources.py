@@ -148,7 +148,8 @@ def test_a_full_ready_waits_and_leaves_no_temp_files(folders: tuple[Path, Path],
 
 @pytest.mark.slow
 def test_a_full_outbound_leaves_no_temp_files_in_logs_or_rejected(tmp_path: Path, mounts: Mounts) -> None:
-    outbound, ready = mounts.tmpfs(tmp_path / "outbound", "256k"), tmp_path / "ready"
+    # room for the archive copy, the change log and (by the watcher's default hold) held/ with its report
+    outbound, ready = mounts.tmpfs(tmp_path / "outbound", "1m"), tmp_path / "ready"
     ready.mkdir()
     assert once(outbound, ready).returncode == 0  # its folders exist
     big = build_837(list(random_claims(150, seed=3)), seed=3)

@@ -31,11 +31,13 @@ from edi837.delivery.fileio import (
     borrow,
     open_input_path,
     refuse_unsafe_target,
+    remove_live_temps,
     remove_stale_temps,
     spool_stdin,
 )
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
+from edi837.ncci.cli import app as ncci_app
 from edi837.pipeline import FixOptions
 from edi837.report.summary import diff_text, summary_json, summary_text
 
@@ -74,6 +76,14 @@ MinutesOption = Annotated[
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
 ]
+NcciDbOption = Annotated[
+    Path | None, typer.Option("--ncci-db", metavar="PATH", help="The CMS NCCI database (default: $EDI837_NCCI_DB, "
+                              "then the per-user one; see edi-fix ncci status).")
+]
+NcciVersionOption = Annotated[
+    list[str] | None,
+    typer.Option("--ncci-version", metavar="VERSION", help="Pin an NCCI version, e.g. v322r0 or 2025-q4."),
+]
 FormatOption = Annotated[
     SummaryFormat, typer.Option("--format", metavar="text|json", help="Summary format (default text).")
 ]
@@ -89,15 +99,20 @@ VersionOption = Annotated[
 
 
 def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
-                 minutes: Path | None, no_validate: bool, hold: list[str] | None = None,
+                 minutes: Path | None, no_validate: bool, ncci_db: Path | None = None,
+                 ncci_version: list[str] | None = None, hold: list[str] | None = None,
                  default_hold: frozenset[str] = frozenset()) -> FixOptions:
+    """The FixOptions every entry point builds from the options they share.
+
+    Raises InputRefused for a hold policy that cannot be kept (--hold invalid without the gate)."""
     policy = holding.parse_policy(hold) if hold else default_hold
     if holding.INVALID in policy and no_validate:
         if hold:  # asked for: say why it cannot be done; the watcher's default just has nothing to find
             raise InputRefused("--hold invalid needs the validation gate; drop --no-validate")
         policy = policy - {holding.INVALID}
     return FixOptions(validate=not no_validate, apply_review=apply_review, rules_dir=rules,
-                      select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes, hold=policy)
+                      select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes,
+                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy)
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -141,12 +156,15 @@ def fix_command(
     held: Annotated[
         Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default OUT.held.837).")
     ] = None,
+    ncci_db: NcciDbOption = None,
+    ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
 
     def action() -> int:
-        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, hold)
+        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
+                               hold=hold)
         return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
                          summary_format=summary_format, options=options, strict=strict, held=held)
 
@@ -173,14 +191,16 @@ def watch_command(
                      help="Which claims go to OUTBOUND/held/ instead of READY (default: review and invalid; "
                           "'none' delivers everything)."),
     ] = None,
+    ncci_db: NcciDbOption = None,
+    ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
 ) -> None:
     """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
     from edi837.delivery.watch import watch
 
     def action() -> int:
-        options = rule_options(rules, select, ignore, apply_review, None, no_validate, hold,
-                               default_hold=holding.WATCH_DEFAULT)
+        options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
+                               hold=hold, default_hold=holding.WATCH_DEFAULT)
         logconfig.configure()
         return watch(outbound, to, options, once=once, settle=settle)
 
@@ -207,6 +227,8 @@ def hook_command(
         Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default FILE.held.837).")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
+    ncci_db: NcciDbOption = None,
+    ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
 ) -> None:
     """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
@@ -215,7 +237,8 @@ def hook_command(
     if changelog is None and not no_changelog:
         changelog = Path(f"{file}.changes.jsonl")
     try:
-        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, hold)
+        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
+                               hold=hold)
     except InputRefused as refused:
         code, message = outcome_of(refused)
         terminal.say(f"edi-fix hook: {message}")
@@ -230,6 +253,7 @@ def guarded(action: Callable[[], int]) -> int:
     try:
         return action()
     except (Exception, KeyboardInterrupt) as error:  # the contract: one line, exit 2 or 3, no traceback
+        remove_live_temps()  # nothing of a failed run stays behind, even a temp file whose writer never started
         code, message = outcome_of(error)
         terminal.say(f"edi-fix: {message}")
         return code
@@ -381,6 +405,8 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
              "Fix FILE in place before upload; for clearinghouse clients that run a pre-submit command."),
     "rules": (rules_app, "edi-fix rules", "List every rule: code, name, fix safety, on or off by default."),
     "rule": (rule_app, "edi-fix rule CODE", "Show one rule's documentation and settings (like `ruff rule`)."),
+    "ncci": (ncci_app, "edi-fix ncci import|status|lookup ...",
+             "Load the CMS NCCI practitioner PTP and MUE files, list what is loaded, look an edit up."),
 }
 
 
@@ -427,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in COMMANDS:
         name, args = args[0], args[1:]
     options_part = args[: args.index("--")] if "--" in args else args
-    if "-h" in options_part or "--help" in options_part:
+    if ("-h" in options_part or "--help" in options_part) and name != "ncci":  # ncci's sub-commands help themselves
         return _print(_help(name))
     prog = f"edi-fix {name}" if name else "edi-fix"
     previous: dict[int, Any] = {}
@@ -442,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         terminal.say(f"{prog}: usage: {one_line(message)} (see {prog} --help)")
         return EXIT_REFUSED
     except (Exception, KeyboardInterrupt) as error:  # typer itself failing must still be one line
+        remove_live_temps()  # an interrupt between a temp file's creation and its cleanup's registration
         failed, message = outcome_of(error)
         terminal.say(f"{prog}: {message}")
         return failed

@@ -39,6 +39,7 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
         "changed_claims": result.changed_claims,
         "left_alone": {reason: {"claims": result.left_alone_counts[reason], "claim_ids": ids}
                        for reason, ids in sorted(result.left_alone.items())},
+        "notes": dict(sorted(result.notes.items())),
         "changes": sum(applied.values()),
         "review_items": sum(review.values()),
         "by_rule": {rule: {"applied": applied.get(rule, 0), "review": review.get(rule, 0)}
@@ -96,6 +97,10 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
                 f"claim{'s' if n != 1 else ''} with a frequency code the 837P does not use, left as sent")
         ids = ", ".join(entry["claim_ids"]) + (", ..." if n > len(entry["claim_ids"]) else "")
         lines.append(f"  {n} {what} ({ids})")
+    missing = data["notes"].get("medicare-claim-without-taxonomy", 0)
+    if missing:
+        lines.append(f"  {missing} Medicare claim{'s' if missing != 1 else ''} without a taxonomy (PRV) for the "
+                     "performing provider: the specialty rules (MC002, MC003) could not tell who performed them")
     for rule, counts in data["by_rule"].items():
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
     for item in data["review"][:50]:

@@ -159,7 +159,7 @@ class _Transaction:
     """Writes one ST..SE: the header loops once, then claims; keeps the HL counter and SE01."""
 
     def __init__(self, out: _Out, fmt: _Format, number: int, interchange_control: int,
-                 people: random.Random) -> None:
+                 people: random.Random, billing_taxonomy: str | None) -> None:
         self.out = out
         self.fmt = fmt
         self.people = people
@@ -176,6 +176,7 @@ class _Transaction:
             s("PER", "IC", "BILLING DESK", "TE", "5555550100"),
             s("NM1", "40", "2", "EXAMPLE CLEARINGHOUSE", "", "", "", "", "46", "RECV01"),
         ])
+        self._billing_taxonomy = billing_taxonomy
         self._provider: tuple[str, int] | None = None  # the open 2000A: billing NPI, HL01
         self._subscriber: tuple[str, int, bool, _Person] | None = None  # the open shared 2000B: key, HL01, ...
 
@@ -187,7 +188,7 @@ class _Transaction:
         self._subscriber = None
         return [
             s("HL", str(self._hl), "", "20", "1"),
-            s("PRV", "BI", "PXC", CHIRO_TAXONOMY),
+            *([s("PRV", "BI", "PXC", self._billing_taxonomy)] if self._billing_taxonomy else []),
             s("NM1", "85", "2", "EXAMPLE CHIROPRACTIC AND THERAPY", "", "", "", "", "XX", npi),
             s("N3", "100 EXAMPLE PLAZA"),
             s("N4", "ANYTOWN", "PA", "123450001"),
@@ -373,11 +374,12 @@ def _check_layout(delimiters: Delimiters, line_break: str) -> None:
 
 def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimiters = DEFAULT_DELIMITERS,
               line_break: str = "\n", claims_per_transaction: int = 5000, bom: bool = False,
-              interchange_control: int = 1, seed: int = 0) -> None:
+              interchange_control: int = 1, seed: int = 0, billing_taxonomy: str | None = CHIRO_TAXONOMY) -> None:
     """Stream one interchange (one ISA, one GS, as many ST as needed) of the claims into fp.
 
     Memory is bounded by one batch of text, not by the number of claims. The seed drives the made-up
     people (so the same claims with the same seed give the same bytes) and the "mixed" line breaks.
+    `billing_taxonomy` is the billing provider's PRV*BI (a chiropractor by default; None: no PRV).
     """
     _check_layout(delimiters, line_break)
     if claims_per_transaction < 1:
@@ -402,12 +404,12 @@ def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimite
     out.add([isa, s("GS", "HC", "SUBMIT01", "RECV01", f"{_CREATED:%Y%m%d}", f"{_CREATED:%H%M}",
                     str(interchange_control), "X", "005010X222A1")])
     transactions = 1
-    st = _Transaction(out, fmt, transactions, interchange_control, people)
+    st = _Transaction(out, fmt, transactions, interchange_control, people, billing_taxonomy)
     for claim in chain((first,), remaining):
         if st.claims == claims_per_transaction:
             st.close()
             transactions += 1
-            st = _Transaction(out, fmt, transactions, interchange_control, people)
+            st = _Transaction(out, fmt, transactions, interchange_control, people, billing_taxonomy)
         st.claim(claim)
     st.close()
     out.add([s("GE", str(transactions), str(interchange_control)),
@@ -417,12 +419,12 @@ def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimite
 
 def build_837(claims: Iterable[ClaimSpec], *, delimiters: Delimiters = DEFAULT_DELIMITERS,
               line_break: str = "\n", claims_per_transaction: int = 5000, bom: bool = False,
-              interchange_control: int = 1, seed: int = 0) -> bytes:
+              interchange_control: int = 1, seed: int = 0, billing_taxonomy: str | None = CHIRO_TAXONOMY) -> bytes:
     """The whole file as bytes, for tests that want it in hand; same output as write_837."""
     buffer = io.BytesIO()
     write_837(buffer, claims, delimiters=delimiters, line_break=line_break,
               claims_per_transaction=claims_per_transaction, bom=bom,
-              interchange_control=interchange_control, seed=seed)
+              interchange_control=interchange_control, seed=seed, billing_taxonomy=billing_taxonomy)
     return buffer.getvalue()
 
 
