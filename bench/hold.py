@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import OUT, generate, measure
+from bench import OUT, SPLIT, generate, measure
 
 
 def pair(path: Path, extra: list[str], repeat: int) -> tuple[float, float]:
@@ -47,6 +47,8 @@ def main() -> int:
     size_mb = path.stat().st_size / 1e6
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; {args.claims} claims, {size_mb:.1f} MB; "
           f"best of {args.repeat}")
+    split = min(measure("bare split", [sys.executable, "-c", SPLIT, str(path)]).seconds for _ in range(args.repeat))
+    print(f"  bare split     {split:7.2f} s   (the floor: read and split every segment in Python)")
     runs = [("--no-validate", ["--no-validate"], args.repeat)]
     if args.gate:
         runs.append(("gate on", [], 1))
@@ -56,6 +58,7 @@ def main() -> int:
         held_mb = held.stat().st_size / 1e6 if held.exists() else 0.0
         print(f"  {label:<14} without hold {without:7.2f} s   --hold review {with_hold:7.2f} s   "
               f"ratio {with_hold / without:.2f}x (target <= 1.2)   held file {held_mb:.1f} MB")
+        print(f"  {'':<14} --hold review takes {with_hold / split:.1f}x the bare split's time")
     return 0
 
 
