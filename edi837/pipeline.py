@@ -7,18 +7,26 @@ Flow: tokenizer -> loop walker -> rule engine per claim -> output pieces (only e
 rebuilt; SE01 is recounted when a transaction's segment count changed) -> validation gate. The
 output is written to a sink the caller owns; nothing reaches its final place until the gate has
 passed, which is the caller's commit step (atomic rename, stdout copy, or returned bytes).
+
+With a hold policy (FixOptions.hold) the claims a person must see go, as they arrived, to a second sink
+(Sinks.held) and the rest to the first, both valid 837P files (writer/split.py). A claim held for review
+is known as the engine returns; one held as invalid only once pyx12 has read the output, so then the run
+is made again with those claims held (rules are deterministic: the same claims get the same fixes), and
+the gate judges the new pair.
 """
 
 from __future__ import annotations
 
 import io
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from edi837 import hold as holding
 from edi837.delivery.fileio import borrow
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import RuleEngine
@@ -31,9 +39,11 @@ from edi837.model.walker import Passthrough, TransactionEnd, Walker
 from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
 from edi837.report.changelog import ChangeRecord
+from edi837.report.claims import ClaimSummary, amount, clm02, lines_of
 from edi837.rules import all_factories
 from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer
+from edi837.writer.split import DELIVERED, SplitWriter
 from edi837.x12.envelope import Delimiters, SegmentStream
 
 log = get_logger("edi837")  # silent unless the application configures logging
@@ -49,6 +59,7 @@ class FixOptions:
     ignore: tuple[str, ...] = ()
     minutes_file: Path | None = None
     extra_rules: tuple[RuleLike, ...] = ()  # rules of the caller's own, run beside the selected ones
+    hold: frozenset[str] = frozenset()  # "review", "invalid": claims that go to the held file (Sinks.held)
     # The CMS NCCI database (edi837.ncci): None finds it as every entry point does (EDI837_NCCI_DB, then
     # the per-user file); False runs on the shipped pairs alone. `ncci_version` pins versions ("v322r0",
     # "2025-q4") instead of the newest.
@@ -70,6 +81,8 @@ class Sinks:
     keep_records: bool = True
     collect_diff: bool = False
     on_progress: Callable[[int], None] | None = None
+    held: IO[bytes] | None = None  # where held claims go with a hold policy (readable and seekable to be gated)
+    restart: Callable[[], None] | None = None  # the record sink starts over (a run made again to hold invalid claims)
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
@@ -97,6 +110,16 @@ class FixResult:
     validated: bool = False
     seconds: float = 0.0
     output: bytes | None = None
+    # The split (FixOptions.hold): claims held and why, claims delivered, dollars (CLM02) in and out.
+    hold: frozenset[str] = frozenset()
+    held: list[ClaimSummary] = field(default_factory=list)
+    delivered_claims: int = 0
+    amount_in: Decimal = Decimal(0)
+    amount_delivered: Decimal = Decimal(0)  # CLM02 of the delivered claims, after their fixes
+    amount_held: Decimal = Decimal(0)  # CLM02 of the held claims, as they arrived
+    bytes_held: int = 0
+    held_output: bytes | None = None
+    claim_summaries: list[ClaimSummary] = field(default_factory=list)  # claims with records or held (keep_records)
 
     @property
     def changed(self) -> bool:
@@ -128,9 +151,18 @@ class FixResult:
             sinks.record_sink(record)
 
     @property
+    def held_claims(self) -> int:
+        return len(self.held)
+
+    @property
+    def amount_out(self) -> Decimal:
+        """CLM02 over both files: the delivered claims after their fixes plus the held ones as they arrived."""
+        return self.amount_delivered + self.amount_held
+
+    @property
     def exit_code(self) -> int:
-        """0: nothing needs a person; 1: review items or validation warnings remain."""
-        return 1 if self.review_count or self.warnings else 0
+        """0: nothing needs a person; 1: review items or validation warnings remain, or claims were held."""
+        return 1 if self.review_count or self.warnings or self.held else 0
 
 
 def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
@@ -154,21 +186,58 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         sinks: Sinks | None = None) -> FixResult:
     """Fix the 837P that `open_input` yields, writing the output to `sink` (None: count only).
 
-    `sink` must be readable and seekable when validation is on (the gate reads it back).
-    Raises InputRefused (or GateFailed) when the input is refused; the caller then discards the sink.
+    `sink` (and `sinks.held` with a hold policy) must be readable and seekable when validation is on (the
+    gate reads them back, and a run made again to hold invalid claims starts them over).
+    Raises InputRefused (or GateFailed) when the input is refused; the caller then discards the sinks.
     """
     options = options or FixOptions()
     sinks = sinks or Sinks()
     started = time.perf_counter()
-    result = FixResult()
+    forced: dict[int, list[str]] = {}  # claim index -> why it is held as invalid (known after the gate)
+    input_issues: list[list[ValidationIssue]] = []  # the input's own errors, once read (at most one pyx12 pass)
+    while True:
+        result, writer = _pass(open_input, sink, options, sinks, forced)
+        if sink is None or not options.validate:
+            break
+        more = _gate(open_input, sink, sinks.held, options, result, writer, forced, input_issues)
+        if not more:
+            break
+        forced.update(more)
+        for handle in (sink, sinks.held):
+            if handle is not None:
+                handle.seek(0)
+                handle.truncate()
+        if sinks.restart is not None:
+            sinks.restart()
+    result.seconds = time.perf_counter() - started
+    log.info(
+        "run.done",
+        claims=result.claims,
+        changed_claims=result.changed_claims,
+        applied=result.applied_count,
+        review=result.review_count,
+        held=result.held_claims,
+        warnings=len(result.warnings),
+        validated=result.validated,
+        seconds=round(result.seconds, 3),
+    )
+    return result
+
+
+def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks: Sinks,
+          forced: dict[int, list[str]]) -> tuple[FixResult, SplitWriter | None]:
+    """One pass over the input: rules, edits, the output (split when there is a hold policy)."""
+    result = FixResult(hold=options.hold)
     minutes = load_minutes(options.minutes_file) if options.minutes_file else None
     with open_input() as source:
         stream = SegmentStream(source, on_progress=sinks.on_progress)
         delims = stream.delimiters
         walker = Walker(stream)
         engine = build_engine(delims, options, minutes)
+        writer = SplitWriter(sink, sinks.held, delims, stream.bom) if options.hold else None
         try:
-            seen = _stream_output(stream, walker, engine, sink, sinks, result, minutes)
+            seen = _stream_output(stream, walker, engine, sink, sinks, result, minutes, writer, options.hold,
+                                  forced)
         finally:
             if engine.packs is not None:
                 engine.packs.close()
@@ -178,35 +247,26 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
     result.claims = walker.claims
     result.lines = walker.lines
     result.transactions = walker.transactions
-    if sink is not None and options.validate:
-        _gate(open_input, sink, result)
-    result.seconds = time.perf_counter() - started
-    log.info(
-        "run.done",
-        claims=result.claims,
-        changed_claims=result.changed_claims,
-        applied=result.applied_count,
-        review=result.review_count,
-        warnings=len(result.warnings),
-        validated=result.validated,
-        seconds=round(result.seconds, 3),
-    )
-    return result
+    return result, writer
 
 
 def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
-                   sinks: Sinks, result: FixResult, minutes: MinutesTable | None) -> set[tuple[str, int]]:
+                   sinks: Sinks, result: FixResult, minutes: MinutesTable | None, writer: SplitWriter | None,
+                   hold: frozenset[str], forced: dict[int, list[str]]) -> set[tuple[str, int]]:
     """Run the engine on each claim the walker yields and splice the output: raw bytes for everything
-    unchanged, rebuilt claims otherwise.
+    unchanged, rebuilt claims otherwise; with a hold policy, held claims (as read) into the held output.
 
     Returns the (claim id, line) pairs of the claims the minutes file names, so that a row naming a line
     the 837 does not have can be refused.
     """
     seen: set[tuple[str, int]] = set()
-    splicer = Splicer(sink, stream.delimiters, stream.bom)
+    splicer = Splicer(sink, stream.delimiters, stream.bom) if writer is None else None
     element = stream.delimiters.element.decode("latin-1")
+    ele = stream.delimiters.element
+    index = -1
     for unit in walker:
         if type(unit) is Claim:
+            index += 1
             if minutes is not None and minutes.has_claim(unit.claim_id):
                 seen.update((unit.claim_id, line.number) for line in unit.lines)
             outcome = engine.run(unit)
@@ -216,26 +276,135 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                 if len(ids) < LEFT_ALONE_SAMPLE:
                     ids.append(unit.claim_id)
             result.notes.update(outcome.notes)
-            for record in outcome.records:
+            records = outcome.records
+            reasons = list(forced.get(index, ()))
+            if holding.REVIEW in hold:
+                why = holding.review_reason(records)
+                if why is not None:
+                    reasons.insert(0, why)
+            before = amount(unit.total_charge_text)
+            result.amount_in += before or 0
+            summary = None
+            if sinks.keep_records and (records or reasons):
+                summary = ClaimSummary(index, unit.claim_id, unit.transaction.control_number, unit.first_ordinal,
+                                       before, None, lines_of(unit), tuple(reasons), len(result.records))
+            if reasons:
+                records = holding.held_records(unit, records, reasons)
+                result.amount_held += before or 0
+                result.held.append(summary or ClaimSummary(index, unit.claim_id, unit.transaction.control_number,
+                                                           unit.first_ordinal, before, None,
+                                                           hold_reasons=tuple(reasons)))
+            else:
+                result.delivered_claims += 1
+                after = clm02(outcome.pieces[0], ele) if outcome.pieces is not None else before
+                result.amount_delivered += after or 0
+                if summary is not None:
+                    summary.amount_after = after
+            for record in records:
                 result.add(record, sinks)
-            if outcome.pieces is not None:
+            if summary is not None:
+                summary.end_record = len(result.records)
+                result.claim_summaries.append(summary)
+            if outcome.pieces is not None and not reasons:
                 result.changed_claims += 1
                 if sinks.collect_diff:
                     result.diff.extend(claim_diff(unit, outcome.pieces))
-            splicer.claim(unit, outcome.pieces)
+            if writer is not None:
+                writer.claim(unit, outcome.pieces, bool(reasons))
+            else:
+                assert splicer is not None
+                splicer.claim(unit, outcome.pieces)
         elif type(unit) is Passthrough:
-            splicer.raw(unit.raw)
+            if writer is not None:
+                writer.raw(unit.raw)
+            else:
+                assert splicer is not None
+                splicer.raw(unit.raw)
         else:
             assert type(unit) is TransactionEnd
+            if writer is not None:
+                writer.transaction_end(unit)
+                continue
+            assert splicer is not None
             piece = splicer.transaction_end(unit)
             if piece is not unit.piece and sinks.collect_diff:
                 result.diff.append(SegmentDiff(unit.ordinal, segment_text(unit.piece, element),
                                                segment_text(piece, element), None))
-    result.bytes_out = splicer.finish(stream.tail)
+    if writer is not None:
+        result.bytes_out, result.bytes_held = writer.finish(stream.tail)
+    else:
+        assert splicer is not None
+        result.bytes_out = splicer.finish(stream.tail)
     return seen
 
 
-def _gate(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:
+def _gate(open_input: Opener, sink: IO[bytes], held: IO[bytes] | None, options: FixOptions, result: FixResult,
+          writer: SplitWriter | None, forced: dict[int, list[str]],
+          input_issues: list[list[ValidationIssue]]) -> dict[int, list[str]]:
+    """Validate the output; refuse it when it carries an error the input did not.
+
+    With a hold policy both files are validated. Under `--hold invalid`, the claims that carry an error in
+    the delivered file are returned (with why) to be held in a new pass; otherwise the gate's verdict is
+    final: a new error in either file refuses the run, errors the input had are warnings.
+    """
+    if writer is None:
+        _gate_one(open_input, sink, result)
+        return {}
+    sink.flush()
+    after = validate(lambda: borrow(sink)) if result.bytes_out else []
+    held_after: list[ValidationIssue] = []
+    if held is not None and result.bytes_held:
+        held.flush()
+        held_after = validate(lambda: borrow(held))
+    result.validated = True
+    if not after and not held_after:
+        return {}
+    if not input_issues:
+        input_issues.append(validate(open_input))
+    before = input_issues[0]
+    if holding.INVALID in options.hold and after:
+        more = _invalid_claims(after, before, writer, result, forced)
+        if more:
+            return more
+    _refuse_new("the fixed file", new_issues(before, after))
+    _refuse_new("the held file", new_issues(before, held_after))
+    result.warnings = after if result.held else before
+    return {}
+
+
+def _invalid_claims(after: list[ValidationIssue], before: list[ValidationIssue], writer: SplitWriter,
+                    result: FixResult, forced: dict[int, list[str]]) -> dict[int, list[str]]:
+    """The delivered claims that carry (or sit below a loop that carries) one of `after`'s errors, with why."""
+    concerned: dict[int, list[ValidationIssue]] = defaultdict(list)
+    where: dict[int, str] = {}
+    for issue in after:
+        claims, loop = writer.locate(DELIVERED, issue.segment)
+        for index in claims:
+            if index not in forced:
+                concerned[index].append(issue)
+                if loop:
+                    where[index] = f" in the {loop} it belongs to"
+    if not concerned:
+        return {}
+    spans = writer.input_spans
+    more: dict[int, list[str]] = {}
+    for index, issues in concerned.items():
+        first, last, changed = spans[index]
+        mine = [i for i in before if i.segment is not None and first <= i.segment <= last]
+        new = changed and index not in where and holding.introduced(issues, mine)
+        more[index] = [holding.invalid_reason(issues, new, where.get(index, ""))]
+    return more
+
+
+def _refuse_new(what: str, fresh: list[ValidationIssue]) -> None:
+    if fresh:
+        listed = "; ".join(str(i) for i in fresh[:10])
+        more = f" (and {len(fresh) - 10} more)" if len(fresh) > 10 else ""
+        raise GateFailed(f"{what} would fail validation where the input did not: {listed}{more}",
+                         [str(i) for i in fresh])
+
+
+def _gate_one(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:
     """Validate the output; refuse it when it carries an error the input did not."""
     sink.flush()
     after = validate(lambda: borrow(sink))
@@ -264,6 +433,11 @@ def fix(data: bytes, options: FixOptions | None = None, sinks: Sinks | None = No
     if settings:
         options = replace(options or FixOptions(), **settings)
     sink = io.BytesIO()
+    sinks = sinks or Sinks()
+    if options is not None and options.hold and sinks.held is None:
+        sinks = replace(sinks, held=io.BytesIO())
     result = run(lambda: io.BytesIO(data), sink, options, sinks)
     result.output = sink.getvalue()
+    if isinstance(sinks.held, io.BytesIO):
+        result.held_output = sinks.held.getvalue()
     return result

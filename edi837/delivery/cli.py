@@ -25,6 +25,7 @@ from typing import IO, Annotated, Any
 import typer
 
 from edi837 import __version__
+from edi837 import hold as holding
 from edi837 import log as logconfig
 from edi837.delivery import terminal
 from edi837.delivery.fileio import (
@@ -87,6 +88,12 @@ NcciVersionOption = Annotated[
 FormatOption = Annotated[
     SummaryFormat, typer.Option("--format", metavar="text|json", help="Summary format (default text).")
 ]
+HoldOption = Annotated[
+    list[str] | None,
+    typer.Option("--hold", metavar="review|invalid",
+                 help="Hold claims a person must see in a second 837P: 'review' (unapplied review items), "
+                      "'invalid' (validation errors); repeatable."),
+]
 VersionOption = Annotated[
     bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
 ]
@@ -94,11 +101,19 @@ VersionOption = Annotated[
 
 def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
                  minutes: Path | None, no_validate: bool, ncci_db: Path | None = None,
-                 ncci_version: list[str] | None = None) -> FixOptions:
-    """The FixOptions every entry point builds from the options they share."""
+                 ncci_version: list[str] | None = None, hold: list[str] | None = None,
+                 default_hold: frozenset[str] = frozenset()) -> FixOptions:
+    """The FixOptions every entry point builds from the options they share.
+
+    Raises InputRefused for a hold policy that cannot be kept (--hold invalid without the gate)."""
+    policy = holding.parse_policy(hold) if hold else default_hold
+    if holding.INVALID in policy and no_validate:
+        if hold:  # asked for: say why it cannot be done; the watcher's default just has nothing to find
+            raise InputRefused("--hold invalid needs the validation gate; drop --no-validate")
+        policy = policy - {holding.INVALID}
     return FixOptions(validate=not no_validate, apply_review=apply_review, rules_dir=rules,
                       select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes,
-                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()))
+                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy)
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -139,15 +154,23 @@ def fix_command(
         Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default OUT.changes.jsonl).")
     ] = None,
     summary_format: FormatOption = SummaryFormat.text,
+    hold: HoldOption = None,
+    held: Annotated[
+        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default OUT.held.837).")
+    ] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version)
-    code = guarded(lambda: fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog,
-                                     report=report, summary_format=summary_format, options=options, strict=strict))
-    raise typer.Exit(code)
+
+    def action() -> int:
+        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
+                               hold=hold)
+        return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
+                         summary_format=summary_format, options=options, strict=strict, held=held)
+
+    raise typer.Exit(guarded(action))
 
 
 @watch_app.command()
@@ -164,6 +187,12 @@ def watch_command(
     ignore: IgnoreOption = None,
     apply_review: ApplyReviewOption = False,
     no_validate: NoValidateOption = False,
+    hold: Annotated[
+        list[str] | None,
+        typer.Option("--hold", metavar="review|invalid|none",
+                     help="Which claims go to OUTBOUND/held/ instead of READY (default: review and invalid; "
+                          "'none' delivers everything)."),
+    ] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
@@ -171,9 +200,9 @@ def watch_command(
     """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
     from edi837.delivery.watch import watch
 
-    options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version)
-
     def action() -> int:
+        options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
+                               hold=hold, default_hold=holding.WATCH_DEFAULT)
         logconfig.configure()
         return watch(outbound, to, options, once=once, settle=settle)
 
@@ -195,6 +224,11 @@ def hook_command(
     apply_review: ApplyReviewOption = False,
     minutes: MinutesOption = None,
     no_validate: NoValidateOption = False,
+    hold: HoldOption = None,
+    held: Annotated[
+        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default FILE.held.837).")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
@@ -202,11 +236,18 @@ def hook_command(
     """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
     from edi837.delivery.hook import fix_in_place
 
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version)
     if changelog is None and not no_changelog:
         changelog = Path(f"{file}.changes.jsonl")
+    try:
+        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
+                               hold=hold)
+    except InputRefused as refused:
+        code, message = outcome_of(refused)
+        terminal.say(f"edi-fix hook: {message}")
+        raise typer.Exit(code) from None
     raise typer.Exit(fix_in_place(file, changelog=None if no_changelog else changelog,
-                                  as_json=summary_format is SummaryFormat.json, options=options))
+                                  as_json=summary_format is SummaryFormat.json, options=options, held=held,
+                                  report=report))
 
 
 @batch_app.command()
@@ -276,12 +317,18 @@ def fix_files(
     options: FixOptions,
     report: Path | None = None,
     strict: bool = False,
+    held: Path | None = None,
 ) -> int:
     logconfig.configure(quiet_on_terminal=True)
     to_stdout = output_name == "-"
     terminal_stream = sys.stderr if to_stdout else sys.stdout
     if to_stdout and not check and not terminal.stdout_usable():
         raise OutputFailed("stdout is closed; nothing written (give OUT as a file name)")
+    if held is not None and not options.hold:
+        raise InputRefused("--held PATH goes with --hold review|invalid")
+    if options.hold and held is None and to_stdout and not check:
+        raise InputRefused("--hold with OUT - needs --held PATH (where the held claims go)")
+    held_path = None if check or not options.hold else (held or Path(output_name + ".held.837"))
 
     with ExitStack() as stack:
         opener, size = _input(input_name, stack)
@@ -302,14 +349,20 @@ def fix_files(
             refuse_unsafe_target(changelog_path, "change log", protected)
         if report is not None:
             refuse_unsafe_target(report, "report", [*protected, *([changelog_path] if changelog_path else [])])
-        for target in (Path(output_name) if not (to_stdout or check) else None, changelog_path, report):
+        if held_path is not None:
+            refuse_unsafe_target(held_path, "held file", [*protected, *(p for p in (changelog_path, report) if p)])
+        for target in (Path(output_name) if not (to_stdout or check) else None, changelog_path, report, held_path):
             if target is not None:
                 remove_stale_temps(target)  # what a killed earlier run left beside it
+        held_spool = (stack.enter_context(tempfile.TemporaryFile()) if check and options.hold and options.validate
+                      else None)
         if check or to_stdout:
             spool = stack.enter_context(tempfile.TemporaryFile()) if options.validate or to_stdout else None
-            outputs = stack.enter_context(Outputs(sink=spool, changelog=changelog_path, report=report))
+            outputs = stack.enter_context(Outputs(sink=spool, changelog=changelog_path, report=report,
+                                                  held=held_path, held_sink=held_spool))
         else:
-            outputs = stack.enter_context(Outputs(output=Path(output_name), changelog=changelog_path, report=report))
+            outputs = stack.enter_context(Outputs(output=Path(output_name), changelog=changelog_path, report=report,
+                                                  held=held_path))
         try:
             result = outputs.run(opener, options, input_name=input_name, output_name=output_name,
                                  collect_diff=diff, on_progress=progress)
@@ -319,17 +372,18 @@ def fix_files(
         if to_stdout and not check and sink is not None:
             sink.seek(0)
             terminal.write_bytes_to_stdout(iter(lambda: sink.read(1 << 20), b""))
-        written = None if check else output_name
+        written = None if check or (options.hold and not result.delivered_claims) else output_name
 
     code = result.exit_code
-    if check:  # 1 only when something would change; review items and input warnings too with --strict
-        code = EXIT_REVIEW if result.changed or (strict and result.exit_code) else EXIT_OK
+    if check:  # 1 only when something would change or be held; review items and input warnings too with --strict
+        code = EXIT_REVIEW if result.changed or result.held or (strict and result.exit_code) else EXIT_OK
     names: dict[str, Any] = {
         "output": written,
         "changelog": str(changelog_path) if changelog_path else None,
         "report": str(report) if report else None,
         "check": check,
         "exit_code": code,
+        "held_path": str(held_path) if held_path and result.held else None,
     }
     # Everything is committed: a terminal that went away now costs the summary, not the exit code.
     stream_name = "stderr" if to_stdout else "stdout"
