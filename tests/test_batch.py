@@ -247,6 +247,47 @@ def test_an_existing_cluster_gives_the_same_files_by_scheduler_or_environment(
                 assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second], name
 
 
+def test_held_claims_go_to_held_as_edi_fix_hold_puts_them_and_the_batch_exits_1(
+        batch_in: Path, dask_cluster: str, tmp_path: Path) -> None:
+    names = ["clean.837", "fixed.837", "review.837", "mixed.837"]  # review.837's one claim is held: no output
+    alone_dir = tmp_path / "alone"
+    (alone_dir / "held").mkdir(parents=True)
+
+    def hold_alone(name: str) -> tuple[int, dict[str, Any]]:
+        done = edi_fix(str(batch_in / name), str(alone_dir / name), "--hold", "review", "--held",
+                       str(alone_dir / "held" / name), "--format", "json")
+        return done.returncode, json.loads(done.stdout)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        single = dict(zip(names, pool.map(hold_alone, names), strict=True))
+    in_dir = tmp_path / "in"
+    write_inputs(in_dir, {name: INPUTS[name] for name in names})
+    out_dir = tmp_path / "out"
+    done = edi_fix("batch", str(in_dir), "--to", str(out_dir), "--scheduler", dask_cluster, "--hold", "review",
+                   "--format", "json")
+    assert done.returncode == 1, done.stderr  # held claims, nothing refused
+    summary = json.loads(done.stdout)
+    by_file = {entry["file"]: entry for entry in summary["by_file"]}
+    for name in names:
+        code, alone_summary = single[name]
+        held_claims = alone_summary["held"]["claims"] if alone_summary.get("held") else 0
+        entry = by_file[name]
+        assert (entry["exit_code"], entry["held_claims"]) == (code, held_claims), name
+        assert entry["outcome"] == ("held" if held_claims else "review" if code else "ok"), name
+        for part in (name, f"{name}.changes.jsonl", f"held/{name}"):
+            there, here = alone_dir / part, out_dir / part
+            assert there.exists() == here.exists(), part
+            if there.exists():
+                assert here.read_bytes() == there.read_bytes(), part
+        worklist = out_dir / "held" / f"{name}.report.html"
+        assert worklist.exists() == bool(held_claims), name  # the staff report beside the held file
+    assert not (out_dir / "review.837").exists() and (out_dir / "held" / "review.837").exists()
+    assert by_file["mixed.837"]["held_claims"] and (out_dir / "mixed.837").exists()  # split: both files
+    assert summary["files"]["held"] == sum(1 for e in by_file.values() if e["held_claims"]) >= 2
+    assert summary["held_claims"] == sum(e["held_claims"] for e in by_file.values())
+    assert not temp_files(out_dir)
+
+
 def test_a_scheduler_nobody_listens_on_refuses_the_batch_in_one_line(batch_in: Path, tmp_path: Path) -> None:
     env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}  # Dask's own setting, honoured
     done = edi_fix("batch", str(batch_in), "--to", str(tmp_path / "out"), "--scheduler",

@@ -1,7 +1,9 @@
 """Which files a batch fixes and where each one's outputs go.
 
 The outputs of IN_DIR/sub/NAME are OUT_DIR/sub/NAME, OUT_DIR/sub/NAME.changes.jsonl and (with --report)
-OUT_DIR/sub/NAME.report.html: the names `edi-fix IN OUT` gives them. A refused file is copied (the input
+OUT_DIR/sub/NAME.report.html: the names `edi-fix IN OUT` gives them. With --hold, held claims go to
+OUT_DIR/held/sub/NAME (what `edi-fix IN OUT --hold ... --held` that path writes), as the watcher's go to
+OUTBOUND/held/. A refused file is copied (the input
 folder is the caller's, never changed) to OUT_DIR/rejected/sub/NAME with NAME.reason.txt beside it, as
 the watcher does with OUTBOUND/rejected/.
 
@@ -17,10 +19,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from edi837.delivery.fileio import short_name
 from edi837.errors import InputRefused
 from edi837.pipeline import FixOptions
 
 REJECTED = "rejected"
+HELD = "held"
 
 
 class BatchRefused(InputRefused):
@@ -38,6 +42,8 @@ class FileTask:
     report: Path | None
     rejected: Path  # where a refused file's copy goes; its reason file is `<rejected>.reason.txt`
     options: FixOptions
+    held: Path | None = None  # with a hold policy: OUT_DIR/held/NAME, the claims a person must see
+    held_report: Path | None = None  # OUT_DIR/held/NAME.report.html beside it (without --report), as the watcher
 
 
 def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
@@ -61,14 +67,18 @@ def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
 
 
 def plan(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool, report: bool) -> list[FileTask]:
-    """One task per input file, with the output names `edi-fix IN OUT` would use under OUT_DIR."""
+    """One task per input file, with the output names `edi-fix IN OUT` would use under OUT_DIR; with a hold
+    policy, held claims go to OUT_DIR/held/NAME with the staff report beside them, as the watcher puts them
+    in OUTBOUND/held/ (with --report, the report is OUT_DIR/NAME.report.html for every file instead)."""
     tasks = []
     for relative in find_inputs(in_dir, out_dir, recursive=recursive):
         output = out_dir / relative
+        held = out_dir / HELD / relative if options.hold else None
         tasks.append(FileTask(
             source=in_dir / relative, relative=relative, output=output,
             changelog=output.with_name(output.name + ".changes.jsonl"),
             report=output.with_name(output.name + ".report.html") if report else None,
-            rejected=out_dir / REJECTED / relative, options=options,
+            rejected=out_dir / REJECTED / relative, options=options, held=held,
+            held_report=held.with_name(f"{short_name(held.name, 200)}.report.html") if held and not report else None,
         ))
     return tasks

@@ -3,7 +3,7 @@
 Each file is one task (`task.fix_one`). Results come back as they finish; a terminal shows a progress bar
 (files and claims done). At the end: one line per outcome class, or the same as JSON (`--format json`).
 Exit code: 3 if any file met an internal error, else 2 if any was refused or its outputs could not be
-written (the others are still done), else 1 if any has items for a person, else 0.
+written (the others are still done), else 1 if any has items for a person or held claims, else 0.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from edi837.batch.cluster import connect, require_dask, worker_count
-from edi837.batch.plan import REJECTED, BatchRefused, FileTask, plan
+from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one
 from edi837.errors import one_line, outcome_of
 from edi837.ncci import paths as ncci_paths
@@ -28,7 +28,8 @@ from edi837.pipeline import FixOptions
 from edi837.words import plural
 
 # The words of the text summary for each outcome class; files of the last three are not in OUT_DIR.
-LABELS = {"ok": "fixed or clean", "review": "written, with items for a person", "refused": "refused",
+LABELS = {"ok": "fixed or clean", "review": "written, with items for a person",
+          "held": "written, with claims held for a person", "refused": "refused",
           "failed": "not written (an output could not be written)", "error": "internal error"}
 NOT_DONE = ("refused", "failed", "error")
 
@@ -51,13 +52,17 @@ class BatchSummary:
         return sum(o.claims for o in self.outcomes)
 
     @property
+    def held_claims(self) -> int:
+        return sum(o.held_claims for o in self.outcomes)
+
+    @property
     def exit_code(self) -> int:
         kinds = self.kinds
         if kinds["error"]:
             return 3
         if kinds["refused"] or kinds["failed"]:
             return 2
-        return 1 if kinds["review"] else 0
+        return 1 if kinds["review"] or kinds["held"] else 0
 
     def by_rule(self, which: str) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -72,11 +77,13 @@ class BatchSummary:
             "files": {"total": len(self.outcomes), **{k: kinds[k] for k in KINDS}},
             "claims": self.claims,
             "changed_claims": sum(o.changed_claims for o in self.outcomes),
+            "held_claims": self.held_claims,
             "changes_by_rule": self.by_rule("applied"),
             "review_by_rule": self.by_rule("review"),
             # Each file's outcome and exit code (the one `edi-fix IN OUT` gives it); why, for one not done.
             "by_file": [{"file": o.relative, "outcome": o.kind, "exit_code": o.exit_code, "claims": o.claims,
-                         "changed_claims": o.changed_claims, **({"reason": o.message} if o.kind in NOT_DONE else {})}
+                         "changed_claims": o.changed_claims, "held_claims": o.held_claims,
+                         **({"reason": o.message} if o.kind in NOT_DONE else {})}
                         for o in sorted(self.outcomes, key=lambda o: o.relative)],
             "workers": self.workers,
             "seconds": round(self.seconds, 3),
@@ -93,8 +100,8 @@ class BatchSummary:
                  f"{self.startup:.1f} s)"]
         for kind in KINDS:
             if kinds[kind]:
-                where = f" (copied to {out_dir / REJECTED}/ with a .reason.txt each)" \
-                    if kind in ("refused", "error") else ""
+                where = (f" (copied to {out_dir / REJECTED}/ with a .reason.txt each)" if kind in ("refused", "error")
+                         else f" ({plural(self.held_claims, 'claim')} in {out_dir / HELD}/)" if kind == "held" else "")
                 lines.append(f"  {LABELS[kind]}: {plural(kinds[kind], 'file')}{where}")
         for label, counts in (("changes", self.by_rule("applied")), ("review items", self.by_rule("review"))):
             if counts:

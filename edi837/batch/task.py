@@ -23,15 +23,16 @@ from pathlib import Path
 from typing import IO
 
 from edi837 import log as logconfig
-from edi837.batch.plan import FileTask
+from edi837.batch.plan import HELD, FileTask
 from edi837.delivery.fileio import AtomicWriter, open_input_path, open_regular, remove_stale_temps, short_name
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
 from edi837.pipeline import FixResult
 
-# What became of a file, for the summary: fixed or clean (0), written with items for a person (1), refused
-# (2, copied to rejected/), its output could not be written (2), or an internal error (3, copied too).
-KINDS = ("ok", "review", "refused", "failed", "error")
+# What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written
+# with claims held in held/ (1), refused (2, copied to rejected/), its output could not be written (2), or an
+# internal error (3, copied too).
+KINDS = ("ok", "review", "held", "refused", "failed", "error")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class FileOutcome:
     applied: dict[str, int] = field(default_factory=dict)  # rule -> changes applied
     review: dict[str, int] = field(default_factory=dict)  # rule -> items for a person
     seconds: float = 0.0
+    held_claims: int = 0
 
 
 def fix_one(task: FileTask) -> FileOutcome:
@@ -67,23 +69,32 @@ def fix_one(task: FileTask) -> FileOutcome:
     review = {rule: n for (rule, was_applied), n in sorted(result.counts.items()) if not was_applied}
     _forget_rejection(task)
     code = result.exit_code
-    return FileOutcome(task.relative, "review" if code else "ok", code, "", result.claims, result.changed_claims,
-                       applied, review, time.monotonic() - started)
+    kind = "held" if result.held else "review" if code else "ok"
+    return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
+                       time.monotonic() - started, result.held_claims)
 
 
 def _run(task: FileTask) -> FixResult:
-    targets = [t for t in (task.output, task.changelog, task.report) if t is not None]
+    targets = [t for t in (task.output, task.changelog, task.report, task.held, task.held_report) if t is not None]
     for target in targets:
         if target.resolve() == task.source.resolve():
             raise InputRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
-    task.output.parent.mkdir(parents=True, exist_ok=True)
     for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(target)  # what a killed earlier attempt left beside it
     with open_input_path(task.source):  # refuses missing, folder, unreadable right away, as the CLI does
         pass
     opener: Callable[[], IO[bytes]] = lambda: open_input_path(task.source)  # noqa: E731
-    with Outputs(output=task.output, changelog=task.changelog, report=task.report) as outputs:
-        return outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output))
+    # The held file's report (the staff worklist) appears only when claims were held, as the watcher's does;
+    # `Outputs` removes an earlier run's output or held file that this run does not write.
+    worklist = task.report is None and task.held_report is not None
+    with Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
+                 held=task.held, report_only_if_held=worklist,
+                 held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
+        result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output))
+    if worklist and not result.held and task.held_report is not None:
+        task.held_report.unlink(missing_ok=True)  # an earlier batch's worklist for claims now delivered
+    return result
 
 
 def _reason_path(task: FileTask) -> Path:

@@ -254,7 +254,8 @@ def hook_command(
 def batch_command(
     in_dir: Annotated[Path, typer.Argument(metavar="IN_DIR", help="The folder of 837P files to fix.")],
     *,
-    to: Annotated[Path, typer.Option("--to", metavar="OUT_DIR", help="Where outputs, change logs and rejected/ go.")],
+    to: Annotated[Path, typer.Option("--to", metavar="OUT_DIR",
+                                     help="Where outputs, change logs, held/ and rejected/ go.")],
     recursive: Annotated[bool, typer.Option("--recursive", help="Also the files of IN_DIR's sub-folders.")] = False,
     workers: Annotated[int | None, typer.Option(
         "--workers", metavar="N", min=1,
@@ -271,12 +272,18 @@ def batch_command(
     no_validate: NoValidateOption = False,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
+    hold: Annotated[
+        list[str] | None,
+        typer.Option("--hold", metavar="review|invalid",
+                     help="Hold claims a person must see in OUT_DIR/held/NAME, as the watcher does."),
+    ] = None,
     version: VersionOption = False,
 ) -> None:
-    """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review, 2 a file refused, 3 internal error."""
-    options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version)
+    """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review or held, 2 a file refused, 3 error."""
 
     def action() -> int:
+        options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
+                               hold=hold)
         from edi837.batch.cluster import DaskMissing
         from edi837.batch.run import batch, progress_bar
 
