@@ -356,6 +356,7 @@ def test_without_dask_batch_says_how_to_install_it_in_one_line(tmp_path: Path, m
     (True, False, [], "not a folder"),
     (False, True, [], "OUT_DIR is IN_DIR"),
     (False, False, ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers sizes a local cluster"),
+    (False, False, ["--hold", "invalid", "--no-validate"], "--hold invalid needs the validation gate"),
 ])
 def test_a_batch_that_cannot_run_is_refused_in_one_line(in_is_a_file: bool, out_is_in: bool, extra: list[str],
                                                         words: str, tmp_path: Path,
@@ -374,12 +375,13 @@ def test_a_batch_that_cannot_run_is_refused_in_one_line(in_is_a_file: bool, out_
 
 def test_the_worst_outcome_sets_the_batch_exit_code() -> None:
     def summary(*kinds: str) -> BatchSummary:
-        codes = {"ok": 0, "review": 1, "refused": 2, "failed": 2, "error": 3}
+        codes = {"ok": 0, "review": 1, "held": 1, "refused": 2, "failed": 2, "error": 3}
         return BatchSummary([FileOutcome(f"f{n}", kind, codes[kind]) for n, kind in enumerate(kinds)])
 
     assert summary().exit_code == 0
     assert summary("ok", "ok").exit_code == 0
     assert summary("ok", "review").exit_code == 1
+    assert summary("held", "ok").exit_code == 1
     assert summary("review", "refused", "ok").exit_code == 2
     assert summary("review", "failed").exit_code == 2
     assert summary("refused", "error", "review").exit_code == 3
