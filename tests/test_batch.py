@@ -298,16 +298,24 @@ def test_a_scheduler_nobody_listens_on_refuses_the_batch_in_one_line(batch_in: P
 
 # --- a worker killed in the middle of a file -----------------------------------------------------------------
 
-def test_a_worker_killed_mid_file_leaves_nothing_half_written_and_its_retry_writes_the_same_bytes(
-        tmp_path: Path) -> None:
-    big = build_837(random_claims(8000, seed=5))  # a few seconds of work: long enough to be caught at it
+@pytest.mark.parametrize("retries", ["default", "none"])
+def test_a_worker_killed_mid_file_leaves_nothing_half_written(retries: str, tmp_path: Path) -> None:
+    """Killed once: Dask's retry writes the same bytes as edi-fix IN OUT. With no retry allowed, the file is
+    an internal error (exit 3), copied to rejected/ with its reason, and the others are still done. Either
+    way no temporary file is left."""
+    big = build_837(random_claims(6000, seed=5))  # a second or two of work: long enough to be caught at it
     in_dir = tmp_path / "in"
     write_inputs(in_dir, {"big.837": big, "clean.837": INPUTS["clean.837"], "fixed.837": INPUTS["fixed.837"]})
     single = run_alone(in_dir / "big.837", tmp_path / "alone", "--no-validate")
     out_dir = tmp_path / "out"
+    # No retry: Dask gives up on a task at its worker's first death, and on every task queued on that worker
+    # too, so then the batch is two files, one per worker, and only big.837 is lost.
+    env = {**os.environ, **({"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"} if retries == "none" else {})}
+    if retries == "none":
+        (in_dir / "fixed.837").unlink()
     batch = subprocess.Popen([sys.executable, "-m", "edi837", "batch", str(in_dir), "--to", str(out_dir),
                               "--workers", "2", "--no-validate", "--format", "json"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
     killed: int | None = None
     try:
         deadline = time.monotonic() + 120
@@ -323,14 +331,24 @@ def test_a_worker_killed_mid_file_leaves_nothing_half_written_and_its_retry_writ
     finally:
         stop(batch)
     assert killed is not None, "the worker was never caught writing big.837"
-    assert batch.returncode == single.code == 1, err
     summary = json.loads(out)
-    outcome = {e["file"]: e for e in summary["by_file"]}["big.837"]
-    assert (outcome["outcome"], outcome["exit_code"], outcome["claims"]) == ("review", 1, 8000)
-    assert (out_dir / "big.837").read_bytes() == single.output
-    assert (out_dir / "big.837.changes.jsonl").read_bytes() == single.changelog
+    by_file = {e["file"]: e for e in summary["by_file"]}
+    others = ["clean.837", "fixed.837"] if retries == "default" else ["clean.837"]
+    assert [by_file[n]["exit_code"] for n in others] == [0] * len(others)  # the others are done
     assert not temp_files(out_dir), temp_files(out_dir)  # the killed attempt's temp files are gone
-    assert not (out_dir / "rejected").exists()
+    if retries == "default":
+        assert batch.returncode == single.code == 1, err
+        assert (by_file["big.837"]["outcome"], by_file["big.837"]["claims"]) == ("review", 6000)
+        assert (out_dir / "big.837").read_bytes() == single.output
+        assert (out_dir / "big.837.changes.jsonl").read_bytes() == single.changelog
+        assert not (out_dir / "rejected").exists()
+    else:
+        assert batch.returncode == 3, err
+        assert (by_file["big.837"]["outcome"], by_file["big.837"]["exit_code"]) == ("error", 3)
+        assert not (out_dir / "big.837").exists() and not (out_dir / "big.837.changes.jsonl").exists()
+        assert (out_dir / "rejected" / "big.837").read_bytes() == big
+        reason = (out_dir / "rejected" / "big.837.reason.txt").read_text()
+        assert "big.837: internal error: the worker fixing it died each time it was tried" in reason
 
 
 # --- without a cluster: refusals before anything starts, the exit code, the help --------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
-from edi837.batch.task import KINDS, FileOutcome, fix_one
+from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
 from edi837.errors import one_line, outcome_of
 from edi837.ncci import paths as ncci_paths
 from edi837.pipeline import FixOptions
@@ -171,8 +171,15 @@ def _results(client: Any, tasks: list[FileTask]) -> Iterator[FileOutcome]:
         try:
             yield future.result()
         except Exception as error:
-            code, message = outcome_of(error)
-            yield FileOutcome(task_of[future.key].relative, "error", code, one_line(message))
+            task = task_of[future.key]
+            if type(error).__name__ == "KilledWorker":  # a file that kills its worker each time it is tried
+                code, message = 3, ("internal error: the worker fixing it died each time it was tried (Dask gave "
+                                    "up: KilledWorker); nothing written (please report it)")
+            else:
+                code, message = outcome_of(error)
+            remove_dead_attempts(task)  # no retry will: what the dead attempts left goes now
+            reject(task, message)  # as fix_one does for its own internal errors: the file is set aside, told
+            yield FileOutcome(task.relative, "error", code, one_line(message))
 
 
 @contextmanager

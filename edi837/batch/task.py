@@ -58,12 +58,12 @@ def fix_one(task: FileTask) -> FileOutcome:
     except (InputRefused, OutputFailed) as error:
         code, message = outcome_of(with_file(error, str(task.source)) if isinstance(error, InputRefused) else error)
         if isinstance(error, InputRefused):
-            _reject(task, message)
+            reject(task, message)
         return FileOutcome(task.relative, "refused" if isinstance(error, InputRefused) else "failed", code,
                            message, seconds=time.monotonic() - started)
     except Exception as error:  # one file's internal error must not end the batch: it is told and set aside
         code, message = outcome_of(error)
-        _reject(task, message)
+        reject(task, message)
         return FileOutcome(task.relative, "error", code, message, seconds=time.monotonic() - started)
     applied = {rule: n for (rule, was_applied), n in sorted(result.counts.items()) if was_applied}
     review = {rule: n for (rule, was_applied), n in sorted(result.counts.items()) if not was_applied}
@@ -74,14 +74,25 @@ def fix_one(task: FileTask) -> FileOutcome:
                        time.monotonic() - started, result.held_claims)
 
 
+def _targets(task: FileTask) -> list[Path]:
+    return [t for t in (task.output, task.changelog, task.report, task.held, task.held_report) if t is not None]
+
+
+def remove_dead_attempts(task: FileTask) -> None:
+    """Remove the temporary files an attempt whose worker was killed left beside this task's outputs (those
+    whose process is gone: a retry on this machine, or the client once Dask has given up on the file)."""
+    for target in _targets(task):
+        remove_stale_temps(target)
+
+
 def _run(task: FileTask) -> FixResult:
-    targets = [t for t in (task.output, task.changelog, task.report, task.held, task.held_report) if t is not None]
+    targets = _targets(task)
     for target in targets:
         if target.resolve() == task.source.resolve():
             raise InputRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(target)  # what a killed earlier attempt left beside it
+    remove_dead_attempts(task)
     with open_input_path(task.source):  # refuses missing, folder, unreadable right away, as the CLI does
         pass
     opener: Callable[[], IO[bytes]] = lambda: open_input_path(task.source)  # noqa: E731
@@ -101,7 +112,7 @@ def _reason_path(task: FileTask) -> Path:
     return task.rejected.with_name(f"{short_name(task.rejected.name, 200)}.reason.txt")
 
 
-def _reject(task: FileTask, message: str) -> None:
+def reject(task: FileTask, message: str) -> None:
     """Copy the input to rejected/ with a reason file worded as the watcher's (`<time> <name>: <reason>`).
     Copied, not moved as the watcher does: IN_DIR is the caller's and a batch never changes it."""
     reason_path = _reason_path(task)
