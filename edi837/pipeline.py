@@ -155,6 +155,11 @@ class FixResult:
         return len(self.held)
 
     @property
+    def nothing_delivered(self) -> bool:
+        """A split with no claim left to deliver: no output at all (a file without claims is not split)."""
+        return bool(self.hold) and not self.delivered_claims
+
+    @property
     def amount_out(self) -> Decimal:
         """CLM02 over both files: the delivered claims after their fixes plus the held ones as they arrived."""
         return self.amount_delivered + self.amount_held
@@ -197,18 +202,19 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
     input_issues: list[list[ValidationIssue]] = []  # the input's own errors, once read (at most one pyx12 pass)
     while True:
         result, writer = _pass(open_input, sink, options, sinks, forced)
+        if writer is not None and result.claims == 0:
+            # Nothing to split (a file without claims): the split would write nothing at all, so the file
+            # goes through as the run without a hold writes it, never as an empty output.
+            options = replace(options, hold=frozenset())
+            _start_over(sink, sinks)
+            continue
         if sink is None or not options.validate:
             break
         more = _gate(open_input, sink, sinks.held, options, result, writer, forced, input_issues)
         if not more:
             break
         forced.update(more)
-        for handle in (sink, sinks.held):
-            if handle is not None:
-                handle.seek(0)
-                handle.truncate()
-        if sinks.restart is not None:
-            sinks.restart()
+        _start_over(sink, sinks)
     result.seconds = time.perf_counter() - started
     log.info(
         "run.done",
@@ -222,6 +228,17 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         seconds=round(result.seconds, 3),
     )
     return result
+
+
+def _start_over(sink: IO[bytes] | None, sinks: Sinks) -> None:
+    """Empty the outputs and the record sink for another pass over the input (an output that cannot seek,
+    stdout, is only ever started over when nothing was written to it)."""
+    for handle in (sink, sinks.held):
+        if handle is not None and handle.seekable():
+            handle.seek(0)
+            handle.truncate()
+    if sinks.restart is not None:
+        sinks.restart()
 
 
 def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks: Sinks,
@@ -378,7 +395,7 @@ def _invalid_claims(after: list[ValidationIssue], before: list[ValidationIssue],
     concerned: dict[int, list[ValidationIssue]] = defaultdict(list)
     where: dict[int, str] = {}
     for issue in after:
-        claims, loop = writer.locate(DELIVERED, issue.segment)
+        claims, loop = writer.locate(DELIVERED, issue.segment, missing=issue.code == holding.MISSING_CODE)
         for index in claims:
             if index not in forced:
                 concerned[index].append(issue)

@@ -253,6 +253,91 @@ def test_invalid_hold_holds_a_claim_whose_fix_would_make_it_invalid(monkeypatch:
     assert records == [("W2", "TST001", False), ("W2", "EDI003", False), ("W3", "TST001", True)]
 
 
+# -- shapes from the split's audit ------------------------------------------------------------------------
+
+def recount(data: bytes) -> bytes:
+    """SE01 set to the segments of the (one, '~'-terminated, no line breaks) transaction after a hand edit."""
+    st, se = data.index(b"~ST*") + 1, data.index(b"~SE*") + 1
+    return data[:se] + re.sub(rb"^SE\*\d+", b"SE*%d" % (data[st:se].count(b"~") + 1), data[se:])
+
+
+def interchange(claim: ClaimSpec, control: int) -> bytes:
+    """One interchange with a line break after every segment."""
+    return build_837([claim], line_break="\r\n", interchange_control=control, seed=control)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("held_first", [True, False])
+def test_each_file_starts_with_its_isa_when_a_whole_interchange_is_held(held_first: bool) -> None:
+    """An ISA is fixed-width from byte 0: the line break that preceded the second ISA in the input must not
+    become the first bytes of a file (pyx12 rejects that, and the gate refused the whole run)."""
+    first, second = (review("I1"), clean("I2")) if held_first else (clean("I1"), review("I2"))
+    one, two = interchange(first, 1), interchange(second, 2)
+    data = one + two  # the line break after the first IEA is the lead of the second ISA
+    result = fix(data, FixOptions(hold=REVIEW))  # the gate validates both files
+    assert result.output is not None and result.held_output is not None
+    assert result.output.startswith(b"ISA*") and result.held_output.startswith(b"ISA*")
+    assert [h.claim_id for h in result.held] == ["I1" if held_first else "I2"]
+    assert pyx12_errors(result.output) == [] and pyx12_errors(result.held_output) == []
+    # otherwise each file is its interchange as it came (the clean claim has nothing to fix)
+    held_one, kept_one = (one, two) if held_first else (two, one)
+    assert result.held_output.rstrip() == held_one.rstrip() and result.output.rstrip() == kept_one.rstrip()
+
+
+@pytest.mark.slow
+def test_a_segment_missing_at_a_claims_end_holds_that_claim_only() -> None:
+    """pyx12 reports a mandatory DTP missing from a claim's last line at the next HL: the claim before it is
+    held, not the subscriber loop that begins there (which would move the error on, loop after loop)."""
+    claims = [clean(f"M{i}") for i in range(4)]
+    data = build_837(claims, line_break="")
+    start = data.index(b"CLM*M1*")
+    dtp = data.index(b"DTP*472*", start)
+    data = recount(data[:dtp] + data[data.index(b"~", dtp) + 1:])  # M1's only line loses its service date
+    result = fix(data, FixOptions(hold=frozenset({"invalid"})))
+    assert [h.claim_id for h in result.held] == ["M1"]
+    assert result.held[0].hold_reasons == (
+        'invalid: validation error already in the input (DTP: mandatory segment DTP ("Date - Service Date") '
+        "missing [3])",)
+    assert result.delivered_claims == 3 and result.output is not None and pyx12_errors(result.output) == []
+
+
+def test_a_file_without_claims_goes_through_as_without_a_hold() -> None:
+    data = build_837([clean("Z1")], line_break="")
+    start, end = data.index(b"HL*1*"), data.index(b"~SE*") + 1
+    data = recount(data[:start] + data[end:])  # the transaction's header only: no billing provider, no claim
+    plain = fix(data, FixOptions(validate=False))
+    held = fix(data, FixOptions(hold=REVIEW | {"invalid"}, validate=False))
+    assert plain.output == data  # nothing to fix: the input itself
+    assert held.output == data and held.held_output == b"" and not held.nothing_delivered
+
+
+def test_hl_numbers_with_gaps_stay_when_nothing_moves_and_close_up_when_claims_do() -> None:
+    data = build_837([clean("G1", subscriber="S1"), review("G2", subscriber="S1"), clean("G3")], line_break="")
+    # HL 1, 2, 3 -> 1, 5, 9: a gap the input already has (pyx12 reports it either way)
+    data = data.replace(b"HL*2*1*22", b"HL*5*1*22").replace(b"HL*3*1*22", b"HL*9*1*22")
+    quiet = FixOptions(validate=False, ignore=("NC001",))  # G2's review item off: nothing to hold
+    plain = fix(data, quiet).output
+    nothing = fix(data, FixOptions(hold=REVIEW, validate=False, ignore=("NC001",)))
+    assert nothing.output == plain == data and nothing.held == []
+    every = build_837([review("G1", subscriber="S1"), review("G2", subscriber="S1"), review("G3")], line_break="")
+    every = every.replace(b"HL*2*1*22", b"HL*5*1*22").replace(b"HL*3*1*22", b"HL*9*1*22")
+    assert fix(every, FixOptions(hold=REVIEW, validate=False)).held_output == every
+    split = fix(data, FixOptions(hold=REVIEW, validate=False))  # G2 held: S1 stays with G1 in both files
+    assert split.output is not None and split.held_output is not None
+    assert re.findall(rb"HL\*[^~]*", split.output) == [b"HL*1**20*1", b"HL*5*1*22*0", b"HL*9*1*22*0"]
+    assert re.findall(rb"HL\*[^~]*", split.held_output) == [b"HL*1**20*1", b"HL*5*1*22*0"]
+
+
+def test_a_billing_provider_without_claims_stays_in_the_delivered_file() -> None:
+    data = build_837([clean("P1"), review("P2", billing_provider=OTHER_PROVIDER)], line_break="")
+    loop = b"HL*3**20*1~PRV*BI*PXC*111N00000X~NM1*85*2*EMPTY PROVIDER*****XX*1000000012~"
+    data = recount(data.replace(b"HL*4*3*22", b"HL*5*4*22").replace(b"HL*3**20*1~", loop + b"HL*4**20*1~"))
+    result = fix(data, FixOptions(hold=REVIEW, validate=False))
+    assert [h.claim_id for h in result.held] == ["P2"]
+    assert result.output is not None and b"EMPTY PROVIDER" in result.output
+    assert result.held_output is not None and b"EMPTY PROVIDER" not in result.held_output
+
+
 # -- the CLI and the hook --------------------------------------------------------------------------------
 
 def test_cli_hold_writes_both_files_exits_1_and_says_where(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

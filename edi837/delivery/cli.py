@@ -379,7 +379,7 @@ def fix_files(
         if to_stdout and not check and sink is not None:
             sink.seek(0)
             terminal.write_bytes_to_stdout(iter(lambda: sink.read(1 << 20), b""))
-        written = None if check or (options.hold and not result.delivered_claims) else output_name
+        written = None if check or result.nothing_delivered else output_name
 
     code = result.exit_code
     if check:  # 1 only when something would change or be held; review items and input warnings too with --strict

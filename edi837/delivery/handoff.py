@@ -269,7 +269,7 @@ class Handoff:
         if held_temp is not None and not result.held:
             held_temp.unlink(missing_ok=True)
             held_temp, held_as = None, ""
-        if held_temp is not None and not result.delivered_claims:
+        if held_temp is not None and result.nothing_delivered:
             temp.unlink(missing_ok=True)  # every claim held: nothing for READY
         try:
             outputs.__exit__(None, None, None)  # commits the change log (and the report)

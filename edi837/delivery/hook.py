@@ -46,7 +46,7 @@ def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: 
         result = _fix(path, changelog, options, held_path, report)
     except (Exception, KeyboardInterrupt) as error:  # one line, exit 2 or 3, no traceback; FILE untouched
         return _fail(*outcome_of(error), as_json)
-    delivered = not options.hold or result.delivered_claims > 0
+    delivered = not result.nothing_delivered
     written = str(path) if (result.changed or result.held) and delivered else None
     logged = str(changelog) if changelog else None
     shown_held = str(held_path) if held_path is not None and result.held else None
@@ -124,7 +124,7 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | N
         except InputRefused as refused:
             raise with_file(refused, str(path)) from None
         unchanged()  # before anything is committed, change log included
-        if not options.hold or result.delivered_claims:  # everything held: FILE goes (Outputs removes it)
+        if not result.nothing_delivered:  # everything held: FILE goes (Outputs removes it)
             outputs.keep_output(result.changed or bool(result.held))  # an unchanged file is left alone, mtime too
     return result
 

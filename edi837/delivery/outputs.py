@@ -105,7 +105,7 @@ class Outputs:
         if self._held_writer is not None and not result.held:
             self._held_writer.commit = False
             self._remove.append(self._held_writer.path)
-        if self._writer is not None and not result.delivered_claims:
+        if self._writer is not None and result.nothing_delivered:
             self._writer.commit = False
             self._remove.append(self._writer.path)
 

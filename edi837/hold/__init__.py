@@ -22,6 +22,7 @@ REVIEW, INVALID = "review", "invalid"
 POLICIES = (REVIEW, INVALID)
 WATCH_DEFAULT = frozenset({REVIEW, INVALID})
 HOLD_RULE = "EDI003"
+MISSING_CODE = "3"  # pyx12's error code for a mandatory segment or loop missing (map_walker.py)
 HOLD_SOURCE = "edi837 hold policy (--hold review: unapplied review items; --hold invalid: validation errors)"
 
 

@@ -12,11 +12,18 @@ How, as the walker's units stream past (no second pass, memory bounded by one su
   loop that ends without a claim in that output never appears in it. So a billing provider or
   subscriber loop is kept only where it still has claims, and an empty transaction or group is dropped.
 - Every segment keeps its bytes (leading white space included), except the numbers the split changes:
-  HL01 (renumbered 1, 2, 3 ... per transaction), HL02 (the parent's new number), HL04 (1 when the HL
-  has a child HL in that file, else 0), SE01, GE01 and IEA01 (counted in that file). Each is
-  rewritten only when its value differs, so a split that holds nothing gives the bytes the plain
-  splice gives. Each rewritten number is at most the original one (a split only drops items), so it
-  fits wherever the original fitted.
+  HL01 (lowered by the number of HL loops of the transaction that went to the other file before it),
+  HL02 (the parent's new number), a subscriber's HL04 (only when its patient loops did not all follow
+  it: 1 when one is still below it in that file, else 0), SE01, GE01 and IEA01 (counted in that file).
+  Each is rewritten only when its value differs, so a split that holds nothing gives the bytes the
+  plain splice gives (an input's own HL numbering, right or wrong, stays), and one that holds
+  everything gives the input. Each rewritten number is at most the original one (a split only drops
+  items), so it fits wherever the original fitted.
+- Each file starts as the input starts: the first segment written to an output gets the input's own
+  leading white space (none, in any file pyx12 accepts), not the line break that preceded it in the
+  input (a second interchange's ISA).
+- A loop that has no claim at all (a billing provider without subscribers: an invalid input) goes to the
+  delivered file, where the plain run would have it: no segment of the input is lost.
 - A subscriber loop is gathered per output until it ends, because its HL04 depends on whether a
   patient loop (2000C) below it stays in that file, which is known only at its end.
 
@@ -33,7 +40,7 @@ from typing import IO
 
 from edi837.model.claim import Claim, space_pattern
 from edi837.model.walker import TransactionEnd
-from edi837.x12.envelope import Delimiters, split_lead
+from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
 
 DELIVERED, HELD = 0, 1
 _FLUSH_PIECES = 2048
@@ -54,6 +61,8 @@ class _Node:
     hl_id: str = ""
     hl_parent: str = ""
     opened: list[bool] = field(default_factory=lambda: [False, False])
+    ordinal: int = 0  # an HL loop's place among the transaction's HL loops, 1-based
+    patients: bool = False  # a subscriber loop: a patient loop (2000C) follows it in the input
     claims: list[list[int]] = field(default_factory=lambda: [[], []])
     children: list[int] = field(default_factory=lambda: [0, 0])  # transactions (GS), groups (ISA) opened
 
@@ -78,7 +87,8 @@ class _Output:
         self.pieces: list[bytes] = []
         self.segments = 0  # segments emitted so far (positions of the next one: segments + 1)
         self.st_segments = 0  # segments of the open transaction, ST included
-        self.hl_next = 0
+        self.hl_opened = 0  # HL loops of the open transaction written here
+        self.hl_last = 0  # the last HL01 written in the open transaction
         self.hl_map: dict[str, str] = {}
         self.gathering: list[bytes] | None = None  # the open subscriber loop's pieces
         self.subscriber_hl: tuple[str, str] | None = None  # its new HL01 and HL02
@@ -86,7 +96,10 @@ class _Output:
         self.spans: list[_Span] = []
         self.claims = 0
 
-    def emit(self, data: bytes, count: int, claim: int | None = None, node: _Node | None = None) -> None:
+    def emit(self, data: bytes, count: int, claim: int | None = None, node: _Node | None = None,
+             first_lead: bytes = b"") -> None:
+        if self.segments == 0:  # the file's first segment: it starts as the input started
+            data = first_lead + data.lstrip(WHITESPACE)
         start = self.segments + 1
         self.segments += count
         self.st_segments += count
@@ -125,6 +138,8 @@ class SplitWriter:
         self._structural = re.compile(re.escape(d.segment) + space_pattern(d) + b"(" + ids + b")"
                                       + re.escape(d.element))
         self._claims = 0
+        self._hl_ordinal = 0  # HL loops of the open transaction, in the input
+        self._first_lead: bytes | None = None  # the input's first segment's leading white space
         # Per claim, in input order: its first and last segment positions in the input, and whether it
         # was delivered rebuilt (its fixes applied): what an error's cause is judged by.
         self.input_spans: list[tuple[int, int, bool]] = []
@@ -205,11 +220,19 @@ class SplitWriter:
             level = fields[3] if len(fields) > 3 else b""
             depth = _PROVIDER if level == b"20" else _SUBSCRIBER if level == b"22" else _PATIENT
             self._close(depth)
-            node = _Node(depth, piece, hl_id=_text(fields, 1), hl_parent=_text(fields, 2))
+            self._hl_ordinal += 1
+            node = _Node(depth, piece, hl_id=_text(fields, 1), hl_parent=_text(fields, 2), ordinal=self._hl_ordinal)
+            subscriber = self._chain[_SUBSCRIBER]
+            if depth == _PATIENT and subscriber is not None:
+                subscriber.patients = True
             self._chain[depth] = node
         elif sid in (b"ISA", b"GS", b"ST"):
             depth = {b"ISA": _ISA, b"GS": _GS, b"ST": _ST}[sid]
+            if self._first_lead is None:
+                self._first_lead = split_lead(piece)[0]
             self._close(depth)
+            if depth == _ST:
+                self._hl_ordinal = 0
             self._chain[depth] = _Node(depth, piece)
         elif sid == b"GE":
             self._trailer(_GS, piece)
@@ -237,6 +260,8 @@ class SplitWriter:
             node = self._chain[level]
             if node is None:
                 continue
+            if level >= _PROVIDER and not any(node.opened):
+                self._open(DELIVERED)  # a loop without claims stays where the plain run has it
             if level == _SUBSCRIBER:
                 for out in self.outputs:
                     if out.gathering is not None:
@@ -248,7 +273,7 @@ class SplitWriter:
         assert out.gathering is not None and out.subscriber_hl is not None
         gathered, out.gathering = out.gathering, None
         new_id, parent = out.subscriber_hl
-        child = b"1" if out.subscriber_children else b"0"
+        child = None if out.subscriber_children == node.patients else b"1" if out.subscriber_children else b"0"
         gathered[0] = self._hl_piece(node.head, new_id, parent, child) + b"".join(node.rest)
         out.subscriber_hl = None
         out.pieces.extend(gathered)
@@ -271,11 +296,10 @@ class SplitWriter:
                 if gs is not None:
                     gs.children[which] += 1
                 out.st_segments = 0
-                out.hl_next = 0
+                out.hl_opened = out.hl_last = 0
                 out.hl_map = {}
             if node.level >= _PROVIDER:
-                out.hl_next += 1
-                new_id = str(out.hl_next)
+                new_id = self._hl_number(out, node)
                 out.hl_map[node.hl_id] = new_id
                 parent = out.hl_map.get(node.hl_parent, node.hl_parent)
                 if node.level == _SUBSCRIBER:
@@ -286,10 +310,24 @@ class SplitWriter:
                 else:
                     if node.level == _PATIENT and out.gathering is not None:
                         out.subscriber_children = True
-                    head = self._hl_piece(node.head, new_id, parent, b"1" if node.level == _PROVIDER else None)
+                    head = self._hl_piece(node.head, new_id, parent, None)
             else:
                 head = node.head
-            out.emit(head + b"".join(node.rest), node.segments, node=node)
+            out.emit(head + b"".join(node.rest), node.segments, node=node, first_lead=self._first_lead or b"")
+
+    @staticmethod
+    def _hl_number(out: _Output, node: _Node) -> str:
+        """An HL loop's HL01 in one output: its own number, lowered by the loops before it that went to the
+        other file (so an input numbered 1..n gives 1..m, and one that lost nothing keeps its numbers, gaps
+        and all); counted from the last one when the input's numbers are not increasing integers."""
+        skipped = node.ordinal - 1 - out.hl_opened
+        out.hl_opened += 1
+        numeric = node.hl_id.isascii() and node.hl_id.isdigit()
+        number = int(node.hl_id) - skipped if numeric else 0
+        if number <= out.hl_last:
+            number = out.hl_last + 1
+        out.hl_last = number
+        return node.hl_id if numeric and number == int(node.hl_id) else str(number)
 
     def _hl_piece(self, piece: bytes, new_id: str, parent: str, child: bytes | None) -> bytes:
         """The HL segment with HL01, HL02 (and HL04 when given) set; its other bytes as they were."""
@@ -308,11 +346,16 @@ class SplitWriter:
         return lead + self._ele.join(elements) + self._term
 
     # -- where things landed -----------------------------------------------------------------------
-    def locate(self, which: int, position: int | None) -> tuple[tuple[int, ...], str]:
+    def locate(self, which: int, position: int | None, missing: bool = False) -> tuple[tuple[int, ...], str]:
         """The input indexes of the claims a validation error at `position` (1-based, in output `which`)
         concerns, and the loop it is in when that is not the claim itself: the claim whose segments hold
         it, or every claim below the loop whose header holds it (an envelope error, or one pyx12 gives no
-        position, concerns the whole file)."""
+        position, concerns the whole file).
+
+        A `missing` segment or loop is reported where pyx12 noticed it, at the next HL or SE when a claim
+        ended without it: an error at the segment that opens a loop (or the SE) then concerns the claim
+        just before, not the loop that begins there (holding that loop's innocent claims would only move
+        the error on to the next loop, one more pyx12 pass each time)."""
         out = self.outputs[which]
         everything = tuple(sorted({s.claim for s in out.spans if s.claim is not None}))
         if position is None:
@@ -325,6 +368,12 @@ class SplitWriter:
             return everything, "interchange"
         if span.claim is not None:
             return (span.claim,), ""
+        if missing and position == span.start and at > 0:
+            before = out.spans[at - 1]
+            if before.claim is not None:
+                return (before.claim,), ""
+            if before.node is not None and before.node.level >= _PROVIDER and not before.node.claims[which]:
+                return (), _LOOP_NAMES[before.node.level]  # a loop without claims lacks it: no claim to hold
         node = span.node
         if node is None or node.level < _ST:
             return everything, "interchange"
