@@ -29,9 +29,11 @@ from typing import Any
 
 import pytest
 
+from edi837.batch.plan import find_inputs, plan
 from edi837.batch.run import BatchSummary
 from edi837.batch.task import FileOutcome
 from edi837.delivery import cli
+from edi837.pipeline import FixOptions
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837, random_claims
 from tests.cli_helpers import one_refusal
 
@@ -389,6 +391,22 @@ def test_a_batch_that_cannot_run_is_refused_in_one_line(in_is_a_file: bool, out_
     assert (code, out) == (2, "")
     assert words in one_refusal(err)
     assert out_is_in or not out_dir.exists()
+
+
+def test_a_batch_takes_regular_visible_files_and_never_its_own_outputs(tmp_path: Path) -> None:
+    in_dir, out_dir = tmp_path / "in", tmp_path / "in" / "fixed"  # OUT_DIR inside IN_DIR: a second run
+    write_inputs(in_dir, {"b.837": b"x", "a.837": b"x", ".a.837.123-abcdefgh.edi837.tmp": b"x",
+                          "sub/c.837": b"x", ".hidden/d.837": b"x", "fixed/a.837": b"x",
+                          "fixed/rejected/b.837": b"x"})
+    (in_dir / "link.837").symlink_to(in_dir / "a.837")
+    os.mkfifo(in_dir / "pipe.837")
+    assert find_inputs(in_dir, out_dir, recursive=False) == ["a.837", "b.837"]
+    assert find_inputs(in_dir, out_dir, recursive=True) == ["a.837", "b.837", "sub/c.837"]
+    tasks = plan(in_dir, out_dir, FixOptions(hold=frozenset({"review"})), recursive=True, report=False)
+    nested = tasks[-1]
+    assert (nested.output, nested.changelog, nested.rejected, nested.held, nested.held_report) == (
+        out_dir / "sub/c.837", out_dir / "sub/c.837.changes.jsonl", out_dir / "rejected/sub/c.837",
+        out_dir / "held/sub/c.837", out_dir / "held/sub/c.837.report.html")
 
 
 def test_the_worst_outcome_sets_the_batch_exit_code() -> None:
