@@ -73,6 +73,16 @@ MinutesOption = Annotated[
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
 ]
+class Validator(StrEnum):
+    fast = "fast"
+    pyx12 = "pyx12"
+
+
+ValidatorOption = Annotated[
+    Validator, typer.Option("--validator", metavar="fast|pyx12",
+                            help="The gate: tables compiled from pyx12's maps with pyx12 as referee (default), "
+                                 "or pyx12 over the whole file.")
+]
 FormatOption = Annotated[
     SummaryFormat, typer.Option("--format", metavar="text|json", help="Summary format (default text).")
 ]
@@ -82,8 +92,8 @@ VersionOption = Annotated[
 
 
 def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
-                 minutes: Path | None, no_validate: bool) -> FixOptions:
-    return FixOptions(validate=not no_validate, apply_review=apply_review, rules_dir=rules,
+                 minutes: Path | None, no_validate: bool, validator: Validator = Validator.fast) -> FixOptions:
+    return FixOptions(validate=not no_validate, validator=validator.value, apply_review=apply_review, rules_dir=rules,
                       select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes)
 
 
@@ -120,6 +130,7 @@ def fix_command(
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
     minutes: MinutesOption = None,
     no_validate: NoValidateOption = False,
+    validator: ValidatorOption = Validator.fast,
     changelog: Annotated[
         Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default OUT.changes.jsonl).")
     ] = None,
@@ -127,7 +138,7 @@ def fix_command(
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate)
+    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, validator)
     code = guarded(lambda: fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog,
                                      report=report, summary_format=summary_format, options=options, strict=strict))
     raise typer.Exit(code)
@@ -147,12 +158,13 @@ def watch_command(
     ignore: IgnoreOption = None,
     apply_review: ApplyReviewOption = False,
     no_validate: NoValidateOption = False,
+    validator: ValidatorOption = Validator.fast,
     version: VersionOption = False,
 ) -> None:
     """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
     from edi837.delivery.watch import watch
 
-    options = rule_options(rules, select, ignore, apply_review, None, no_validate)
+    options = rule_options(rules, select, ignore, apply_review, None, no_validate, validator)
 
     def action() -> int:
         logconfig.configure()
@@ -176,12 +188,13 @@ def hook_command(
     apply_review: ApplyReviewOption = False,
     minutes: MinutesOption = None,
     no_validate: NoValidateOption = False,
+    validator: ValidatorOption = Validator.fast,
     version: VersionOption = False,
 ) -> None:
     """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
     from edi837.delivery.hook import fix_in_place
 
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate)
+    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, validator)
     if changelog is None and not no_changelog:
         changelog = Path(f"{file}.changes.jsonl")
     raise typer.Exit(fix_in_place(file, changelog=None if no_changelog else changelog,
