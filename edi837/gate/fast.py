@@ -201,10 +201,10 @@ class _Scanner:
             parent = parts[2].rstrip(comp) if len(parts) > 2 else None
             if number != str(self.hl_count).encode():
                 self.stop(f"segment {ordinal}: HL01")
-            if parent is None or (parent and (not parent.isdigit() or str(int(parent)).encode() != parent
-                                              or int(parent) not in self.hl_stack)):
+            numeric = bool(parent) and parent is not None and parent.isdigit() and str(int(parent)).encode() == parent
+            if parent is None or (parent and (not numeric or int(parent) not in self.hl_stack)):
                 self.stop(f"segment {ordinal}: HL02")
-            if parent:
+            if parent and numeric:
                 while self.hl_stack and self.hl_stack[-1] != int(parent):
                     self.hl_stack.pop()
                     self.chain.pop()
