@@ -12,12 +12,13 @@ passed, which is the caller's commit step (atomic rename, stdout copy, or return
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from edi837.delivery.fileio import borrow
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
@@ -33,6 +34,9 @@ from edi837.rules import all_factories
 from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer
 from edi837.x12.envelope import Delimiters, SegmentStream
+
+if TYPE_CHECKING:
+    from edi837.gate.fast import ScanResult
 
 log = get_logger("edi837")  # silent unless the application configures logging
 
@@ -149,20 +153,32 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
     started = time.perf_counter()
     result = FixResult()
     minutes = load_minutes(options.minutes_file) if options.minutes_file else None
-    with open_input() as source:
-        stream = SegmentStream(source, on_progress=sinks.on_progress)
-        delims = stream.delimiters
-        walker = Walker(stream)
-        engine = build_engine(delims, options, minutes)
-        seen = _stream_output(stream, walker, engine, sink, sinks, result, minutes)
-        result.bytes_in = stream.bytes_read
-    if minutes is not None:
-        minutes.check_lines_exist(seen)
-    result.claims = walker.claims
-    result.lines = walker.lines
-    result.transactions = walker.transactions
-    if sink is not None and options.validate:
-        _gate(open_input, sink, result, options.validator)
+    ahead = None
+    try:
+        with open_input() as source:
+            stream = SegmentStream(source, on_progress=sinks.on_progress)
+            delims = stream.delimiters
+            walker = Walker(stream)
+            engine = build_engine(delims, options, minutes)
+            out: Any = sink
+            if sink is not None and options.validate and options.validator == "fast":
+                from edi837.gate.ahead import ScanAhead, Tee
+
+                ahead = ScanAhead.start(_size(source))
+                out = sink if ahead is None else Tee(sink, ahead)
+            seen = _stream_output(stream, walker, engine, out, sinks, result, minutes)
+            result.bytes_in = stream.bytes_read
+        if minutes is not None:
+            minutes.check_lines_exist(seen)
+        result.claims = walker.claims
+        result.lines = walker.lines
+        result.transactions = walker.transactions
+        if sink is not None and options.validate:
+            scanned = ahead.result() if ahead is not None else None
+            _gate(open_input, sink, result, options.validator, scanned)
+    finally:
+        if ahead is not None:
+            ahead.close()
     result.seconds = time.perf_counter() - started
     log.info(
         "run.done",
@@ -217,12 +233,20 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
     return seen
 
 
-def _gate(open_input: Opener, sink: IO[bytes], result: FixResult, validator: str) -> None:
+def _size(source: IO[bytes]) -> int | None:
+    """The input's size when it is a file (the scan runs ahead only for large ones)."""
+    try:
+        return os.fstat(source.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None
+
+
+def _gate(open_input: Opener, sink: IO[bytes], result: FixResult, validator: str, scanned: ScanResult | None) -> None:
     """Validate the output; refuse it when it carries an error the input did not (gate/decide.py)."""
     from edi837.gate.decide import check
 
     sink.flush()
-    result.warnings = check(open_input, lambda: borrow(sink), result.changed, validator)
+    result.warnings = check(open_input, lambda: borrow(sink), result.changed, validator, scanned)
     result.validated = True
 
 

@@ -143,7 +143,7 @@ def test_the_validator_option_reaches_the_gate_from_every_entry_point(
         entry: str, validator: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
 
-    def spy(open_input: Any, open_output: Any, changed: bool, chosen: str = "fast") -> list[Any]:
+    def spy(open_input: Any, open_output: Any, changed: bool, chosen: str = "fast", scanned: Any = None) -> list[Any]:
         seen.append(chosen)
         return []
 
@@ -169,3 +169,49 @@ def test_an_unknown_validator_is_a_usage_error(tmp_path: Path) -> None:
     src = tmp_path / "in.837"
     src.write_bytes(CLEAN)
     assert main([str(src), str(tmp_path / "out.837"), "--validator", "quick"]) == 2
+
+
+def _run_file(tmp_path: Path, data: bytes, options: FixOptions) -> Any:
+    from edi837.pipeline import run
+
+    src = tmp_path / "in.837"
+    src.write_bytes(data)
+    with (tmp_path / "out.837").open("w+b") as sink:
+        return run(lambda: src.open("rb"), sink, options)
+
+
+@pytest.mark.parametrize("broken", [None, 6])
+def test_the_scan_run_ahead_in_a_process_gives_the_in_process_verdict(
+        broken: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edi837.gate import ahead
+
+    data = CLEAN if broken is None else _break_claim(CLEAN, broken)
+    inline = _run_file(tmp_path, data, FixOptions(ignore=("ALL",)))
+    monkeypatch.setattr(ahead, "MIN_BYTES", 0)
+    given: list[Any] = []
+    real = decide.check
+
+    def spy(*args: Any) -> list[Any]:
+        given.append(args[4])
+        return real(*args)
+
+    monkeypatch.setattr(decide, "check", spy)
+    forked = _run_file(tmp_path, data, FixOptions(ignore=("ALL",)))
+    assert given[0] is not None and given[0].claims == 12  # the child's scan was used
+    assert given[0].flagged == (set() if broken is None else {broken})
+    assert forked.warnings == inline.warnings
+    assert bool(forked.warnings) == (broken is not None)
+
+
+def test_a_failed_scan_ahead_falls_back_to_scanning_in_process(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from edi837.gate import ahead
+
+    def broken_scan(open_data: Any) -> Any:
+        raise RuntimeError("child failure")
+
+    monkeypatch.setattr(ahead, "MIN_BYTES", 0)
+    monkeypatch.setattr(ahead, "scan", broken_scan)  # the forked child inherits the failure
+    data = _break_claim(CLEAN, 2)
+    result = _run_file(tmp_path, data, FixOptions(ignore=("ALL",)))
+    assert [w.segment for w in result.warnings] == [w.segment for w in validate(_opener(data))]

@@ -20,18 +20,24 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from edi837.errors import GateFailed
 from edi837.gate.pyx12_gate import Opener, ValidationIssue, new_issues, validate
 from edi837.log import get_logger
 
+if TYPE_CHECKING:
+    from edi837.gate.fast import ScanResult
+
 VALIDATORS = ("fast", "pyx12")
 log = get_logger("edi837.gate")
 
 
-def check(open_input: Opener, open_output: Opener, changed: bool, validator: str = "fast") -> list[ValidationIssue]:
+def check(open_input: Opener, open_output: Opener, changed: bool, validator: str = "fast",
+          scanned: ScanResult | None = None) -> list[ValidationIssue]:
     """The validation errors the output carries that the input already had (the run's warnings).
+
+    `scanned`: the fast scan of this output when it already ran (gate/ahead.py), else it runs here.
 
     Raises GateFailed when the output carries one the input did not, InputRefused when pyx12 cannot
     validate the output at all.
@@ -46,7 +52,7 @@ def check(open_input: Opener, open_output: Opener, changed: bool, validator: str
     from edi837.gate.excerpt import cut
     from edi837.gate.fast import scan
 
-    found = scan(open_output)
+    found = scanned if scanned is not None else scan(open_output)
     if found.clean:
         log.info("gate.fast", outcome="clean")
         return []
