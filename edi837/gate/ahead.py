@@ -24,7 +24,7 @@ from typing import Any
 
 from edi837.gate.fast import ScanResult, scan
 
-MIN_BYTES = 1_000_000  # below this the scan takes a few tens of milliseconds: not worth a process
+MIN_BYTES = 256_000  # below this the scan takes a few tens of milliseconds: not worth even a fork
 _CHUNK = 1 << 16
 
 
