@@ -215,3 +215,19 @@ def test_a_failed_scan_ahead_falls_back_to_scanning_in_process(tmp_path: Path,
     data = _break_claim(CLEAN, 2)
     result = _run_file(tmp_path, data, FixOptions(ignore=("ALL",)))
     assert [w.segment for w in result.warnings] == [w.segment for w in validate(_opener(data))]
+
+
+@pytest.mark.parametrize("terminator", [b"\n", b"\r", b"~"])
+def test_excerpts_keep_the_files_delimiters(terminator: bytes) -> None:
+    from edi837.x12.envelope import Delimiters
+
+    delims = Delimiters(element=b"|", component=b">", repetition=b"^", segment=terminator)
+    data = build_837(random_claims(4, seed=9), delimiters=delims, line_break="", claims_per_transaction=2)
+    claim = data.index(b"CLM|", data.index(b"CLM|") + 1)  # the second claim: CLM05-1 becomes '!!'
+    pos = data.index(b"|", data.index(b"|", data.index(b"|", data.index(b"|", claim + 4) + 1) + 1) + 1)
+    broken = data[:pos + 1] + b"!!" + data[pos + 3:]
+    found = scan(_opener(broken))
+    assert (found.flagged, found.global_reason) == ({1}, None)
+    excerpt = cut(_opener(broken), found.flagged)
+    whole = validate(_opener(broken))
+    assert whole and validate(_opener(excerpt.data), excerpt.position) == whole

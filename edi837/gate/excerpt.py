@@ -64,11 +64,14 @@ def cut(open_data: Opener, wanted: set[int]) -> Excerpt:
     with open_data() as raw:
         d = SegmentStream(raw).delimiters
     term, ele = d.segment, d.element
+    # one segment a line, unless the terminator is itself a line break (a second one would be read as
+    # an empty segment, which ends pyx12's reading)
+    end = term if term in (b"\n", b"\r") else term + b"\n"
     out: list[bytes] = []
     origin: list[int] = []
 
     def put(position: int, line: bytes) -> None:
-        out.append(line + term + b"\n")
+        out.append(line + end)
         origin.append(position)
 
     isa: tuple[int, bytes] | None = None
