@@ -22,6 +22,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from edi837.gate.cache import load_tables
 from edi837.gate.fast import ScanResult, scan
 
 MIN_BYTES = 256_000  # below this the scan takes a few tens of milliseconds: not worth even a fork
@@ -43,6 +44,7 @@ class ScanAhead:
     """A scan fed by `write`, answered by `result`; `close` ends it early (a refused run)."""
 
     def __init__(self) -> None:
+        load_tables()  # before the fork: a cold cache is compiled and stored by this process, not the child
         context = multiprocessing.get_context("fork")
         read_fd, self._write_fd = os.pipe()
         self._answer, child_end = context.Pipe(duplex=False)
