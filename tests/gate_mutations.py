@@ -32,9 +32,12 @@ IDS = [b"NM1", b"REF", b"DTP", b"SV1", b"LX", b"CLM", b"HI", b"N3", b"N4", b"PER
 
 @cache
 def bases() -> tuple[bytes, ...]:
-    """Small valid files: claims in 2000B and 2000C, provider loops, COB, several ST; and the fixture."""
-    files = [build_837(random_claims(n, seed=seed, shapes=shapes), claims_per_transaction=2, seed=seed)
-             for n, seed, shapes in ((1, 1, False), (2, 2, True), (3, 3, True), (4, 4, False))]
+    """Small valid files: claims in 2000B and 2000C, provider loops, COB, several ST, LF and CRLF line
+    breaks; and the fixture."""
+    files = [build_837(random_claims(n, seed=seed, shapes=shapes), claims_per_transaction=2, seed=seed,
+                       line_break=line_break)
+             for n, seed, shapes, line_break in ((1, 1, False, "\n"), (2, 2, True, "\n"), (3, 3, True, "\n"),
+                                                 (4, 4, False, "\n"), (3, 6, True, "\r\n"))]
     return (*files, (FIXTURES / "walker_loops.837").read_bytes())
 
 
