@@ -21,9 +21,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 # Exit 1 means "written, with items for a person to review": that is the demo's point, not a failure.
 demo: $(VENV)/.installed
 	@mkdir -p build
-	@$(BIN)/edi-fix $(DEMO_IN) $(DEMO_OUT) --diff --report build/clinic-week.report.html; \
+	@$(BIN)/edi-fix $(DEMO_IN) $(DEMO_OUT) --diff --hold review --report build/clinic-week.report.html; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status
-	@echo "change log: $(DEMO_OUT).changes.jsonl"
+	@echo "change log: $(DEMO_OUT).changes.jsonl; held claims: $(DEMO_OUT).held.837; report: build/clinic-week.report.html"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check edi837 tests bench examples

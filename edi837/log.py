@@ -33,7 +33,8 @@ ALLOWED_KEYS = frozenset(
         "claim_id", "line", "procedure", "rule", "action", "applied", "severity",
         "claims", "changed_claims", "lines", "segments", "applied_count", "review", "warnings", "errors",
         "validated", "seconds", "duration", "bytes", "outcome", "exit_code", "reason_kind", "redacted",
-        "file", "folder", "count", "transaction", "segment", "code", "payer_id", "profile", "pid",
+        "file", "folder", "count", "transaction", "segment", "code", "payer_id", "profile", "pid", "held",
+        "delivered", "version",
     }
 )
 ROOT = "edi837"

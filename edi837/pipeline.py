@@ -7,6 +7,12 @@ Flow: tokenizer -> loop walker -> rule engine per claim -> output pieces (only e
 rebuilt; SE01 is recounted when a transaction's segment count changed) -> validation gate. The
 output is written to a sink the caller owns; nothing reaches its final place until the gate has
 passed, which is the caller's commit step (atomic rename, stdout copy, or returned bytes).
+
+With a hold policy (FixOptions.hold) the claims a person must see go, as they arrived, to a second sink
+(Sinks.held) and the rest to the first, both valid 837P files (writer/split.py). A claim held for review
+is known as the engine returns; one held as invalid only once pyx12 has read the output, so then the run
+is made again with those claims held (rules are deterministic: the same claims get the same fixes), and
+the gate judges the new pair.
 """
 
 from __future__ import annotations
@@ -14,28 +20,35 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
+from edi837 import hold as holding
 from edi837.delivery.fileio import borrow
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import RuleEngine
-from edi837.gate.pyx12_gate import Opener, ValidationIssue
+from edi837.errors import GateFailed
+from edi837.gate.pyx12_gate import Opener, ValidationIssue, new_issues, validate
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
 from edi837.model.walker import Passthrough, TransactionEnd, Walker
+from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
 from edi837.report.changelog import ChangeRecord
+from edi837.report.claims import ClaimSummary, amount, clm02, lines_of
 from edi837.rules import all_factories
 from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer
+from edi837.writer.split import DELIVERED, SplitWriter
 from edi837.x12.envelope import Delimiters, SegmentStream
 
 if TYPE_CHECKING:
+    from edi837.gate.ahead import ScanAhead
     from edi837.gate.fast import ScanResult
 
 log = get_logger("edi837")  # silent unless the application configures logging
@@ -52,6 +65,12 @@ class FixOptions:
     ignore: tuple[str, ...] = ()
     minutes_file: Path | None = None
     extra_rules: tuple[RuleLike, ...] = ()  # rules of the caller's own, run beside the selected ones
+    hold: frozenset[str] = frozenset()  # "review", "invalid": claims that go to the held file (Sinks.held)
+    # The CMS NCCI database (edi837.ncci): None finds it as every entry point does (EDI837_NCCI_DB, then
+    # the per-user file); False runs on the shipped pairs alone. `ncci_version` pins versions ("v322r0",
+    # "2025-q4") instead of the newest.
+    ncci_db: Path | Literal[False] | None = None
+    ncci_version: tuple[str, ...] | str = ()
 
 
 @dataclass
@@ -68,6 +87,8 @@ class Sinks:
     keep_records: bool = True
     collect_diff: bool = False
     on_progress: Callable[[int], None] | None = None
+    held: IO[bytes] | None = None  # where held claims go with a hold policy (readable and seekable to be gated)
+    restart: Callable[[], None] | None = None  # the record sink starts over (a run made again to hold invalid claims)
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
@@ -86,6 +107,7 @@ class FixResult:
     # "frequency": a frequency code the 837P does not use), with the first LEFT_ALONE_SAMPLE claim ids.
     left_alone: dict[str, list[str]] = field(default_factory=dict)
     left_alone_counts: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)  # claims a rule noted something for, by note
     claims: int = 0
     lines: int = 0
     transactions: int = 0
@@ -94,6 +116,16 @@ class FixResult:
     validated: bool = False
     seconds: float = 0.0
     output: bytes | None = None
+    # The split (FixOptions.hold): claims held and why, claims delivered, dollars (CLM02) in and out.
+    hold: frozenset[str] = frozenset()
+    held: list[ClaimSummary] = field(default_factory=list)
+    delivered_claims: int = 0
+    amount_in: Decimal = Decimal(0)
+    amount_delivered: Decimal = Decimal(0)  # CLM02 of the delivered claims, after their fixes
+    amount_held: Decimal = Decimal(0)  # CLM02 of the held claims, as they arrived
+    bytes_held: int = 0
+    held_output: bytes | None = None
+    claim_summaries: list[ClaimSummary] = field(default_factory=list)  # claims with records or held (keep_records)
 
     @property
     def changed(self) -> bool:
@@ -125,18 +157,38 @@ class FixResult:
             sinks.record_sink(record)
 
     @property
+    def held_claims(self) -> int:
+        return len(self.held)
+
+    @property
+    def nothing_delivered(self) -> bool:
+        """A split with no claim left to deliver: no output at all (a file without claims is not split)."""
+        return bool(self.hold) and not self.delivered_claims
+
+    @property
+    def amount_out(self) -> Decimal:
+        """CLM02 over both files: the delivered claims after their fixes plus the held ones as they arrived."""
+        return self.amount_delivered + self.amount_held
+
+    @property
     def exit_code(self) -> int:
-        """0: nothing needs a person; 1: review items or validation warnings remain."""
-        return 1 if self.review_count or self.warnings else 0
+        """0: nothing needs a person; 1: review items or validation warnings remain, or claims were held."""
+        return 1 if self.review_count or self.warnings or self.held else 0
 
 
 def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
-    """The rule engine for a run; packs are loaded and rules selected once per run."""
+    """The rule engine for a run; packs are loaded, the NCCI database attached and rules selected once per run."""
     factories = all_factories()
     packs = load_packs(options.rules_dir, schemas=rule_schemas(factories))
-    select = options.select or packs.select
-    ignore = (*packs.ignore, *options.ignore)
-    rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
+    pins = (options.ncci_version,) if isinstance(options.ncci_version, str) else options.ncci_version
+    attach_ncci(packs, options.ncci_db, pins)
+    try:
+        select = options.select or packs.select
+        ignore = (*packs.ignore, *options.ignore)
+        rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
+    except BaseException:
+        packs.close()
+        raise
     return RuleEngine(rules, delimiters, packs, apply_review=options.apply_review or packs.apply_review,
                       minutes=minutes)
 
@@ -145,37 +197,35 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         sinks: Sinks | None = None) -> FixResult:
     """Fix the 837P that `open_input` yields, writing the output to `sink` (None: count only).
 
-    `sink` must be readable and seekable when validation is on (the gate reads it back).
-    Raises InputRefused (or GateFailed) when the input is refused; the caller then discards the sink.
+    `sink` (and `sinks.held` with a hold policy) must be readable and seekable when validation is on (the
+    gate reads them back, and a run made again to hold invalid claims starts them over).
+    Raises InputRefused (or GateFailed) when the input is refused; the caller then discards the sinks.
     """
     options = options or FixOptions()
     sinks = sinks or Sinks()
     started = time.perf_counter()
-    result = FixResult()
-    minutes = load_minutes(options.minutes_file) if options.minutes_file else None
-    ahead = None
+    forced: dict[int, list[str]] = {}  # claim index -> why it is held as invalid (known after the gate)
+    input_issues: list[list[ValidationIssue]] = []  # the input's own errors, once read (at most one pyx12 pass)
+    ahead: ScanAhead | None = None
     try:
-        with open_input() as source:
-            stream = SegmentStream(source, on_progress=sinks.on_progress)
-            delims = stream.delimiters
-            walker = Walker(stream)
-            engine = build_engine(delims, options, minutes)
-            out: Any = sink
-            if sink is not None and options.validate and options.validator == "fast":
-                from edi837.gate.ahead import ScanAhead, Tee
-
-                ahead = ScanAhead.start(_size(source))
-                out = sink if ahead is None else Tee(sink, ahead)
-            seen = _stream_output(stream, walker, engine, out, sinks, result, minutes)
-            result.bytes_in = stream.bytes_read
-        if minutes is not None:
-            minutes.check_lines_exist(seen)
-        result.claims = walker.claims
-        result.lines = walker.lines
-        result.transactions = walker.transactions
-        if sink is not None and options.validate:
+        while True:
+            if ahead is not None:
+                ahead.close()
+            result, writer, ahead = _pass(open_input, sink, options, sinks, forced)
+            if writer is not None and result.claims == 0:
+                # Nothing to split (a file without claims): the split would write nothing at all, so the
+                # file goes through as the run without a hold writes it, never as an empty output.
+                options = replace(options, hold=frozenset())
+                _start_over(sink, sinks)
+                continue
+            if sink is None or not options.validate:
+                break
             scanned = ahead.result() if ahead is not None else None
-            _gate(open_input, sink, result, options.validator, scanned)
+            more = _gate(open_input, sink, sinks.held, options, result, writer, forced, input_issues, scanned)
+            if not more:
+                break
+            forced.update(more)
+            _start_over(sink, sinks)
     finally:
         if ahead is not None:
             ahead.close()
@@ -186,6 +236,7 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         changed_claims=result.changed_claims,
         applied=result.applied_count,
         review=result.review_count,
+        held=result.held_claims,
         warnings=len(result.warnings),
         validated=result.validated,
         seconds=round(result.seconds, 3),
@@ -193,19 +244,76 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
     return result
 
 
+def _start_over(sink: IO[bytes] | None, sinks: Sinks) -> None:
+    """Empty the outputs and the record sink for another pass over the input (an output that cannot seek,
+    stdout, is only ever started over when nothing was written to it)."""
+    for handle in (sink, sinks.held):
+        if handle is not None and handle.seekable():
+            handle.seek(0)
+            handle.truncate()
+    if sinks.restart is not None:
+        sinks.restart()
+
+
+def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks: Sinks,
+          forced: dict[int, list[str]]) -> tuple[FixResult, SplitWriter | None, ScanAhead | None]:
+    """One pass over the input: rules, edits, the output (split when there is a hold policy).
+
+    Without a hold, a large output is also fed to the fast scan as it is written (gate/ahead.py), so the
+    gate's scan runs on the other core; the caller closes what is returned.
+    """
+    result = FixResult(hold=options.hold)
+    minutes = load_minutes(options.minutes_file) if options.minutes_file else None
+    ahead: ScanAhead | None = None
+    try:
+        with open_input() as source:
+            stream = SegmentStream(source, on_progress=sinks.on_progress)
+            delims = stream.delimiters
+            walker = Walker(stream)
+            engine = build_engine(delims, options, minutes)
+            writer = SplitWriter(sink, sinks.held, delims, stream.bom) if options.hold else None
+            out: Any = sink
+            if writer is None and sink is not None and options.validate and options.validator == "fast":
+                from edi837.gate.ahead import ScanAhead, Tee
+
+                ahead = ScanAhead.start(_size(source))
+                out = sink if ahead is None else Tee(sink, ahead)
+            try:
+                seen = _stream_output(stream, walker, engine, out, sinks, result, minutes, writer, options.hold,
+                                      forced)
+            finally:
+                if engine.packs is not None:
+                    engine.packs.close()
+            result.bytes_in = stream.bytes_read
+        if minutes is not None:
+            minutes.check_lines_exist(seen)
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
+    result.claims = walker.claims
+    result.lines = walker.lines
+    result.transactions = walker.transactions
+    return result, writer, ahead
+
+
 def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
-                   sinks: Sinks, result: FixResult, minutes: MinutesTable | None) -> set[tuple[str, int]]:
+                   sinks: Sinks, result: FixResult, minutes: MinutesTable | None, writer: SplitWriter | None,
+                   hold: frozenset[str], forced: dict[int, list[str]]) -> set[tuple[str, int]]:
     """Run the engine on each claim the walker yields and splice the output: raw bytes for everything
-    unchanged, rebuilt claims otherwise.
+    unchanged, rebuilt claims otherwise; with a hold policy, held claims (as read) into the held output.
 
     Returns the (claim id, line) pairs of the claims the minutes file names, so that a row naming a line
     the 837 does not have can be refused.
     """
     seen: set[tuple[str, int]] = set()
-    splicer = Splicer(sink, stream.delimiters, stream.bom)
+    splicer = Splicer(sink, stream.delimiters, stream.bom) if writer is None else None
     element = stream.delimiters.element.decode("latin-1")
+    ele = stream.delimiters.element
+    index = -1
     for unit in walker:
         if type(unit) is Claim:
+            index += 1
             if minutes is not None and minutes.has_claim(unit.claim_id):
                 seen.update((unit.claim_id, line.number) for line in unit.lines)
             outcome = engine.run(unit)
@@ -214,22 +322,66 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
                 ids = result.left_alone.setdefault(outcome.left_alone, [])
                 if len(ids) < LEFT_ALONE_SAMPLE:
                     ids.append(unit.claim_id)
-            for record in outcome.records:
+            result.notes.update(outcome.notes)
+            records = outcome.records
+            reasons = list(forced.get(index, ()))
+            if holding.REVIEW in hold:
+                why = holding.review_reason(records)
+                if why is not None:
+                    reasons.insert(0, why)
+            before = amount(unit.total_charge_text)
+            result.amount_in += before or 0
+            summary = None
+            if sinks.keep_records and (records or reasons):
+                summary = ClaimSummary(index, unit.claim_id, unit.transaction.control_number, unit.first_ordinal,
+                                       before, None, lines_of(unit), tuple(reasons), len(result.records))
+            if reasons:
+                records = holding.held_records(unit, records, reasons)
+                result.amount_held += before or 0
+                result.held.append(summary or ClaimSummary(index, unit.claim_id, unit.transaction.control_number,
+                                                           unit.first_ordinal, before, None,
+                                                           hold_reasons=tuple(reasons)))
+            else:
+                result.delivered_claims += 1
+                after = clm02(outcome.pieces[0], ele) if outcome.pieces is not None else before
+                result.amount_delivered += after or 0
+                if summary is not None:
+                    summary.amount_after = after
+            for record in records:
                 result.add(record, sinks)
-            if outcome.pieces is not None:
+            if summary is not None:
+                summary.end_record = len(result.records)
+                result.claim_summaries.append(summary)
+            if outcome.pieces is not None and not reasons:
                 result.changed_claims += 1
                 if sinks.collect_diff:
                     result.diff.extend(claim_diff(unit, outcome.pieces))
-            splicer.claim(unit, outcome.pieces)
+            if writer is not None:
+                writer.claim(unit, outcome.pieces, bool(reasons))
+            else:
+                assert splicer is not None
+                splicer.claim(unit, outcome.pieces)
         elif type(unit) is Passthrough:
-            splicer.raw(unit.raw)
+            if writer is not None:
+                writer.raw(unit.raw)
+            else:
+                assert splicer is not None
+                splicer.raw(unit.raw)
         else:
             assert type(unit) is TransactionEnd
+            if writer is not None:
+                writer.transaction_end(unit)
+                continue
+            assert splicer is not None
             piece = splicer.transaction_end(unit)
             if piece is not unit.piece and sinks.collect_diff:
                 result.diff.append(SegmentDiff(unit.ordinal, segment_text(unit.piece, element),
                                                segment_text(piece, element), None))
-    result.bytes_out = splicer.finish(stream.tail)
+    if writer is not None:
+        result.bytes_out, result.bytes_held = writer.finish(stream.tail)
+    else:
+        assert splicer is not None
+        result.bytes_out = splicer.finish(stream.tail)
     return seen
 
 
@@ -241,13 +393,86 @@ def _size(source: IO[bytes]) -> int | None:
         return None
 
 
-def _gate(open_input: Opener, sink: IO[bytes], result: FixResult, validator: str, scanned: ScanResult | None) -> None:
-    """Validate the output; refuse it when it carries an error the input did not (gate/decide.py)."""
-    from edi837.gate.decide import check
+def _gate(open_input: Opener, sink: IO[bytes], held: IO[bytes] | None, options: FixOptions, result: FixResult,
+          writer: SplitWriter | None, forced: dict[int, list[str]],
+          input_issues: list[list[ValidationIssue]], scanned: ScanResult | None) -> dict[int, list[str]]:
+    """Validate the output; refuse it when it carries an error the input did not (gate/decide.py).
 
+    `scanned`: the fast scan of the output when it ran beside the fix (gate/ahead.py). With a hold policy
+    both files are validated: by the fast scan first (both clean: done), else by pyx12. Under `--hold
+    invalid`, the claims that carry an error in the delivered file are returned (with why) to be held in a
+    new pass; otherwise the gate's verdict is final: a new error in either file refuses the run, errors the
+    input had are warnings.
+    """
     sink.flush()
-    result.warnings = check(open_input, lambda: borrow(sink), result.changed, validator, scanned)
+    if writer is None:
+        from edi837.gate.decide import check
+
+        result.warnings = check(open_input, lambda: borrow(sink), result.changed, options.validator, scanned)
+        result.validated = True
+        return {}
+    if held is not None:
+        held.flush()
+    from edi837.gate.decide import clean_alone
+
+    outputs = [_borrowing(h) for h, size in ((sink, result.bytes_out), (held, result.bytes_held)) if h and size]
+    if clean_alone(outputs, options.validator):
+        result.validated = True
+        return {}
+    after = validate(lambda: borrow(sink)) if result.bytes_out else []
+    held_after: list[ValidationIssue] = []
+    if held is not None and result.bytes_held:
+        held_after = validate(lambda: borrow(held))
     result.validated = True
+    if not after and not held_after:
+        return {}
+    if not input_issues:
+        input_issues.append(validate(open_input))
+    before = input_issues[0]
+    if holding.INVALID in options.hold and after:
+        more = _invalid_claims(after, before, writer, result, forced)
+        if more:
+            return more
+    _refuse_new("the fixed file", new_issues(before, after))
+    _refuse_new("the held file", new_issues(before, held_after))
+    result.warnings = after if result.held else before
+    return {}
+
+
+def _invalid_claims(after: list[ValidationIssue], before: list[ValidationIssue], writer: SplitWriter,
+                    result: FixResult, forced: dict[int, list[str]]) -> dict[int, list[str]]:
+    """The delivered claims that carry (or sit below a loop that carries) one of `after`'s errors, with why."""
+    concerned: dict[int, list[ValidationIssue]] = defaultdict(list)
+    where: dict[int, str] = {}
+    for issue in after:
+        claims, loop = writer.locate(DELIVERED, issue.segment, missing=issue.code == holding.MISSING_CODE)
+        for index in claims:
+            if index not in forced:
+                concerned[index].append(issue)
+                if loop:
+                    where[index] = f" in the {loop} it belongs to"
+    if not concerned:
+        return {}
+    spans = writer.input_spans
+    more: dict[int, list[str]] = {}
+    for index, issues in concerned.items():
+        first, last, changed = spans[index]
+        mine = [i for i in before if i.segment is not None and first <= i.segment <= last]
+        new = changed and index not in where and holding.introduced(issues, mine)
+        more[index] = [holding.invalid_reason(issues, new, where.get(index, ""))]
+    return more
+
+
+def _refuse_new(what: str, fresh: list[ValidationIssue]) -> None:
+    if fresh:
+        listed = "; ".join(str(i) for i in fresh[:10])
+        more = f" (and {len(fresh) - 10} more)" if len(fresh) > 10 else ""
+        raise GateFailed(f"{what} would fail validation where the input did not: {listed}{more}",
+                         [str(i) for i in fresh])
+
+
+def _borrowing(handle: IO[bytes]) -> Opener:
+    return lambda: borrow(handle)
 
 
 def fix(data: bytes, options: FixOptions | None = None, sinks: Sinks | None = None, **settings: Any) -> FixResult:
@@ -259,6 +484,11 @@ def fix(data: bytes, options: FixOptions | None = None, sinks: Sinks | None = No
     if settings:
         options = replace(options or FixOptions(), **settings)
     sink = io.BytesIO()
+    sinks = sinks or Sinks()
+    if options is not None and options.hold and sinks.held is None:
+        sinks = replace(sinks, held=io.BytesIO())
     result = run(lambda: io.BytesIO(data), sink, options, sinks)
     result.output = sink.getvalue()
+    if isinstance(sinks.held, io.BytesIO):
+        result.held_output = sinks.held.getvalue()
     return result

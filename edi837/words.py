@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     """`1 claim`, `2 claims`; `many` for irregular plurals."""
@@ -11,3 +13,9 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 def article(phrase: str) -> str:
     """`a` or `an` before `phrase`, by its first letter (good enough for the words edi837 prints)."""
     return f"{'an' if phrase[:1].lower() in 'aeiou' and phrase else 'a'} {phrase}"
+
+
+def dollars(amount: Decimal) -> str:
+    """`$1,234.50`: how a billing clerk reads an amount (two decimals, thousands separated)."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"

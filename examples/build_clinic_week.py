@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from edi837.testing.generator import ClaimSpec, LineSpec, build_837
+from edi837.testing.generator import ClaimSpec, LineSpec, ProviderSpec, build_837
 
 MON, TUE, WED, THU = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5)
 ACME = {"payer_id": "ACME1", "payer_name": "ACME COMMERCIAL HEALTH", "claim_filing": "CI"}
 MEDICARE = {"payer_id": "MCR01", "payer_name": "EXAMPLE MEDICARE PART B", "claim_filing": "MB"}
+# The clinic bills as a chiropractic practice (PRV*BI 111N00000X); its physical therapist is named on the
+# therapy claims as the rendering provider (2310B, PRV*PE 225100000X).
+THERAPIST = (ProviderSpec("rendering", "1245319599", "225100000X"),)
 
 CLAIMS = [
     # CMT on the lumbar spine (M99.03), manual therapy on the shoulder (M25.511): a distinct region,
@@ -36,11 +39,12 @@ CLAIMS = [
         LineSpec("97530", "45", pointers=(2,), service_date=TUE),
         LineSpec("97140", "40", pointers=(1,), service_date=TUE),
     ), **ACME),
-    # Medicare therapy billed in minutes: 97110 33 min + 97140 7 min = 40 min -> 3 units (CMS example 3).
+    # Medicare therapy billed in minutes by the physical therapist: 97110 33 min + 97140 7 min = 40 min ->
+    # 3 units (CMS example 3).
     ClaimSpec("WK10-004", ("M5450",), (
         LineSpec("97110", "115.50", units="33", basis="MJ", modifiers=("GP",), service_date=TUE),
         LineSpec("97140", "40.00", units="7", basis="MJ", modifiers=("GP",), service_date=TUE),
-    ), patient_loop=False, **MEDICARE),
+    ), patient_loop=False, providers=THERAPIST, **MEDICARE),
     # Commercial therapy in minutes, per-code midpoint rule: 33 min -> 2 units, 7 min -> 0 (line removed).
     ClaimSpec("WK10-005", ("M542",), (
         LineSpec("97110", "76", units="33", basis="MJ", service_date=WED),
@@ -53,6 +57,13 @@ CLAIMS = [
         LineSpec("98940", "45", pointers=(1,), service_date=THU),
         LineSpec("97140", "40", modifiers=("XS",), pointers=(2,), service_date=THU),
     ), patient_loop=True, **ACME),
+    # Medicare, the chiropractor: lumbar CMT with AT is covered; manual therapy on the shoulder and an office
+    # visit are not covered from a chiropractor: GY (and GP on 97140), never the XS a commercial payer gets.
+    ClaimSpec("WK10-008", ("M9903", "M25511"), (
+        LineSpec("98940", "45", pointers=(1,), modifiers=("AT",), service_date=THU),
+        LineSpec("97140", "40", pointers=(2,), service_date=THU),
+        LineSpec("99213", "95", pointers=(1,), service_date=THU),
+    ), **MEDICARE),
 ]
 
 if __name__ == "__main__":

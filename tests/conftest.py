@@ -33,6 +33,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_ncci_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the NCCI database of the machine it runs on (the per-user one): a test that wants one
+    makes it and names it. An empty EDI837_NCCI_DB means "no database"; subprocesses inherit it."""
+    monkeypatch.setenv("EDI837_NCCI_DB", "")
+
+
+@pytest.fixture(autouse=True)
 def quiet_logs() -> Iterator[None]:
     """Tests that look at logs configure their own; the rest keep pytest's output readable. A test that ran
     the CLI in-process leaves no handler behind for the next one."""

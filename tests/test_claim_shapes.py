@@ -145,3 +145,29 @@ def test_the_summary_names_void_and_unknown_frequency_claims() -> None:
     data = json.loads(summary_json(result, output="out.837", changelog=None))
     assert data["left_alone"]["void"] == {"claims": 2, "claim_ids": ["VOID-A", "VOID-B"]}
     assert result.exit_code == 1  # the unknown code is a review item; the voids alone are not
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 100_000), taxonomy=st.sampled_from(["111N00000X", "225100000X", None]))
+def test_no_line_ever_carries_gy_beside_59_or_an_x_modifier(seed: int, taxonomy: str | None) -> None:
+    """GY says not covered; 59/X says payable beside another service: never both on one line after a run
+    (the generated mix has Medicare claims, chiropractic and therapy visits, and 59/X already on 97140)."""
+    specs = list(random_claims(15, seed=seed, minutes_share=0.3, shapes=True))
+    result = fix(build_837(specs, seed=seed, billing_taxonomy=taxonomy), FixOptions(validate=False))
+    assert result.output is not None
+    for claim_id, segments in claims_of(result.output).items():
+        for line in service_lines(segments):
+            modifiers = set(sv1(line)[1].split(":")[2:6])
+            assert not ("GY" in modifiers and modifiers & {"59", "XE", "XP", "XS", "XU"}), (claim_id, sv1(line))
+
+
+def test_the_summary_counts_medicare_claims_without_a_taxonomy() -> None:
+    medicare = {"payer_id": "MCR01", "payer_name": "MEDICARE", "claim_filing": "MB"}
+    claims = [ClaimSpec("NOTAX-1", ("M25511",), (LineSpec("97140", "40"),), **medicare),
+              ClaimSpec("NOTAX-2", ("M25511",), (LineSpec("97110", "38"),), **medicare),
+              ClaimSpec("COMM-1", ("M25511",), (LineSpec("97110", "38"),))]
+    result = fix(build_837(claims, billing_taxonomy=None), FixOptions(validate=False))
+    text = summary_text(result, output="out.837", changelog=None)
+    assert "2 Medicare claims without a taxonomy (PRV) for the performing provider" in text
+    assert json.loads(summary_json(result, output="out.837", changelog=None))["notes"] == {
+        "medicare-claim-without-taxonomy": 2}

@@ -15,7 +15,7 @@ from tests.helpers import FIXTURES
 # The walker fixture with its one minutes line (a Medicare 97530 billed MJ*20, which TU001 would convert)
 # billed in units instead: a file the shipped rules leave alone.
 GOOD = (FIXTURES / "walker_loops.837").read_bytes().replace(b"SV1*HC:97530*45.00*MJ*20***1",
-                                                            b"SV1*HC:97530*45.00*UN*1***1")
+                                                            b"SV1*HC:97530:GP:GY*45.00*UN*1***1")
 
 
 def edi_fix(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:

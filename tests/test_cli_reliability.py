@@ -176,6 +176,31 @@ def test_sigterm_removes_the_temp_files_on_the_way_out(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
 
 
+@pytest.mark.parametrize("nth", [1, 2])  # the output's temp file, then the change log's
+def test_an_interrupt_just_after_a_temp_file_is_made_leaves_nothing(
+        nth: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGTERM raises KeyboardInterrupt wherever the process is. Landing between mkstemp and the moment the
+    writer's cleanup is registered (its __enter__ has not returned), no __exit__ runs: the entry point must
+    still remove the file. The test raises the interrupt exactly there, where a real signal lands at random."""
+    import edi837.delivery.fileio as fileio
+
+    real, made = fileio._OutputFile, []
+
+    def interrupted(raw: object) -> object:
+        made.append(raw)
+        if len(made) == nth:
+            raise KeyboardInterrupt
+        return real(raw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fileio, "_OutputFile", interrupted)
+    (tmp_path / "in.837").write_bytes(FIXABLE)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = in_process(["in.837", "out.837", "--no-validate"], capsys)
+    assert code == 3 and one_refusal(err) == "edi-fix: interrupted; nothing written"
+    assert len(made) == nth
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837"]
+
+
 def test_a_failing_close_still_removes_the_temp_file(tmp_path: Path) -> None:
     """A disk that fills while writing: the write fails, and so does the close that flushes the rest; the
     temporary file must go anyway (simulated: a handle whose every write and flush fail with ENOSPC)."""
@@ -247,7 +272,7 @@ def test_an_unknown_pack_key_is_refused_with_the_nearest_key(tmp_path: Path,
 
 @pytest.mark.parametrize(("option", "code", "hint"), [("--select", "NC01", "did you mean NC001?"),
                                                       ("--ignore", "nc002", "did you mean NC002?"),
-                                                      ("--ignore", "ZZ", "rule codes: NC001")])
+                                                      ("--ignore", "ZZ", "rule codes: EM001, MC001")])
 def test_an_unknown_rule_code_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, code: str,
                                          hint: str) -> None:
     (tmp_path / "in.837").write_bytes(FIXABLE)
@@ -260,7 +285,7 @@ def test_an_unknown_rule_code_is_refused(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_check_exits_1_only_when_something_would_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     warned = (FIXTURES / "walker_loops.837").read_bytes().replace(b"DMG*D8*19800101*F~", b"DMG*D8*19800101*Q~")
-    warned = warned.replace(b"SV1*HC:97530*45.00*MJ*20***1", b"SV1*HC:97530*45.00*UN*1***1")  # nothing to fix
+    warned = warned.replace(b"SV1*HC:97530*45.00*MJ*20***1", b"SV1*HC:97530:GP:GY*45.00*UN*1***1")  # nothing to fix
     (tmp_path / "warned.837").write_bytes(warned)
     (tmp_path / "fixable.837").write_bytes(FIXABLE)
     args = [str(tmp_path / "warned.837"), str(tmp_path / "out.837"), "--check"]
@@ -305,8 +330,8 @@ def test_python_m_does_not_load_plugins_from_the_current_folder(tmp_path: Path) 
 def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = in_process(["--help"], capsys)
     assert code == 0
-    assert re.search(r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  rules +\S.*\n  rule +\S.*\n  help +\S", out,
-                     re.MULTILINE), out
+    commands = r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n  help +\S"
+    assert re.search(commands, out, re.MULTILINE), out
     assert "--rules DIR" in out and "--format text|json" in out
     assert not re.search(r"<(bool|str|path|text\|json)>|\{IN\}", out), out
     assert in_process(["help"], capsys)[1] == out  # `edi-fix help` is the same help, not "Missing argument"

@@ -135,6 +135,7 @@ def test_kill_9_mid_batch_loses_nothing_and_delivers_nothing_twice(folders: tupl
     uploaded = tmp_path / "uploaded"
     uploaded.mkdir()
     expected: dict[str, bytes | None] = {}
+    expected_held: dict[str, bytes] = {}
     claims = list(random_claims(1600, seed=5))
     for i in range(80):
         name = f"batch-{i:03d}.837"
@@ -143,7 +144,10 @@ def test_kill_9_mid_batch_loses_nothing_and_delivers_nothing_twice(folders: tupl
             expected[name] = None
         else:
             data = build_837(claims[i * 20:(i + 1) * 20], interchange_control=i + 1, seed=i)
-            expected[name] = fix(data, FixOptions(validate=False)).output
+            result = fix(data, FixOptions(validate=False, hold=frozenset({"review"})))  # the watcher's default
+            expected[name] = result.output
+            if result.held:
+                expected_held[name] = result.held_output or b""
         (outbound / name).write_bytes(data)
 
     taken: list[str] = []
@@ -182,10 +186,19 @@ def test_kill_9_mid_batch_loses_nothing_and_delivers_nothing_twice(folders: tupl
             assert taken.count(name) == 1 and name not in rejected
             (delivered,) = [p for p in uploaded.iterdir() if p.name.endswith(name)]
             assert delivered.read_bytes() == output, name
-    assert visible(outbound) == ["archive", "logs", "rejected"]  # nothing left behind, nothing lost
+    # The held files too: each exactly once (no stamped second copy), with its report beside it.
+    assert expected_held, "the batch should hold some claims for review"
+    held_files = sorted(p.name for p in (outbound / "held").iterdir() if not p.name.endswith(".report.html"))
+    assert held_files == sorted(expected_held)
+    for name, held in expected_held.items():
+        assert (outbound / "held" / name).read_bytes() == held
+        assert (outbound / "held" / f"{name}.report.html").is_file()
+    assert visible(outbound) == ["archive", "held", "logs", "rejected"]  # nothing left behind, nothing lost
     assert sorted(visible(outbound / "archive")) == sorted(n for n, o in expected.items() if o is not None)
     assert list((outbound / ".edi837" / "journal").glob("*.json")) == []  # every delivery finished
-    for folder in (outbound / ".edi837" / "journal", ready / ".edi837-tmp", outbound / "logs", outbound / "rejected"):
+    assert list((outbound / ".edi837" / "held-tmp").iterdir()) == []
+    for folder in (outbound / ".edi837" / "journal", ready / ".edi837-tmp", outbound / "logs", outbound / "rejected",
+                   outbound / "held"):
         assert [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")] == []  # no half-written leftovers
 
 
@@ -352,13 +365,13 @@ def test_an_installed_plugin_rule_runs_and_can_be_ignored(tmp_path: Path) -> Non
                               str(REPO / "examples" / "plugin")], capture_output=True, text=True, timeout=300,
                              check=False)
     assert install.returncode == 0, install.stderr[-2000:]
-    data = build_837([ClaimSpec("EM-1", ("M9903",), (LineSpec("98940", "45"), LineSpec("99213", "95")))])
+    data = build_837([ClaimSpec("DUP-1", ("M5450",), (LineSpec("99213", "95"), LineSpec("99213", "95")))])
     (tmp_path / "in.837").write_bytes(data)
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = cli(str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--format", "json", env=env)
     assert proc.returncode == 1, proc.stderr
     review = json.loads(proc.stdout)["review"]
-    assert [(r["rule"], r["claim_id"], r["line_number"]) for r in review] == [("PX001", "EM-1", 2)]
+    assert [(r["rule"], r["claim_id"], r["line_number"]) for r in review] == [("PX001", "DUP-1", 2)]
     ignored = cli(str(tmp_path / "in.837"), str(tmp_path / "out2.837"), "--ignore", "PX", env=env)
     assert ignored.returncode == 0, ignored.stderr
 

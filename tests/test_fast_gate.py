@@ -160,6 +160,34 @@ def test_the_validator_option_reaches_the_gate_from_every_entry_point(
         (tmp_path / "outbound").mkdir()
         src.rename(tmp_path / "outbound" / "in.837")
         code = main(["watch", str(tmp_path / "outbound"), "--to", str(tmp_path / "ready"), "--once",
+                     "--settle", "0", "--hold", "none", *flags])
+    assert code == 0
+    assert seen == [validator or "fast"]
+
+
+@pytest.mark.parametrize("entry", ["fix", "watch"])
+@pytest.mark.parametrize("validator", [None, "fast", "pyx12"])
+def test_the_validator_option_reaches_the_hold_gate(entry: str, validator: str | None, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a hold policy (the watcher's default) the split's two files go through clean_alone first."""
+    seen: list[str] = []
+    real = decide.clean_alone
+
+    def spy(open_outputs: Any, chosen: str = "fast") -> bool:
+        seen.append(chosen)
+        return real(open_outputs, chosen)
+
+    monkeypatch.setattr(decide, "clean_alone", spy)
+    flags = [] if validator is None else ["--validator", validator]
+    src = tmp_path / "in.837"
+    src.write_bytes(CLEAN)
+    if entry == "fix":
+        code = main([str(src), str(tmp_path / "out.837"), "--hold", "review", *flags])
+    else:
+        (tmp_path / "ready").mkdir()
+        (tmp_path / "outbound").mkdir()
+        src.rename(tmp_path / "outbound" / "in.837")
+        code = main(["watch", str(tmp_path / "outbound"), "--to", str(tmp_path / "ready"), "--once",
                      "--settle", "0", *flags])
     assert code == 0
     assert seen == [validator or "fast"]

@@ -8,6 +8,7 @@ the records carry exactly those fields; the output passes pyx12; a second run ch
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,5 +53,6 @@ def test_every_record_action_is_one_of_the_contract() -> None:
 
     for case in load_cases(CASES_DIR):
         data = (case.file.parent / case.data["input"]).read_bytes()
-        for record in fix(data, case_options(case)).records:
+        # The records do not depend on the gate (run_case checks each case's output with pyx12 itself).
+        for record in fix(data, replace(case_options(case), validate=False)).records:
             assert record.action in ACTIONS, record

@@ -72,9 +72,53 @@ def test_tu003_max_units_per_payer(tmp_path: Path) -> None:
     assert got == {"A": [("TU003", "review", False)], "B": []}
 
 
+MEDICARE_A = {"payer_id": "MCRA1", "payer_name": "MEDICARE A", "claim_filing": "MB"}
+MEDICARE_B = {"payer_id": "MCRB2", "payer_name": "MEDICARE B", "claim_filing": "MB"}
+
+
+def medicare_pack(tmp_path: Path, rules_table: str) -> Path:
+    """A profile for one Medicare contractor's payer id (MCRA1) with its own rule settings."""
+    (tmp_path / "payers").mkdir()
+    (tmp_path / "payers" / "mcra.toml").write_text(
+        '[payer]\nname = "Medicare A"\npayer_ids = ["MCRA1"]\nclaim_filing = ["MB"]\nmedicare_part_b = true\n'
+        'unit_method = "cms-total"\n\n' + rules_table)
+    return tmp_path
+
+
+def test_mc001_attestation_per_payer(tmp_path: Path) -> None:
+    folder = medicare_pack(tmp_path, "[rules.MC001]\nattest_active_treatment = true\n")
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M9903",), (LineSpec("98941", "60"),), **payer)
+
+    got = records_by_claim([claim("A", **MEDICARE_A), claim("B", **MEDICARE_B)], folder)
+    assert got == {"A": [("MC001", "append_modifier", True)], "B": [("MC001", "review", False)]}
+
+
+def test_mc002_covered_codes_per_payer(tmp_path: Path) -> None:
+    folder = medicare_pack(tmp_path, '[rules.MC002]\ncovered_codes = ["98940", "98941", "98942", "98943"]\n')
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M9907",), (LineSpec("98943", "35"),), **payer)
+
+    got = records_by_claim([claim("A", **MEDICARE_A), claim("B", **MEDICARE_B)], folder)
+    assert got == {"A": [], "B": [("MC002", "append_modifier", True)]}
+
+
+def test_em001_attestation_per_payer(tmp_path: Path) -> None:
+    folder = pack_with_profile(tmp_path, "[rules.EM001]\nattest_separate_service = true\n")
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M9903",), (LineSpec("98940", "45"), LineSpec("99213", "95")), **payer)
+
+    got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
+    assert got == {"A": [("EM001", "append_modifier", True)], "B": [("EM001", "review", False)]}
+
+
 def test_every_rule_setting_is_covered_by_a_payer_override_test() -> None:
     """A rule that grows a setting must get its own per-payer test above."""
-    covered = {("NC001", "cmt_codes"), ("NC002", "action"), ("TU003", "max_units")}
+    covered = {("NC001", "cmt_codes"), ("NC002", "action"), ("TU003", "max_units"), ("MC001", "attest"),
+               ("MC002", "covered_codes"), ("EM001", "attest")}
     with_settings = {rule.code for rule in BUILTIN if rule.settings}
     assert with_settings == {code for code, _ in covered}
 

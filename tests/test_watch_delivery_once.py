@@ -24,7 +24,7 @@ import pytest
 from edi837.pipeline import FixOptions, fix
 from edi837.testing.generator import build_837, random_claims
 from tests.osfixtures import Mounts, other_filesystem, read_only
-from tests.watch_helpers import FIXABLE, FIXED, journal, leftovers, once, outcomes, visible
+from tests.watch_helpers import FIXABLE, FIXED, WATCHED, journal, leftovers, once, outcomes, visible
 
 # -- item 1: two watchers sharing one READY ---------------------------------------------------------------
 
@@ -91,7 +91,7 @@ def test_two_watchers_sharing_ready_deliver_every_file_once_even_with_the_same_n
         for i in range(6):
             data = build_837(claims[(w * 6 + i) * 20:(w * 6 + i + 1) * 20], interchange_control=w * 10 + i + 1, seed=i)
             (outbound / f"day-{i}.837").write_bytes(data)  # the same six names in both folders
-            expected[f"{outbound.name}/day-{i}.837"] = fix(data, FixOptions(validate=False)).output
+            expected[f"{outbound.name}/day-{i}.837"] = fix(data, WATCHED).output
     taken: list[bytes] = []
     stop = threading.Event()
 

@@ -18,7 +18,7 @@ import pytest
 from edi837.pipeline import FixOptions, fix
 from edi837.testing.generator import build_837, random_claims
 from tests.osfixtures import Mounts, fill, read_only
-from tests.watch_helpers import FIXABLE, FIXED, GARBAGE, events, journal, leftovers, once, outcomes, visible
+from tests.watch_helpers import FIXABLE, FIXED, GARBAGE, WATCHED, events, journal, leftovers, once, outcomes, visible
 
 # -- item 3: a file is whole only when its writer is done ---------------------------------------------------
 
@@ -55,8 +55,8 @@ def test_a_file_still_open_for_writing_is_not_taken(folders: tuple[Path, Path], 
     finally:
         writer.communicate("go\n", timeout=30)
     after = once(outbound, ready)
-    assert after.returncode in (0, 1) and outcomes(after)["batch.837"] in ("delivered", "review"), after.stderr
-    assert (ready / "batch.837").read_bytes() == fix(first + second, FixOptions(validate=False)).output
+    assert after.returncode in (0, 1) and outcomes(after)["batch.837"] in ("delivered", "review", "held"), after.stderr
+    assert (ready / "batch.837").read_bytes() == fix(first + second, WATCHED).output
     assert (outbound / "archive" / "batch.837").read_bytes() == first + second
 
 
@@ -143,12 +143,13 @@ def test_a_full_ready_waits_and_leaves_no_temp_files(folders: tuple[Path, Path],
     assert visible(outbound / "rejected") == [] and journal(outbound) == []
     mounts.resize(ready, "1m")
     assert once(outbound, ready).returncode in (0, 1)
-    assert (ready / "big.837").read_bytes() == fix(big, FixOptions(validate=False)).output
+    assert (ready / "big.837").read_bytes() == fix(big, WATCHED).output
 
 
 @pytest.mark.slow
 def test_a_full_outbound_leaves_no_temp_files_in_logs_or_rejected(tmp_path: Path, mounts: Mounts) -> None:
-    outbound, ready = mounts.tmpfs(tmp_path / "outbound", "256k"), tmp_path / "ready"
+    # room for the archive copy, the change log and (by the watcher's default hold) held/ with its report
+    outbound, ready = mounts.tmpfs(tmp_path / "outbound", "1m"), tmp_path / "ready"
     ready.mkdir()
     assert once(outbound, ready).returncode == 0  # its folders exist
     big = build_837(list(random_claims(150, seed=3)), seed=3)
@@ -163,8 +164,8 @@ def test_a_full_outbound_leaves_no_temp_files_in_logs_or_rejected(tmp_path: Path
     (outbound / ".filler").unlink()
     proc = once(outbound, ready)
     assert proc.returncode == 2, proc.stderr  # garbage rejected now that its reason fits
-    assert outcomes(proc)["garbage.837"] == "rejected" and outcomes(proc)["big.837"] in ("delivered", "review")
-    assert (ready / "big.837").read_bytes() == fix(big, FixOptions(validate=False)).output
+    assert outcomes(proc)["garbage.837"] == "rejected" and outcomes(proc)["big.837"] in ("delivered", "review", "held")
+    assert (ready / "big.837").read_bytes() == fix(big, WATCHED).output
 
 
 def test_a_full_disk_is_a_wait_not_a_rejection_in_process(folders: tuple[Path, Path],
@@ -216,6 +217,60 @@ def test_a_full_disk_is_a_wait_not_a_rejection_in_process(folders: tuple[Path, P
     assert watcher.run_once() == 0
     watcher.close()
     assert (ready / "a.837").read_bytes() == FIXED
+
+
+def test_a_file_rewritten_while_it_is_read_waits_instead_of_being_rejected(folders: tuple[Path, Path],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that ignores the .part convention rewrites a file while the watcher reads it: the mix fails
+    to parse (NUL bytes here), but the file is not broken, it was changing. It waits and is taken again
+    whole, never moved to rejected/."""
+    from edi837.delivery import handoff
+    from edi837.delivery.watch import FolderWatcher
+
+    outbound, ready = folders
+    target = outbound / "a.837"
+    target.write_bytes(GARBAGE)  # what the writer is replacing
+    opened = handoff.open_regular
+    reads = {"count": 0}
+
+    class Rewritten:
+        def __init__(self, path: Path) -> None:
+            self.handle = opened(path)
+
+        def read(self, size: int = -1) -> bytes:
+            reads["count"] += 1
+            if reads["count"] == 1:
+                target.write_bytes(FIXABLE)  # the writer, meanwhile
+                return b"\0" * 64
+            return b""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.handle, name)
+
+        def __enter__(self) -> Rewritten:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+    calls = {"count": 0}
+
+    def open_second_as_rewritten(path: Path) -> object:
+        calls["count"] += 1  # the first open hashes the file as taken; the second is the run's
+        return Rewritten(path) if calls["count"] == 2 else opened(path)
+
+    monkeypatch.setattr(handoff, "open_regular", open_second_as_rewritten)
+    watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
+    watcher.prepare()
+    assert watcher.run_once() == 1  # deferred: changed while read
+    watcher.close()
+    assert visible(outbound / "rejected") == [] and visible(ready) == [] and leftovers(outbound, ready) == []
+    monkeypatch.undo()
+    watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
+    watcher.prepare()
+    assert watcher.run_once() == 0
+    watcher.close()
+    assert (ready / "a.837").read_bytes() == FIXED and visible(outbound / "rejected") == []
 
 
 @pytest.mark.slow

@@ -13,6 +13,8 @@ from tests.helpers import FIXTURES
 
 FIXABLE = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()
 FIXED = fix(FIXABLE, FixOptions(validate=False)).output
+# What `edi-fix watch --no-validate` runs: the watcher holds claims with review items by default.
+WATCHED = FixOptions(validate=False, hold=frozenset({"review"}))
 GARBAGE = b"this is not an 837 file\n" * 10
 
 

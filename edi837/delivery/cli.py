@@ -24,17 +24,20 @@ from typing import IO, Annotated, Any
 import typer
 
 from edi837 import __version__
+from edi837 import hold as holding
 from edi837 import log as logconfig
 from edi837.delivery import terminal
 from edi837.delivery.fileio import (
     borrow,
     open_input_path,
     refuse_unsafe_target,
+    remove_live_temps,
     remove_stale_temps,
     spool_stdin,
 )
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
+from edi837.ncci.cli import app as ncci_app
 from edi837.pipeline import FixOptions
 from edi837.report.summary import diff_text, summary_json, summary_text
 
@@ -83,8 +86,22 @@ ValidatorOption = Annotated[
                             help="The gate: tables compiled from pyx12's maps with pyx12 as referee (default), "
                                  "or pyx12 over the whole file.")
 ]
+NcciDbOption = Annotated[
+    Path | None, typer.Option("--ncci-db", metavar="PATH", help="The CMS NCCI database (default: $EDI837_NCCI_DB, "
+                              "then the per-user one; see edi-fix ncci status).")
+]
+NcciVersionOption = Annotated[
+    list[str] | None,
+    typer.Option("--ncci-version", metavar="VERSION", help="Pin an NCCI version, e.g. v322r0 or 2025-q4."),
+]
 FormatOption = Annotated[
     SummaryFormat, typer.Option("--format", metavar="text|json", help="Summary format (default text).")
+]
+HoldOption = Annotated[
+    list[str] | None,
+    typer.Option("--hold", metavar="review|invalid",
+                 help="Hold claims a person must see in a second 837P: 'review' (unapplied review items), "
+                      "'invalid' (validation errors); repeatable."),
 ]
 VersionOption = Annotated[
     bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
@@ -92,9 +109,21 @@ VersionOption = Annotated[
 
 
 def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
-                 minutes: Path | None, no_validate: bool, validator: Validator = Validator.fast) -> FixOptions:
-    return FixOptions(validate=not no_validate, validator=validator.value, apply_review=apply_review, rules_dir=rules,
-                      select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes)
+                 minutes: Path | None, no_validate: bool, ncci_db: Path | None = None,
+                 ncci_version: list[str] | None = None, hold: list[str] | None = None,
+                 default_hold: frozenset[str] = frozenset(), validator: Validator = Validator.fast) -> FixOptions:
+    """The FixOptions every entry point builds from the options they share.
+
+    Raises InputRefused for a hold policy that cannot be kept (--hold invalid without the gate)."""
+    policy = holding.parse_policy(hold) if hold else default_hold
+    if holding.INVALID in policy and no_validate:
+        if hold:  # asked for: say why it cannot be done; the watcher's default just has nothing to find
+            raise InputRefused("--hold invalid needs the validation gate; drop --no-validate")
+        policy = policy - {holding.INVALID}
+    return FixOptions(validate=not no_validate, validator=validator.value, apply_review=apply_review,
+                      rules_dir=rules,
+                      select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes,
+                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy)
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -135,13 +164,23 @@ def fix_command(
         Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default OUT.changes.jsonl).")
     ] = None,
     summary_format: FormatOption = SummaryFormat.text,
+    hold: HoldOption = None,
+    held: Annotated[
+        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default OUT.held.837).")
+    ] = None,
+    ncci_db: NcciDbOption = None,
+    ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, validator)
-    code = guarded(lambda: fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog,
-                                     report=report, summary_format=summary_format, options=options, strict=strict))
-    raise typer.Exit(code)
+
+    def action() -> int:
+        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
+                               hold=hold, validator=validator)
+        return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
+                         summary_format=summary_format, options=options, strict=strict, held=held)
+
+    raise typer.Exit(guarded(action))
 
 
 @watch_app.command()
@@ -159,14 +198,22 @@ def watch_command(
     apply_review: ApplyReviewOption = False,
     no_validate: NoValidateOption = False,
     validator: ValidatorOption = Validator.fast,
+    hold: Annotated[
+        list[str] | None,
+        typer.Option("--hold", metavar="review|invalid|none",
+                     help="Which claims go to OUTBOUND/held/ instead of READY (default: review and invalid; "
+                          "'none' delivers everything)."),
+    ] = None,
+    ncci_db: NcciDbOption = None,
+    ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
 ) -> None:
     """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
     from edi837.delivery.watch import watch
 
-    options = rule_options(rules, select, ignore, apply_review, None, no_validate, validator)
-
     def action() -> int:
+        options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
+                               hold=hold, default_hold=holding.WATCH_DEFAULT, validator=validator)
         logconfig.configure()
         return watch(outbound, to, options, once=once, settle=settle)
 
@@ -189,16 +236,30 @@ def hook_command(
     minutes: MinutesOption = None,
     no_validate: NoValidateOption = False,
     validator: ValidatorOption = Validator.fast,
+    hold: HoldOption = None,
+    held: Annotated[
+        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default FILE.held.837).")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
+    ncci_db: NcciDbOption = None,
+    ncci_version: NcciVersionOption = None,
     version: VersionOption = False,
 ) -> None:
     """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
     from edi837.delivery.hook import fix_in_place
 
-    options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, validator)
     if changelog is None and not no_changelog:
         changelog = Path(f"{file}.changes.jsonl")
+    try:
+        options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
+                               hold=hold, validator=validator)
+    except InputRefused as refused:
+        code, message = outcome_of(refused)
+        terminal.say(f"edi-fix hook: {message}")
+        raise typer.Exit(code) from None
     raise typer.Exit(fix_in_place(file, changelog=None if no_changelog else changelog,
-                                  as_json=summary_format is SummaryFormat.json, options=options))
+                                  as_json=summary_format is SummaryFormat.json, options=options, held=held,
+                                  report=report))
 
 
 def guarded(action: Callable[[], int]) -> int:
@@ -206,6 +267,7 @@ def guarded(action: Callable[[], int]) -> int:
     try:
         return action()
     except (Exception, KeyboardInterrupt) as error:  # the contract: one line, exit 2 or 3, no traceback
+        remove_live_temps()  # nothing of a failed run stays behind, even a temp file whose writer never started
         code, message = outcome_of(error)
         terminal.say(f"edi-fix: {message}")
         return code
@@ -222,12 +284,18 @@ def fix_files(
     options: FixOptions,
     report: Path | None = None,
     strict: bool = False,
+    held: Path | None = None,
 ) -> int:
     logconfig.configure(quiet_on_terminal=True)
     to_stdout = output_name == "-"
     terminal_stream = sys.stderr if to_stdout else sys.stdout
     if to_stdout and not check and not terminal.stdout_usable():
         raise OutputFailed("stdout is closed; nothing written (give OUT as a file name)")
+    if held is not None and not options.hold:
+        raise InputRefused("--held PATH goes with --hold review|invalid")
+    if options.hold and held is None and to_stdout and not check:
+        raise InputRefused("--hold with OUT - needs --held PATH (where the held claims go)")
+    held_path = None if check or not options.hold else (held or Path(output_name + ".held.837"))
 
     with ExitStack() as stack:
         opener, size = _input(input_name, stack)
@@ -248,14 +316,20 @@ def fix_files(
             refuse_unsafe_target(changelog_path, "change log", protected)
         if report is not None:
             refuse_unsafe_target(report, "report", [*protected, *([changelog_path] if changelog_path else [])])
-        for target in (Path(output_name) if not (to_stdout or check) else None, changelog_path, report):
+        if held_path is not None:
+            refuse_unsafe_target(held_path, "held file", [*protected, *(p for p in (changelog_path, report) if p)])
+        for target in (Path(output_name) if not (to_stdout or check) else None, changelog_path, report, held_path):
             if target is not None:
                 remove_stale_temps(target)  # what a killed earlier run left beside it
+        held_spool = (stack.enter_context(tempfile.TemporaryFile()) if check and options.hold and options.validate
+                      else None)
         if check or to_stdout:
             spool = stack.enter_context(tempfile.TemporaryFile()) if options.validate or to_stdout else None
-            outputs = stack.enter_context(Outputs(sink=spool, changelog=changelog_path, report=report))
+            outputs = stack.enter_context(Outputs(sink=spool, changelog=changelog_path, report=report,
+                                                  held=held_path, held_sink=held_spool))
         else:
-            outputs = stack.enter_context(Outputs(output=Path(output_name), changelog=changelog_path, report=report))
+            outputs = stack.enter_context(Outputs(output=Path(output_name), changelog=changelog_path, report=report,
+                                                  held=held_path))
         try:
             result = outputs.run(opener, options, input_name=input_name, output_name=output_name,
                                  collect_diff=diff, on_progress=progress)
@@ -265,17 +339,18 @@ def fix_files(
         if to_stdout and not check and sink is not None:
             sink.seek(0)
             terminal.write_bytes_to_stdout(iter(lambda: sink.read(1 << 20), b""))
-        written = None if check else output_name
+        written = None if check or result.nothing_delivered else output_name
 
     code = result.exit_code
-    if check:  # 1 only when something would change; review items and input warnings too with --strict
-        code = EXIT_REVIEW if result.changed or (strict and result.exit_code) else EXIT_OK
+    if check:  # 1 only when something would change or be held; review items and input warnings too with --strict
+        code = EXIT_REVIEW if result.changed or result.held or (strict and result.exit_code) else EXIT_OK
     names: dict[str, Any] = {
         "output": written,
         "changelog": str(changelog_path) if changelog_path else None,
         "report": str(report) if report else None,
         "check": check,
         "exit_code": code,
+        "held_path": str(held_path) if held_path and result.held else None,
     }
     # Everything is committed: a terminal that went away now costs the summary, not the exit code.
     stream_name = "stderr" if to_stdout else "stdout"
@@ -344,6 +419,8 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
              "Fix FILE in place before upload; for clearinghouse clients that run a pre-submit command."),
     "rules": (rules_app, "edi-fix rules", "List every rule: code, name, fix safety, on or off by default."),
     "rule": (rule_app, "edi-fix rule CODE", "Show one rule's documentation and settings (like `ruff rule`)."),
+    "ncci": (ncci_app, "edi-fix ncci import|status|lookup ...",
+             "Load the CMS NCCI practitioner PTP and MUE files, list what is loaded, look an edit up."),
 }
 
 
@@ -390,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in COMMANDS:
         name, args = args[0], args[1:]
     options_part = args[: args.index("--")] if "--" in args else args
-    if "-h" in options_part or "--help" in options_part:
+    if ("-h" in options_part or "--help" in options_part) and name != "ncci":  # ncci's sub-commands help themselves
         return _print(_help(name))
     prog = f"edi-fix {name}" if name else "edi-fix"
     previous: dict[int, Any] = {}
@@ -405,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         terminal.say(f"{prog}: usage: {one_line(message)} (see {prog} --help)")
         return EXIT_REFUSED
     except (Exception, KeyboardInterrupt) as error:  # typer itself failing must still be one line
+        remove_live_temps()  # an interrupt between a temp file's creation and its cleanup's registration
         failed, message = outcome_of(error)
         terminal.say(f"{prog}: {message}")
         return failed

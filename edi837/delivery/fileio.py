@@ -20,6 +20,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -35,6 +36,12 @@ _umask_lock = threading.Lock()
 TEMP_SUFFIX = ".edi837.tmp"
 STALE_AFTER = 24 * 3600.0  # a temp file whose pid cannot be checked is stale after a day
 _NAME_BUDGET = 120  # bytes of the target's name kept in a temp name (file systems allow 255)
+# Temporary files this process created and has neither committed nor removed. An interrupt (SIGTERM,
+# Ctrl-C) is raised as KeyboardInterrupt wherever the main thread is: between a temp file's creation and
+# the moment its writer's cleanup is registered (`with` / ExitStack.enter_context), no __exit__ would run.
+# The entry point removes what is left here when it unwinds (`remove_live_temps`).
+_LIVE_TEMPS: set[Path] = set()
+_DEFERRED = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
 
 
 def current_umask() -> int:
@@ -174,12 +181,14 @@ class AtomicWriter:
 
     def __enter__(self) -> AtomicWriter:
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{short_name(self.path.name)}.{os.getpid()}-", suffix=TEMP_SUFFIX,
-                                        dir=self.directory)
+            with _signals_deferred():  # the file exists only once it is known to _LIVE_TEMPS
+                fd, name = tempfile.mkstemp(prefix=f".{short_name(self.path.name)}.{os.getpid()}-",
+                                            suffix=TEMP_SUFFIX, dir=self.directory)
+                self.temp_path = Path(name)
+                _LIVE_TEMPS.add(self.temp_path)
         except OSError as error:
             raise OutputFailed(f"{self.path}: cannot be written ({error.strerror or error}); nothing written") \
                 from None
-        self.temp_path = Path(name)
         handle = _OutputFile(io.FileIO(fd, "r+"))
         handle.label = str(self.path)
         self.handle = cast(IO[bytes], handle)
@@ -205,6 +214,7 @@ class AtomicWriter:
                     raise OutputFailed(f"{self.path}: cannot be written ({error.strerror or error}); "
                                        "nothing written") from None
                 committed = True
+                _LIVE_TEMPS.discard(self.temp_path)
                 fsync_directory(self.directory)
         finally:
             if not committed:
@@ -213,6 +223,34 @@ class AtomicWriter:
                     self.handle.close()
                 with contextlib.suppress(OSError):
                     self.temp_path.unlink()
+                _LIVE_TEMPS.discard(self.temp_path)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP back for a few instructions (POSIX, main thread): a signal that arrives
+    meanwhile is delivered when the block ends, once what it must clean up is registered."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def remove_live_temps() -> int:
+    """Remove this process's temporary files that no writer committed or removed (an interrupt that landed
+    before a writer's cleanup was registered); returns how many. Called by the entry point as it unwinds
+    from a failure, when nothing of the run may be left behind."""
+    removed = 0
+    for path in list(_LIVE_TEMPS):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+        _LIVE_TEMPS.discard(path)
+    return removed
 
 
 def _copy_owner_and_mode(original: Path, temp: Path) -> None:

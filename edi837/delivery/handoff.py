@@ -71,6 +71,8 @@ class Handoff:
         self.state = outbound / STATE
         self.journal = Journal(self.state / "journal")
         self.temp_root = ready / TEMP
+        self.held = outbound / "held"
+        self.held_temp = self.state / "held-tmp"
         self.scope = scope_of(outbound)
         self.scope_dir = self.temp_root / self.scope
         self.reported: set[tuple[str, str]] = set()  # (name, what) already logged in this process
@@ -80,18 +82,18 @@ class Handoff:
         is unchanged, a delivered one archived), then this watcher's stale temporary files: in its own scope
         of READY/.edi837-tmp and not named by its journal, and the `.<name>.*.edi837.tmp` leftovers of atomic
         writes in its own folders. Nothing of another watcher's scope is touched."""
-        for folder in (self.journal.folder, self.logs, self.rejected):  # ours alone: the lock is held
+        for folder in (self.journal.folder, self.logs, self.rejected, self.held):  # ours alone: the lock is held
             for leftover in folder.glob(".*.edi837.tmp"):
                 leftover.unlink(missing_ok=True)
         remove_dead_temps(self.archive)  # archive/ may be a volume other watchers copy into too
-        named = set()
+        named: set[str] = set()
         outcomes = []
         for entry_path, entry in self.journal.entries():
             if entry is None:
                 log.warning("watch.recovered", file=entry_path.name, outcome="unreadable-journal-entry")
                 self.journal.remove(entry_path)
                 continue
-            named.add(entry.temp)
+            named.update((entry.temp, entry.held_temp))
             try:
                 outcome = self._resume(entry_path, entry)
             except (Deferred, OSError, OutputFailed) as error:
@@ -103,6 +105,10 @@ class Handoff:
             for stale in self.scope_dir.iterdir():
                 if f"{self.scope}/{stale.name}" not in named:
                     stale.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            for stale in self.held_temp.iterdir():
+                if stale.name not in named:
+                    stale.unlink(missing_ok=True)
         return outcomes
 
     # -- journal states ----------------------------------------------------------------------------
@@ -110,22 +116,51 @@ class Handoff:
         """Carry a journaled file on from its state; None when the journal has nothing to say about the file
         now in OUTBOUND under that name (it is then processed as a new file)."""
         source = self.outbound / entry.name
-        temp = self.temp_root / entry.temp
-        if entry.state == "staged" and os.path.lexists(temp):  # never reached READY
+        first = self._first_rename(entry)
+        if entry.state == "staged" and first is not None and os.path.lexists(first[0]):  # never delivered
             if self._source_state(source, entry) != "same":
-                temp.unlink(missing_ok=True)
+                self._drop_temps(entry)
                 self.journal.remove(entry_path)
                 return None
-            if not rename_noreplace(temp, self.ready / entry.name):
+            if not rename_noreplace(*first):
                 log.warning("watch.file", file=entry.name, outcome="deferred", reason_kind="ready-has-same-name")
                 return "deferred"
-            fsync_directory(self.ready)
+            fsync_directory(first[1].parent)
             log.info("watch.recovered", file=entry.name, outcome="delivered")
+        self._place_held(entry)  # after the delivery, whatever else happened
         if entry.state == "staged":
             entry.state = "delivered"
             with contextlib.suppress(OSError, OutputFailed):
                 self.journal.write(entry)
         return self._archive_delivered(entry_path, entry)
+
+    def _first_rename(self, entry: Entry) -> tuple[Path, Path] | None:
+        """The rename that delivers: the fixed file into READY, or (nothing delivered) the held file into held/."""
+        if entry.temp:
+            return self.temp_root / entry.temp, self.ready / entry.name
+        if entry.held_temp:
+            self.held.mkdir(exist_ok=True)
+            return self.held_temp / entry.held_temp, self.held / entry.held_as
+        return None
+
+    def _place_held(self, entry: Entry) -> None:
+        """Rename a staged held file into held/ (beside what is there: another name if held/ has its own)."""
+        if not entry.held_temp:
+            return
+        temp = self.held_temp / entry.held_temp
+        if not os.path.lexists(temp):
+            return  # placed already
+        self.held.mkdir(exist_ok=True)
+        target = self.held / entry.held_as
+        while not rename_noreplace(temp, target):
+            target = free_name(self.held, entry.held_as)
+        fsync_directory(self.held)
+
+    def _drop_temps(self, entry: Entry) -> None:
+        for temp in ((self.temp_root / entry.temp) if entry.temp else None,
+                     (self.held_temp / entry.held_temp) if entry.held_temp else None):
+            if temp is not None:
+                temp.unlink(missing_ok=True)
 
     def _source_state(self, source: Path, entry: Entry) -> str:
         """"same" (the bytes the entry names), "appended" (those bytes and more), "other", or "gone"."""
@@ -189,31 +224,42 @@ class Handoff:
             before = os.fstat(handle.fileno())
             input_sha = sha256_of(handle)
         archive_as = free_name(self.archive, name).name  # a reused name keeps both files and both logs
+        held_as = free_name(self.held, name).name if self.options.hold else ""
         # The change log streams into its own temporary file and is committed before the journal entry and
-        # the rename, so a delivered file always has one.
+        # the rename, so a delivered file always has one; so is the report beside a held file.
         try:
-            outputs = Outputs(changelog=self.change_log(archive_as)).__enter__()
+            outputs = Outputs(changelog=self.change_log(archive_as), report=self.report(held_as) if held_as else None,
+                              report_only_if_held=True, held_label=f"held/{held_as}").__enter__()
         except (OSError, OutputFailed) as error:
             raise Deferred(problem_of(error)) from None
-        temp: Path | None = None
+        temps: list[Path] = []
         keep = False
         try:
             try:
-                self.scope_dir.mkdir(parents=True, exist_ok=True)
-                fd, temp_name = tempfile.mkstemp(prefix=f"{name_key(name)[:16]}.", suffix=".tmp", dir=self.scope_dir)
+                temp = self._stage(self.scope_dir, name, temps)
+                held_temp = self._stage(self.held_temp, name, temps) if held_as else None
             except OSError as error:
                 raise Deferred(problem_of(error)) from None
-            temp = self.scope_dir / temp_name
             try:
-                with os.fdopen(fd, "w+b") as sink:
-                    result = outputs.run(lambda: open_regular(path), self.options, sink=sink)
-                    sink.flush()
-                    os.fsync(sink.fileno())
+                with contextlib.ExitStack() as handles:
+                    sink = handles.enter_context(os.fdopen(os.open(temp, os.O_RDWR), "w+b"))
+                    held = (handles.enter_context(os.fdopen(os.open(held_temp, os.O_RDWR), "w+b"))
+                            if held_temp is not None else None)
+                    result = outputs.run(lambda: open_regular(path), self.options, sink=sink, held_sink=held,
+                                         input_name=name, output_name=name)
+                    for staged_handle in (sink, held):
+                        if staged_handle is not None:
+                            staged_handle.flush()
+                            os.fsync(staged_handle.fileno())
             except InputRefused as refused:
+                if self._changed_since_read(path, before, input_sha):  # it read a file being written: not broken
+                    raise Deferred("changed-while-read") from None
                 return self.reject(path, f"refused: {refused}", started)
             except (OSError, OutputFailed) as error:
                 raise Deferred(problem_of(error)) from None
             except Exception as error:  # a bug must not lose the file: it goes to rejected/
+                if self._changed_since_read(path, before, input_sha):
+                    raise Deferred("changed-while-read") from None
                 return self.reject(path, outcome_of(error)[1], started)
             if self._changed_since_read(path, before, input_sha):  # still being written: take it again later
                 raise Deferred("changed-while-read")
@@ -222,36 +268,64 @@ class Handoff:
             if not keep:
                 outputs.discard()
                 outputs.__exit__(None, None, None)  # discarding never raises
-                if temp is not None:
-                    temp.unlink(missing_ok=True)
+                for staged in temps:
+                    staged.unlink(missing_ok=True)
+        if held_temp is not None and not result.held:
+            held_temp.unlink(missing_ok=True)
+            held_temp, held_as = None, ""
+        if held_temp is not None and result.nothing_delivered:
+            temp.unlink(missing_ok=True)  # every claim held: nothing for READY
         try:
-            outputs.__exit__(None, None, None)  # commits the change log
+            outputs.__exit__(None, None, None)  # commits the change log (and the report)
         except (OSError, OutputFailed) as error:
-            temp.unlink(missing_ok=True)
+            for staged in temps:
+                staged.unlink(missing_ok=True)
             raise Deferred(problem_of(error)) from None
-        entry = Entry(name, input_sha, before.st_size, before.st_mtime_ns, "", f"{self.scope}/{temp.name}", archive_as)
-        return self._deliver(path, temp, entry, result, started)
+        entry = Entry(name, input_sha, before.st_size, before.st_mtime_ns, "",
+                      f"{self.scope}/{temp.name}" if os.path.lexists(temp) else "", archive_as,
+                      held_temp=held_temp.name if held_temp is not None else "", held_as=held_as)
+        return self._deliver(path, entry, result, started)
 
-    def _deliver(self, path: Path, temp: Path, entry: Entry, result: Any, started: float) -> str:
-        """Steps 3 to 5: journal, rename into READY, archive. Undelivered, nothing of it stays: the temp file,
-        the journal entry and the change log (committed in step 2) go."""
+    def report(self, held_as: str) -> Path:
+        """held/<held name>.report.html, the staff worklist beside the held file."""
+        return self.held / f"{short_name(held_as, 200)}.report.html"
+
+    @staticmethod
+    def _stage(folder: Path, name: str, temps: list[Path]) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=f"{name_key(name)[:16]}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        temps.append(folder / temp_name)
+        return folder / temp_name
+
+    def _deliver(self, path: Path, entry: Entry, result: Any, started: float) -> str:
+        """Steps 3 to 5: journal, rename into READY (then the held file into held/), archive. Undelivered,
+        nothing of it stays: the temp files, the journal entry, the change log and the report go."""
+        first = self._first_rename(entry)
+        assert first is not None
+        staged = [p for p in ((self.temp_root / entry.temp) if entry.temp else None,
+                              (self.held_temp / entry.held_temp) if entry.held_temp else None) if p is not None]
 
         def undo(entry_path: Path | None) -> None:
-            temp.unlink(missing_ok=True)
+            for temp in staged:
+                temp.unlink(missing_ok=True)
             if entry_path is not None:
                 self.journal.remove(entry_path)
             with contextlib.suppress(OSError):
                 self.change_log(entry.archive_as).unlink(missing_ok=True)
+                if entry.held_as:
+                    self.report(entry.held_as).unlink(missing_ok=True)
 
         try:
-            os.chmod(temp, 0o666 & ~current_umask())
-            entry.output_sha256 = sha256_path(temp)
+            for temp in staged:
+                os.chmod(temp, 0o666 & ~current_umask())
+            entry.output_sha256 = sha256_path(first[0])
             entry_path = self.journal.write(entry)
         except (OSError, OutputFailed) as error:
             undo(None)
             raise Deferred(problem_of(error)) from None
         try:
-            delivered = rename_noreplace(temp, self.ready / entry.name)  # step 4: the moment of delivery
+            delivered = rename_noreplace(*first)  # step 4: the moment of delivery
         except OSError as error:
             undo(entry_path)
             if error.errno == errno.ENAMETOOLONG:
@@ -261,14 +335,23 @@ class Handoff:
         if not delivered:
             undo(entry_path)
             raise Deferred("ready-has-same-name")
-        fsync_directory(self.ready)
+        fsync_directory(first[1].parent)
+        try:
+            self._place_held(entry)
+        except OSError as error:  # delivered: the held file waits in .edi837/held-tmp, placed on the next try
+            entry.state, entry.problem = "stuck", problem_of(error)
+            with contextlib.suppress(OSError, OutputFailed):
+                self.journal.write(entry)
+            log.error("watch.file", file=entry.name, outcome="held-failed", reason_kind=entry.problem)
+            return "stuck"
         entry.state = "delivered"
         with contextlib.suppress(OSError, OutputFailed):
             self.journal.write(entry)
-        outcome = "review" if result.exit_code else "delivered"
+        outcome = "held" if result.held else "review" if result.exit_code else "delivered"
         log.info("watch.file", file=entry.name, outcome=outcome, claims=result.claims,
                  changed_claims=result.changed_claims, applied=result.applied_count, review=result.review_count,
-                 warnings=len(result.warnings), duration=round(time.perf_counter() - started, 3))
+                 held=result.held_claims, delivered=result.delivered_claims, warnings=len(result.warnings),
+                 duration=round(time.perf_counter() - started, 3))
         after = self._archive_delivered(entry_path, entry)
         return after if after in ("stuck", "rejected") else outcome
 

@@ -11,6 +11,10 @@ What an in-place rewrite must not do, and so is refused with a reason instead:
 - split a hard-linked file (the other names would keep the old claims and be uploaded as such);
 - rewrite a read-only file, or one whose owner or group the rename could not keep.
 A symbolic link is followed: its target is fixed and the link stays a link. Owner, group and mode are kept.
+
+With `--hold review|invalid`, the claims a person must see go to FILE.held.837 (or `--held PATH`) as they
+arrived and FILE keeps the rest, fixed (exit 1). When every claim is held, nothing is left to upload: the
+held file is FILE as it was, and FILE itself is removed once the held file is committed.
 """
 
 from __future__ import annotations
@@ -31,22 +35,31 @@ from edi837.pipeline import FixOptions, FixResult
 from edi837.report.summary import summary_dict, summary_text
 
 
-def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: FixOptions) -> int:
+def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: FixOptions,
+                 held: Path | None = None, report: Path | None = None) -> int:
     """Fix `path` in place; print the summary (JSON on stdout with `as_json`); return the exit code."""
     logconfig.configure(quiet_on_terminal=True)
+    held_path = (held or Path(f"{path}.held.837")) if options.hold else None
     try:
-        result = _fix(path, changelog, options)
+        if held is not None and not options.hold:
+            raise InputRefused("--held PATH goes with --hold review|invalid")
+        result = _fix(path, changelog, options, held_path, report)
     except (Exception, KeyboardInterrupt) as error:  # one line, exit 2 or 3, no traceback; FILE untouched
         return _fail(*outcome_of(error), as_json)
-    written = str(path) if result.changed else None
+    delivered = not result.nothing_delivered
+    written = str(path) if (result.changed or result.held) and delivered else None
     logged = str(changelog) if changelog else None
+    shown_held = str(held_path) if held_path is not None and result.held else None
     try:
         if as_json:
-            data = summary_dict(result, output=written, changelog=logged)
+            data = summary_dict(result, output=written, changelog=logged, report=str(report) if report else None,
+                                held_path=shown_held)
             data["errors"] = []
             terminal.emit(json.dumps(data, indent=2), sys.stdout, "stdout")
         else:
-            terminal.emit(summary_text(result, output=written, changelog=logged), sys.stderr, "stderr")
+            terminal.emit(summary_text(result, output=written, changelog=logged,
+                                       report=str(report) if report else None, held_path=shown_held),
+                          sys.stderr, "stderr")
     except OutputFailed as failed:  # FILE is committed: a reader that went away costs the summary only
         terminal.say(f"edi-fix hook: {path}: done; the summary was not printed ({failed})")
     return result.exit_code
@@ -71,7 +84,8 @@ def _check_rewritable(path: Path, target: Path, info: os.stat_result) -> None:
                                "keep; run the hook as its owner")
 
 
-def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
+def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | None,
+         report: Path | None) -> FixResult:
     if not os.path.lexists(path):
         raise InputRefused(f"{path}: no such file")
     target = Path(os.path.realpath(path))  # a symbolic link: fix what it points to, keep the link
@@ -87,6 +101,10 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
     if changelog is not None:
         refuse_unsafe_target(changelog, "change log", [path, target])
         remove_stale_temps(changelog)
+    for side, what in ((held, "held file"), (report, "report")):
+        if side is not None:
+            refuse_unsafe_target(side, what, [path, target, *([changelog] if changelog else [])])
+            remove_stale_temps(side)
     remove_stale_temps(target)
 
     def unchanged() -> None:
@@ -99,13 +117,16 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions) -> FixResult:
             raise InputRefused(f"{path}: changed while edi-fix ran; left as it is (run the hook again)")
 
     # The change log is committed just before FILE is replaced.
-    with Outputs(output=target, mode_like=target, before_replace=unchanged, changelog=changelog) as outputs:
+    with Outputs(output=target, mode_like=target, before_replace=unchanged, changelog=changelog, held=held,
+                 report=report) as outputs:
         try:
             result = outputs.run(lambda: open_regular(target), options, input_name=str(path), output_name=str(path))
         except InputRefused as refused:
+            unchanged()  # a file rewritten while it was read fails to parse: the rewrite is the cause to name
             raise with_file(refused, str(path)) from None
         unchanged()  # before anything is committed, change log included
-        outputs.keep_output(result.changed)  # an unchanged file is left alone, mtime included
+        if not result.nothing_delivered:  # everything held: FILE goes (Outputs removes it)
+            outputs.keep_output(result.changed or bool(result.held))  # an unchanged file is left alone, mtime too
     return result
 
 

@@ -11,6 +11,12 @@ deliver, during a run as well as after a crash. One entry per input name:
   stuck      delivered, but the move to archive/ failed (read-only, disk full, ...): reported, retried
              quietly, never delivered again. Same as `delivered` otherwise.
 
+With a hold policy an entry can name two staged files: the delivered one (READY/.edi837-tmp/<scope>/) and
+the held one (OUTBOUND/.edi837/held-tmp/, renamed into OUTBOUND/held/). The first rename is the moment of
+delivery (READY's when anything is delivered, else held/'s); the held file's rename follows it, and a
+recovery that finds the first temporary file gone and the held one still there finishes that rename. An
+entry whose `temp` is empty delivered nothing to READY (every claim was held).
+
 An entry goes away once the original is archived. A file whose name has an entry is never delivered
 again as long as its bytes are the bytes the entry names; a new file under the same name (other bytes)
 is a new delivery.
@@ -128,6 +134,8 @@ class Entry:
     state: str = "staged"
     at: str = ""
     problem: str = ""  # why archiving failed, for the report
+    held_temp: str = ""  # the staged held file, in OUTBOUND/.edi837/held-tmp ("" when nothing was held)
+    held_as: str = ""  # its name in OUTBOUND/held/
 
 
 class Journal:
@@ -156,7 +164,8 @@ class Journal:
                          input_size=int(data.get("input_size", -1)), input_mtime_ns=int(data.get("input_mtime_ns", -1)),
                          output_sha256=str(data.get("output_sha256", "")), temp=str(data["temp"]),
                          archive_as=str(data.get("archive_as", data["name"])), state=str(data.get("state", "staged")),
-                         at=str(data.get("at", "")), problem=str(data.get("problem", "")))
+                         at=str(data.get("at", "")), problem=str(data.get("problem", "")),
+                         held_temp=str(data.get("held_temp", "")), held_as=str(data.get("held_as", "")))
         except (OSError, ValueError, TypeError):
             return None
 

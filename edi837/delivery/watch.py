@@ -50,7 +50,7 @@ from edi837.pipeline import FixOptions
 log = get_logger("edi837.watch")
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
-OWN_FOLDERS = ("archive", "rejected", "logs")
+OWN_FOLDERS = ("archive", "rejected", "logs", "held")
 MAX_BACKOFF = 60.0
 
 
@@ -66,7 +66,7 @@ class Tally:
         """0 all done; 1 some need review, wait, or could not be archived; 2 some were rejected."""
         if self.outcomes["rejected"]:
             return 2
-        if self.outcomes["review"] or self.outcomes["deferred"] or self.outcomes["stuck"]:
+        if self.outcomes["review"] or self.outcomes["held"] or self.outcomes["deferred"] or self.outcomes["stuck"]:
             return 1
         return 0
 
@@ -137,7 +137,7 @@ class FolderWatcher:
             path = self.outbound / name
             if os.path.lexists(path) and not path.is_dir():
                 os.replace(path, self.state / f"blocked-{name}")
-        for folder in (self.archive, self.rejected, self.logs):
+        for folder in (self.archive, self.rejected, self.logs):  # held/ appears with the first held claim
             folder.mkdir(exist_ok=True)
         for aside in sorted(self.state.glob("blocked-*")):
             name = aside.name.removeprefix("blocked-")

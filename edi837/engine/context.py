@@ -18,12 +18,13 @@ class ClaimContext:
     setting at all, so reading a setting in `wants` does not parse the claim's subscriber loop.
     """
 
-    __slots__ = ("_lookup", "_profile", "minutes", "packs")
+    __slots__ = ("_lookup", "_profile", "minutes", "notes", "packs")
 
     def __init__(self, packs: RulePacks | None, profile: PayerProfile | Callable[[], PayerProfile | None] | None,
                  minutes: MinutesTable | None = None) -> None:
         self.packs = packs
         self.minutes = minutes
+        self.notes: set[str] = set()  # facts about the claim a rule could not act on, counted in the summary
         self._lookup = profile if callable(profile) else None
         self._profile = None if callable(profile) else profile
 

@@ -32,6 +32,7 @@ class ClaimOutcome:
     pieces: list[bytes] | None  # None: the claim is unchanged
     records: list[ChangeRecord] = field(default_factory=list)
     left_alone: str | None = None  # why no rule looked at the claim ("void", "frequency"), if so
+    notes: frozenset[str] = frozenset()  # what rules noted they could not decide (context.notes)
 
 
 # CLM05-3 claim frequency codes of the 837P: 1 original and 7 replacement are fixed like any claim; 8, a void,
@@ -114,8 +115,9 @@ class RuleEngine:
                         if key is not None:
                             touched.setdefault(key, finding.rule)
                     view = editor.view()
+        notes = frozenset(context.notes)
         if editor is None or not editor.changes:
-            return ClaimOutcome(None, records)
+            return ClaimOutcome(None, records, notes=notes)
         pieces = editor.finish()
         if any(c.action == "renumber_line" for c in editor.changes):
             # LX renumbering is a consequence of a removal; it is told on the removal's record so the
@@ -128,7 +130,7 @@ class RuleEngine:
         for change in editor.changes:
             if change.action == "set_claim_total":
                 records.append(self._total_record(claim, change))
-        return ClaimOutcome(pieces, records)
+        return ClaimOutcome(pieces, records, notes=notes)
 
     @staticmethod
     def _collision(fix: Fix, rule: str, touched: dict[tuple[str, int], str]) -> str | None:
@@ -161,7 +163,12 @@ class RuleEngine:
                 note: str | None = None) -> ChangeRecord:
         line = change.line if change else (finding.lines[0] if finding.lines else None)
         if not applied and note is None and finding.fix is not None:
-            note = "not applied: a review fix, applied only with --apply-review or when the pack approves it"
+            history = [x for x in claim.lines if x.number in finding.lines and claim.is_history(x)]
+            how = ("was adjudicated by a prior payer" if history and history[0].adjudicated else
+                   "belongs to a claim a prior payer adjudicated as a whole")
+            note = (f"not applied: line {history[0].number} {how}, so it stays as that payer saw it, even with "
+                    "--apply-review; a person decides any change" if history else
+                    "not applied: a review fix, applied only with --apply-review or when the pack approves it")
         message = finding.message if note is None else f"{finding.message} ({note})"
         severity = Severity.WARNING if not applied and finding.severity is Severity.INFO else finding.severity
         if change is not None:

@@ -74,6 +74,21 @@ def check(open_input: Opener, open_output: Opener, changed: bool, validator: str
     return before
 
 
+def clean_alone(open_outputs: list[Opener], validator: str = "fast") -> bool:
+    """Whether the fast scan alone clears every one of `open_outputs` (the split's two files): nothing in
+    them that pyx12 could report, so pyx12 need not run. False with `--validator pyx12`, or when the
+    installed pyx12 is not the reviewed one: the caller then validates with pyx12."""
+    if validator == "pyx12":
+        return False
+    from edi837.gate.maps import reviewed
+
+    if not reviewed():
+        return False
+    from edi837.gate.fast import scan
+
+    return all(scan(opener).clean for opener in open_outputs)
+
+
 def full(open_input: Opener, open_output: Opener, changed: bool) -> list[ValidationIssue]:
     """pyx12 over the whole output, and over the input when there is something to compare."""
     after = validate(open_output)

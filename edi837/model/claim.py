@@ -37,8 +37,9 @@ def space_pattern(delims: Delimiters) -> bytes:
 
 
 @cache
-def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """(SV101-2 of every SV1, SV104 of every SV1 billed in UN), for the delimiters of one interchange."""
+def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """(SV101-2 of every SV1, SV104 of every SV1 billed in UN, both of every SV1 billed in UN), for the
+    delimiters of one interchange."""
     term, ele, comp = (re.escape(d) for d in (delims.segment, delims.element, delims.component))
     space = space_pattern(delims)
     value = b"[^" + ele + comp + term + b"]*"
@@ -46,7 +47,9 @@ def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[by
     procedure = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")")
     units = re.compile(term + space + b"SV1" + ele + element + ele + element + ele + b"UN" + ele
                        + b"(" + element + b")")
-    return procedure, units
+    coded = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")" + element + ele + element
+                       + ele + b"UN" + ele + b"(" + element + b")")
+    return procedure, units, coded
 
 
 class Claim:
@@ -114,6 +117,18 @@ class Claim:
             except ValueError:
                 return float("inf")  # not a number: let the rule parse the claim, which refuses it
         return total
+
+    def units_by_code(self) -> dict[str, float]:
+        """The sum of SV104 per procedure code over the lines billed in UN, read from the raw bytes (all
+        dates together): a cheap upper bound for rules that look for too many units of one code."""
+        totals: dict[str, float] = {}
+        for code, units in _line_patterns(self.delimiters)[2].findall(self.raw):
+            key = code.decode("latin-1")
+            try:
+                totals[key] = totals.get(key, 0.0) + (float(units) if units else 0.0)
+            except ValueError:
+                totals[key] = float("inf")  # not a number: let the rule parse the claim, which refuses it
+        return totals
 
     def may_contain(self, text: bytes) -> bool:
         """False when `text` certainly does not occur in the claim's raw bytes."""
@@ -226,6 +241,29 @@ class Claim:
         provider (the 837P leaves 2310B out when the billing provider rendered the service)."""
         return (line.providers.get("2420A") or self.providers.get("2310B")
                 or Provider("2010AA", "billing", self.billing_provider.npi, self.billing_provider.taxonomy))
+
+    def performer_taxonomy(self, line: ServiceLine) -> str:
+        """The performing provider's taxonomy (PRV03), or "" when the claim does not say it.
+
+        PRV*PE of the line's 2420A, else of the claim's 2310B, else PRV*BI of the billing provider, as the
+        837P places them, but never borrowed from another provider: a 2420A or a 2310B without a PRV of its
+        own takes the taxonomy of a provider with the same NPI only (the 837P sends 2310B when the rendering
+        provider is not the billing one, so a group's PRV*BI says nothing about the person who performed it).
+        """
+        line_provider = line.providers.get("2420A")
+        claim_provider = self.providers.get("2310B")
+        billing = self.billing_provider
+        if line_provider is not None:
+            if line_provider.taxonomy:
+                return line_provider.taxonomy
+            if claim_provider is not None and line_provider.npi and line_provider.npi == claim_provider.npi:
+                return claim_provider.taxonomy or billing.taxonomy
+            return billing.taxonomy if line_provider.npi and line_provider.npi == billing.npi else ""
+        if claim_provider is not None:
+            if claim_provider.taxonomy:
+                return claim_provider.taxonomy
+            return billing.taxonomy if claim_provider.npi and claim_provider.npi == billing.npi else ""
+        return billing.taxonomy
 
     def edited(self, lines: list[ServiceLine], removed: list[ServiceLine]) -> Claim:
         """A view of this claim as an editor has changed it: these lines remain, those went.

@@ -23,6 +23,7 @@ from typing import Any
 
 from edi837.errors import RulePackError
 from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
+from edi837.packs.pairs import MueLimit, MueSource, PackPairs, PairSource
 from edi837.packs.profiles import UNIT_METHODS, PayerProfile, load_profile
 from edi837.packs.settings import Schemas, Setting, check_rule_settings
 from edi837.packs.tables import (
@@ -31,17 +32,20 @@ from edi837.packs.tables import (
     TABLE_FILES,
     NcciPair,
     RegionEntry,
+    load_always_therapy,
     load_code_set,
+    load_disciplines,
     load_fees,
     load_m99_00,
     load_modifier_ranks,
     load_pairs,
     load_regions,
+    load_taxonomy,
 )
 from edi837.resources import data_dir
 
-__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "NcciPair", "PayerProfile", "RegionEntry", "RulePacks", "Schemas",
-           "Setting", "load_packs"]
+__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "MueLimit", "MueSource", "NcciPair", "PairSource", "PayerProfile",
+           "RegionEntry", "RulePacks", "Schemas", "Setting", "load_packs"]
 
 
 @dataclass
@@ -62,8 +66,30 @@ class RulePacks:
     untimed_codes: frozenset[str] = frozenset()
     fee_schedule: Mapping[str, Decimal] = field(default_factory=dict)
     tie_order: tuple[str, ...] = ()
+    taxonomy_prefixes: Mapping[str, str] = field(default_factory=dict)
+    always_therapy: frozenset[str] = frozenset()
+    code_disciplines: Mapping[str, str] = field(default_factory=dict)
     # (rule, key) pairs some payer profile overrides: only these make a setting depend on the claim's payer
     profile_overrides: frozenset[tuple[str, str]] = frozenset()
+    # Where NCCI pairs come from: the pack rows above unless a run attaches the CMS files
+    # (edi837.ncci.source); MUE limits exist only in the CMS files.
+    ncci: PairSource | None = None
+    mue: MueSource | None = None
+
+    def __post_init__(self) -> None:
+        if self.ncci is None:
+            self.ncci = PackPairs(self.pairs)
+
+    @property
+    def pair_source(self) -> PairSource:
+        assert self.ncci is not None  # set by __post_init__
+        return self.ncci
+
+    def close(self) -> None:
+        """Release the NCCI database a run attached, if any."""
+        for source in (self.ncci, self.mue):
+            if source is not None:
+                source.close()
 
     def region_of(self, code: str) -> tuple[str | None, bool]:
         """(region, known) for an ICD-10-CM code: the longest matching prefix in the table decides."""
@@ -75,6 +101,15 @@ class RulePacks:
             if entry is not None:
                 return entry.region, entry.region is not None
         return None, False
+
+    def specialty_of(self, taxonomy: str) -> str:
+        """The specialty a taxonomy code names (the longest matching prefix), or "" when the pack has none."""
+        taxonomy = taxonomy.strip().upper()  # NUCC codes are upper case; some systems send them lower
+        for end in range(len(taxonomy), 0, -1):
+            specialty = self.taxonomy_prefixes.get(taxonomy[:end])
+            if specialty is not None:
+                return specialty
+        return ""
 
     def modifier_rank(self, modifier: str) -> int:
         return self.modifier_ranks.get(modifier, self.modifier_default_rank)
@@ -104,7 +139,8 @@ class RulePacks:
         return self.rules.get(rule, {}).get(key, default)
 
     def pairs_for(self, code_a: str, code_b: str, day: date | None) -> list[NcciPair]:
-        return [p for p in self.pairs if {p.column1, p.column2} == {code_a, code_b} and p.active_on(day)]
+        """The NCCI edits in force on `day` between two codes, either column order, from the run's source."""
+        return self.pair_source.pairs_for(code_a, code_b, day)
 
 
 def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = None,
@@ -148,6 +184,8 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
     modifiers, modifiers_file = merged("modifiers.toml")
     timed, timed_file = merged("timed_codes.toml")
     fees, fees_file = merged("fees.toml")
+    taxonomy, taxonomy_file = merged("taxonomy.toml")
+    therapy, therapy_file = merged("therapy_codes.toml")
 
     profiles = []
     for name in sorted({n for n in [*shipped, *user] if n.startswith("payers/")}):
@@ -160,7 +198,7 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         raise RulePackError("no payer profile is marked default = true; every claim needs a profile")
 
     return RulePacks(
-        pairs=tuple(load_pairs(ncci, ncci_file)),
+        pairs=tuple(load_pairs(ncci, ncci_file, user.values())),
         regions=load_regions(regions, regions_file),
         m99_00_region=load_m99_00(regions, regions_file),
         modifier_ranks=load_modifier_ranks(modifiers, modifiers_file),
@@ -174,5 +212,8 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         untimed_codes=load_code_set(timed.get("untimed", {}), timed_file, "untimed"),
         tie_order=tuple(codes_list(timed.get("tie_order", []), timed_file, "tie_order")),
         fee_schedule=load_fees(fees.get("fee", {}), fees_file, "fee"),
+        taxonomy_prefixes=load_taxonomy(taxonomy, taxonomy_file),
+        always_therapy=load_always_therapy(therapy, therapy_file),
+        code_disciplines=load_disciplines(therapy, therapy_file),
         profile_overrides=frozenset((code, key) for p in profiles for code, keys in p.rules.items() for key in keys),
     )

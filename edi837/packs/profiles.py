@@ -18,7 +18,7 @@ from edi837.writer.edits import DISTINCT_MODIFIERS
 
 UNIT_METHODS = ("cms-total", "per-code")
 _PAYER_KEYS = ("name", "default", "payer_ids", "claim_filing", "distinct_modifier", "modifier_for", "exact_modifier",
-               "unit_method", "timed_units_per_day", "source")
+               "unit_method", "timed_units_per_day", "medicare_part_b", "source")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class PayerProfile:
     timed_units_per_day: int | None
     fee_schedule: Mapping[str, Decimal]
     user: bool
+    medicare_part_b: bool
     source: str
 
     def modifier(self, rule: str) -> str:
@@ -91,5 +92,6 @@ def load_profile(name: str, data: Mapping[str, Any], file: PackFile, *, user: bo
         timed_units_per_day=None if cap is None else int_value(cap, file, "payer", "timed_units_per_day"),
         fee_schedule=load_fees(data.get("fee", {}), file, "fee"),
         user=user,
+        medicare_part_b=bool_value(payer.get("medicare_part_b", False), file, "payer", "medicare_part_b"),
         source=text_value(payer.get("source", ""), file, "payer", "source"),
     )

@@ -40,7 +40,11 @@ TABLE_FILES: dict[str, tuple[str, ...]] = {
     "modifiers.toml": ("unlisted_rank", "order"),
     "timed_codes.toml": ("tie_order", "timed", "untimed"),
     "fees.toml": ("fee",),
+    "taxonomy.toml": ("prefixes",),
+    "therapy_codes.toml": ("always_therapy", "discipline"),
 }
+SPECIALTIES = ("chiropractor", "physical_therapist", "physical_therapist_assistant", "occupational_therapist",
+               "occupational_therapist_assistant", "speech_language_pathologist", "physician", "group")
 _PAIR_KEYS = ("column1", "column2", "modifier_indicator", "effective", "deleted", "confidence", "enabled", "source")
 
 
@@ -56,6 +60,8 @@ class NcciPair:
     confidence: str
     source: str
     enabled: bool = True
+    user: bool = False  # written in the user's --rules folder: it overrides the CMS rows of its pair
+    cited: str = ""  # how a record cites it, when it came from a CMS file (file, version, row)
 
     def active_on(self, day: date | None) -> bool:
         if not self.enabled or day is None or self.modifier_indicator == 9:
@@ -69,6 +75,8 @@ class NcciPair:
     @property
     def citation(self) -> str:
         """How a finding names its source: the pair, its indicator, how sure the pack is, where from."""
+        if self.cited:
+            return self.cited
         return f"NCCI {self.label} indicator {self.modifier_indicator} ({self.confidence}): {self.source}"
 
 
@@ -79,7 +87,10 @@ class RegionEntry:
     source: str
 
 
-def load_pairs(data: Mapping[str, Any], file: PackFile | None) -> Iterable[NcciPair]:
+def load_pairs(data: Mapping[str, Any], file: PackFile | None,
+               user_files: Iterable[PackFile] = ()) -> Iterable[NcciPair]:
+    """The [[pair]] rows; those whose file is one of `user_files` (the --rules folder's) are marked `user`."""
+    users = tuple(user_files)
     entries = need(data.get("pair", []), list, file, "pair", what="must be [[pair]] tables")
     for position, entry in enumerate(entries):
         need(entry, dict, file, "pair", position, what="must be a table")
@@ -101,6 +112,7 @@ def load_pairs(data: Mapping[str, Any], file: PackFile | None) -> Iterable[NcciP
             confidence=text_value(entry.get("confidence", "unknown"), file, "pair", i, "confidence"),
             source=text_value(entry.get("source"), file, "pair", i, "source"),
             enabled=bool_value(entry.get("enabled", True), file, "pair", i, "enabled"),
+            user=any(file is u for u in users),
         )
         if pair.deleted is not None and pair.deleted <= pair.effective:
             raise blame(file, f"pair {pair.label}: deleted must be after effective", "pair", i, "deleted")
@@ -175,3 +187,46 @@ def load_fees(data: Any, file: PackFile | None, key: str) -> dict[str, Decimal]:
     return out
 
 
+
+
+def load_taxonomy(data: Mapping[str, Any], file: PackFile | None) -> dict[str, str]:
+    """Taxonomy prefix -> specialty (the NUCC code set's groups edi837's Medicare rules read)."""
+    prefixes = need(data.get("prefixes", {}), dict, file, "prefixes", what="must be a table of prefixes")
+    out: dict[str, str] = {}
+    for prefix, entry in prefixes.items():
+        need(entry, dict, file, "prefixes", prefix, what="must be { specialty = ..., source = ... }")
+        check_keys(entry, ("specialty", "source"), file, "prefixes", prefix)
+        specialty = text_value(entry.get("specialty"), file, "prefixes", prefix, "specialty")
+        if specialty not in SPECIALTIES:
+            raise blame(file, f"prefixes.{prefix}: specialty {specialty!r} is not one of {', '.join(SPECIALTIES)}",
+                        "prefixes", prefix)
+        text_value(entry.get("source"), file, "prefixes", prefix, "source")
+        out[str(prefix)] = specialty
+    return out
+
+
+def load_always_therapy(data: Mapping[str, Any], file: PackFile | None) -> frozenset[str]:
+    """The codes CMS designates "always therapy" (each with its confidence and source)."""
+    codes = need(data.get("always_therapy", {}), dict, file, "always_therapy", what="must be a table of codes")
+    for code, entry in codes.items():
+        code_value(code, file, "always_therapy", code)
+        need(entry, dict, file, "always_therapy", code, what="must be { confidence = ..., source = ... }")
+        check_keys(entry, ("confidence", "source"), file, "always_therapy", code)
+        text_value(entry.get("source"), file, "always_therapy", code, "source")
+    return frozenset(codes)
+
+
+def load_disciplines(data: Mapping[str, Any], file: PackFile | None) -> dict[str, str]:
+    """Codes that belong to one therapy discipline by their descriptor -> its modifier (GP, GO or GN)."""
+    codes = need(data.get("discipline", {}), dict, file, "discipline", what="must be a table of codes")
+    out: dict[str, str] = {}
+    for code, entry in codes.items():
+        code_value(code, file, "discipline", code)
+        need(entry, dict, file, "discipline", code, what="must be { modifier = ..., source = ... }")
+        check_keys(entry, ("modifier", "source"), file, "discipline", code)
+        modifier = text_value(entry.get("modifier"), file, "discipline", code, "modifier")
+        if modifier not in ("GP", "GO", "GN"):
+            raise blame(file, f"discipline.{code}: modifier {modifier!r} must be GP, GO or GN", "discipline", code)
+        text_value(entry.get("source"), file, "discipline", code, "source")
+        out[str(code)] = modifier
+    return out

@@ -83,6 +83,11 @@ class ChangeLogWriter:
     def write(self, record: ChangeRecord) -> None:
         self._writer.handle.write(record.to_json().encode("utf-8") + b"\n")
 
+    def restart(self) -> None:
+        """Start the log over (the run is made again, to hold claims that turned out invalid)."""
+        self._writer.handle.seek(0)
+        self._writer.handle.truncate()
+
     def discard(self) -> None:
         self._writer.commit = False
 

@@ -12,16 +12,19 @@ from collections import Counter
 from typing import Any
 
 from edi837.errors import one_line, printable
+from edi837.hold import HOLD_RULE
 from edi837.pipeline import FixResult
-from edi837.words import plural
+from edi837.words import dollars, plural
 from edi837.writer.diff import SegmentDiff
 
 
 def summary_dict(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,
-                 check: bool = False, exit_code: int | None = None) -> dict[str, Any]:
+                 check: bool = False, exit_code: int | None = None, held_path: str | None = None) -> dict[str, Any]:
     """The summary as data. Every text in it is one line (messages pass through `one_line`)."""
     applied = Counter({rule: n for (rule, was_applied), n in result.counts.items() if was_applied})
-    review = Counter({rule: n for (rule, was_applied), n in result.counts.items() if not was_applied})
+    # A held claim's EDI003 record is counted as held, not as one more review item.
+    review = Counter({rule: n for (rule, was_applied), n in result.counts.items()
+                      if not was_applied and rule != HOLD_RULE})
     if exit_code is None:
         exit_code = (1 if result.changed else 0) if check else result.exit_code
     return {
@@ -36,6 +39,7 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
         "changed_claims": result.changed_claims,
         "left_alone": {reason: {"claims": result.left_alone_counts[reason], "claim_ids": ids}
                        for reason, ids in sorted(result.left_alone.items())},
+        "notes": dict(sorted(result.notes.items())),
         "changes": sum(applied.values()),
         "review_items": sum(review.values()),
         "by_rule": {rule: {"applied": applied.get(rule, 0), "review": review.get(rule, 0)}
@@ -43,20 +47,42 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
         "review": [
             {"claim_id": r.claim_id, "line_number": r.line_number, "procedure": r.procedure, "rule": r.rule,
              "message": one_line(r.message)}
-            for r in result.review_sample
+            for r in result.review_sample if r.rule != HOLD_RULE
         ],
-        "review_listed": len(result.review_sample),
+        "review_listed": sum(1 for r in result.review_sample if r.rule != HOLD_RULE),
         "bytes_in": result.bytes_in,
         "bytes_out": result.bytes_out,
         "validated": result.validated,
         "warnings": [one_line(str(w)) for w in result.warnings],
         "seconds": round(result.seconds, 3),
+        "amount_in": str(result.amount_in),
+        "amount_out": str(result.amount_out),
+        "hold": sorted(result.hold),
+        "held": {"claims": result.held_claims, "amount": str(result.amount_held), "path": held_path,
+                 "claim_ids": [h.claim_id for h in result.held[:REVIEW_LISTED]]},
+        "delivered": {"claims": result.delivered_claims, "amount": str(result.amount_delivered)},
     }
 
 
+REVIEW_LISTED = 200  # held claim ids the JSON summary lists (the change log has every one)
+
+
+def held_line(result: FixResult, *, held_path: str | None, output: str | None, check: bool = False) -> str:
+    """The one line that says how many claims and dollars were held, and where they are."""
+    held = f"{plural(result.held_claims, 'claim')} ({dollars(result.amount_held)})"
+    if check:
+        return f"would hold {held} for a person; would deliver {plural(result.delivered_claims, 'claim')}"
+    where = f" in {held_path}" if held_path else ""
+    if not result.delivered_claims:
+        return f"held all {held} for a person{where}; nothing delivered"
+    delivered = f"{plural(result.delivered_claims, 'claim')} ({dollars(result.amount_delivered)})"
+    return f"held {held} for a person{where}; delivered {delivered}" + (f" in {output}" if output else "")
+
+
 def summary_text(result: FixResult, *, output: str | None, changelog: str | None, report: str | None = None,
-                 check: bool = False, exit_code: int | None = None) -> str:
-    data = summary_dict(result, output=output, changelog=changelog, report=report, check=check, exit_code=exit_code)
+                 check: bool = False, exit_code: int | None = None, held_path: str | None = None) -> str:
+    data = summary_dict(result, output=output, changelog=changelog, report=report, check=check, exit_code=exit_code,
+                        held_path=held_path)
     lines = []
     would = "would make " if check else ""
     lines.append(
@@ -71,6 +97,10 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
                 f"claim{'s' if n != 1 else ''} with a frequency code the 837P does not use, left as sent")
         ids = ", ".join(entry["claim_ids"]) + (", ..." if n > len(entry["claim_ids"]) else "")
         lines.append(f"  {n} {what} ({ids})")
+    missing = data["notes"].get("medicare-claim-without-taxonomy", 0)
+    if missing:
+        lines.append(f"  {missing} Medicare claim{'s' if missing != 1 else ''} without a taxonomy (PRV) for the "
+                     "performing provider: the specialty rules (MC002, MC003) could not tell who performed them")
     for rule, counts in data["by_rule"].items():
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
     for item in data["review"][:50]:
@@ -87,8 +117,12 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
             lines.append(f"  ... {len(data['warnings']) - 20} more")
     elif not data["validated"]:
         lines.append("not validated (--no-validate); structural checks passed")
+    if result.held:
+        lines.append(held_line(result, held_path=held_path, output=output, check=check))
     if output and not check:
         lines.append(f"wrote {output}" + (f", change log {changelog}" if changelog else ""))
+    elif result.hold and changelog and not check:
+        lines.append(f"change log {changelog}")
     if report:
         lines.append(f"report {report}")
     # Claim ids, procedure codes and paths come from outside: no control character reaches a terminal.

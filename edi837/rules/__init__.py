@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from edi837.engine.registry import RuleFactory, plugin_factories
 from edi837.engine.rule import Rule
+from edi837.rules.em001 import EvaluationWithManipulation
+from edi837.rules.mc001 import CmtActiveTreatment
+from edi837.rules.mc002 import ChiropractorNotCovered
+from edi837.rules.mc003 import TherapyDiscipline
+from edi837.rules.mue001 import MedicallyUnlikelyUnits
 from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
 from edi837.rules.nc003 import OtherPairs
@@ -22,6 +27,7 @@ from edi837.rules.tu005 import ZeroUnits
 
 # In code order; the engine runs them by phase, then code.
 BUILTIN: tuple[type[Rule], ...] = (
+    EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered, TherapyDiscipline, MedicallyUnlikelyUnits,
     CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs,
     TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
 )

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, Severity
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
-from edi837.rules._claims import lines_by_date, performer_key, same_performer
+from edi837.rules._claims import performer_key, same_performer
+from edi837.rules._medicare import chiropractor_unknown, payable_by_date
 from edi837.rules._modifiers import SITE_MODIFIERS, modifier_finding, satisfied, wanted_modifier
 from edi837.rules._pairs import other_pairs_bypassed
 from edi837.rules._regions import regions_of, words
@@ -76,7 +77,7 @@ class CmtManualTherapy(Rule):
         packs, profile = self.packs, context.profile
         manual_code, manipulation = self.codes(context)
         wanted = wanted_modifier(context, self.code)
-        for day, lines in lines_by_date(claim).items():
+        for day, lines in payable_by_date(self.packs, claim, context).items():
             for manual in (line for line in lines if line.procedure == manual_code):
                 if "XE" in manual.modifiers:
                     continue  # a separate encounter the same day: nothing on the claim can confirm or deny it
@@ -117,6 +118,11 @@ class CmtManualTherapy(Rule):
                                            f"{words(cmt_regions)}, but a {wanted} would also bypass NCCI "
                                            f"{', '.join(bypassed)}, which nothing on the claim shows distinct; "
                                            "decide by hand", source)
+                        continue
+                    unknown = chiropractor_unknown(packs, claim, manual, context)
+                    if unknown and not satisfied(manual, wanted, profile):
+                        yield self._review(claim, manual, f"{manual_code} points to a region other than the "
+                                           f"manipulated {words(cmt_regions)}, but it is billed {unknown}", source)
                         continue
                     finding = modifier_finding(
                         self.code, claim, manual, wanted, profile,

@@ -9,7 +9,8 @@ from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, S
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NcciPair
-from edi837.rules._claims import lines_by_date, same_performer
+from edi837.rules._claims import same_performer
+from edi837.rules._medicare import chiropractor_unknown, payable_by_date
 from edi837.rules._modifiers import modifier_finding, satisfied, wanted_modifier
 from edi837.rules._pairs import other_pairs_bypassed
 from edi837.writer.edits import DISTINCT_MODIFIERS
@@ -59,7 +60,7 @@ class ManualTherapyTherapeuticActivities(Rule):
         first, second = self.setting(context, "pair")
         action = self.setting(context, "action")
         placement = self.setting(context, "modifier_on")
-        for day, lines in lines_by_date(claim).items():
+        for day, lines in payable_by_date(self.packs, claim, context).items():
             pairs = [p for p in self.packs.pairs_for(first, second, day) if p.modifier_indicator == 1]
             if not pairs:
                 continue
@@ -87,6 +88,12 @@ class ManualTherapyTherapeuticActivities(Rule):
                                   f"{target_code} billed with {other_code} on {day}: a {wanted} on {target_code} "
                                   f"would also bypass NCCI {', '.join(bypassed)}, which nothing on the claim shows "
                                   "distinct; not modified, decide by hand", Severity.WARNING, None, source)
+                    continue
+                unknown = chiropractor_unknown(self.packs, claim, target, context)
+                if unknown and not satisfied(target, wanted, context.profile):
+                    yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                  f"{target_code} billed with {other_code} on {day}, {unknown}", Severity.WARNING,
+                                  None, source)
                     continue
                 message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
                            f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"

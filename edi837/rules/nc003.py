@@ -9,19 +9,23 @@ from edi837.engine import Applicability, ClaimContext, Finding, Rule
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NcciPair, RulePacks
-from edi837.rules._claims import lines_by_date, same_performer
+from edi837.rules._claims import same_performer
+from edi837.rules._medicare import payable_by_date
 from edi837.rules._modifiers import modifier_finding, wanted_modifier
 from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
 
 
 class OtherPairs(Rule):
-    """NC003 ncci-pair: any other NCCI pair of the pack with modifier indicator 1, billed together.
+    """NC003 ncci-pair: any other NCCI edit with modifier indicator 1, both codes billed together.
 
-    What it does: when both codes of a pair from rules/ncci.toml (other than the CMT/97140 and
-    97140/97530 pairs, which NC001 and NC002 handle) are on the claim on the same date of service for
-    the same provider, it reports a review item; the suggested fix (the payer's distinct modifier on
-    the column-2 code) is applied only with --apply-review.
+    What it does: when both codes of an indicator-1 NCCI edit (other than the CMT/97140 and 97140/97530
+    pairs, which NC001 and NC002 handle) are on the claim on the same date of service for the same
+    provider, it reports a review item on the column-2 line; the suggested fix (the payer's distinct
+    modifier on the column-2 code) is applied only with --apply-review. The edits are the CMS
+    practitioner PTP file's when an NCCI database is loaded (`edi-fix ncci import`: every pair of the
+    claim's codes, the row in force on the date of service), else the pairs of rules/ncci.toml; a
+    user pack's rows override either. The record cites the CMS file and version the edit came from.
 
     Why: a modifier bypasses an indicator-1 edit only when the documentation supports a distinct
     service, which the 837 does not show; guessing it is the audit risk OIG reports.
@@ -31,7 +35,8 @@ class OtherPairs(Rule):
     Fix safety: review; applied only with --apply-review (a distinct service is a documentation fact).
 
     Source: NCCI PTP mechanics (CMS FAQ; MLN1783722 "Proper use of modifiers 59, XE, XP, XS and XU");
-    each pair's own source in rules/ncci.toml.
+    the CMS practitioner PTP file loaded in the NCCI database, else each pair's own source in
+    rules/ncci.toml.
     """
 
     code = "NC003"
@@ -42,31 +47,29 @@ class OtherPairs(Rule):
 
     def __init__(self, packs: RulePacks) -> None:
         super().__init__(packs)
-        self.candidates = [p for p in packs.pairs if p.enabled and p.modifier_indicator == self.indicator]
-        self.codes = frozenset(c for p in self.candidates for c in (p.column1, p.column2))
+        self.cmt = CmtManualTherapy(packs)
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        procedures = claim.procedures
-        if len(self.codes.intersection(procedures)) < 2:
-            return False
-        return any(p.column1 in procedures and p.column2 in procedures for p in self.candidates)
+        return self.packs.pair_source.may_pair(claim.procedures)
 
-    def pairs(self, context: ClaimContext) -> list[NcciPair]:
-        """The pairs this rule checks for the claim in hand: for indicator 1, not the ones NC001 (CMT with
-        manual therapy) and NC002 (its own pair) decide, read from their settings for this claim."""
+    def handled(self, context: ClaimContext) -> tuple[frozenset[str], frozenset[str]]:
+        """(manipulation codes, the NC002 pair): for indicator 1, the manipulation/manual-therapy pairs and
+        the NC002 pair are NC001's and NC002's to decide, read from their settings for this claim."""
         if self.indicator == 0:
-            return self.candidates
-        manual, manipulation = CmtManualTherapy(self.packs).codes(context)
-        handled = frozenset(context.setting("NC002", "pair", ManualTherapyTherapeuticActivities.default_of("pair")))
-        return [p for p in self.candidates if not (p.column1 in manipulation and p.column2 == manual)
-                and frozenset((p.column1, p.column2)) != handled]
+            return frozenset(), frozenset()
+        manual, manipulation = self.cmt.codes(context)
+        nc002 = frozenset(context.setting("NC002", "pair", ManualTherapyTherapeuticActivities.default_of("pair")))
+        return frozenset(f"{code}/{manual}" for code in manipulation), nc002
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
-        pairs = self.pairs(context)
-        for day, lines in lines_by_date(claim).items():
+        handled: tuple[frozenset[str], frozenset[str]] | None = None
+        for day, lines in payable_by_date(self.packs, claim, context).items():
             codes = {line.procedure for line in lines}
-            for pair in pairs:
-                if pair.column1 not in codes or pair.column2 not in codes or not pair.active_on(day):
+            for pair in self.packs.pair_source.pairs_among(codes, day):
+                if pair.modifier_indicator != self.indicator:
+                    continue
+                handled = handled or self.handled(context)
+                if pair.label in handled[0] or frozenset((pair.column1, pair.column2)) == handled[1]:
                     continue
                 for line in lines:
                     if line.procedure != pair.column2:

@@ -15,7 +15,11 @@ from edi837.rules.nc003 import OtherPairs
 class BlockedPairs(OtherPairs):
     """NC004 ncci-pair-blocked: two codes of an indicator-0 NCCI pair billed together.
 
-    What it does: reports an error-severity finding on the column-2 line; it never adds a modifier.
+    What it does: when both codes of an indicator-0 NCCI edit are on the claim on the same date of
+    service for the same provider, it reports an error-severity finding on the column-2 line ("cannot be
+    billed together, no modifier bypasses this edit"); it never adds a modifier. The edits are the CMS
+    practitioner PTP file's when an NCCI database is loaded (the row in force on the date of service),
+    else the pairs of rules/ncci.toml; a user pack's rows override either.
 
     Why: with modifier indicator 0 no modifier can bypass the edit: the column-2 code will be denied
     whatever the claim says; a person must remove it or bill it on another claim if it was truly a
@@ -26,8 +30,8 @@ class BlockedPairs(OtherPairs):
 
     Fix safety: none; no change can make the pair payable.
 
-    Source: NCCI modifier indicator definitions (medlearn.com; MLN Feb 2024); each pair's own source in
-    rules/ncci.toml.
+    Source: NCCI modifier indicator definitions (medlearn.com; MLN Feb 2024); the CMS practitioner PTP file
+    loaded in the NCCI database, else each pair's own source in rules/ncci.toml.
     """
 
     code = "NC004"
@@ -40,5 +44,6 @@ class BlockedPairs(OtherPairs):
         source = pair.citation
         yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
                       f"{pair.column2} billed with {pair.column1} on {day}: NCCI {pair.label} has modifier "
-                      "indicator 0, so no modifier can bypass it; the column-2 code will be denied",
+                      "indicator 0: the two cannot be billed together and no modifier bypasses this edit; the "
+                      "column-2 code will be denied",
                       Severity.ERROR, None, source)

@@ -159,13 +159,13 @@ class _Transaction:
     """Writes one ST..SE: the header loops once, then claims; keeps the HL counter and SE01."""
 
     def __init__(self, out: _Out, fmt: _Format, number: int, interchange_control: int,
-                 people: random.Random) -> None:
+                 people: random.Random, billing_taxonomy: str | None) -> None:
         self.out = out
         self.fmt = fmt
         self.people = people
         self.control = f"{number:04d}"
         self.claims = 0
-        self._hl = 1
+        self._hl = 0
         self._start = out.count
         s = fmt.seg
         out.add([
@@ -175,31 +175,61 @@ class _Transaction:
             s("NM1", "41", "2", "EXAMPLE BILLING SERVICE", "", "", "", "", "46", "SUBMIT01"),
             s("PER", "IC", "BILLING DESK", "TE", "5555550100"),
             s("NM1", "40", "2", "EXAMPLE CLEARINGHOUSE", "", "", "", "", "46", "RECV01"),
-            s("HL", "1", "", "20", "1"),
-            s("PRV", "BI", "PXC", CHIRO_TAXONOMY),
-            s("NM1", "85", "2", "EXAMPLE CHIROPRACTIC AND THERAPY", "", "", "", "", "XX", BILLING_NPI),
+        ])
+        self._billing_taxonomy = billing_taxonomy
+        self._provider: tuple[str, int] | None = None  # the open 2000A: billing NPI, HL01
+        self._subscriber: tuple[str, int, bool, _Person] | None = None  # the open shared 2000B: key, HL01, ...
+
+    def _billing_provider(self, npi: str) -> list[str]:
+        """A 2000A loop (the first one, HL*1, is written before the first claim)."""
+        s = self.fmt.seg
+        self._hl += 1
+        self._provider = (npi, self._hl)
+        self._subscriber = None
+        return [
+            s("HL", str(self._hl), "", "20", "1"),
+            *([s("PRV", "BI", "PXC", self._billing_taxonomy)] if self._billing_taxonomy else []),
+            s("NM1", "85", "2", "EXAMPLE CHIROPRACTIC AND THERAPY", "", "", "", "", "XX", npi),
             s("N3", "100 EXAMPLE PLAZA"),
             s("N4", "ANYTOWN", "PA", "123450001"),
             s("REF", "EI", "990000001"),
-        ])
+        ]
 
     def claim(self, spec: ClaimSpec) -> None:
-        s, c, rng = self.fmt.seg, self.fmt.comp, self.people
+        rng = self.people
+        npi = spec.billing_provider or BILLING_NPI
+        segs: list[str] = []
+        if self._provider is None or self._provider[0] != npi:
+            segs += self._billing_provider(npi)
+        shared = self._subscriber
+        if spec.subscriber and shared is not None and shared[0] == spec.subscriber:
+            if shared[2] != spec.patient_loop:
+                raise ValueError(f"claim {spec.claim_id}: claims of one subscriber either all have a patient "
+                                 "loop or none has")
+            self._add_claim(spec, segs, shared[3], shared[1], new_subscriber=False)
+            return
         last, first, sex = rng.choice(_SUBSCRIBERS)
         subscriber = _person(rng, last, first, sex, 1950, 1995)
         self._hl += 1
-        subscriber_hl = self._hl
-        segs = [
-            s("HL", str(subscriber_hl), "1", "22", "1" if spec.patient_loop else "0"),
-            # SBR02 "18" (self) only when the subscriber is the patient; the guide says do not send otherwise.
-            s("SBR", spec.responsibility, "" if spec.patient_loop else "18", "", "", "", "", "", "",
-              spec.claim_filing),
-            s("NM1", "IL", "1", subscriber.last, subscriber.first, "", "", "", "MI", subscriber.member_id),
-            s("N3", subscriber.street),
-            s("N4", subscriber.city, subscriber.state, subscriber.postal),
-            s("DMG", "D8", subscriber.birth, subscriber.sex),
-            s("NM1", "PR", "2", spec.payer_name, "", "", "", "", "PI", spec.payer_id),
-        ]
+        self._subscriber = (spec.subscriber, self._hl, spec.patient_loop, subscriber) if spec.subscriber else None
+        self._add_claim(spec, segs, subscriber, self._hl, new_subscriber=True)
+
+    def _add_claim(self, spec: ClaimSpec, segs: list[str], subscriber: _Person, subscriber_hl: int, *,
+                   new_subscriber: bool) -> None:
+        s, c, rng = self.fmt.seg, self.fmt.comp, self.people
+        assert self._provider is not None
+        if new_subscriber:
+            segs += [
+                s("HL", str(subscriber_hl), str(self._provider[1]), "22", "1" if spec.patient_loop else "0"),
+                # SBR02 "18" (self) only when the subscriber is the patient; the guide says do not send otherwise.
+                s("SBR", spec.responsibility, "" if spec.patient_loop else "18", "", "", "", "", "", "",
+                  spec.claim_filing),
+                s("NM1", "IL", "1", subscriber.last, subscriber.first, "", "", "", "MI", subscriber.member_id),
+                s("N3", subscriber.street),
+                s("N4", subscriber.city, subscriber.state, subscriber.postal),
+                s("DMG", "D8", subscriber.birth, subscriber.sex),
+                s("NM1", "PR", "2", spec.payer_name, "", "", "", "", "PI", spec.payer_id),
+            ]
         if spec.patient_loop:
             first, sex = rng.choice(_DEPENDENTS)
             patient = _person(rng, subscriber.last, first, sex, 2008, 2020)
@@ -344,11 +374,12 @@ def _check_layout(delimiters: Delimiters, line_break: str) -> None:
 
 def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimiters = DEFAULT_DELIMITERS,
               line_break: str = "\n", claims_per_transaction: int = 5000, bom: bool = False,
-              interchange_control: int = 1, seed: int = 0) -> None:
+              interchange_control: int = 1, seed: int = 0, billing_taxonomy: str | None = CHIRO_TAXONOMY) -> None:
     """Stream one interchange (one ISA, one GS, as many ST as needed) of the claims into fp.
 
     Memory is bounded by one batch of text, not by the number of claims. The seed drives the made-up
     people (so the same claims with the same seed give the same bytes) and the "mixed" line breaks.
+    `billing_taxonomy` is the billing provider's PRV*BI (a chiropractor by default; None: no PRV).
     """
     _check_layout(delimiters, line_break)
     if claims_per_transaction < 1:
@@ -373,12 +404,12 @@ def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimite
     out.add([isa, s("GS", "HC", "SUBMIT01", "RECV01", f"{_CREATED:%Y%m%d}", f"{_CREATED:%H%M}",
                     str(interchange_control), "X", "005010X222A1")])
     transactions = 1
-    st = _Transaction(out, fmt, transactions, interchange_control, people)
+    st = _Transaction(out, fmt, transactions, interchange_control, people, billing_taxonomy)
     for claim in chain((first,), remaining):
         if st.claims == claims_per_transaction:
             st.close()
             transactions += 1
-            st = _Transaction(out, fmt, transactions, interchange_control, people)
+            st = _Transaction(out, fmt, transactions, interchange_control, people, billing_taxonomy)
         st.claim(claim)
     st.close()
     out.add([s("GE", str(transactions), str(interchange_control)),
@@ -388,12 +419,12 @@ def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimite
 
 def build_837(claims: Iterable[ClaimSpec], *, delimiters: Delimiters = DEFAULT_DELIMITERS,
               line_break: str = "\n", claims_per_transaction: int = 5000, bom: bool = False,
-              interchange_control: int = 1, seed: int = 0) -> bytes:
+              interchange_control: int = 1, seed: int = 0, billing_taxonomy: str | None = CHIRO_TAXONOMY) -> bytes:
     """The whole file as bytes, for tests that want it in hand; same output as write_837."""
     buffer = io.BytesIO()
     write_837(buffer, claims, delimiters=delimiters, line_break=line_break,
               claims_per_transaction=claims_per_transaction, bom=bom,
-              interchange_control=interchange_control, seed=seed)
+              interchange_control=interchange_control, seed=seed, billing_taxonomy=billing_taxonomy)
     return buffer.getvalue()
 
 

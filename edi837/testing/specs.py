@@ -155,6 +155,12 @@ class ClaimSpec:
     providers: tuple[ProviderSpec, ...] = ()  # 2310x loops in this order, after rendering_npi's 2310B
     responsibility: str = "P"  # SBR01 of the claim's own payer: P primary, S secondary, T tertiary
     other_payers: tuple[OtherPayerSpec, ...] = ()
+    # Loop sharing, for files shaped like a billing service's: a claim whose `subscriber` key is the one of
+    # the claim before it (same transaction and billing provider) goes under the same 2000B loop (its own
+    # 2000C when `patient_loop`); a `billing_provider` NPI other than the claim before it opens a new 2000A
+    # loop. Empty keys keep the plain layout: one 2000B per claim, the one billing provider.
+    subscriber: str = ""
+    billing_provider: str = ""
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.claim_id) <= 38 or not is_plain(self.claim_id):
@@ -187,6 +193,10 @@ class ClaimSpec:
         if self.original_reference is not None and not (1 <= len(self.original_reference) <= 50
                                                         and is_code(self.original_reference)):
             raise ValueError(f"claim {self.claim_id}: original_reference {self.original_reference!r}")
+        if self.billing_provider and not is_npi_shaped(self.billing_provider):
+            raise ValueError(f"claim {self.claim_id}: billing_provider {self.billing_provider!r}: 10 digits")
+        if self.subscriber and not is_code(self.subscriber):
+            raise ValueError(f"claim {self.claim_id}: subscriber key {self.subscriber!r}: letters and digits")
         if any(p.role not in CLAIM_ROLES for p in self.providers):
             raise ValueError(f"claim {self.claim_id}: claim-level providers are {', '.join(CLAIM_ROLES)}")
 

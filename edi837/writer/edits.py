@@ -200,6 +200,10 @@ class ClaimEditor:
             kept = {"line": "it stays on the claim as that payer saw it",
                     "charge": "its charge stays as that payer saw it"}.get(
                 what, f"its {what} stay as that payer saw them")
+            if not line.adjudicated:
+                raise EditRejected(f"line {number} belongs to a claim a prior payer adjudicated as a whole (2320 "
+                                   f"adjudication or a secondary/tertiary destination): {kept}; a person decides "
+                                   "any change")
             raise EditRejected(f"line {number} was adjudicated by {payers}: {kept}; a person decides any change")
         if moves_total and claim.has_prior_adjudication:
             raise EditRejected(f"claim {claim.claim_id} carries prior-payer adjudication: a {what} change would move "

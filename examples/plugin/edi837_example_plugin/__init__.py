@@ -1,53 +1,59 @@
-"""An example edi837 rule plugin: an office visit billed beside chiropractic manipulation needs modifier 25.
+"""An example edi837 rule plugin: the same service entered twice on one date of service.
 
 Install it next to edi837 (`pip install examples/plugin`) and `edi-fix` runs it like a built-in rule;
 `--ignore PX` switches it off, and `edi-fix rule PX001` prints its documentation. It only reports (no
-fix): whether the visit was a significant, separately identifiable service is in the documentation, not
-in the 837. Its cases are in `tests/PX001.toml`, run with `edi837.testing.cases` like the built-in ones.
+fix): whether the second line is a double entry or a second, separately documented service is in the
+record. Its cases are in `tests/PX001.toml`, run with `edi837.testing.cases` like the built-in ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from edi837.engine import ClaimContext, Finding, Rule, Setting, Severity
 from edi837.model.claim import Claim
+from edi837.model.lines import ServiceLine
 
 
-class EvaluationWithManipulation(Rule):
-    """PX001 em-with-cmt-needs-25: an E/M (99202-99215) on the same date as CMT without modifier 25.
+class DuplicateLine(Rule):
+    """PX001 duplicate-line: the same code, modifiers and units on two lines of one date of service.
 
-    What it does: reports a review item on each office visit (E/M) billed on a date of service that also
-    has chiropractic manipulation, when the visit does not carry modifier 25.
+    What it does: reports a review item on the second (and any later) line that repeats an earlier line's
+    procedure code, modifiers and units on the same date of service, for codes billed once a visit (the
+    `once_per_visit` setting; timed codes split into time blocks are TU001's business).
 
-    Why: CMT includes a pre-manipulation assessment; a separate E/M is paid only with modifier 25 for a
-    significant, separately identifiable service.
+    Why: a double entry bills a service twice; payers deny the duplicate and some flag the practice.
 
-    Example: `SV1*HC:99213*95*UN*1***1` beside `SV1*HC:98940*45*UN*1***1` on one date -> review.
+    Example: two `SV1*HC:99213*95*UN*1***1` lines on 2026-03-02 -> review on the second.
 
-    Fix safety: none; 25 asserts something only the visit note shows.
+    Fix safety: none; a person decides whether the second line is a double entry.
 
-    Source: CPT guidelines on E/M with CMT; bcbsnd.com chiropractic reimbursement policy.
+    Source: the practice's own charge-entry checks (an example plugin, not a payer rule).
     """
 
     code = "PX001"
-    name = "em-with-cmt-needs-25"
+    name = "duplicate-line"
     settings = (
-        Setting("manipulation", "codes", ["98940", "98941", "98942"], "the manipulation codes"),
+        Setting("once_per_visit", "codes", ["99213", "99214", "98940", "98941", "98942"],
+                "codes billed once a visit"),
     )
 
-    evaluation = tuple(f"992{n:02d}" for n in range(2, 16))  # 99202-99215
-
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        manipulation = self.setting(context, "manipulation")
-        return any(claim.may_bill(c) for c in manipulation) and any(claim.may_bill(c) for c in self.evaluation)
+        return claim.line_count > 1 and any(claim.may_bill(c) for c in self.setting(context, "once_per_visit"))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
-        manipulation = self.setting(context, "manipulation")
-        days = {line.service_date for line in claim.lines if line.procedure in manipulation}
+        codes = set(self.setting(context, "once_per_visit"))
+        seen: dict[tuple[date | None, str, tuple[str, ...], str], ServiceLine] = {}
+        repeats: dict[int, ServiceLine] = {}
         for line in claim.lines:
-            if line.procedure in self.evaluation and line.service_date in days and "25" not in line.modifiers:
-                yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
-                              f"{line.procedure} billed with CMT on {line.service_date} without modifier 25: "
-                              "add 25 only if the visit was significant and separately documented",
-                              Severity.WARNING, None, "CPT/payer policy on E/M with CMT (modifier 25)")
+            if line.procedure not in codes:
+                continue
+            key = (line.service_date, line.procedure, line.modifiers, str(line.units))
+            first = seen.setdefault(key, line)
+            if first is not line:
+                repeats[line.number] = first
+        for number, first in repeats.items():
+            yield Finding(self.code, claim.claim_id, (number,), first.procedure,
+                          f"line {number} repeats line {first.number} ({first.procedure}, same date, modifiers and "
+                          "units): a double entry, or a second service the record must show", Severity.WARNING)

@@ -1,0 +1,78 @@
+"""What the report and the summary know of one claim: its lines, its amounts, why it was held.
+
+Kept per claim that has a finding or was held (only when the caller keeps records, as the HTML report
+does), so the report can show service dates and line charges next to each change without reading the
+file again. Nothing here is patient data: claim ids, line numbers, codes, amounts and dates of service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from edi837.errors import InputRefused
+from edi837.model.claim import Claim
+from edi837.x12.envelope import split_lead
+
+
+@dataclass(frozen=True, slots=True)
+class LineSummary:
+    """One service line as it arrived: LX01, code and modifiers, charge, units and basis, dates of service."""
+
+    number: int
+    procedure: str
+    modifiers: tuple[str, ...]
+    charge: Decimal
+    units: Decimal
+    basis: str
+    service_date: date | None
+    service_date_end: date | None
+
+
+@dataclass
+class ClaimSummary:
+    """A claim with findings or held: where it is, what it bills, and its records' range in FixResult.records."""
+
+    index: int  # 0-based position among the input's claims
+    claim_id: str
+    transaction: str
+    segment: int  # position of its CLM in the input
+    amount_before: Decimal | None
+    amount_after: Decimal | None  # CLM02 as delivered (None when held or unreadable)
+    lines: list[LineSummary] = field(default_factory=list)
+    hold_reasons: tuple[str, ...] = ()
+    first_record: int = 0
+    end_record: int = 0
+
+    @property
+    def held(self) -> bool:
+        return bool(self.hold_reasons)
+
+
+def amount(text: bytes | str) -> Decimal | None:
+    """An X12 amount, or None when it cannot be read (the gate, not the summary, judges it)."""
+    try:
+        value = Decimal(text.decode("latin-1") if isinstance(text, bytes) else text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def clm02(piece: bytes, element: bytes) -> Decimal | None:
+    """CLM02 of a CLM piece (leading white space allowed)."""
+    fields = split_lead(piece)[1].split(element, 3)
+    return amount(fields[2]) if len(fields) > 2 else None
+
+
+def lines_of(claim: Claim) -> list[LineSummary]:
+    """The claim's lines as they arrived; none when a line cannot be read (the gate judges the claim)."""
+    try:
+        lines = claim.lines
+    except InputRefused:
+        return []
+    return [LineSummary(x.number, x.procedure, x.modifiers, x.charge, x.units, x.unit_basis, x.service_date,
+                        x.service_date_end) for x in lines]
+
+
+__all__ = ["ClaimSummary", "LineSummary", "amount", "clm02", "lines_of"]
