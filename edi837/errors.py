@@ -9,7 +9,6 @@ cannot disagree about what "refused" means, or about what may be printed.
 from __future__ import annotations
 
 import re
-import traceback
 from pathlib import Path
 
 
@@ -95,6 +94,8 @@ def with_file(error: InputRefused, name: str) -> InputRefused:
 
 def _where(error: BaseException) -> str:
     """`module.py:line` of the innermost frame in edi837's own code, for a bug report without data."""
+    import traceback  # only for internal errors: kept off the start-up path
+
     frames = traceback.extract_tb(error.__traceback__)
     ours = [f for f in frames if f"{Path('edi837')}" in f.filename] or frames
     if not ours:

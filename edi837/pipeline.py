@@ -18,13 +18,14 @@ the gate judges the new pair.
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from edi837 import hold as holding
 from edi837.delivery.fileio import borrow
@@ -46,6 +47,10 @@ from edi837.writer.splice import Splicer
 from edi837.writer.split import DELIVERED, SplitWriter
 from edi837.x12.envelope import Delimiters, SegmentStream
 
+if TYPE_CHECKING:
+    from edi837.gate.ahead import ScanAhead
+    from edi837.gate.fast import ScanResult
+
 log = get_logger("edi837")  # silent unless the application configures logging
 
 @dataclass
@@ -53,6 +58,7 @@ class FixOptions:
     """What a run does (the run settings): the same for every entry point, the CLI flags map onto them."""
 
     validate: bool = True
+    validator: str = "fast"  # "fast": compiled tables, pyx12 as referee; "pyx12": pyx12 over the whole file
     apply_review: bool = False
     rules_dir: Path | None = None
     select: tuple[str, ...] = ()
@@ -200,21 +206,29 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
     started = time.perf_counter()
     forced: dict[int, list[str]] = {}  # claim index -> why it is held as invalid (known after the gate)
     input_issues: list[list[ValidationIssue]] = []  # the input's own errors, once read (at most one pyx12 pass)
-    while True:
-        result, writer = _pass(open_input, sink, options, sinks, forced)
-        if writer is not None and result.claims == 0:
-            # Nothing to split (a file without claims): the split would write nothing at all, so the file
-            # goes through as the run without a hold writes it, never as an empty output.
-            options = replace(options, hold=frozenset())
+    ahead: ScanAhead | None = None
+    try:
+        while True:
+            if ahead is not None:
+                ahead.close()
+            result, writer, ahead = _pass(open_input, sink, options, sinks, forced)
+            if writer is not None and result.claims == 0:
+                # Nothing to split (a file without claims): the split would write nothing at all, so the
+                # file goes through as the run without a hold writes it, never as an empty output.
+                options = replace(options, hold=frozenset())
+                _start_over(sink, sinks)
+                continue
+            if sink is None or not options.validate:
+                break
+            scanned = ahead.result() if ahead is not None else None
+            more = _gate(open_input, sink, sinks.held, options, result, writer, forced, input_issues, scanned)
+            if not more:
+                break
+            forced.update(more)
             _start_over(sink, sinks)
-            continue
-        if sink is None or not options.validate:
-            break
-        more = _gate(open_input, sink, sinks.held, options, result, writer, forced, input_issues)
-        if not more:
-            break
-        forced.update(more)
-        _start_over(sink, sinks)
+    finally:
+        if ahead is not None:
+            ahead.close()
     result.seconds = time.perf_counter() - started
     log.info(
         "run.done",
@@ -242,29 +256,45 @@ def _start_over(sink: IO[bytes] | None, sinks: Sinks) -> None:
 
 
 def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks: Sinks,
-          forced: dict[int, list[str]]) -> tuple[FixResult, SplitWriter | None]:
-    """One pass over the input: rules, edits, the output (split when there is a hold policy)."""
+          forced: dict[int, list[str]]) -> tuple[FixResult, SplitWriter | None, ScanAhead | None]:
+    """One pass over the input: rules, edits, the output (split when there is a hold policy).
+
+    Without a hold, a large output is also fed to the fast scan as it is written (gate/ahead.py), so the
+    gate's scan runs on the other core; the caller closes what is returned.
+    """
     result = FixResult(hold=options.hold)
     minutes = load_minutes(options.minutes_file) if options.minutes_file else None
-    with open_input() as source:
-        stream = SegmentStream(source, on_progress=sinks.on_progress)
-        delims = stream.delimiters
-        walker = Walker(stream)
-        engine = build_engine(delims, options, minutes)
-        writer = SplitWriter(sink, sinks.held, delims, stream.bom) if options.hold else None
-        try:
-            seen = _stream_output(stream, walker, engine, sink, sinks, result, minutes, writer, options.hold,
-                                  forced)
-        finally:
-            if engine.packs is not None:
-                engine.packs.close()
-        result.bytes_in = stream.bytes_read
-    if minutes is not None:
-        minutes.check_lines_exist(seen)
+    ahead: ScanAhead | None = None
+    try:
+        with open_input() as source:
+            stream = SegmentStream(source, on_progress=sinks.on_progress)
+            delims = stream.delimiters
+            walker = Walker(stream)
+            engine = build_engine(delims, options, minutes)
+            writer = SplitWriter(sink, sinks.held, delims, stream.bom) if options.hold else None
+            out: Any = sink
+            if writer is None and sink is not None and options.validate and options.validator == "fast":
+                from edi837.gate.ahead import ScanAhead, Tee
+
+                ahead = ScanAhead.start(_size(source))
+                out = sink if ahead is None else Tee(sink, ahead)
+            try:
+                seen = _stream_output(stream, walker, engine, out, sinks, result, minutes, writer, options.hold,
+                                      forced)
+            finally:
+                if engine.packs is not None:
+                    engine.packs.close()
+            result.bytes_in = stream.bytes_read
+        if minutes is not None:
+            minutes.check_lines_exist(seen)
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
     result.claims = walker.claims
     result.lines = walker.lines
     result.transactions = walker.transactions
-    return result, writer
+    return result, writer, ahead
 
 
 def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
@@ -355,23 +385,43 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
     return seen
 
 
+def _size(source: IO[bytes]) -> int | None:
+    """The input's size when it is a file (the scan runs ahead only for large ones)."""
+    try:
+        return os.fstat(source.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None
+
+
 def _gate(open_input: Opener, sink: IO[bytes], held: IO[bytes] | None, options: FixOptions, result: FixResult,
           writer: SplitWriter | None, forced: dict[int, list[str]],
-          input_issues: list[list[ValidationIssue]]) -> dict[int, list[str]]:
-    """Validate the output; refuse it when it carries an error the input did not.
+          input_issues: list[list[ValidationIssue]], scanned: ScanResult | None) -> dict[int, list[str]]:
+    """Validate the output; refuse it when it carries an error the input did not (gate/decide.py).
 
-    With a hold policy both files are validated. Under `--hold invalid`, the claims that carry an error in
-    the delivered file are returned (with why) to be held in a new pass; otherwise the gate's verdict is
-    final: a new error in either file refuses the run, errors the input had are warnings.
+    `scanned`: the fast scan of the output when it ran beside the fix (gate/ahead.py). With a hold policy
+    both files are validated: by the fast scan first (both clean: done), else by pyx12. Under `--hold
+    invalid`, the claims that carry an error in the delivered file are returned (with why) to be held in a
+    new pass; otherwise the gate's verdict is final: a new error in either file refuses the run, errors the
+    input had are warnings.
     """
-    if writer is None:
-        _gate_one(open_input, sink, result)
-        return {}
     sink.flush()
+    if writer is None:
+        from edi837.gate.decide import check
+
+        result.warnings = check(open_input, lambda: borrow(sink), result.changed, options.validator, scanned)
+        result.validated = True
+        return {}
+    if held is not None:
+        held.flush()
+    from edi837.gate.decide import clean_alone
+
+    outputs = [_borrowing(h) for h, size in ((sink, result.bytes_out), (held, result.bytes_held)) if h and size]
+    if clean_alone(outputs, options.validator):
+        result.validated = True
+        return {}
     after = validate(lambda: borrow(sink)) if result.bytes_out else []
     held_after: list[ValidationIssue] = []
     if held is not None and result.bytes_held:
-        held.flush()
         held_after = validate(lambda: borrow(held))
     result.validated = True
     if not after and not held_after:
@@ -421,24 +471,8 @@ def _refuse_new(what: str, fresh: list[ValidationIssue]) -> None:
                          [str(i) for i in fresh])
 
 
-def _gate_one(open_input: Opener, sink: IO[bytes], result: FixResult) -> None:
-    """Validate the output; refuse it when it carries an error the input did not."""
-    sink.flush()
-    after = validate(lambda: borrow(sink))
-    result.validated = True
-    if not result.changed:
-        result.warnings = after  # same bytes as the input: every error was already there
-        return
-    if not after:
-        return
-    before = validate(open_input)
-    fresh = new_issues(before, after)
-    if fresh:
-        listed = "; ".join(str(i) for i in fresh[:10])
-        more = f" (and {len(fresh) - 10} more)" if len(fresh) > 10 else ""
-        raise GateFailed(f"the fixed file would fail validation where the input did not: {listed}{more}",
-                         [str(i) for i in fresh])
-    result.warnings = before
+def _borrowing(handle: IO[bytes]) -> Opener:
+    return lambda: borrow(handle)
 
 
 def fix(data: bytes, options: FixOptions | None = None, sinks: Sinks | None = None, **settings: Any) -> FixResult:

@@ -42,6 +42,51 @@ def test_hook_leaves_a_file_that_changed_while_it_ran(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.837"]  # no change log, no temp file
 
 
+def test_a_file_rewritten_while_it_is_read_is_named_as_changed_not_as_broken(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The client rewrites FILE while the hook is still reading it: what the hook read is a mix that fails
+    to parse (here NUL bytes). The cause to name is the rewrite, so the person runs the hook again rather
+    than looking for a broken export."""
+    from edi837.delivery import hook
+    from edi837.pipeline import FixOptions
+
+    target = tmp_path / "claims.837"
+    target.write_bytes(FIXABLE)
+    opened = hook.open_regular
+
+    class Rewritten:
+        """The first read returns the start of FILE, and meanwhile FILE is written again."""
+
+        def __init__(self, path: Path) -> None:
+            self.handle = opened(path)
+            self.reads = 0
+
+        def read(self, size: int = -1) -> bytes:
+            self.reads += 1
+            if self.reads == 1:
+                start = self.handle.read(200)
+                target.write_bytes(CLEAN + b"\n")  # another size, another mtime
+                return start
+            return b"\0" * 64 if self.reads == 2 else b""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.handle, name)
+
+        def __enter__(self) -> Rewritten:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+    calls = iter([False, True])  # the first open only checks that FILE can be read
+    monkeypatch.setattr(hook, "open_regular", lambda path: Rewritten(path) if next(calls, True) else opened(path))
+    code = hook.fix_in_place(target, changelog=None, as_json=False, options=FixOptions(validate=False))
+    assert code == 2
+    assert "changed while edi-fix ran; left as it is" in one_refusal(capsys.readouterr().err)
+    assert target.read_bytes() == CLEAN + b"\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.837"]
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")
 def test_hook_keeps_owner_group_and_mode(tmp_path: Path) -> None:
     target = tmp_path / "claims.837"

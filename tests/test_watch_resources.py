@@ -219,6 +219,60 @@ def test_a_full_disk_is_a_wait_not_a_rejection_in_process(folders: tuple[Path, P
     assert (ready / "a.837").read_bytes() == FIXED
 
 
+def test_a_file_rewritten_while_it_is_read_waits_instead_of_being_rejected(folders: tuple[Path, Path],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that ignores the .part convention rewrites a file while the watcher reads it: the mix fails
+    to parse (NUL bytes here), but the file is not broken, it was changing. It waits and is taken again
+    whole, never moved to rejected/."""
+    from edi837.delivery import handoff
+    from edi837.delivery.watch import FolderWatcher
+
+    outbound, ready = folders
+    target = outbound / "a.837"
+    target.write_bytes(GARBAGE)  # what the writer is replacing
+    opened = handoff.open_regular
+    reads = {"count": 0}
+
+    class Rewritten:
+        def __init__(self, path: Path) -> None:
+            self.handle = opened(path)
+
+        def read(self, size: int = -1) -> bytes:
+            reads["count"] += 1
+            if reads["count"] == 1:
+                target.write_bytes(FIXABLE)  # the writer, meanwhile
+                return b"\0" * 64
+            return b""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.handle, name)
+
+        def __enter__(self) -> Rewritten:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+    calls = {"count": 0}
+
+    def open_second_as_rewritten(path: Path) -> object:
+        calls["count"] += 1  # the first open hashes the file as taken; the second is the run's
+        return Rewritten(path) if calls["count"] == 2 else opened(path)
+
+    monkeypatch.setattr(handoff, "open_regular", open_second_as_rewritten)
+    watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
+    watcher.prepare()
+    assert watcher.run_once() == 1  # deferred: changed while read
+    watcher.close()
+    assert visible(outbound / "rejected") == [] and visible(ready) == [] and leftovers(outbound, ready) == []
+    monkeypatch.undo()
+    watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
+    watcher.prepare()
+    assert watcher.run_once() == 0
+    watcher.close()
+    assert (ready / "a.837").read_bytes() == FIXED and visible(outbound / "rejected") == []
+
+
 @pytest.mark.slow
 def test_names_as_long_as_the_file_system_allows(folders: tuple[Path, Path]) -> None:
     outbound, ready = folders

@@ -77,6 +77,16 @@ MinutesOption = Annotated[
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
 ]
+class Validator(StrEnum):
+    fast = "fast"
+    pyx12 = "pyx12"
+
+
+ValidatorOption = Annotated[
+    Validator, typer.Option("--validator", metavar="fast|pyx12",
+                            help="The gate: tables compiled from pyx12's maps with pyx12 as referee (default), "
+                                 "or pyx12 over the whole file.")
+]
 NcciDbOption = Annotated[
     Path | None, typer.Option("--ncci-db", metavar="PATH", help="The CMS NCCI database (default: $EDI837_NCCI_DB, "
                               "then the per-user one; see edi-fix ncci status).")
@@ -102,7 +112,7 @@ VersionOption = Annotated[
 def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
                  minutes: Path | None, no_validate: bool, ncci_db: Path | None = None,
                  ncci_version: list[str] | None = None, hold: list[str] | None = None,
-                 default_hold: frozenset[str] = frozenset()) -> FixOptions:
+                 default_hold: frozenset[str] = frozenset(), validator: Validator = Validator.fast) -> FixOptions:
     """The FixOptions every entry point builds from the options they share.
 
     Raises InputRefused for a hold policy that cannot be kept (--hold invalid without the gate)."""
@@ -111,7 +121,8 @@ def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str]
         if hold:  # asked for: say why it cannot be done; the watcher's default just has nothing to find
             raise InputRefused("--hold invalid needs the validation gate; drop --no-validate")
         policy = policy - {holding.INVALID}
-    return FixOptions(validate=not no_validate, apply_review=apply_review, rules_dir=rules,
+    return FixOptions(validate=not no_validate, validator=validator.value, apply_review=apply_review,
+                      rules_dir=rules,
                       select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes,
                       ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy)
 
@@ -150,6 +161,7 @@ def fix_command(
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
     minutes: MinutesOption = None,
     no_validate: NoValidateOption = False,
+    validator: ValidatorOption = Validator.fast,
     changelog: Annotated[
         Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default OUT.changes.jsonl).")
     ] = None,
@@ -166,7 +178,7 @@ def fix_command(
 
     def action() -> int:
         options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
-                               hold=hold)
+                               hold=hold, validator=validator)
         return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
                          summary_format=summary_format, options=options, strict=strict, held=held)
 
@@ -187,6 +199,7 @@ def watch_command(
     ignore: IgnoreOption = None,
     apply_review: ApplyReviewOption = False,
     no_validate: NoValidateOption = False,
+    validator: ValidatorOption = Validator.fast,
     hold: Annotated[
         list[str] | None,
         typer.Option("--hold", metavar="review|invalid|none",
@@ -202,7 +215,7 @@ def watch_command(
 
     def action() -> int:
         options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
-                               hold=hold, default_hold=holding.WATCH_DEFAULT)
+                               hold=hold, default_hold=holding.WATCH_DEFAULT, validator=validator)
         logconfig.configure()
         return watch(outbound, to, options, once=once, settle=settle)
 
@@ -224,6 +237,7 @@ def hook_command(
     apply_review: ApplyReviewOption = False,
     minutes: MinutesOption = None,
     no_validate: NoValidateOption = False,
+    validator: ValidatorOption = Validator.fast,
     hold: HoldOption = None,
     held: Annotated[
         Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default FILE.held.837).")
@@ -240,7 +254,7 @@ def hook_command(
         changelog = Path(f"{file}.changes.jsonl")
     try:
         options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
-                               hold=hold)
+                               hold=hold, validator=validator)
     except InputRefused as refused:
         code, message = outcome_of(refused)
         terminal.say(f"edi-fix hook: {message}")

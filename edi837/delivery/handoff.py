@@ -252,10 +252,14 @@ class Handoff:
                             staged_handle.flush()
                             os.fsync(staged_handle.fileno())
             except InputRefused as refused:
+                if self._changed_since_read(path, before, input_sha):  # it read a file being written: not broken
+                    raise Deferred("changed-while-read") from None
                 return self.reject(path, f"refused: {refused}", started)
             except (OSError, OutputFailed) as error:
                 raise Deferred(problem_of(error)) from None
             except Exception as error:  # a bug must not lose the file: it goes to rejected/
+                if self._changed_since_read(path, before, input_sha):
+                    raise Deferred("changed-while-read") from None
                 return self.reject(path, outcome_of(error)[1], started)
             if self._changed_since_read(path, before, input_sha):  # still being written: take it again later
                 raise Deferred("changed-while-read")

@@ -122,6 +122,7 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | N
         try:
             result = outputs.run(lambda: open_regular(target), options, input_name=str(path), output_name=str(path))
         except InputRefused as refused:
+            unchanged()  # a file rewritten while it was read fails to parse: the rewrite is the cause to name
             raise with_file(refused, str(path)) from None
         unchanged()  # before anything is committed, change log included
         if not result.nothing_delivered:  # everything held: FILE goes (Outputs removes it)

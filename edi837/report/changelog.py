@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
+from json.encoder import encode_basestring
 from pathlib import Path
 
 from edi837.delivery.fileio import AtomicWriter
@@ -38,11 +39,31 @@ class ChangeRecord:
     segment: int | None = None  # 1-based position of the changed segment in the input
 
     def to_json(self) -> str:
-        # Fields are plain values: a direct dict (asdict deep-copies, and cost seconds on big files).
-        return json.dumps({name: getattr(self, name) for name in _FIELDS}, ensure_ascii=False)
+        """The record as one JSON object, the bytes json.dumps(..., ensure_ascii=False) gives.
+
+        Written by template, not by json.dumps: the keys are fixed and every value is a string, an int,
+        a bool or None, so only strings need encoding, by the same C function json.dumps uses. Building a
+        dict and walking it through the generic encoder cost more than the rest of writing a record.
+        """
+        return "{" + ", ".join(key + _value(getattr(self, name)) for name, key in _KEYS) + "}"
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str:
+        return str(encode_basestring(value))
+    return json.dumps(value, ensure_ascii=False)  # anything else (a str or int subclass): the generic way
 
 
 _FIELDS = tuple(f.name for f in fields(ChangeRecord))
+_KEYS = tuple((name, f'"{name}": ') for name in _FIELDS)
 
 
 class ChangeLogWriter:

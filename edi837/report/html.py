@@ -209,7 +209,7 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
                      + (f" in {output_name}" if output_name and result.delivered_claims else ""))
         kept = f"{plural(result.held_claims, 'claim')} held" + (f" in {held_name}" if held_name and held else "")
         where.append(E.P(_t(f"{delivered}; {kept} for a person.")))
-    checked = ("validated with pyx12 against 005010X222A1" if result.validated
+    checked = ("validated against 005010X222A1 (pyx12's maps)" if result.validated
                else "not validated (--no-validate)")
     body: list[Any] = [
         E.H1(_t(title)),
