@@ -291,13 +291,14 @@ def batch_command(
         typer.Option("--hold", metavar="review|invalid",
                      help="Hold claims a person must see in OUT_DIR/held/NAME, as the watcher does."),
     ] = None,
+    validator: ValidatorOption = Validator.fast,
     version: VersionOption = False,
 ) -> None:
     """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review or held, 2 a file refused, 3 error."""
 
     def action() -> int:
         options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
-                               hold=hold)
+                               hold=hold, validator=validator)
         from edi837.batch.cluster import DaskMissing
         from edi837.batch.run import batch, progress_bar
 
