@@ -330,7 +330,8 @@ def test_python_m_does_not_load_plugins_from_the_current_folder(tmp_path: Path) 
 def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = in_process(["--help"], capsys)
     assert code == 0
-    commands = r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n  help +\S"
+    commands = (r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  batch +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n"
+                r"  help +\S")
     assert re.search(commands, out, re.MULTILINE), out
     assert "--rules DIR" in out and "--format text|json" in out
     assert not re.search(r"<(bool|str|path|text\|json)>|\{IN\}", out), out
@@ -338,6 +339,7 @@ def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.Captur
     code, watch_help, _ = in_process(["help", "watch"], capsys)
     assert code == 0 and "Usage: edi-fix watch OUTBOUND --to READY" in watch_help and "<bool>" not in watch_help
     assert in_process(["hook", "-h"], capsys)[1].startswith("Usage: edi-fix hook FILE")
+    assert in_process(["batch", "-h"], capsys)[1].startswith("Usage: edi-fix batch IN_DIR --to OUT_DIR")
 
 
 @pytest.mark.parametrize("args", [[], ["only-one.837"], ["--bogus", "a", "b"], ["a", "b", "--format", "xml"],

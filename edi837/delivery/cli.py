@@ -9,6 +9,7 @@ usage error.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -140,6 +141,7 @@ EXIT_CODES = ("Exit codes: 0 written, nothing needs a person; 1 written, items n
 app = _typer(ABOUT)
 watch_app = _typer("Watch an outbound folder and move fixed 837 files to a ready folder.")
 hook_app = _typer("Fix one 837 file in place before upload (for clearinghouse clients).")
+batch_app = _typer("Fix every 837 file of a folder on Dask, each as `edi-fix IN OUT` would.")
 
 
 @app.command()
@@ -260,6 +262,59 @@ def hook_command(
     raise typer.Exit(fix_in_place(file, changelog=None if no_changelog else changelog,
                                   as_json=summary_format is SummaryFormat.json, options=options, held=held,
                                   report=report))
+
+
+@batch_app.command()
+def batch_command(
+    in_dir: Annotated[Path, typer.Argument(metavar="IN_DIR", help="The folder of 837P files to fix.")],
+    *,
+    to: Annotated[Path, typer.Option("--to", metavar="OUT_DIR",
+                                     help="Where outputs, change logs, held/ and rejected/ go.")],
+    recursive: Annotated[bool, typer.Option("--recursive", help="Also the files of IN_DIR's sub-folders.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", metavar="N", min=1,
+        help="Worker processes of the local Dask cluster (default: the cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS", help="An existing Dask scheduler (tcp://HOST:PORT; default: "
+                                               "$DASK_SCHEDULER_ADDRESS, else a local cluster).")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write NAME.report.html for each file.")] = False,
+    summary_format: FormatOption = SummaryFormat.text,
+    rules: RulesOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    apply_review: ApplyReviewOption = False,
+    no_validate: NoValidateOption = False,
+    ncci_db: NcciDbOption = None,
+    ncci_version: NcciVersionOption = None,
+    hold: Annotated[
+        list[str] | None,
+        typer.Option("--hold", metavar="review|invalid",
+                     help="Hold claims a person must see in OUT_DIR/held/NAME, as the watcher does."),
+    ] = None,
+    validator: ValidatorOption = Validator.fast,
+    version: VersionOption = False,
+) -> None:
+    """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review or held, 2 a file refused, 3 error."""
+
+    def action() -> int:
+        options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
+                               hold=hold, validator=validator)
+        from edi837.batch.cluster import DaskMissing
+        from edi837.batch.run import batch, progress_bar
+
+        try:
+            summary = batch(in_dir, to, options, recursive=recursive, report=report, workers=workers,
+                            scheduler=scheduler, follow=progress_bar)
+        except DaskMissing as missing:  # how to install it is the whole message
+            terminal.say(str(missing))
+            return EXIT_REFUSED
+        text = (json.dumps(summary.as_dict(), indent=2) if summary_format is SummaryFormat.json
+                else summary.text(to))
+        with suppress(OutputFailed):
+            terminal.emit(text, sys.stdout, "stdout")
+        return summary.exit_code
+
+    raise typer.Exit(guarded(action))
 
 
 def guarded(action: Callable[[], int]) -> int:
@@ -417,6 +472,8 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
               "Watch OUTBOUND and move each 837 there, fixed, to READY (originals to OUTBOUND/archive)."),
     "hook": (hook_app, "edi-fix hook FILE [OPTIONS]",
              "Fix FILE in place before upload; for clearinghouse clients that run a pre-submit command."),
+    "batch": (batch_app, "edi-fix batch IN_DIR --to OUT_DIR [OPTIONS]",
+              "Fix every 837 file of IN_DIR into OUT_DIR on Dask (local cores, or a cluster)."),
     "rules": (rules_app, "edi-fix rules", "List every rule: code, name, fix safety, on or off by default."),
     "rule": (rule_app, "edi-fix rule CODE", "Show one rule's documentation and settings (like `ruff rule`)."),
     "ncci": (ncci_app, "edi-fix ncci import|status|lookup ...",

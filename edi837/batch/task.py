@@ -1,0 +1,137 @@
+"""One file of a batch, run in a Dask worker: the same outputs, bytes and exit status as `edi-fix IN OUT`.
+
+The task commits its own outputs (through `Outputs`, the helper the CLI uses: temporary files renamed into
+place, change log and report before the 837), so a worker killed mid-task leaves no half-written file;
+Dask runs the task again elsewhere, and since a run is a function of the input bytes and the options, the
+retry writes the same bytes. Temporary files a killed worker left beside a target are removed by the
+retry when that worker's process is known to be gone (`remove_stale_temps`, as the CLI does).
+
+What travels back to the scheduler is a `FileOutcome`: counts, codes and one sanitised line, never claim
+content, so the batch summary can be printed anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from edi837 import log as logconfig
+from edi837.batch.plan import HELD, FileTask
+from edi837.delivery.fileio import AtomicWriter, open_input_path, open_regular, remove_stale_temps, short_name
+from edi837.delivery.outputs import Outputs
+from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
+from edi837.pipeline import FixResult
+
+# What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written
+# with claims held in held/ (1), refused (2, copied to rejected/), its output could not be written (2), or an
+# internal error (3, copied too).
+KINDS = ("ok", "review", "held", "refused", "failed", "error")
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    relative: str
+    kind: str
+    exit_code: int
+    message: str = ""  # one line: why a file was refused or failed (ids and positions only)
+    claims: int = 0
+    changed_claims: int = 0
+    applied: dict[str, int] = field(default_factory=dict)  # rule -> changes applied
+    review: dict[str, int] = field(default_factory=dict)  # rule -> items for a person
+    seconds: float = 0.0
+    held_claims: int = 0
+
+
+def fix_one(task: FileTask) -> FileOutcome:
+    """Fix one file into its outputs under OUT_DIR; a refused or failing file is copied to rejected/."""
+    logconfig.configure(level=logging.WARNING)  # a worker's terminal shows problems only
+    started = time.monotonic()
+    try:
+        result = _run(task)
+    except (InputRefused, OutputFailed) as error:
+        code, message = outcome_of(with_file(error, str(task.source)) if isinstance(error, InputRefused) else error)
+        if isinstance(error, InputRefused):
+            reject(task, message)
+        return FileOutcome(task.relative, "refused" if isinstance(error, InputRefused) else "failed", code,
+                           message, seconds=time.monotonic() - started)
+    except Exception as error:  # one file's internal error must not end the batch: it is told and set aside
+        code, message = outcome_of(error)
+        reject(task, message)
+        return FileOutcome(task.relative, "error", code, message, seconds=time.monotonic() - started)
+    applied = {rule: n for (rule, was_applied), n in sorted(result.counts.items()) if was_applied}
+    review = {rule: n for (rule, was_applied), n in sorted(result.counts.items()) if not was_applied}
+    _forget_rejection(task)
+    code = result.exit_code
+    kind = "held" if result.held else "review" if code else "ok"
+    return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
+                       time.monotonic() - started, result.held_claims)
+
+
+def _targets(task: FileTask) -> list[Path]:
+    return [t for t in (task.output, task.changelog, task.report, task.held, task.held_report) if t is not None]
+
+
+def remove_dead_attempts(task: FileTask) -> None:
+    """Remove the temporary files an attempt whose worker was killed left beside this task's outputs (those
+    whose process is gone: a retry on this machine, or the client once Dask has given up on the file)."""
+    for target in _targets(task):
+        remove_stale_temps(target)
+
+
+def _run(task: FileTask) -> FixResult:
+    targets = _targets(task)
+    for target in targets:
+        if target.resolve() == task.source.resolve():
+            raise InputRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_attempts(task)
+    with open_input_path(task.source):  # refuses missing, folder, unreadable right away, as the CLI does
+        pass
+    opener: Callable[[], IO[bytes]] = lambda: open_input_path(task.source)  # noqa: E731
+    # The held file's report (the staff worklist) appears only when claims were held, as the watcher's does;
+    # `Outputs` removes an earlier run's output or held file that this run does not write.
+    worklist = task.report is None and task.held_report is not None
+    with Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
+                 held=task.held, report_only_if_held=worklist,
+                 held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
+        result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output))
+    if worklist and not result.held and task.held_report is not None:
+        task.held_report.unlink(missing_ok=True)  # an earlier batch's worklist for claims now delivered
+    return result
+
+
+def _reason_path(task: FileTask) -> Path:
+    return task.rejected.with_name(f"{short_name(task.rejected.name, 200)}.reason.txt")
+
+
+def reject(task: FileTask, message: str) -> None:
+    """Copy the input to rejected/ with a reason file worded as the watcher's (`<time> <name>: <reason>`).
+    Copied, not moved as the watcher does: IN_DIR is the caller's and a batch never changes it."""
+    reason_path = _reason_path(task)
+    try:
+        task.rejected.parent.mkdir(parents=True, exist_ok=True)
+        for target in (task.rejected, reason_path):
+            remove_stale_temps(target)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with AtomicWriter(reason_path) as reason:
+            reason.handle.write(f"{stamp} {one_line(task.relative)}: {one_line(message)}\n".encode())
+        with open_regular(task.source) as source, AtomicWriter(task.rejected) as copy:
+            shutil.copyfileobj(source, copy.handle, 1 << 20)
+    except (OSError, InputRefused, OutputFailed):
+        pass  # the outcome still says refused, with its reason: the copy is a convenience
+
+
+def _forget_rejection(task: FileTask) -> None:
+    """A file refused by an earlier batch and fixed by this one: its old copy in rejected/ would say it
+    was not delivered, so it goes."""
+    for stale in (task.rejected, _reason_path(task)):
+        with suppress(OSError):
+            stale.unlink(missing_ok=True)
