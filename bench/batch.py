@@ -10,7 +10,7 @@ included. Every measurement is its own process, timed from outside; the batch ru
 start-up time (starting the LocalCluster) in their JSON summary, shown beside. Every run's outputs are
 compared byte for byte with the plain process's.
 
-    python bench/batch.py                           # 200 files x 500 claims, the pyx12 gate on
+    python bench/batch.py                           # 200 files x 500 claims, the gate on
     python bench/batch.py --files 40 --claims 500   # smaller
     python bench/batch.py --no-validate             # the fix path alone, without the pyx12 gate
     python bench/batch.py --workers 1 2 4
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     generate(source, args.files, args.claims)
     total = args.files * args.claims
-    mode = "--no-validate" if args.no_validate else "pyx12 gate on"
+    mode = "--no-validate" if args.no_validate else "the gate on"
     print(f"{args.files} files x {args.claims} claims = {total:,} claims ({mode}); {cores} cores; "
           f"generated in {time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f}")
 
