@@ -10,6 +10,7 @@ the full pyx12 pass; `--validator` reaches the gate from the CLI, the hook and t
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,17 @@ def test_excerpts_keep_the_files_delimiters(terminator: bytes) -> None:
     excerpt = cut(_opener(broken), found.flagged)
     whole = validate(_opener(broken))
     assert whole and validate(_opener(excerpt.data), excerpt.position) == whole
+
+
+def test_a_claim_behind_a_space_and_a_tab_is_the_claim_pyx12_referees() -> None:
+    """The scan reads a segment id past any leading white space; the excerpt read it past spaces only, so a
+    claim written ' \\tCLM*...' was a claim to one and not the other, and pyx12 was shown the next claim
+    instead of the flagged one: the fast gate said nothing where pyx12 reports the leading space."""
+    data = build_837(list(random_claims(5, seed=2)))
+    starts = [m.start() for m in re.finditer(rb"CLM\*", data)]
+    data = data[:starts[2]] + b" \t" + data[starts[2]:]
+    full = fix(data, validator="pyx12")
+    fast = fix(data, validator="fast")
+    assert [str(w) for w in full.warnings] == ["segment 65 CLM: the segment starts with a space [1]"]
+    assert [str(w) for w in fast.warnings] == [str(w) for w in full.warnings]
+    assert fast.exit_code == full.exit_code == 1

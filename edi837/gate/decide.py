@@ -61,6 +61,11 @@ def check(open_input: Opener, open_output: Opener, changed: bool, validator: str
         return full(open_input, open_output, changed)
     log.info("gate.referee", count=len(found.flagged))
     after_cut = cut(open_output, found.flagged)
+    if after_cut.claims != found.claims or after_cut.chosen != len(found.flagged):
+        # The excerpt did not find the claims the scan counted: it would show pyx12 other claims than the
+        # flagged ones, so nothing it says could clear them.
+        log.info("gate.full", reason_kind="the excerpt and the scan count claims differently")
+        return full(open_input, open_output, changed)
     after = validate(_opener(after_cut.data), after_cut.position)
     if not changed:
         return after  # the same bytes as the input: every error was already there

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from edi837.gate.fast import LEADING_SPACE
 from edi837.gate.pyx12_gate import Opener
 from edi837.x12.envelope import SegmentStream
 
@@ -56,7 +57,7 @@ def _segments(open_data: Opener) -> Iterator[tuple[int, bytes, bytes]]:
             for piece in pieces:
                 ordinal += 1
                 line = piece.lstrip(b"\r\n")
-                yield ordinal, line.lstrip(b" ").partition(ele)[0], line
+                yield ordinal, line.lstrip(LEADING_SPACE).partition(ele)[0], line  # the id as the scan reads it
 
 
 def cut(open_data: Opener, wanted: set[int]) -> Excerpt:

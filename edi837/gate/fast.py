@@ -31,6 +31,7 @@ from edi837.x12.envelope import Delimiters, SegmentStream
 ENVELOPE, HEADER, CLAIM = 0, 1, 2
 _TRAILERS = frozenset((b"SE", b"GE", b"IEA"))
 _SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"  # what str.lstrip() removes from a latin-1 line
+LEADING_SPACE = _SPACE.encode("latin-1")  # the same, for bytes: the excerpt must find the claims the scan found
 
 
 @dataclass
