@@ -423,3 +423,26 @@ def test_the_worst_outcome_sets_the_batch_exit_code() -> None:
     assert summary("refused", "error", "review").exit_code == 3
     text = summary("ok", "review", "refused").text(Path("/x"))
     assert "\n  fixed or clean: 1 file\n  written, with items for a person: 1 file\n  refused: 1 file" in text
+
+
+def test_the_batchs_own_folders_in_in_dir_are_not_taken_and_colliding_outputs_refuse_the_batch(
+        tmp_path: Path) -> None:
+    """A batch run over an earlier OUT_DIR (or a watcher's OUTBOUND) finds rejected/ and held/ in IN_DIR:
+    taken with --recursive, IN/rejected/a.837's output would be OUT/rejected/a.837, which fixing IN/a.837
+    then deletes as a stale rejection. They are skipped, as the watcher skips its own folders. Two inputs
+    whose outputs share a path (x.837's change log is the output of an input named x.837.changes.jsonl)
+    refuse the batch before anything runs."""
+    from edi837.batch.plan import BatchRefused
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    for relative in ("a.837", "rejected/a.837", "held/b.837", "practice/c.837"):
+        (src / relative).parent.mkdir(parents=True, exist_ok=True)
+        (src / relative).write_bytes(b"ISA")
+    options = FixOptions(hold=frozenset({"review"}))
+    assert [t.relative for t in plan(src, out, options, recursive=True, report=False)] == ["a.837",
+                                                                                          "practice/c.837"]
+    (src / "a.837.changes.jsonl").write_bytes(b"ISA")
+    with pytest.raises(BatchRefused) as refused:
+        plan(src, out, options, recursive=False, report=False)
+    assert str(refused.value) == ("a.837 and a.837.changes.jsonl would both write a.837.changes.jsonl in OUT_DIR: "
+                                  "rename one of them")

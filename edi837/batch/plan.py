@@ -55,7 +55,8 @@ def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
     for root, folders, files in os.walk(in_dir):
         here = Path(root)
         folders[:] = sorted(f for f in folders if recursive and not f.startswith(".")
-                            and (here / f).resolve() != skip)
+                            and (here / f).resolve() != skip
+                            and not (here == in_dir and f in (REJECTED, HELD)))  # the batch's own, as the watcher's
         for name in files:
             path = here / name
             if name.startswith(".") or not stat.S_ISREG(path.lstat().st_mode):
@@ -81,4 +82,22 @@ def plan(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool, r
             rejected=out_dir / REJECTED / relative, options=options, held=held,
             held_report=held.with_name(f"{short_name(held.name, 200)}.report.html") if held and not report else None,
         ))
+    _refuse_shared_targets(tasks)
     return tasks
+
+
+def _refuse_shared_targets(tasks: list[FileTask]) -> None:
+    """Two inputs whose outputs would land on one path (`x.837` and `x.837.changes.jsonl` in IN_DIR: the
+    second's output is the first's change log) would overwrite or delete each other's results: the batch
+    is refused before anything runs, naming both."""
+    owner: dict[Path, str] = {}
+    for task in tasks:
+        targets = [task.output, task.changelog, task.report, task.rejected,
+                   task.rejected.with_name(task.rejected.name + ".reason.txt"), task.held, task.held_report]
+        for target in targets:
+            if target is None:
+                continue
+            other = owner.setdefault(target, task.relative)
+            if other != task.relative:
+                raise BatchRefused(f"{other} and {task.relative} would both write {target.name} in OUT_DIR: "
+                                   "rename one of them")
