@@ -10,6 +10,7 @@ the full pyx12 pass; `--validator` reaches the gate from the CLI, the hook and t
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -274,3 +275,36 @@ def test_a_claim_behind_a_space_and_a_tab_is_the_claim_pyx12_referees() -> None:
     assert [str(w) for w in full.warnings] == ["segment 65 CLM: the segment starts with a space [1]"]
     assert [str(w) for w in fast.warnings] == [str(w) for w in full.warnings]
     assert fast.exit_code == full.exit_code == 1
+
+
+def _run_in_a_pool_worker(path: str) -> bytes:
+    """edi837.run on a file large enough for the scan to run ahead, from a daemonic process."""
+    from edi837.pipeline import run
+
+    sink = io.BytesIO()
+    run(lambda: open(path, "rb"), sink)  # noqa: SIM115 (an opener: the run closes what it opens)
+    return sink.getvalue()
+
+
+def test_a_pool_worker_runs_the_gate_in_process_and_a_failed_fork_leaks_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multiprocessing.Pool worker is daemonic and may not fork a child: the API run there must scan in
+    process, not fail as an internal error; and a fork that fails must close the pipes it opened."""
+    import multiprocessing
+
+    from edi837.gate import ahead
+
+    data = build_837(random_claims(600, seed=3))
+    assert len(data) >= ahead.MIN_BYTES
+    src = tmp_path / "big.837"
+    src.write_bytes(data)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.map(_run_in_a_pool_worker, [str(src)]) == [fix(data).output]
+
+    def refuse(self: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
+    fds = len(os.listdir("/proc/self/fd"))
+    assert [ahead.ScanAhead.start(len(data)) for _ in range(3)] == [None, None, None]
+    assert len(os.listdir("/proc/self/fd")) == fds

@@ -47,9 +47,21 @@ class ScanAhead:
         load_tables()  # before the fork: a cold cache is compiled and stored by this process, not the child
         context = multiprocessing.get_context("fork")
         read_fd, self._write_fd = os.pipe()
-        self._answer, child_end = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(read_fd, self._write_fd, child_end), daemon=True)
-        self._process.start()
+        try:
+            self._answer, child_end = context.Pipe(duplex=False)
+        except BaseException:
+            os.close(read_fd)
+            os.close(self._write_fd)
+            raise
+        try:
+            self._process = context.Process(target=_child, args=(read_fd, self._write_fd, child_end), daemon=True)
+            self._process.start()
+        except BaseException:  # no child: every end is ours to close, or each failed start leaks four fds
+            for fd in (read_fd, self._write_fd):
+                os.close(fd)
+            self._answer.close()
+            child_end.close()
+            raise
         os.close(read_fd)
         child_end.close()
         self._broken = False
@@ -61,9 +73,11 @@ class ScanAhead:
             return None
         if threading.active_count() != 1 or "fork" not in multiprocessing.get_all_start_methods():
             return None
+        if multiprocessing.current_process().daemon:  # a Pool worker, say: it may not have children
+            return None
         try:
             return cls()
-        except OSError:
+        except Exception:  # no fork here (out of processes, a platform that refuses): scan in process
             return None
 
     def write(self, data: bytes) -> None:
