@@ -128,6 +128,8 @@ class Outputs:
         self._stack.__exit__(kind, value, traceback)
         if kind is None:
             for stale in self._remove:
+                if stale == self._output and self._before_replace is not None:
+                    self._before_replace()  # removing the output replaces it too: the same last check
                 with suppress(FileNotFoundError):
                     stale.unlink()
                 fsync_directory(stale.parent if str(stale.parent) else Path("."))
