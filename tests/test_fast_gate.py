@@ -240,10 +240,19 @@ def test_a_failed_scan_ahead_falls_back_to_scanning_in_process(tmp_path: Path,
     def broken_scan(open_data: Any) -> Any:
         raise RuntimeError("child failure")
 
+    answers: list[object] = []
+    real_result = ahead.ScanAhead.result
+
+    def result_seen(self: Any) -> Any:
+        answers.append(real_result(self))
+        return answers[-1]
+
     monkeypatch.setattr(ahead, "MIN_BYTES", 0)
     monkeypatch.setattr(ahead, "scan", broken_scan)  # the forked child inherits the failure
+    monkeypatch.setattr(ahead.ScanAhead, "result", result_seen)
     data = _break_claim(CLEAN, 2)
     result = _run_file(tmp_path, data, FixOptions(ignore=("ALL",)))
+    assert answers == [None]  # a child ran, failed, and gave no scan: the gate scanned in process
     assert [w.segment for w in result.warnings] == [w.segment for w in validate(_opener(data))]
 
 
