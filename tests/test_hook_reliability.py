@@ -16,7 +16,7 @@ import pytest
 
 from edi837.pipeline import fix
 from edi837.testing.generator import build_837, random_claims
-from tests.cli_helpers import CLEAN, FIXABLE, edi_fix, one_refusal
+from tests.cli_helpers import CLEAN, FIXABLE, edi_fix, one_refusal, rewritten_on_second_open
 
 # -- item 6: the hook --------------------------------------------------------------------------------
 
@@ -52,34 +52,7 @@ def test_a_file_rewritten_while_it_is_read_is_named_as_changed_not_as_broken(
 
     target = tmp_path / "claims.837"
     target.write_bytes(FIXABLE)
-    opened = hook.open_regular
-
-    class Rewritten:
-        """The first read returns the start of FILE, and meanwhile FILE is written again."""
-
-        def __init__(self, path: Path) -> None:
-            self.handle = opened(path)
-            self.reads = 0
-
-        def read(self, size: int = -1) -> bytes:
-            self.reads += 1
-            if self.reads == 1:
-                start = self.handle.read(200)
-                target.write_bytes(CLEAN + b"\n")  # another size, another mtime
-                return start
-            return b"\0" * 64 if self.reads == 2 else b""
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self.handle, name)
-
-        def __enter__(self) -> Rewritten:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.handle.close()
-
-    calls = iter([False, True])  # the first open only checks that FILE can be read
-    monkeypatch.setattr(hook, "open_regular", lambda path: Rewritten(path) if next(calls, True) else opened(path))
+    monkeypatch.setattr(hook, "open_regular", rewritten_on_second_open(hook.open_regular, target, CLEAN + b"\n"))
     code = hook.fix_in_place(target, changelog=None, as_json=False, options=FixOptions(validate=False))
     assert code == 2
     assert "changed while edi-fix ran; left as it is" in one_refusal(capsys.readouterr().err)

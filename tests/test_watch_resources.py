@@ -17,6 +17,7 @@ import pytest
 
 from edi837.pipeline import FixOptions, fix
 from edi837.testing.generator import build_837, random_claims
+from tests.cli_helpers import rewritten_on_second_open
 from tests.osfixtures import Mounts, fill, read_only
 from tests.watch_helpers import FIXABLE, FIXED, GARBAGE, WATCHED, events, journal, leftovers, once, outcomes, visible
 
@@ -230,36 +231,7 @@ def test_a_file_rewritten_while_it_is_read_waits_instead_of_being_rejected(folde
     outbound, ready = folders
     target = outbound / "a.837"
     target.write_bytes(GARBAGE)  # what the writer is replacing
-    opened = handoff.open_regular
-    reads = {"count": 0}
-
-    class Rewritten:
-        def __init__(self, path: Path) -> None:
-            self.handle = opened(path)
-
-        def read(self, size: int = -1) -> bytes:
-            reads["count"] += 1
-            if reads["count"] == 1:
-                target.write_bytes(FIXABLE)  # the writer, meanwhile
-                return b"\0" * 64
-            return b""
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self.handle, name)
-
-        def __enter__(self) -> Rewritten:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.handle.close()
-
-    calls = {"count": 0}
-
-    def open_second_as_rewritten(path: Path) -> object:
-        calls["count"] += 1  # the first open hashes the file as taken; the second is the run's
-        return Rewritten(path) if calls["count"] == 2 else opened(path)
-
-    monkeypatch.setattr(handoff, "open_regular", open_second_as_rewritten)
+    monkeypatch.setattr(handoff, "open_regular", rewritten_on_second_open(handoff.open_regular, target, FIXABLE))
     watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
     watcher.prepare()
     assert watcher.run_once() == 1  # deferred: changed while read
