@@ -271,7 +271,8 @@ def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks
             delims = stream.delimiters
             walker = Walker(stream)
             engine = build_engine(delims, options, minutes)
-            writer = SplitWriter(sink, sinks.held, delims, stream.bom) if options.hold else None
+            locating = options.validate and holding.INVALID in options.hold  # --hold invalid traces errors to claims
+            writer = SplitWriter(sink, sinks.held, delims, stream.bom, locating) if options.hold else None
             out: Any = sink
             if writer is None and sink is not None and options.validate and options.validator == "fast":
                 from edi837.gate.ahead import ScanAhead, Tee

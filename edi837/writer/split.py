@@ -80,8 +80,9 @@ class _Span:
 class _Output:
     """One of the two files: its sink, its counters, and the subscriber loop it is gathering."""
 
-    def __init__(self, sink: IO[bytes] | None, bom: bytes) -> None:
+    def __init__(self, sink: IO[bytes] | None, bom: bytes, locating: bool) -> None:
         self.sink = sink
+        self.locating = locating
         self.bom = bom
         self.written = 0
         self.pieces: list[bytes] = []
@@ -103,7 +104,8 @@ class _Output:
         start = self.segments + 1
         self.segments += count
         self.st_segments += count
-        self.spans.append(_Span(start, self.segments, claim, node))
+        if self.locating:
+            self.spans.append(_Span(start, self.segments, claim, node))
         (self.gathering if self.gathering is not None else self.pieces).append(data)
         if self.gathering is None and len(self.pieces) >= _FLUSH_PIECES:
             self.flush()
@@ -128,9 +130,13 @@ class SplitWriter:
     """
 
     def __init__(self, delivered: IO[bytes] | None, held: IO[bytes] | None, delimiters: Delimiters,
-                 bom: bytes) -> None:
+                 bom: bytes, locating: bool = True) -> None:
         self.delimiters = delimiters
-        self.outputs = (_Output(delivered, bom), _Output(held, bom))
+        # Where each claim and loop landed is kept only when a validation error must be traced to its claims
+        # (--hold invalid): a span per emitted piece for the whole file is memory that grows with the file,
+        # and the garbage collector's work over it slowed every rule of a large run.
+        self.locating = locating
+        self.outputs = (_Output(delivered, bom, locating), _Output(held, bom, locating))
         self._chain: list[_Node | None] = [None] * 6
         d = delimiters
         self._term, self._ele = d.segment, d.element
@@ -168,7 +174,8 @@ class SplitWriter:
         out = self.outputs[which]
         self._open(which)
         count_in = claim.raw.count(self._term)
-        self.input_spans.append((claim.first_ordinal, claim.first_ordinal + count_in - 1, pieces is not None))
+        if self.locating:
+            self.input_spans.append((claim.first_ordinal, claim.first_ordinal + count_in - 1, pieces is not None))
         if held or pieces is None:
             data, count = claim.raw, count_in
         else:
@@ -177,8 +184,8 @@ class SplitWriter:
         out.emit(data, count, claim=index)
         out.claims += 1
         for node in self._chain:
-            if node is not None and node.level >= _ST:
-                node.claims[which].append(index)
+            if node is not None and node.level >= _ST and (self.locating or not node.claims[which]):
+                node.claims[which].append(index)  # without locating, only whether it has any (a claimless loop)
         return index
 
     def transaction_end(self, unit: TransactionEnd) -> None:
@@ -356,6 +363,7 @@ class SplitWriter:
         ended without it: an error at the segment that opens a loop (or the SE) then concerns the claim
         just before, not the loop that begins there (holding that loop's innocent claims would only move
         the error on to the next loop, one more pyx12 pass each time)."""
+        assert self.locating, "a SplitWriter made with locating=False keeps no positions"
         out = self.outputs[which]
         everything = tuple(sorted({s.claim for s in out.spans if s.claim is not None}))
         if position is None:
