@@ -273,6 +273,7 @@ class SplitWriter:
                 for out in self.outputs:
                     if out.gathering is not None:
                         self._release(out, node)
+            node.head, node.rest = b"", []  # written wherever it goes; spans (--hold invalid) keep only its claims
             self._chain[level] = None
 
     def _release(self, out: _Output, node: _Node) -> None:
