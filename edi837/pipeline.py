@@ -31,8 +31,7 @@ from edi837 import hold as holding
 from edi837.delivery.fileio import borrow
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import RuleEngine
-from edi837.errors import GateFailed
-from edi837.gate.pyx12_gate import Opener, ValidationIssue, new_issues, validate
+from edi837.gate.pyx12_gate import Opener, ValidationIssue, validate
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
@@ -414,7 +413,7 @@ def _gate(open_input: Opener, sink: IO[bytes], held: IO[bytes] | None, options: 
         return {}
     if held is not None:
         held.flush()
-    from edi837.gate.decide import clean_alone
+    from edi837.gate.decide import clean_alone, refuse_new
 
     outputs = [_borrowing(h) for h, size in ((sink, result.bytes_out), (held, result.bytes_held)) if h and size]
     if clean_alone(outputs, options.validator):
@@ -434,8 +433,8 @@ def _gate(open_input: Opener, sink: IO[bytes], held: IO[bytes] | None, options: 
         more = _invalid_claims(after, before, writer, result, forced)
         if more:
             return more
-    _refuse_new("the fixed file", new_issues(before, after))
-    _refuse_new("the held file", new_issues(before, held_after))
+    refuse_new(before, after, "the fixed file")
+    refuse_new(before, held_after, "the held file")
     result.warnings = after if result.held else before
     return {}
 
@@ -462,14 +461,6 @@ def _invalid_claims(after: list[ValidationIssue], before: list[ValidationIssue],
         new = changed and index not in where and holding.introduced(issues, mine)
         more[index] = [holding.invalid_reason(issues, new, where.get(index, ""))]
     return more
-
-
-def _refuse_new(what: str, fresh: list[ValidationIssue]) -> None:
-    if fresh:
-        listed = "; ".join(str(i) for i in fresh[:10])
-        more = f" (and {len(fresh) - 10} more)" if len(fresh) > 10 else ""
-        raise GateFailed(f"{what} would fail validation where the input did not: {listed}{more}",
-                         [str(i) for i in fresh])
 
 
 def _borrowing(handle: IO[bytes]) -> Opener:

@@ -19,6 +19,7 @@ import edi837
 from edi837.pipeline import FixOptions, fix
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837, random_claims
 from tests.helpers import FIXTURES, REPO
+from tests.watch_helpers import visible
 
 FIXABLE = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()  # 97140 gets 59
 CLEAN = build_837([ClaimSpec("CLEAN-1", ("M542",), (LineSpec("99213", "95"),))])
@@ -42,18 +43,6 @@ def wait_for(condition: object, timeout: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("timed out waiting")
-
-
-def visible(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-
-
-@pytest.fixture
-def folders(tmp_path: Path) -> tuple[Path, Path]:
-    outbound, ready = tmp_path / "outbound", tmp_path / "ready"
-    outbound.mkdir()
-    ready.mkdir()
-    return outbound, ready
 
 
 # -- watcher -------------------------------------------------------------------------------------

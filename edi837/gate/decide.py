@@ -75,7 +75,7 @@ def check(open_input: Opener, open_output: Opener, changed: bool, validator: str
     if before_cut.claims != after_cut.claims or before_cut.chosen != after_cut.chosen:
         return full(open_input, open_output, changed)  # not claim for claim: compare whole files
     before = validate(_opener(before_cut.data), before_cut.position)
-    _refuse_new(before, after)
+    refuse_new(before, after)
     return before
 
 
@@ -102,16 +102,17 @@ def full(open_input: Opener, open_output: Opener, changed: bool) -> list[Validat
     if not after:
         return []
     before = validate(open_input)
-    _refuse_new(before, after)
+    refuse_new(before, after)
     return before
 
 
-def _refuse_new(before: list[ValidationIssue], after: list[ValidationIssue]) -> None:
+def refuse_new(before: list[ValidationIssue], after: list[ValidationIssue], what: str = "the fixed file") -> None:
+    """Raise GateFailed when `after` (the errors of `what`) has any the input's `before` did not."""
     fresh = new_issues(before, after)
     if fresh:
         listed = "; ".join(str(i) for i in fresh[:10])
         more = f" (and {len(fresh) - 10} more)" if len(fresh) > 10 else ""
-        raise GateFailed(f"the fixed file would fail validation where the input did not: {listed}{more}",
+        raise GateFailed(f"{what} would fail validation where the input did not: {listed}{more}",
                          [str(i) for i in fresh])
 
 

@@ -122,17 +122,11 @@ class _Scanner:
                 opens = sid == b"HL" or sid == b"CLM"
                 if opens or sid in _STRUCTURE:
                     self._structure(sid, line, ordinal)
-                    if sid == b"ISA":
-                        counters.run(walk.force_isa)
-                        node = walk.isa
+                    if sid == b"ISA" or sid == b"GS":
+                        counters.run(walk.force_isa if sid == b"ISA" else walk.force_gs)
+                        node = walk.isa if sid == b"ISA" else walk.gs
                         if lead_bad or not rules.check(node, line):
-                            self.stop(f"segment {ordinal} (ISA)")
-                        continue
-                    if sid == b"GS":
-                        counters.run(walk.force_gs)
-                        node = walk.gs
-                        if lead_bad or not rules.check(node, line):
-                            self.stop(f"segment {ordinal} (GS)")
+                            self.stop(f"segment {ordinal} ({sid.decode('latin-1')})")
                         continue
                 kind, unit = self.unit_kind, self.unit_id
                 spots = fields.get(sid)
