@@ -228,12 +228,8 @@ class Walker:
                     if st is not None:
                         problems.append(f"transaction {st.control_number} has no SE before GE (segment {ordinal})")
                         st = None
-                    declared, control = field(fields, 1), field(fields, 2)
-                    if declared != str(gs_st_count):
-                        problems.append(f"GE01 of group {gs_control} says {declared or 'nothing'} transaction "
-                                        f"sets, it has {gs_st_count} (segment {ordinal})")
-                    if control != gs_control:
-                        problems.append(f"GE02 {control} does not match GS06 {gs_control} (segment {ordinal})")
+                    problems += _trailer_problems(fields, ordinal, ("GE", "GS06", f"group {gs_control}",
+                                                                     "transaction sets"), gs_st_count, gs_control)
                     in_gs = False
                     context = None
                     passthrough.append(raw)
@@ -257,12 +253,8 @@ class Walker:
                 if in_gs:
                     problems.append(f"group {gs_control} has no GE before IEA (segment {ordinal})")
                     in_gs = False
-                declared, control = field(fields, 1), field(fields, 2)
-                if declared != str(isa_gs_count):
-                    problems.append(f"IEA01 of interchange {isa_control} says {declared or 'nothing'} groups, "
-                                    f"it has {isa_gs_count} (segment {ordinal})")
-                if control != isa_control:
-                    problems.append(f"IEA02 {control} does not match ISA13 {isa_control} (segment {ordinal})")
+                problems += _trailer_problems(fields, ordinal, ("IEA", "ISA13", f"interchange {isa_control}",
+                                                                 "groups"), isa_gs_count, isa_control)
                 passthrough.append(raw)
                 in_isa = False
                 context = None
@@ -283,3 +275,19 @@ class Walker:
             raise InputRefused("; ".join(problems))
         if passthrough:
             yield Passthrough(b"".join(passthrough))
+
+
+def _trailer_problems(fields: list[bytes], ordinal: int, names: tuple[str, str, str, str], counted: int,
+                      opened: str) -> list[str]:
+    """What is wrong with a GE or IEA: its count (01) against what was counted, its control number (02)
+    against the GS06 or ISA13 it closes. `names`: the trailer, the opening element, what it closes, and
+    what it counts."""
+    trailer, opening, closes, counts = names
+    declared, control = field(fields, 1), field(fields, 2)
+    found = []
+    if declared != str(counted):
+        found.append(f"{trailer}01 of {closes} says {declared or 'nothing'} {counts}, it has {counted} "
+                     f"(segment {ordinal})")
+    if control != opened:
+        found.append(f"{trailer}02 {control} does not match {opening} {opened} (segment {ordinal})")
+    return found
