@@ -335,8 +335,15 @@ def test_a_worker_killed_mid_file_leaves_nothing_half_written(retries: str, tmp_
     assert killed is not None, "the worker was never caught writing big.837"
     summary = json.loads(out)
     by_file = {e["file"]: e for e in summary["by_file"]}
-    others = ["clean.837", "fixed.837"] if retries == "default" else ["clean.837"]
-    assert [by_file[n]["exit_code"] for n in others] == [0] * len(others)  # the others are done
+    if retries == "default":
+        assert [by_file[n]["exit_code"] for n in ("clean.837", "fixed.837")] == [0, 0]  # the others are done
+    else:
+        # With no retry Dask also gives up on a task it had queued on the killed worker, which one depends
+        # on its scheduling (a loaded machine changes it): clean.837 is then done, or refused whole, never lost.
+        clean = by_file["clean.837"]
+        assert clean["exit_code"] == 0 or (clean["outcome"] == "error"
+                                           and (out_dir / "rejected" / "clean.837").read_bytes()
+                                           == INPUTS["clean.837"]), clean
     assert not temp_files(out_dir), temp_files(out_dir)  # the killed attempt's temp files are gone
     if retries == "default":
         assert batch.returncode == single.code == 1, err
