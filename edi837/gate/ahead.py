@@ -5,11 +5,10 @@ the machines this runs on have two cores. The output is written in order, so a s
 each block the moment the splicer writes it; when the fix ends, the scan ends a moment later, and the
 gated run costs little more than the fix alone.
 
-Why fork, and only sometimes: a forked child starts in microseconds with the tables and expressions
-already loaded (spawning a fresh interpreter costs more than a small file's whole run). Forking a
-process that runs other threads (the watcher) can deadlock the child on a lock some thread held, so
-the scan runs ahead only in a single-threaded process, on a multi-core machine, for files large enough
-to gain; otherwise the scan runs after the fix, in process, exactly as before. The child only reads
+Why fork, and only sometimes (edi837/forking.py): a forked child starts in microseconds with the tables
+and expressions already loaded, but forking is safe only in a single-threaded process on a multi-core
+machine; there, for files large enough to gain, the scan runs ahead; otherwise it runs after the fix, in
+process, exactly as before. The child only reads
 the pipe and answers; it never touches a file. If it fails for any reason, the gate scans in process:
 the verdict never depends on whether the scan ran ahead.
 """
@@ -18,10 +17,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from edi837.forking import fork_is_safe
 from edi837.gate.cache import load_tables
 from edi837.gate.fast import ScanResult, scan
 
@@ -69,11 +68,7 @@ class ScanAhead:
     @classmethod
     def start(cls, input_bytes: int | None) -> ScanAhead | None:
         """A scan ahead when it pays and is safe here, else None."""
-        if input_bytes is None or input_bytes < MIN_BYTES or (os.cpu_count() or 1) < 2:
-            return None
-        if threading.active_count() != 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return None
-        if multiprocessing.current_process().daemon:  # a Pool worker, say: it may not have children
+        if input_bytes is None or input_bytes < MIN_BYTES or not fork_is_safe():
             return None
         try:
             return cls()
@@ -97,6 +92,12 @@ class ScanAhead:
             answer = None
         self.close()
         return answer if isinstance(answer, ScanResult) else None
+
+    @property
+    def inherited(self) -> tuple[int, ...]:
+        """The descriptors a process forked after this one must close: its copy of the pipe's write end
+        would keep the scan waiting for more (engine/farm.py's workers close it)."""
+        return (self._write_fd,) if self._write_fd >= 0 else ()
 
     def _close_pipe(self) -> None:
         if self._write_fd >= 0:

@@ -86,6 +86,12 @@ class Claim:
         self._other_payers: list[OtherPayer] = []
         self.removed_lines: list[ServiceLine] = []  # lines an earlier rule of this run removed
 
+    def __reduce__(self) -> tuple[type[Claim], tuple[object, ...]]:
+        """A claim goes to a worker process (engine/farm.py) as it was walked: its bytes and the loops above
+        it, none of what a rule parsed or removed, so the worker's rules start from the same claim."""
+        return (Claim, (self.raw, self.first_ordinal, self.transaction, self.billing_provider, self.subscriber,
+                        self.has_patient_loop, self.delimiters))
+
     # -- cheap queries on the raw bytes ---------------------------------------------------------
     @property
     def procedures(self) -> frozenset[str]:
