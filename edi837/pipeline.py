@@ -92,6 +92,10 @@ class Sinks:
     on_progress: Callable[[int], None] | None = None
     held: IO[bytes] | None = None  # where held claims go with a hold policy (readable and seekable to be gated)
     restart: Callable[[], None] | None = None  # the record sink starts over (a run made again to hold invalid claims)
+    # Where the claims' rule work goes (engine/farm.py): None, this machine's worker processes per
+    # FixOptions.jobs; a batch on Dask gives the cluster's (batch/chunks.py). Told the run's engine, the
+    # input's delimiters and its size; None back: the claims run in process.
+    farm: Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None] | None = None
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
@@ -118,7 +122,7 @@ class FixResult:
     bytes_out: int = 0
     validated: bool = False
     seconds: float = 0.0
-    jobs: int = 1  # processes that ran the rules (engine/farm.py); the output is the same bytes whatever it is
+    jobs: int = 1  # processes that ran the rules' chunks (engine/farm.py); the output is the same bytes whatever it is
     output: bytes | None = None
     # The split (FixOptions.hold): claims held and why, claims delivered, dollars (CLM02) in and out.
     hold: frozenset[str] = frozenset()
@@ -289,12 +293,15 @@ def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks
             try:
                 # After the scan ahead is forked (a process with the pool's threads may not fork it), and with
                 # that child's pipe closed in the workers, or the scan would never see the output end.
-                farm = farming.ClaimFarm.start(farming.jobs_for(options.jobs), size, engine,
-                                               lambda: build_engine(delims, options, minutes),
-                                               ahead.inherited if ahead is not None else ())
+                if sinks.farm is not None:
+                    farm = sinks.farm(engine, delims, size)
+                else:
+                    farm = farming.ClaimFarm.start(farming.jobs_for(options.jobs), size, engine,
+                                                   lambda: build_engine(delims, options, minutes),
+                                                   ahead.inherited if ahead is not None else ())
                 units = farm.outcomes(walker) if farm is not None else farming.in_process(walker, engine)
-                result.jobs = farm.workers + 1 if farm is not None else 1
                 seen = _stream_output(stream, units, out, sinks, result, minutes, writer, options.hold, forced)
+                result.jobs = max(1, farm.processes) if farm is not None else 1
             finally:
                 if farm is not None:
                     farm.close()

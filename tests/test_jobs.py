@@ -55,7 +55,9 @@ def test_several_processes_give_the_bytes_one_gives(tmp_path: Path) -> None:
     assert one["claims"][2] > 50 and len(one["log"]) > 100  # the rules did change things: identity is no accident
     for jobs in (2, 3):
         many = runs[jobs][1]
-        assert many["jobs"] == jobs  # the workers did run
+        # Processes that ran chunks: the caller and at least one worker (which workers take which chunks is
+        # up to the operating system's scheduling, so not every one need get one).
+        assert 2 <= many["jobs"] <= jobs
         for key in one:
             if key != "jobs":
                 assert many[key] == one[key], f"{key} differs with jobs={jobs}"
@@ -68,7 +70,7 @@ def test_held_claims_and_minutes_are_the_same_on_several_processes(tmp_path: Pat
     minutes.write_text("claim_id,line,minutes\n" + "".join(f"C{n:08d},1,{20 + n % 20}\n" for n in range(5, 300, 9)))
     runs = _probe(tmp_path, data, "1,2", "review", str(minutes))
     one, two = runs[1][1], runs[2][1]
-    assert two["jobs"] == 2
+    assert two["jobs"] == 2  # the caller and its one worker
     assert one["held"] and one["held_output"]  # some claims were held, so the split ran
     for key in one:
         if key != "jobs":
@@ -160,10 +162,9 @@ def test_answers_are_consumed_in_input_order_however_they_finish(workers: int,
 
     monkeypatch.setattr(farm, "CHUNK", 3)
     monkeypatch.setattr(farm, "_engine", Engine())
-    claim_farm = farm.ClaimFarm.__new__(farm.ClaimFarm)
-    claim_farm.workers = workers
-    claim_farm._engine = Engine()  # type: ignore[assignment]
-    claim_farm._pool = ThreadPoolExecutor(workers)  # type: ignore[assignment]
+    pool = ThreadPoolExecutor(workers)
+    claim_farm = farm.ClaimFarm(Engine(), lambda claims: pool.submit(farm._run_chunk, claims),  # type: ignore[arg-type]
+                                workers, lambda: pool.shutdown(wait=True))
     units: list[object] = []
     for n in range(101):
         units.append(f"loop before claim {n}")

@@ -10,6 +10,10 @@ its transaction), so no record needs re-basing, and every count, dollar total, h
 of the output and the change log is made by the same code as in one process. There is nothing to splice
 back but the order, which the caller never leaves.
 
+Where the chunks go is the caller's choice (`ClaimFarm(engine, submit, ...)`): by default, `--jobs`
+processes forked on this machine (`ClaimFarm.start`); in a batch on Dask, the cluster's workers
+(edi837/batch/chunks.py), so one huge file does not hold a batch up.
+
 Why fork, and only sometimes (edi837/forking.py): the workers start in milliseconds with the rules and
 packs' modules loaded; each builds its own engine from the run's options (its own NCCI database
 connection: SQLite connections must not cross a fork). Where forking is not safe (a threaded process
@@ -21,10 +25,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
+from typing import Protocol
 
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.forking import cores, fork_is_safe
@@ -33,9 +39,14 @@ from edi837.model.walker import Unit
 
 MIN_BYTES = 2_000_000  # below this, starting workers costs more than the second core saves (bench/bench.py --jobs)
 CHUNK = 200  # claims per task: a few tens of milliseconds of rule work, against well under one of messaging
-AHEAD = 3  # chunks in flight per worker: the next is already queued when one finishes, and memory stays flat
+AHEAD = 3  # chunks away per worker: the next is already queued when one finishes, and memory stays flat
 
 _engine: RuleEngine | None = None  # a worker's own engine, built once by _start_worker
+
+
+def here() -> str:
+    """This process, as a chunk's answer names who ran it (`FixResult.jobs` counts them)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _start_worker(build: Callable[[], RuleEngine], inherited: tuple[int, ...]) -> None:
@@ -46,9 +57,9 @@ def _start_worker(build: Callable[[], RuleEngine], inherited: tuple[int, ...]) -
     _engine = build()
 
 
-def _run_chunk(claims: list[Claim]) -> list[ClaimOutcome]:
+def _run_chunk(claims: list[Claim]) -> Answer:
     assert _engine is not None, "the worker's initializer builds the engine"
-    return [_engine.run(claim) for claim in claims]
+    return here(), [_engine.run(claim) for claim in claims]
 
 
 def jobs_for(requested: int | None) -> int:
@@ -57,40 +68,63 @@ def jobs_for(requested: int | None) -> int:
     return max(1, cores() if requested is None else requested)
 
 
-class ClaimFarm:
-    """Worker processes that run the rule engine on chunks of claims beside the calling process, which
-    runs a chunk itself whenever the workers have enough queued: `jobs` processes in all are busy (the
-    caller also walks and writes, so it takes chunks only when it would otherwise wait)."""
+Answer = tuple[str, list[ClaimOutcome]]  # who ran a chunk, and its claims' outcomes in order
 
-    def __init__(self, jobs: int, engine: RuleEngine, build: Callable[[], RuleEngine],
-                 inherited: tuple[int, ...] = ()) -> None:
-        self.workers = jobs - 1
+
+class Remote(Protocol):
+    """A chunk sent away: a concurrent.futures.Future here, a dask.distributed Future on a cluster."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> Answer: ...
+
+    def cancel(self) -> bool: ...
+
+
+class ClaimFarm:
+    """Runs the rule engine on chunks of claims elsewhere (`submit`) and here, answered in input order.
+
+    `capacity` chunks may be away at once; past that the calling process runs the next chunk itself
+    rather than wait (it also walks and writes, so it takes chunks only when the others have enough).
+    """
+
+    def __init__(self, engine: RuleEngine, submit: Callable[[list[Claim]], Remote], capacity: int,
+                 stop: Callable[[], None] = lambda: None) -> None:
         self._engine = engine
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                         initializer=_start_worker, initargs=(build, inherited))
+        self._submit = submit
+        self._capacity = max(1, capacity)
+        self._stop = stop
+        self._away: deque[Remote] = deque()
+        self.ran_by: set[str] = set()  # the processes that ran at least one chunk
 
     @classmethod
     def start(cls, jobs: int, input_bytes: int | None, engine: RuleEngine, build: Callable[[], RuleEngine],
               inherited: tuple[int, ...] = ()) -> ClaimFarm | None:
-        """Workers when they pay and are safe here, else None (the claims run in process)."""
+        """`jobs - 1` forked worker processes beside this one when they pay and are safe here, else None
+        (the claims run in process)."""
         if jobs < 2 or input_bytes is None or input_bytes < MIN_BYTES or not fork_is_safe():
             return None
         try:
-            return cls(jobs, engine, build, inherited)
+            pool = ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_start_worker, initargs=(build, inherited))
         except Exception:  # no processes to be had here: the claims run in process, with the same answer
             return None
+        return cls(engine, lambda claims: pool.submit(_run_chunk, claims), AHEAD * (jobs - 1),
+                   lambda: pool.shutdown(wait=True, cancel_futures=True))
+
+    @property
+    def processes(self) -> int:
+        return len(self.ran_by)
 
     def outcomes(self, units: Iterable[Unit]) -> Iterator[tuple[Unit, ClaimOutcome | None]]:
         """Each unit in input order, a claim with its outcome (None for the units that are not claims).
 
-        A full chunk goes to the workers while fewer than AHEAD per worker are queued, else it is run here;
-        answers are consumed in input order, waiting only when the oldest is a worker's and more than
-        twice that many chunks are pending. An exception a worker raised (a claim the rules refuse) is
-        raised here, at that claim's chunk.
+        A full chunk is sent away while fewer than `capacity` are, else it is run here; answers are
+        consumed in input order, waiting only when the oldest is away and more than twice `capacity`
+        chunks are pending. An exception raised where a chunk ran (a claim the rules refuse) is raised
+        here, at that claim's chunk.
         """
-        pending: deque[tuple[list[Unit], Future[list[ClaimOutcome]] | list[ClaimOutcome] | None]] = deque()
-        queued = 0  # chunks sent to workers whose answers are pending
-        limit = AHEAD * self.workers
+        pending: deque[tuple[list[Unit], Remote | Answer | None]] = deque()
         units_seen: list[Unit] = []
         claims: list[Claim] = []
         for unit in units:
@@ -98,34 +132,50 @@ class ClaimFarm:
             if type(unit) is Claim:
                 claims.append(unit)
                 if len(claims) == CHUNK:
-                    if queued < limit:
-                        pending.append((units_seen, self._pool.submit(_run_chunk, claims)))
-                        queued += 1
-                    else:
-                        pending.append((units_seen, [self._engine.run(claim) for claim in claims]))
+                    pending.append((units_seen, self._send(claims)))
                     units_seen, claims = [], []
-                    while pending and (_ready(pending[0][1]) or len(pending) > 2 * limit):
-                        head, answer = pending.popleft()
-                        queued -= isinstance(answer, Future)
-                        yield from _answered(head, answer)
-        pending.append((units_seen, [self._engine.run(claim) for claim in claims] if claims else None))
+                    while pending and (_ready(pending[0][1]) or len(pending) > 2 * self._capacity):
+                        yield from self._answered(*pending.popleft())
+        pending.append((units_seen, self._run_here(claims) if claims else None))
         while pending:
-            yield from _answered(*pending.popleft())
+            yield from self._answered(*pending.popleft())
+
+    def _send(self, claims: list[Claim]) -> Remote | Answer:
+        if len(self._away) < self._capacity:
+            remote = self._submit(claims)
+            self._away.append(remote)
+            return remote
+        return self._run_here(claims)
+
+    def _run_here(self, claims: list[Claim]) -> Answer:
+        run = self._engine.run
+        return here(), [run(claim) for claim in claims]
+
+    def _answered(self, units: list[Unit], answer: Remote | Answer | None
+                  ) -> Iterator[tuple[Unit, ClaimOutcome | None]]:
+        if answer is None:
+            yield from ((unit, None) for unit in units)
+            return
+        if not isinstance(answer, tuple):
+            assert self._away[0] is answer  # chunks are answered in the order they were sent
+            self._away.popleft()
+            answer = answer.result()
+        who, outcomes = answer
+        self.ran_by.add(who)
+        answers = iter(outcomes)
+        for unit in units:
+            yield unit, next(answers) if type(unit) is Claim else None
 
     def close(self) -> None:
-        """Stop the workers; what is still queued is dropped (a refused run ends here too)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop: chunks still away are cancelled (a refused run ends here too)."""
+        for remote in self._away:
+            remote.cancel()
+        self._away.clear()
+        self._stop()
 
 
-def _ready(answer: Future[list[ClaimOutcome]] | list[ClaimOutcome] | None) -> bool:
-    return not isinstance(answer, Future) or answer.done()
-
-
-def _answered(units: list[Unit], answer: Future[list[ClaimOutcome]] | list[ClaimOutcome] | None
-              ) -> Iterator[tuple[Unit, ClaimOutcome | None]]:
-    answers = iter(answer.result() if isinstance(answer, Future) else answer or ())
-    for unit in units:
-        yield unit, next(answers) if type(unit) is Claim else None
+def _ready(answer: Remote | Answer | None) -> bool:
+    return answer is None or isinstance(answer, tuple) or answer.done()
 
 
 def in_process(units: Iterable[Unit], engine: RuleEngine) -> Iterator[tuple[Unit, ClaimOutcome | None]]:
