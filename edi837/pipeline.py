@@ -76,6 +76,9 @@ class FixOptions:
     jobs: int | None = None
 
 
+FarmStarter = Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None]
+
+
 @dataclass
 class Sinks:
     """Where a run's by-products go, which is the caller's business, not the run's.
@@ -95,7 +98,7 @@ class Sinks:
     # Where the claims' rule work goes (engine/farm.py): None, this machine's worker processes per
     # FixOptions.jobs; a batch on Dask gives the cluster's (batch/chunks.py). Told the run's engine, the
     # input's delimiters and its size; None back: the claims run in process.
-    farm: Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None] | None = None
+    farm: FarmStarter | None = None
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed

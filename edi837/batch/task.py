@@ -13,6 +13,7 @@ content, so the batch summary can be printed anywhere.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from edi837 import log as logconfig
+from edi837.batch.chunks import cluster_farm
 from edi837.batch.plan import HELD, FileTask
 from edi837.delivery.fileio import AtomicWriter, open_input_path, open_regular, remove_stale_temps, short_name
 from edi837.delivery.outputs import Outputs
@@ -47,6 +49,7 @@ class FileOutcome:
     review: dict[str, int] = field(default_factory=dict)  # rule -> items for a person
     seconds: float = 0.0
     held_claims: int = 0
+    processes: int = 1  # that ran its claims' rule work: more than one when a big file was split (batch/chunks.py)
 
 
 def fix_one(task: FileTask) -> FileOutcome:
@@ -71,7 +74,7 @@ def fix_one(task: FileTask) -> FileOutcome:
     code = result.exit_code
     kind = "held" if result.held else "review" if code else "ok"
     return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
-                       time.monotonic() - started, result.held_claims)
+                       time.monotonic() - started, result.held_claims, result.jobs)
 
 
 def _targets(task: FileTask) -> list[Path]:
@@ -93,16 +96,18 @@ def _run(task: FileTask) -> FixResult:
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_attempts(task)
-    with open_input_path(task.source):  # refuses missing, folder, unreadable right away, as the CLI does
-        pass
+    with open_input_path(task.source) as source:  # refuses missing, folder, unreadable right away, as the CLI does
+        size = os.fstat(source.fileno()).st_size
     opener: Callable[[], IO[bytes]] = lambda: open_input_path(task.source)  # noqa: E731
     # The held file's report (the staff worklist) appears only when claims were held, as the watcher's does;
     # `Outputs` removes an earlier run's output or held file that this run does not write.
     worklist = task.report is None and task.held_report is not None
-    with Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
-                 held=task.held, report_only_if_held=worklist,
-                 held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
-        result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output))
+    with cluster_farm(task.options, task.split_bytes, size) as farm, \
+            Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
+                    held=task.held, report_only_if_held=worklist,
+                    held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
+        result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output),
+                             farm=farm)
     if worklist and not result.held and task.held_report is not None:
         task.held_report.unlink(missing_ok=True)  # an earlier batch's worklist for claims now delivered
     return result

@@ -303,6 +303,9 @@ def batch_command(
                      help="Hold claims a person must see in OUT_DIR/held/NAME, as the watcher does."),
     ] = None,
     validator: ValidatorOption = Validator.fast,
+    split_above: Annotated[float, typer.Option(
+        "--split-above", metavar="MB", min=0,
+        help="Fix a file at least this large in claim chunks across the workers (default 8; 0: never).")] = 8.0,
     version: VersionOption = False,
 ) -> None:
     """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review or held, 2 a file refused, 3 error."""
@@ -315,7 +318,7 @@ def batch_command(
 
         try:
             summary = batch(in_dir, to, options, recursive=recursive, report=report, workers=workers,
-                            scheduler=scheduler, follow=progress_bar)
+                            scheduler=scheduler, follow=progress_bar, split_bytes=round(split_above * 1_000_000))
         except DaskMissing as missing:  # how to install it is the whole message
             terminal.say(str(missing))
             return EXIT_REFUSED
