@@ -28,8 +28,11 @@ MIN_BYTES = 256_000  # below this the scan takes a few tens of milliseconds: not
 _CHUNK = 1 << 16
 
 
-def _child(read_fd: int, write_fd: int, answer: Connection) -> None:
+def _child(read_fd: int, write_fd: int, answer: Connection, parents_answer: Connection) -> None:
     os.close(write_fd)  # the parent's end, inherited by the fork: kept open, the pipe would never end
+    # The parent's end of the answer pipe, inherited too: kept open, an answer larger than the pipe's buffer
+    # would block here for ever once the parent stops listening (a refused run), instead of failing at once.
+    parents_answer.close()
     try:
         with os.fdopen(read_fd, "rb", buffering=_CHUNK) as pipe:
             result: Any = scan(lambda: pipe)
@@ -53,7 +56,8 @@ class ScanAhead:
             os.close(self._write_fd)
             raise
         try:
-            self._process = context.Process(target=_child, args=(read_fd, self._write_fd, child_end), daemon=True)
+            self._process = context.Process(target=_child, args=(read_fd, self._write_fd, child_end, self._answer),
+                                            daemon=True)
             self._process.start()
         except BaseException:  # no child: every end is ours to close, or each failed start leaks four fds
             for fd in (read_fd, self._write_fd):
@@ -95,9 +99,13 @@ class ScanAhead:
 
     @property
     def inherited(self) -> tuple[int, ...]:
-        """The descriptors a process forked after this one must close: its copy of the pipe's write end
-        would keep the scan waiting for more (engine/farm.py's workers close it)."""
-        return (self._write_fd,) if self._write_fd >= 0 else ()
+        """The descriptors a process forked after this one must close (engine/farm.py's workers do): its
+        copy of the data pipe's write end would keep the scan waiting for more, and of the answer pipe's
+        read end, the scan's answer waiting for a reader."""
+        ends = [self._write_fd] if self._write_fd >= 0 else []
+        if not self._answer.closed:
+            ends.append(self._answer.fileno())
+        return tuple(ends)
 
     def _close_pipe(self) -> None:
         if self._write_fd >= 0:
