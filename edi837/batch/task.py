@@ -19,16 +19,22 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from edi837 import log as logconfig
 from edi837.batch.chunks import cluster_farm
 from edi837.batch.plan import HELD, FileTask
-from edi837.delivery.fileio import AtomicWriter, open_input_path, open_regular, remove_stale_temps, short_name
+from edi837.delivery.fileio import (
+    AtomicWriter,
+    open_input_path,
+    open_regular,
+    reason_path,
+    remove_stale_temps,
+    write_reason,
+)
 from edi837.delivery.outputs import Outputs
-from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
+from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
 from edi837.pipeline import FixResult
 
 # What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written
@@ -113,21 +119,14 @@ def _run(task: FileTask) -> FixResult:
     return result
 
 
-def _reason_path(task: FileTask) -> Path:
-    return task.rejected.with_name(f"{short_name(task.rejected.name, 200)}.reason.txt")
-
-
 def reject(task: FileTask, message: str) -> None:
     """Copy the input to rejected/ with a reason file worded as the watcher's (`<time> <name>: <reason>`).
     Copied, not moved as the watcher does: IN_DIR is the caller's and a batch never changes it."""
-    reason_path = _reason_path(task)
     try:
         task.rejected.parent.mkdir(parents=True, exist_ok=True)
-        for target in (task.rejected, reason_path):
+        for target in (task.rejected, reason_path(task.rejected)):
             remove_stale_temps(target)
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with AtomicWriter(reason_path) as reason:
-            reason.handle.write(f"{stamp} {one_line(task.relative)}: {one_line(message)}\n".encode())
+        write_reason(task.rejected, task.relative, message)
         with open_regular(task.source) as source, AtomicWriter(task.rejected) as copy:
             shutil.copyfileobj(source, copy.handle, 1 << 20)
     except (OSError, InputRefused, OutputFailed):
@@ -137,6 +136,6 @@ def reject(task: FileTask, message: str) -> None:
 def _forget_rejection(task: FileTask) -> None:
     """A file refused by an earlier batch and fixed by this one: its old copy in rejected/ would say it
     was not delivered, so it goes."""
-    for stale in (task.rejected, _reason_path(task)):
+    for stale in (task.rejected, reason_path(task.rejected)):
         with suppress(OSError):
             stale.unlink(missing_ok=True)
