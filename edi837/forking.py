@@ -3,8 +3,8 @@ workers (engine/farm.py) share.
 
 Why fork at all: a forked child starts in microseconds with every module, table and expression already
 loaded; spawning a fresh interpreter costs more than a small file's whole run. Why only sometimes:
-forking a process that runs other threads (the watcher, a Dask worker) can deadlock the child on a lock
-some thread held; a daemonic process (a Pool worker) may not have children; one core gains nothing.
+forking a process that runs other threads (the watcher while it watches, a Dask worker) can deadlock the
+child on a lock some thread held; a daemonic process (a Pool worker) may not have children; one core gains nothing.
 Whoever gets False does the work in process, with the same result.
 """
 

@@ -71,9 +71,11 @@ class FixOptions:
     # "2025-q4") instead of the newest.
     ncci_db: Path | Literal[False] | None = None
     ncci_version: tuple[str, ...] | str = ()
-    # Worker processes for the rules (engine/farm.py): None, as many as the cores; 1, none. Only used for
-    # a large file in a process that may fork; the output is the same bytes either way.
-    jobs: int | None = None
+    # Processes for the rules (engine/farm.py): 1, this one alone; None, as many as the cores (the
+    # command line's default). Only used for a large file in a process that may fork; the output is the
+    # same bytes either way. One by default here: a library's caller (a web server, a task queue) decides
+    # whether its process forks.
+    jobs: int | None = 1
 
 
 FarmStarter = Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None]

@@ -9,8 +9,10 @@ back to one process cannot pass for a parallel one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
+import re
 import subprocess
 import sys
 import threading
@@ -85,17 +87,41 @@ def test_a_gated_run_on_several_processes_is_the_same(tmp_path: Path) -> None:
     assert runs[2][1]["log"] == runs[1][1]["log"]
 
 
-def test_a_claim_the_rules_refuse_in_a_worker_refuses_the_run_as_in_one_process(tmp_path: Path) -> None:
-    data = _claims(120, seed=4)
-    # Units that are not a number on a 97140 line billed in UN, far enough in to be in a worker's chunk:
-    # TU003 parses the claim and refuses it.
-    tail = data.index(b"CLM*C00000090*")
-    at = data.index(b"*UN*", data.index(b"SV1*HC:97", tail)) + 4
-    end = data.index(b"*", at)
-    bad = data[:at] + b"X" + data[end:]
-    runs = _probe(tmp_path, bad, "1,2")
+def _bad_units(data: bytes, claim: int) -> bytes:
+    """Units that are not a number on a timed line billed in UN, in this claim or the next that has one:
+    the rules refuse that claim."""
+    start = data.index(b"CLM*C%08d*" % claim)
+    line = re.compile(rb"SV1\*HC:97[^~]*?\*UN\*")
+    found = line.search(data, start)
+    assert found is not None
+    at = found.end()
+    return data[:at] + b"X" + data[data.index(b"*", at):]
+
+
+def _bad_structure(data: bytes, claim: int) -> bytes:
+    """A billing provider HL right before this claim's CLM: the walker refuses the file there."""
+    at = data.index(b"CLM*C%08d*" % claim)
+    return data[:at] + b"HL*99999*1*20*1~\n" + data[at:]
+
+
+# Chunks are 7 claims here (tests/jobs_probe.py), and the walker reads up to 2 x 3 chunks per worker ahead of
+# the answers: faults a few chunks apart meet in that window, where the caller runs some chunks itself.
+@pytest.mark.parametrize("faults", [
+    ("units 90",),
+    ("units 3", "units 40"),  # two: the first in the file is the one told, wherever each ran
+    ("units 10", "units 24"),
+    ("units 5", "structure 30"),  # the walker reads ahead of the answers: the earlier claim still comes first
+    ("units 12", "structure 48"),
+    ("structure 333",),
+])
+def test_a_refusal_is_the_one_a_single_process_gives(faults: tuple[str, ...], tmp_path: Path) -> None:
+    data = _claims(400, seed=4)
+    for fault in sorted(faults, key=lambda f: -int(f.split()[1])):  # from the end, so positions hold
+        kind, claim = fault.split()
+        data = (_bad_units if kind == "units" else _bad_structure)(data, int(claim))
+    runs = _probe(tmp_path, data, "1,2,3")
     assert runs[1][0] == "refused"
-    assert runs[2] == runs[1]
+    assert runs[2] == runs[1] and runs[3] == runs[1]
 
 
 def test_small_files_and_one_job_run_in_process() -> None:
@@ -124,6 +150,81 @@ def test_edi_fix_jobs_writes_the_same_files(tmp_path: Path) -> None:
             summary.pop(key, None)  # where this run wrote and how long it took: the rest must be the same
         outputs.append((out.read_bytes(), Path(f"{out}.changes.jsonl").read_bytes(), summary))
     assert outputs[1] == outputs[0]
+
+
+def _workers_of(caller: subprocess.Popen[bytes]) -> list[int]:
+    """The live child processes of `caller` once it has some (Linux's /proc), waiting up to a minute."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while True:
+        assert caller.poll() is None and time.monotonic() < deadline, "no worker was ever started"
+        found = []
+        for entry in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
+                if int(fields[1]) == caller.pid and fields[0] != b"Z":
+                    found.append(int(entry.name))
+        if found:
+            return found
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="children are found through Linux's /proc")
+def test_a_worker_killed_mid_run_costs_speed_not_the_run(tmp_path: Path) -> None:
+    # The out-of-memory killer takes a worker: its chunks are run by the caller, with the same answer.
+    import os
+    import signal
+
+    source = tmp_path / "in.837"
+    source.write_bytes(build_837(random_claims(6000, seed=14, minutes_share=0.3), seed=14))
+    runs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.837"
+        caller = subprocess.Popen([sys.executable, "-m", "edi837", str(source), str(out), "--no-validate", "--jobs",
+                                   jobs], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+        try:
+            if jobs == "2":
+                for worker in _workers_of(caller):
+                    os.kill(worker, signal.SIGKILL)
+            stdout, stderr = caller.communicate(timeout=300)
+        finally:
+            caller.kill()
+            caller.wait()
+        summary = stdout.replace(str(out).encode(), b"OUT")  # the summary names where it wrote
+        runs.append((caller.returncode, out.read_bytes(), Path(f"{out}.changes.jsonl").read_bytes(), summary))
+        if jobs == "2":
+            assert b'"farm.lost"' in stderr  # the worker was lost mid-run, and the run said so
+    assert runs[1] == runs[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="children are found through Linux's /proc")
+def test_workers_end_with_a_caller_killed_by_sigkill(tmp_path: Path) -> None:
+    # An orphaned worker would hold what it inherited: the watcher's lock on OUTBOUND, the caller's files.
+    import os
+    import signal
+    import time
+
+    source = tmp_path / "in.837"
+    source.write_bytes(build_837(random_claims(5200, seed=12, minutes_share=0.3), seed=12))
+    caller = subprocess.Popen([sys.executable, "-m", "edi837", str(source), str(tmp_path / "out.837"),
+                               "--no-validate", "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=ROOT)
+
+    try:
+        workers = _workers_of(caller)
+        os.kill(caller.pid, signal.SIGKILL)
+        caller.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            alive = [pid for pid in alive if Path(f"/proc/{pid}").exists()
+                     and b") Z" not in Path(f"/proc/{pid}/stat").read_bytes()]
+            time.sleep(0.05)
+        assert not alive, f"workers outlived their caller: {alive}"
+    finally:
+        caller.kill()
+        caller.wait()
 
 
 def test_edi_fix_refuses_zero_jobs(tmp_path: Path) -> None:
