@@ -15,6 +15,7 @@ like any task, with the same answer.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -29,22 +30,33 @@ from edi837.pipeline import FarmStarter, FixOptions, build_engine
 from edi837.x12.envelope import Delimiters
 
 SPLIT_BYTES = 8_000_000  # a file this large is split (--split-above); below it, chunks cost more than they gain
-_KEEP = 4  # engines a worker keeps, one per file whose chunks it runs
+_KEEP = 4  # engines a worker thread keeps, one per file whose chunks it runs
 
-_engines: OrderedDict[str, RuleEngine] = OrderedDict()
+# Engines per thread, not per process: an engine holds an SQLite connection (the NCCI database), which only
+# the thread that opened it may use, and Dask runs a file's chunks on whichever of its threads is free (a
+# seceded task adds threads even to a one-thread worker). So a thread only ever uses, and closes, its own.
+_local = threading.local()
+
+
+def _engines() -> OrderedDict[str, RuleEngine]:
+    engines: OrderedDict[str, RuleEngine] | None = getattr(_local, "engines", None)
+    if engines is None:
+        engines = _local.engines = OrderedDict()
+    return engines
 
 
 def run_chunk(token: str, options: FixOptions, claims: list[Claim]) -> Answer:
-    """A chunk of one file's claims (never empty), on whichever worker Dask chose."""
-    engine = _engines.get(token)
+    """A chunk of one file's claims (never empty), on whichever worker and thread Dask chose."""
+    engines = _engines()
+    engine = engines.get(token)
     if engine is None:
         minutes = load_minutes(options.minutes_file) if options.minutes_file else None
-        engine = _engines[token] = build_engine(claims[0].delimiters, options, minutes)
-        while len(_engines) > _KEEP:
-            _, old = _engines.popitem(last=False)
+        engine = engines[token] = build_engine(claims[0].delimiters, options, minutes)
+        while len(engines) > _KEEP:
+            _, old = engines.popitem(last=False)
             if old.packs is not None:
                 old.packs.close()
-    _engines.move_to_end(token)
+    engines.move_to_end(token)
     return here(), [engine.run(claim) for claim in claims]
 
 
@@ -62,15 +74,34 @@ def in_a_worker() -> bool:
 
 
 @contextmanager
-def cluster_farm(options: FixOptions, split_bytes: int, size: int) -> Iterator[FarmStarter | None]:
+def cluster_farm(options: FixOptions, split_bytes: int, size: int, lease: str = "",
+                 leases: int = 1) -> Iterator[FarmStarter | None]:
     """While the block runs, a farm starter that sends a file's claims to the cluster, for a file of `size`
     bytes that is at least `split_bytes` long; else (and outside a Dask worker) None: in process.
 
-    Only then is the task's thread taken out of its worker's count: for a small file that would let the
-    worker start a second file beside it, two CPU-bound tasks sharing one interpreter lock."""
+    Only then is the task's thread taken out of its worker's count (`worker_client`): for a small file that
+    would let the worker start a second file beside it, two CPU-bound tasks sharing one interpreter lock.
+    And only for `leases` files of the batch at a time (a Dask semaphore named `lease`): each split file
+    frees its worker to start another file, so without a bound every big file of a batch would be open at
+    once, with its memory. A big file that finds no lease free is fixed whole, in its own task."""
     if not split_bytes or size < split_bytes or not in_a_worker():
         yield None
         return
+    from distributed import Semaphore
+
+    semaphore = Semaphore(max_leases=max(1, leases), name=lease or f"edi-fix-split-{uuid.uuid4().hex}")
+    if not semaphore.acquire(timeout=0):
+        yield None
+        return
+    try:
+        with _on_cluster(options) as start:
+            yield start
+    finally:
+        semaphore.release()
+
+
+@contextmanager
+def _on_cluster(options: FixOptions) -> Iterator[FarmStarter]:
     from distributed import worker_client
 
     with worker_client() as client:
@@ -86,9 +117,7 @@ def cluster_farm(options: FixOptions, split_bytes: int, size: int) -> Iterator[F
                                         pure=False)
             return future  # type: ignore[no-any-return]
 
-        def start(engine: RuleEngine, delimiters: Delimiters, size: int | None) -> ClaimFarm | None:
-            if size is None or size < split_bytes:
-                return None
+        def start(engine: RuleEngine, delimiters: Delimiters, size: int | None) -> ClaimFarm:
             return ClaimFarm(engine, submit, capacity)
 
         yield start

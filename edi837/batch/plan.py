@@ -45,6 +45,8 @@ class FileTask:
     held: Path | None = None  # with a hold policy: OUT_DIR/held/NAME, the claims a person must see
     held_report: Path | None = None  # OUT_DIR/held/NAME.report.html beside it (without --report), as the watcher
     split_bytes: int = 0  # a file at least this long is fixed in claim chunks across the cluster (0: never)
+    split_lease: str = ""  # the batch's Dask semaphore that bounds how many files are split at once
+    split_leases: int = 1  # how many
 
 
 def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:

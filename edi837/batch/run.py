@@ -136,10 +136,16 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
     summary = BatchSummary()
     started = time.monotonic()
     following = follow(len(tasks)) if follow is not None else nullcontext(_ignore)
+    # Keys name the batch and a number, never a file's name (names can say whose claims they are), and are
+    # unique per batch: two batches on one shared scheduler must not be handed each other's results.
+    batch_id = uuid.uuid4().hex[:12]
     with connect(scheduler, workers) as client, following as on_done:
         summary.workers = worker_count(client)
         summary.startup = time.monotonic() - started
-        for outcome in _results(client, tasks):
+        # Half the workers at most split a big file at a time (batch/chunks.py): the others keep taking files.
+        leases = max(1, summary.workers // 2)
+        tasks = [replace(t, split_lease=f"edi-fix-split-{batch_id}", split_leases=leases) for t in tasks]
+        for outcome in _results(client, tasks, batch_id):
             summary.outcomes.append(outcome)
             on_done(outcome)
     summary.seconds = time.monotonic() - started
@@ -161,16 +167,13 @@ def _ignore(outcome: FileOutcome) -> None:
     pass
 
 
-def _results(client: Any, tasks: list[FileTask]) -> Iterator[FileOutcome]:
+def _results(client: Any, tasks: list[FileTask], batch_id: str) -> Iterator[FileOutcome]:
     """Each task's outcome as it finishes. A task Dask itself gives up on (a worker killed again and again)
     is an internal error of that file; the batch goes on."""
     if not tasks:
         return
     from dask.distributed import as_completed
 
-    # Keys name the batch and the file's number, never its name (names can say whose claims they are), and
-    # are unique per batch: two batches on one shared scheduler must not be handed each other's results.
-    batch_id = uuid.uuid4().hex[:12]
     futures = client.map(fix_one, tasks, key=[f"edi-fix-{batch_id}-{n}" for n in range(len(tasks))], pure=False)
     task_of = {future.key: task for future, task in zip(futures, tasks, strict=True)}
     for future in as_completed(futures):

@@ -108,7 +108,7 @@ def _run(task: FileTask) -> FixResult:
     # The held file's report (the staff worklist) appears only when claims were held, as the watcher's does;
     # `Outputs` removes an earlier run's output or held file that this run does not write.
     worklist = task.report is None and task.held_report is not None
-    with cluster_farm(task.options, task.split_bytes, size) as farm, \
+    with cluster_farm(task.options, task.split_bytes, size, task.split_lease, task.split_leases) as farm, \
             Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
                     held=task.held, report_only_if_held=worklist,
                     held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
