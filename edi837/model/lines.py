@@ -131,7 +131,7 @@ def copy_line(line: ServiceLine) -> ServiceLine:
 
 def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) -> None:
     """Fill a service line from its SV1 segment text."""
-    read = _read_sv1(body, delims)
+    read = _read_sv1(body, delims.element, delims.component)  # bytes keys: they hash once, Delimiters each time
     if isinstance(read, str):
         raise InputRefused(f"segment {ordinal}: {read}")
     (line.qualifier, line.procedure, line.modifiers, line.unit_basis, line.charge, line.units, line.pointers,
@@ -142,15 +142,15 @@ _Sv1 = tuple[str, str, tuple[str, ...], str, Decimal, Decimal, tuple[int, ...], 
 
 
 @lru_cache(maxsize=4096)
-def _read_sv1(body: bytes, delims: Delimiters) -> _Sv1 | str:
+def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
     """What an SV1 says (qualifier, procedure, modifiers, unit basis, charge, units, pointers, pointer
     problem), or why the input is refused. Cached on the segment text because a file repeats the same few
     SV1s (one fee per code, one or two units, the same pointers): about nine in ten of a generated file's
     lines, and the editor re-reads each SV1 it changes. Everything it returns is immutable, so lines may
     share it."""
-    elements = body.decode("latin-1").split(delims.element.decode("latin-1"))
+    elements = body.decode("latin-1").split(element.decode("latin-1"))
     elements += [""] * (8 - len(elements))
-    comp = delims.component.decode("latin-1")
+    comp = component.decode("latin-1")
     parts = elements[1].split(comp)
     try:
         charge = Decimal(elements[2]) if elements[2] else Decimal(0)
