@@ -232,8 +232,8 @@ class Claim:
         """
         if line.adjudicated:
             return True
-        if any(x.adjudicated for x in [*self.lines, *self.removed_lines]):
-            return False
+        if any(x.adjudications for x in self.lines) or any(x.adjudications for x in self.removed_lines):
+            return False  # adjudicated line by line (x.adjudicated), so this line was not
         return any(p.adjudicated for p in self.other_payers) or self.goes_to_a_later_payer
 
     def performer(self, line: ServiceLine) -> Provider:

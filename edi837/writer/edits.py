@@ -114,6 +114,7 @@ class ClaimEditor:
         self._ambiguous = {n for n in numbers if numbers.count(n) > 1}
         self._removed: set[int] = set()
         self._charges_changed = False
+        self._void = claim.is_void  # asked before every edit; CLM05 is read once
 
     # -- helpers ---------------------------------------------------------------------------------
     def _line(self, number: int) -> ServiceLine:
@@ -191,7 +192,7 @@ class ClaimEditor:
         balancing ties it to each prior payer's paid amount (2320 AMT*D) and adjustments (CAS).
         """
         claim = self.claim
-        if claim.is_void:
+        if self._void:
             raise EditRejected(f"claim {claim.claim_id} is a void (CLM05-3 = 8): it must mirror the claim it "
                                "cancels, so it is never edited")
         line = self._line(number)
