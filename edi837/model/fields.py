@@ -14,7 +14,8 @@ def text(value: bytes) -> str:
 
 
 def field(fields: list[bytes], index: int) -> str:
-    return text(fields[index]) if len(fields) > index else ""
+    # text() inlined: ~200k calls on a 20,000-claim file (claim ids, CLM05, the subscriber loops)
+    return fields[index].decode("latin-1") if len(fields) > index else ""
 
 
 def decimal(value: bytes, what: str, ordinal: int) -> Decimal:
