@@ -238,15 +238,14 @@ class Claim:
         """
         if line.adjudicated:
             return True
-        if any(x.adjudicated for x in [*self.lines, *self.removed_lines]):
-            return False
+        if any(x.adjudications for x in self.lines) or any(x.adjudications for x in self.removed_lines):
+            return False  # adjudicated line by line (x.adjudicated), so this line was not
         return any(p.adjudicated for p in self.other_payers) or self.goes_to_a_later_payer
 
     def performer(self, line: ServiceLine) -> Provider:
         """Who performed a line: its 2420A rendering provider, else the claim's 2310B, else the billing
         provider (the 837P leaves 2310B out when the billing provider rendered the service)."""
-        return (line.providers.get("2420A") or self.providers.get("2310B")
-                or Provider("2010AA", "billing", self.billing_provider.npi, self.billing_provider.taxonomy))
+        return line.providers.get("2420A") or self.providers.get("2310B") or self.billing_provider.provider
 
     def performer_taxonomy(self, line: ServiceLine) -> str:
         """The performing provider's taxonomy (PRV03), or "" when the claim does not say it.
