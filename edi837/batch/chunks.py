@@ -101,20 +101,28 @@ def cluster_farm(options: FixOptions, split_bytes: int, size: int, lease: str = 
 
 
 @contextmanager
-def _on_cluster(options: FixOptions) -> Iterator[FarmStarter]:
-    from distributed import worker_client
+def _on_cluster(options: FixOptions) -> Iterator[FarmStarter | None]:
+    """Chunks go to the other workers (this one's interpreter lock is the file task's own, which runs chunks
+    itself when the others have enough); a cluster of one worker gets no split."""
+    from distributed import get_worker, worker_client
 
     with worker_client() as client:
+        me = get_worker().address
+        others = {address: threads for address, threads in client.nthreads().items() if address != me}
+        if not others:
+            yield None
+            return
         token = uuid.uuid4().hex
-        capacity = AHEAD * max(1, sum(client.nthreads().values()))
+        capacity = AHEAD * sum(others.values())
         sent = 0
 
         def submit(claims: list[Claim]) -> Remote:
             nonlocal sent
             sent += 1
-            # The key names the file's token and the chunk's number, never the file or a claim.
+            # The key names the file's token and the chunk's number, never the file or a claim. Other workers
+            # by preference: should they go, any worker may take the chunk.
             future: Any = client.submit(run_chunk, token, options, claims, key=f"edi-fix-chunk-{token}-{sent}",
-                                        pure=False)
+                                        pure=False, workers=list(others), allow_other_workers=True)
             return future  # type: ignore[no-any-return]
 
         def start(engine: RuleEngine, delimiters: Delimiters, size: int | None) -> ClaimFarm:
