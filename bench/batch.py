@@ -14,6 +14,8 @@ compared byte for byte with the plain process's.
     python bench/batch.py --files 40 --claims 500   # smaller
     python bench/batch.py --no-validate             # the fix path alone, without the pyx12 gate
     python bench/batch.py --workers 1 2 4
+    python bench/batch.py --files 20 --big 40000    # one file of 40,000 claims among 20 small ones: split
+                                                    # across the workers (--split-above) and not (0)
 """
 
 from __future__ import annotations
@@ -46,19 +48,23 @@ print(sum(o.claims for o in outcomes), sum(o.kind in ("ok", "review") for o in o
 """
 
 
-def generate(folder: Path, files: int, claims: int) -> None:
-    """`files` files of `claims` generated claims each (a different seed per file), unless already there."""
+def generate(folder: Path, files: int, claims: int, big: int) -> None:
+    """`files` files of `claims` generated claims each (a different seed per file), and with `big` one more
+    file of that many claims, unless already there."""
     from edi837.testing.generator import random_claims, write_837
 
     stamp = folder / ".made"
-    if stamp.exists() and stamp.read_text() == f"{files} {claims}":
+    if stamp.exists() and stamp.read_text() == f"{files} {claims} {big}":
         return
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for number in range(files):
         with (folder / f"practice-{number:04d}.837").open("wb") as out:
             write_837(out, random_claims(claims, seed=number))
-    stamp.write_text(f"{files} {claims}")
+    if big:
+        with (folder / "practice-big.837").open("wb") as out:
+            write_837(out, random_claims(big, seed=files, minutes_share=0.3))
+    stamp.write_text(f"{files} {claims} {big}")
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -102,13 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+",
                         default=sorted({1, 2, *([cores] if cores > 2 else [])}))
     parser.add_argument("--no-validate", action="store_true", help="skip the pyx12 gate in every run")
+    parser.add_argument("--big", type=int, default=0, metavar="CLAIMS",
+                        help="add one file of this many claims; each batch then also runs with --split-above 0")
     args = parser.parse_args(argv)
 
     env = {**os.environ, "EDI837_NCCI_DB": ""}  # the shipped pairs: no machine's own database
-    source = OUT / f"in-{args.files}x{args.claims}"
+    source = OUT / (f"in-{args.files}x{args.claims}" + (f"+{args.big}" if args.big else ""))
     started = time.perf_counter()
-    generate(source, args.files, args.claims)
-    total = args.files * args.claims
+    generate(source, args.files, args.claims, args.big)
+    total = args.files * args.claims + args.big
     mode = "--no-validate" if args.no_validate else "the gate on"
     print(f"{args.files} files x {args.claims} claims = {total:,} claims ({mode}); {cores} cores; "
           f"generated in {time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f}")
@@ -120,20 +128,24 @@ def main(argv: list[str] | None = None) -> int:
     plain, plain_cpu, printed = timed([sys.executable, "-c", PLAIN, str(source), str(plain_out),
                                        "skip" if args.no_validate else "validate"], env)
     claims, written = map(int, printed.split())
-    assert claims == total and written == args.files, printed
-    print(f"{'run':<22}{'seconds':>9}{'start-up':>10}{'claims/s':>10}{'speed-up':>10}{'CPU s':>9}  outputs")
-    print(f"{'one plain process':<22}{plain:>9.1f}{'':>10}{total / plain:>10,.0f}{1.0:>9.2f}x{plain_cpu:>9.1f}"
+    assert claims == total and written == args.files + bool(args.big), printed
+    print(f"{'run':<32}{'seconds':>9}{'start-up':>10}{'claims/s':>10}{'speed-up':>10}{'CPU s':>9}  outputs")
+    print(f"{'one plain process':<32}{plain:>9.1f}{'':>10}{total / plain:>10,.0f}{1.0:>9.2f}x{plain_cpu:>9.1f}"
           "  (reference)")
-    for workers in args.workers:
-        out = runs / f"workers-{workers}"
+    # With a big file: each worker count with the big file split across the workers (the default) and not.
+    splits = [None, "0"] if args.big else [None]
+    for workers, split in ((w, x) for w in args.workers for x in splits):
+        out = runs / f"workers-{workers}-{split or 'default'}"
         extra = ["--no-validate"] if args.no_validate else []
+        if split is not None:
+            extra += ["--split-above", split]
         seconds, cpu, printed = timed([sys.executable, "-m", "edi837", "batch", str(source), "--to", str(out),
                                   "--workers", str(workers), "--format", "json", *extra], env)
         summary = json.loads(printed)
         assert summary["claims"] == total, summary["claims"]
         same = "identical" if same_outputs(plain_out, out) else "DIFFER"
-        label = f"batch, {workers} worker{'s' if workers > 1 else ''}"
-        print(f"{label:<22}{seconds:>9.1f}{summary['startup_seconds']:>10.1f}{total / seconds:>10,.0f}"
+        label = f"batch, {workers} worker{'s' if workers > 1 else ''}" + (", no split" if split == "0" else "")
+        print(f"{label:<32}{seconds:>9.1f}{summary['startup_seconds']:>10.1f}{total / seconds:>10,.0f}"
               f"{plain / seconds:>9.2f}x{cpu:>9.1f}  {same}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(runs, ignore_errors=True)

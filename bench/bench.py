@@ -10,6 +10,9 @@ alone. Files are generated with edi837.testing.generator into bench/out/ (not co
     python bench/bench.py --sizes 1000 10000
     python bench/bench.py --pyx12-gate     # also edi-fix --validator pyx12 (the old gate: slow)
 
+The edi-fix runs are made with `--jobs 1` (one core: the fix path's own speed) and again with `--jobs N`,
+N the cores (at least 2): the rule work on worker processes (edi837/engine/farm.py), output identical.
+
 Each cell shows wall seconds and CPU seconds (user + system of the process and the children it
 waited for, from wait4): on a shared machine the wall time varies with the load, the CPU time much
 less. The gated run forks a scan process beside the fix (edi837/gate/ahead.py), so its CPU time is
@@ -101,12 +104,16 @@ def run_size(claims: int, skip_pyx12_above: int, pyx12_gate: bool) -> list[Measu
     py = sys.executable
     fixed = OUT / f"synthetic-{claims}.fixed.837"
     edi_fix = [py, "-m", "edi837", str(path), str(fixed)]
+    jobs = str(max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
     results = [
         measure("bare split", [py, "-c", SPLIT, str(path)]),
-        measure("edi-fix --no-validate", [*edi_fix, "--no-validate"]),
+        # one process: the fix path on one core (--jobs 1), then the same on every core
+        measure("edi-fix --no-validate", [*edi_fix, "--no-validate", "--jobs", "1"]),
+        measure(f"  same, --jobs {jobs}", [*edi_fix, "--no-validate", "--jobs", jobs]),
         # the machinery alone (tokenizer, walker, writer), no rule work: what every file pays
-        measure("  same, --ignore ALL", [*edi_fix, "--no-validate", "--ignore", "ALL"]),
-        measure("edi-fix (default gate)", edi_fix),
+        measure("  same, --ignore ALL", [*edi_fix, "--no-validate", "--ignore", "ALL", "--jobs", "1"]),
+        measure("edi-fix (default gate)", [*edi_fix, "--jobs", "1"]),
+        measure(f"  same, --jobs {jobs}", [*edi_fix, "--jobs", jobs]),
     ]
     if claims <= skip_pyx12_above:
         results += [
@@ -150,7 +157,12 @@ def main() -> int:
         by = {m.method: m for m in results}
         split, fix, bare = by["bare split"], by["edi-fix --no-validate"], by["  same, --ignore ALL"]
         gated = by["edi-fix (default gate)"]
+        fix_jobs, gated_jobs = [m for m in results if m.method.startswith("  same, --jobs")]
         print("  ratios (wall; CPU in brackets):")
+        print(f"  --no-validate, --jobs 1 / {fix_jobs.method.strip()[6:]}: {fix.seconds / fix_jobs.seconds:.2f}x "
+              "faster (near-linear is the target)")
+        print(f"  default gate, --jobs 1 / {gated_jobs.method.strip()[6:]}: {gated.seconds / gated_jobs.seconds:.2f}x "
+              "faster")
         print(f"  default gated run / --no-validate run: {gated.seconds / fix.seconds:.2f} "
               f"[{gated.cpu / fix.cpu:.2f}]  (target <= 2)")
         print(f"  --no-validate run / bare split: {fix.seconds / split.seconds:.1f} [{fix.cpu / split.cpu:.1f}]")

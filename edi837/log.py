@@ -32,7 +32,7 @@ ALLOWED_KEYS = frozenset(
         "event", "level", "timestamp", "logger",
         "claim_id", "line", "procedure", "rule", "action", "applied", "severity",
         "claims", "changed_claims", "lines", "segments", "applied_count", "review", "warnings", "errors",
-        "validated", "seconds", "duration", "bytes", "outcome", "exit_code", "reason_kind", "redacted",
+        "validated", "jobs", "seconds", "duration", "bytes", "outcome", "exit_code", "reason_kind", "redacted",
         "file", "folder", "count", "transaction", "segment", "code", "payer_id", "profile", "pid", "held",
         "delivered", "version",
     }

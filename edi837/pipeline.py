@@ -21,7 +21,7 @@ import io
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -29,13 +29,14 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from edi837 import hold as holding
 from edi837.delivery.fileio import borrow
+from edi837.engine import farm as farming
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
-from edi837.engine.runner import RuleEngine
+from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.gate.pyx12_gate import Opener, ValidationIssue, validate
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
-from edi837.model.walker import Passthrough, TransactionEnd, Walker
+from edi837.model.walker import Passthrough, TransactionEnd, Unit, Walker
 from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
 from edi837.report.changelog import ChangeRecord
@@ -70,6 +71,14 @@ class FixOptions:
     # "2025-q4") instead of the newest.
     ncci_db: Path | Literal[False] | None = None
     ncci_version: tuple[str, ...] | str = ()
+    # Processes for the rules (engine/farm.py): 1, this one alone; None, as many as the cores (the
+    # command line's default). Only used for a large file in a process that may fork; the output is the
+    # same bytes either way. One by default here: a library's caller (a web server, a task queue) decides
+    # whether its process forks.
+    jobs: int | None = 1
+
+
+FarmStarter = Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None]
 
 
 @dataclass
@@ -88,6 +97,10 @@ class Sinks:
     on_progress: Callable[[int], None] | None = None
     held: IO[bytes] | None = None  # where held claims go with a hold policy (readable and seekable to be gated)
     restart: Callable[[], None] | None = None  # the record sink starts over (a run made again to hold invalid claims)
+    # Where the claims' rule work goes (engine/farm.py): None, this machine's worker processes per
+    # FixOptions.jobs; a batch on Dask gives the cluster's (batch/chunks.py). Told the run's engine, the
+    # input's delimiters and its size; None back: the claims run in process.
+    farm: FarmStarter | None = None
 
 
 REVIEW_SAMPLE = 200  # review items a result keeps for the summary when records are streamed
@@ -114,6 +127,7 @@ class FixResult:
     bytes_out: int = 0
     validated: bool = False
     seconds: float = 0.0
+    jobs: int = 1  # processes that ran the rules' chunks (engine/farm.py); the output is the same bytes whatever it is
     output: bytes | None = None
     # The split (FixOptions.hold): claims held and why, claims delivered, dollars (CLM02) in and out.
     hold: frozenset[str] = frozenset()
@@ -238,6 +252,7 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
         held=result.held_claims,
         warnings=len(result.warnings),
         validated=result.validated,
+        jobs=result.jobs,
         seconds=round(result.seconds, 3),
     )
     return result
@@ -264,6 +279,7 @@ def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks
     result = FixResult(hold=options.hold)
     minutes = load_minutes(options.minutes_file) if options.minutes_file else None
     ahead: ScanAhead | None = None
+    farm: farming.ClaimFarm | None = None
     try:
         with open_input() as source:
             stream = SegmentStream(source, on_progress=sinks.on_progress)
@@ -273,15 +289,27 @@ def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks
             locating = options.validate and holding.INVALID in options.hold  # --hold invalid traces errors to claims
             writer = SplitWriter(sink, sinks.held, delims, stream.bom, locating) if options.hold else None
             out: Any = sink
+            size = _size(source)
             if writer is None and sink is not None and options.validate and options.validator == "fast":
                 from edi837.gate.ahead import ScanAhead, Tee
 
-                ahead = ScanAhead.start(_size(source))
+                ahead = ScanAhead.start(size)
                 out = sink if ahead is None else Tee(sink, ahead)
             try:
-                seen = _stream_output(stream, walker, engine, out, sinks, result, minutes, writer, options.hold,
-                                      forced)
+                # After the scan ahead is forked (a process with the pool's threads may not fork it), and with
+                # that child's pipe closed in the workers, or the scan would never see the output end.
+                if sinks.farm is not None:
+                    farm = sinks.farm(engine, delims, size)
+                else:
+                    farm = farming.ClaimFarm.start(farming.jobs_for(options.jobs), size, engine,
+                                                   lambda: build_engine(delims, options, minutes),
+                                                   ahead.inherited if ahead is not None else ())
+                units = farm.outcomes(walker) if farm is not None else farming.in_process(walker, engine)
+                seen = _stream_output(stream, units, out, sinks, result, minutes, writer, options.hold, forced)
+                result.jobs = max(1, farm.processes) if farm is not None else 1
             finally:
+                if farm is not None:
+                    farm.close()
                 if engine.packs is not None:
                     engine.packs.close()
             result.bytes_in = stream.bytes_read
@@ -297,11 +325,12 @@ def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks
     return result, writer, ahead
 
 
-def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, sink: IO[bytes] | None,
+def _stream_output(stream: SegmentStream, units: Iterable[tuple[Unit, ClaimOutcome | None]], sink: IO[bytes] | None,
                    sinks: Sinks, result: FixResult, minutes: MinutesTable | None, writer: SplitWriter | None,
                    hold: frozenset[str], forced: dict[int, list[str]]) -> set[tuple[str, int]]:
-    """Run the engine on each claim the walker yields and splice the output: raw bytes for everything
-    unchanged, rebuilt claims otherwise; with a hold policy, held claims (as read) into the held output.
+    """Splice the output from the walker's units, each claim with its outcome from the rule engine (run
+    here or in worker processes: engine/farm.py): raw bytes for everything unchanged, rebuilt claims
+    otherwise; with a hold policy, held claims (as read) into the held output.
 
     Returns the (claim id, line) pairs of the claims the minutes file names, so that a row naming a line
     the 837 does not have can be refused.
@@ -311,12 +340,12 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
     element = stream.delimiters.element.decode("latin-1")
     ele = stream.delimiters.element
     index = -1
-    for unit in walker:
+    for unit, outcome in units:
         if type(unit) is Claim:
+            assert outcome is not None
             index += 1
             if minutes is not None and minutes.has_claim(unit.claim_id):
                 seen.update((unit.claim_id, line.number) for line in unit.lines)
-            outcome = engine.run(unit)
             if outcome.left_alone is not None:
                 result.left_alone_counts[outcome.left_alone] += 1
                 ids = result.left_alone.setdefault(outcome.left_alone, [])
@@ -386,7 +415,10 @@ def _stream_output(stream: SegmentStream, walker: Walker, engine: RuleEngine, si
 
 
 def _size(source: IO[bytes]) -> int | None:
-    """The input's size when it is a file (the scan runs ahead only for large ones)."""
+    """The input's size when it is a file or in memory (the scan runs ahead, and the rules run on several
+    processes, only for large ones)."""
+    if isinstance(source, io.BytesIO):
+        return source.getbuffer().nbytes
     try:
         return os.fstat(source.fileno()).st_size
     except (OSError, AttributeError, io.UnsupportedOperation):

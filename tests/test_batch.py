@@ -170,6 +170,39 @@ def test_a_local_cluster_gives_each_file_what_edi_fix_gives_it_alone(batch_in: P
     assert not (out_dir / ".being-written.837").exists()
 
 
+def test_big_files_are_split_across_the_workers_and_give_the_same_bytes(tmp_path: Path) -> None:
+    # Claim shapes, minutes and several transactions (SE01 recounted after removed lines): the chunks' answers
+    # must come back into each file in order. 900 claims are four full chunks (engine/farm.py's CHUNK) and a
+    # rest; --split-above 0.05 MB splits the big files and leaves the small one whole. With the NCCI database
+    # (an SQLite connection per engine, usable only by the thread that opened it) and more big files than a
+    # worker keeps engines for, on threads Dask adds while a split file waits.
+    from edi837.testing.ncci_files import ncci_database
+
+    database = ncci_database(Path(__file__).parent / "fixtures" / "rules" / "ncci" / "cms.toml")
+    files = {f"big{n}.837": build_837(random_claims(900, seed=21 + n, minutes_share=0.3, shapes=True),
+                                      claims_per_transaction=250, seed=21 + n) for n in range(6)}
+    files["small.837"] = INPUTS["fixed.837"]
+    assert len(files["big0.837"]) > 50_000 > len(files["small.837"])
+    in_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    write_inputs(in_dir, files)
+    options = ("--no-validate", "--ncci-db", str(database))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        single = dict(zip(files, pool.map(lambda n: run_alone(in_dir / n, tmp_path / "alone", *options), files),
+                          strict=True))
+    done = edi_fix("batch", str(in_dir), "--to", str(out_dir), "--workers", "4", "--split-above", "0.05",
+                   *options, "--format", "json")
+    summary = json.loads(done.stdout)
+    by_file = {entry["file"]: entry for entry in summary["by_file"]}
+    # Two files at a time are split on four workers (a lease for each half of them): some ran on several processes.
+    assert max(by_file[f"big{n}.837"].get("processes", 1) for n in range(6)) >= 2
+    assert "processes" not in by_file["small.837"]
+    for name, alone_run in single.items():
+        assert by_file[name]["exit_code"] == alone_run.code, (name, by_file[name])
+        assert (out_dir / name).read_bytes() == alone_run.output, name
+        assert Path(f"{out_dir / name}.changes.jsonl").read_bytes() == alone_run.changelog, name
+    assert done.returncode == 1
+
+
 # --- an existing cluster: `dask scheduler` and two `dask worker` processes ----------------------------------
 
 def free_port() -> int:

@@ -165,6 +165,29 @@ def test_kill_9_leaves_temp_files_that_the_next_run_removes(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837", "out.837", "out.837.changes.jsonl"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="zombies are told by Linux's /proc")
+def test_temp_files_of_a_killed_process_its_parent_has_not_reaped_yet_are_removed(tmp_path: Path) -> None:
+    # A Dask worker killed mid-file is a zombie until its nanny reaps it, which can be just when the batch
+    # cleans up after it: its temp files must go then, not wait for a retry that may never come.
+    from edi837.delivery.fileio import TEMP_SUFFIX, pid_alive, remove_stale_temps
+
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child}/stat").read_bytes().split(b") ")[-1][:1] != b"Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        temp = tmp_path / f".out.837.{child}-abcdefgh{TEMP_SUFFIX}"
+        temp.write_bytes(b"half a file")
+        assert not pid_alive(child)
+        assert remove_stale_temps(tmp_path / "out.837") == 1 and not temp.exists()
+        assert pid_alive(os.getpid())
+    finally:
+        os.waitpid(child, 0)
+
+
 @pytest.mark.slow
 def test_sigterm_removes_the_temp_files_on_the_way_out(tmp_path: Path) -> None:
     proc = _start_slow_run(tmp_path)

@@ -143,3 +143,26 @@ def test_lines_sharing_an_lx_number_are_never_edited() -> None:
     (record,) = result.records
     assert (record.rule, record.applied) == ("NC001", False)
     assert "more than one line numbered 1" in record.message
+
+
+def test_the_editor_copies_every_field_of_a_line() -> None:
+    """The editor's own line copies (copy_line, a hand-written shallow copy for speed) carry every field of
+    ServiceLine: one added to the dataclass and not to copy_line would silently reset to its default here."""
+    import dataclasses
+    from datetime import date
+
+    from edi837.model.lines import LineAdjudication, Provider, ServiceLine, copy_line
+
+    values: dict[str, object] = {
+        "number": 3, "lx_index": 7, "end_index": 12, "sv1_index": 8, "qualifier": "HC", "procedure": "97140",
+        "modifiers": ("GP", "59"), "charge": Decimal("40.5"), "unit_basis": "MJ", "units": Decimal(23),
+        "pointers": (1, 2), "pointer_problem": "why", "service_date": date(2026, 3, 2),
+        "service_date_end": date(2026, 3, 3), "providers": {"2420A": Provider("2420A", "rendering", "1")},
+        "adjudications": [LineAdjudication("P1", Decimal(1), "97140", Decimal(1))],
+    }
+    assert set(values) == {f.name for f in dataclasses.fields(ServiceLine)}, "a new ServiceLine field: add it here"
+    line = ServiceLine(**values)  # type: ignore[arg-type]
+    copy = copy_line(line)
+    assert copy is not line
+    for name in values:
+        assert getattr(copy, name) is getattr(line, name), name  # shallow, as dataclasses.replace copies

@@ -210,6 +210,26 @@ def _run_file(tmp_path: Path, data: bytes, options: FixOptions) -> Any:
         return run(lambda: src.open("rb"), sink, options)
 
 
+def test_a_scan_ahead_nobody_waits_for_ends_at_once_however_large_its_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A refused run closes the scan without reading its answer. The child must then fail to send at once; if
+    # it still held the parent's end of the answer pipe, an answer larger than the pipe's buffer would block
+    # it until close() gave up waiting and killed it.
+    import signal
+
+    from edi837.gate import ahead
+
+    def huge(open_data: Any) -> bytes:
+        open_data().read()
+        return b"x" * 1_000_000
+
+    monkeypatch.setattr(ahead, "scan", huge)  # the forked child inherits it
+    scan = ahead.ScanAhead()
+    scan.write(b"ISA")
+    scan.close()
+    assert scan._process.exitcode is not None and scan._process.exitcode != -signal.SIGKILL
+
+
 @pytest.mark.parametrize("broken", [None, 6])
 def test_the_scan_run_ahead_in_a_process_gives_the_in_process_verdict(
         broken: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -152,3 +152,25 @@ def test_rule_settings_are_checked(tmp_path: Path, text: str, words: str) -> Non
     with pytest.raises(RulePackError) as error:
         load_packs(tmp_path, schemas=rule_schemas(all_factories()))
     assert words in str(error.value) and "config.toml line 2" in str(error.value)
+
+
+def test_may_pair_answers_each_set_of_codes_for_itself() -> None:
+    """PackPairs.may_pair keeps its answers by the pair codes a claim bills: asked in turn about claims with
+    and without a pair (and a disabled or indicator-9 one), it never gives one claim's answer to another."""
+    from datetime import date
+
+    from edi837.packs.pairs import PackPairs
+    from edi837.packs.tables import NcciPair
+
+    def pair(a: str, b: str, indicator: int = 1, enabled: bool = True) -> NcciPair:
+        return NcciPair(a, b, indicator, date(2020, 1, 1), None, "high", "test", enabled)
+
+    pairs = PackPairs([pair("98940", "97140"), pair("97140", "97530", indicator=9),
+                       pair("97012", "97140", enabled=False), pair("97110", "97530", indicator=0)])
+    asked = [(frozenset({"98940", "97140", "99213"}), True), (frozenset({"97140", "97530"}), False),
+             (frozenset({"97012", "97140"}), False), (frozenset({"97110", "97530", "97140"}), True),
+             (frozenset({"98940", "97530"}), False), (frozenset({"98940", "97140"}), True),
+             (frozenset({"97140"}), False)]
+    for _ in range(2):
+        for codes, expected in asked:
+            assert pairs.may_pair(codes) is expected, sorted(codes)

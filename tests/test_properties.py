@@ -214,8 +214,10 @@ def test_real_rules_touch_only_what_they_report(case: tuple[bytes, Delimiters]) 
     if not result.applied:
         assert result.output == raw
         return
-    before = [tuple(s) for s in split(raw, delims)]
-    after = [tuple(s) for s in split(result.output, delims)]
+    # LX01 is compared apart (below the loop): a removed line renumbers every LX after it, and with the
+    # numbers in, the matcher may pair the rest up as an insertion beside two deletions.
+    before = [(s[0],) if s[0] == b"LX" else tuple(s) for s in split(raw, delims)]
+    after = [(s[0],) if s[0] == b"LX" else tuple(s) for s in split(result.output, delims)]
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -229,6 +231,13 @@ def test_real_rules_touch_only_what_they_report(case: tuple[bytes, Delimiters]) 
             assert tag in ("delete", "replace")
             assert {s[0] for s in before[i1:i2]} <= {b"LX", b"SV1", b"DTP", b"NM1", b"PRV", b"CLM", b"SE"}
     assert len(after) <= len(before)
+    number = 0
+    for segment in split(result.output, delims):  # each claim's lines still numbered 1, 2, 3 ...
+        if segment[0] == b"CLM":
+            number = 0
+        elif segment[0] == b"LX":
+            number += 1
+            assert segment[1] == str(number).encode()
     again = fix(result.output, FixOptions(validate=False))
     assert again.output == result.output
     assert again.applied == []

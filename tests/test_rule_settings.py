@@ -155,3 +155,34 @@ def test_a_setting_no_rule_declares_is_refused_with_the_nearest_name(tmp_path: P
     (folder2 / "config.toml").write_text("[rules.NC0O1]\naction = 'fix'\n")
     with pytest.raises(RulePackError, match=r"no rule has the code 'NC0O1'; did you mean NC001\?"):
         load_packs(folder2, schemas=rule_schemas(all_factories()))
+
+
+def test_claims_of_two_payers_in_turn_each_get_their_payers_settings(tmp_path: Path) -> None:
+    """Settings no profile overrides are resolved once per run; an overridden one must still be read for each
+    claim's own payer: claims of Acme, another payer, then Acme again get Acme's, the default, Acme's."""
+    folder = pack_with_profile(tmp_path, '[rules.NC001]\ncmt_codes = ["98941", "98942"]\n')
+    got = records_by_claim([cmt_claim("A1", **ACME), cmt_claim("B", **OTHER), cmt_claim("A2", **ACME)], folder)
+    assert got == {"A1": [("NC003", "review", False)], "B": [("NC001", "append_modifier", True)],
+                   "A2": [("NC003", "review", False)]}
+
+
+def test_a_rule_resolves_once_only_what_no_profile_overrides(tmp_path: Path) -> None:
+    """One rule instance asked in turn for claims of two payers: the overridden setting follows the payer each
+    time, the pack-wide one is the pack's for both, and a context on other packs is answered from those."""
+    from edi837.engine.context import ClaimContext
+    from edi837.rules.nc001 import CmtManualTherapy
+
+    folder = pack_with_profile(tmp_path, '[rules.NC001]\ncmt_codes = ["98941"]\n')
+    (folder / "config.toml").write_text('[rules.NC001]\nmanual_therapy = "97530"\n')
+    packs = load_packs(folder, schemas=rule_schemas(all_factories()))
+    rule = CmtManualTherapy(packs)
+    acme, other = packs.profile_for("ACME1", "CI"), packs.profile_for("OTHR1", "CI")
+    for _ in range(2):
+        assert rule.setting(ClaimContext(packs, acme), "cmt_codes") == ["98941"]
+        assert rule.setting(ClaimContext(packs, other), "cmt_codes") == ["98940", "98941", "98942"]
+        assert rule.setting(ClaimContext(packs, acme), "manual_therapy") == "97530"
+        assert rule.setting(ClaimContext(packs, other), "manual_therapy") == "97530"
+    shipped = load_packs(schemas=rule_schemas(all_factories()))
+    assert rule.setting(ClaimContext(shipped, shipped.profile_for("OTHR1", "CI")), "manual_therapy") == "97140"
+    with pytest.raises(KeyError):
+        rule.setting(ClaimContext(packs, acme), "no_such_setting")

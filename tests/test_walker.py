@@ -119,3 +119,26 @@ def test_claims_stream_before_the_file_ends() -> None:
         if isinstance(unit, Claim):
             assert source.consumed < 16384 < len(data)
             break
+
+
+def test_a_repeated_sv1_is_read_alike_and_refused_at_its_own_segment() -> None:
+    """SV1 text is read once and the reading reused (a cache): each line still gets its own fields, and a
+    refusal names the segment where that copy of the text stands."""
+    from edi837.errors import InputRefused
+    from edi837.model.lines import ServiceLine, parse_sv1
+    from edi837.x12.envelope import Delimiters
+
+    delims = Delimiters(b"*", b":", b"^", b"~")
+    body = b"SV1*HC:97140:GP*40.00*UN*1***1:2"
+    first, second = ServiceLine(1, 0, 1), ServiceLine(2, 2, 3)
+    parse_sv1(first, body, delims, 10)
+    parse_sv1(second, body, delims, 20)
+    for line in (first, second):
+        assert (line.qualifier, line.procedure, line.modifiers, line.unit_basis, line.charge, line.units,
+                line.pointers, line.pointer_problem) == ("HC", "97140", ("GP",), "UN", Decimal(40), Decimal(1),
+                                                          (1, 2), "")
+    first.modifiers = ("GP", "59")
+    assert second.modifiers == ("GP",)
+    for ordinal in (5, 9):
+        with pytest.raises(InputRefused, match=rf"^segment {ordinal}: SV107 diagnosis pointer"):
+            parse_sv1(ServiceLine(1, 0, 1), b"SV1*HC:97140*40*UN*1***100", delims, ordinal)

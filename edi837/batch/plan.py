@@ -44,6 +44,9 @@ class FileTask:
     options: FixOptions
     held: Path | None = None  # with a hold policy: OUT_DIR/held/NAME, the claims a person must see
     held_report: Path | None = None  # OUT_DIR/held/NAME.report.html beside it (without --report), as the watcher
+    split_bytes: int = 0  # a file at least this long is fixed in claim chunks across the cluster (0: never)
+    split_lease: str = ""  # the batch's Dask semaphore that bounds how many files are split at once
+    split_leases: int = 1  # how many
 
 
 def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
@@ -67,7 +70,8 @@ def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
     return sorted(found)
 
 
-def plan(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool, report: bool) -> list[FileTask]:
+def plan(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool, report: bool,
+         split_bytes: int = 0) -> list[FileTask]:
     """One task per input file, with the output names `edi-fix IN OUT` would use under OUT_DIR; with a hold
     policy, held claims go to OUT_DIR/held/NAME with the staff report beside them, as the watcher puts them
     in OUTBOUND/held/ (with --report, the report is OUT_DIR/NAME.report.html for every file instead)."""
@@ -81,6 +85,7 @@ def plan(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool, r
             report=output.with_name(output.name + ".report.html") if report else None,
             rejected=out_dir / REJECTED / relative, options=options, held=held,
             held_report=held.with_name(f"{short_name(held.name, 200)}.report.html") if held and not report else None,
+            split_bytes=split_bytes,
         ))
     _refuse_shared_targets(tasks)
     return tasks

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from edi837.batch.chunks import SPLIT_BYTES
 from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
@@ -83,6 +84,7 @@ class BatchSummary:
             # Each file's outcome and exit code (the one `edi-fix IN OUT` gives it); why, for one not done.
             "by_file": [{"file": o.relative, "outcome": o.kind, "exit_code": o.exit_code, "claims": o.claims,
                          "changed_claims": o.changed_claims, "held_claims": o.held_claims,
+                         **({"processes": o.processes} if o.processes > 1 else {}),
                          **({"reason": o.message} if o.kind in NOT_DONE else {})}
                         for o in sorted(self.outcomes, key=lambda o: o.relative)],
             "workers": self.workers,
@@ -115,8 +117,12 @@ Follow = Callable[[int], AbstractContextManager[Callable[[FileOutcome], None]]]
 
 
 def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool = False, report: bool = False,
-          workers: int | None = None, scheduler: str | None = None, follow: Follow | None = None) -> BatchSummary:
-    """Fix every file of `in_dir` into `out_dir` on Dask; returns the summary (nothing is printed here)."""
+          workers: int | None = None, scheduler: str | None = None, follow: Follow | None = None,
+          split_bytes: int = SPLIT_BYTES) -> BatchSummary:
+    """Fix every file of `in_dir` into `out_dir` on Dask; returns the summary (nothing is printed here).
+
+    A file of at least `split_bytes` (0: none) has its claims' rule work spread over the cluster in chunks
+    (batch/chunks.py), with the same outputs."""
     if out_dir.exists() and not out_dir.is_dir():
         raise BatchRefused(f"{out_dir}: not a folder")
     if out_dir.resolve() == in_dir.resolve():
@@ -125,15 +131,21 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
     if scheduler and workers is not None:
         raise BatchRefused("--workers sizes a local cluster; an existing one (--scheduler) has its own workers")
     in_dir, out_dir = Path(os.path.abspath(in_dir)), Path(os.path.abspath(out_dir))  # workers have other cwds
-    tasks = plan(in_dir, out_dir, for_workers(options), recursive=recursive, report=report)
+    tasks = plan(in_dir, out_dir, for_workers(options), recursive=recursive, report=report, split_bytes=split_bytes)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary()
     started = time.monotonic()
     following = follow(len(tasks)) if follow is not None else nullcontext(_ignore)
+    # Keys name the batch and a number, never a file's name (names can say whose claims they are), and are
+    # unique per batch: two batches on one shared scheduler must not be handed each other's results.
+    batch_id = uuid.uuid4().hex[:12]
     with connect(scheduler, workers) as client, following as on_done:
         summary.workers = worker_count(client)
         summary.startup = time.monotonic() - started
-        for outcome in _results(client, tasks):
+        # Half the workers at most split a big file at a time (batch/chunks.py): the others keep taking files.
+        leases = max(1, summary.workers // 2)
+        tasks = [replace(t, split_lease=f"edi-fix-split-{batch_id}", split_leases=leases) for t in tasks]
+        for outcome in _results(client, tasks, batch_id):
             summary.outcomes.append(outcome)
             on_done(outcome)
     summary.seconds = time.monotonic() - started
@@ -155,16 +167,13 @@ def _ignore(outcome: FileOutcome) -> None:
     pass
 
 
-def _results(client: Any, tasks: list[FileTask]) -> Iterator[FileOutcome]:
+def _results(client: Any, tasks: list[FileTask], batch_id: str) -> Iterator[FileOutcome]:
     """Each task's outcome as it finishes. A task Dask itself gives up on (a worker killed again and again)
     is an internal error of that file; the batch goes on."""
     if not tasks:
         return
     from dask.distributed import as_completed
 
-    # Keys name the batch and the file's number, never its name (names can say whose claims they are), and
-    # are unique per batch: two batches on one shared scheduler must not be handed each other's results.
-    batch_id = uuid.uuid4().hex[:12]
     futures = client.map(fix_one, tasks, key=[f"edi-fix-{batch_id}-{n}" for n in range(len(tasks))], pure=False)
     task_of = {future.key: task for future, task in zip(futures, tasks, strict=True)}
     for future in as_completed(futures):

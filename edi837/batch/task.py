@@ -13,20 +13,28 @@ content, so the batch summary can be printed anywhere.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from edi837 import log as logconfig
+from edi837.batch.chunks import cluster_farm
 from edi837.batch.plan import HELD, FileTask
-from edi837.delivery.fileio import AtomicWriter, open_input_path, open_regular, remove_stale_temps, short_name
+from edi837.delivery.fileio import (
+    AtomicWriter,
+    open_input_path,
+    open_regular,
+    reason_path,
+    remove_stale_temps,
+    write_reason,
+)
 from edi837.delivery.outputs import Outputs
-from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
+from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
 from edi837.pipeline import FixResult
 
 # What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written
@@ -47,6 +55,7 @@ class FileOutcome:
     review: dict[str, int] = field(default_factory=dict)  # rule -> items for a person
     seconds: float = 0.0
     held_claims: int = 0
+    processes: int = 1  # that ran its claims' rule work: more than one when a big file was split (batch/chunks.py)
 
 
 def fix_one(task: FileTask) -> FileOutcome:
@@ -71,7 +80,7 @@ def fix_one(task: FileTask) -> FileOutcome:
     code = result.exit_code
     kind = "held" if result.held else "review" if code else "ok"
     return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
-                       time.monotonic() - started, result.held_claims)
+                       time.monotonic() - started, result.held_claims, result.jobs)
 
 
 def _targets(task: FileTask) -> list[Path]:
@@ -93,36 +102,31 @@ def _run(task: FileTask) -> FixResult:
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_attempts(task)
-    with open_input_path(task.source):  # refuses missing, folder, unreadable right away, as the CLI does
-        pass
+    with open_input_path(task.source) as source:  # refuses missing, folder, unreadable right away, as the CLI does
+        size = os.fstat(source.fileno()).st_size
     opener: Callable[[], IO[bytes]] = lambda: open_input_path(task.source)  # noqa: E731
     # The held file's report (the staff worklist) appears only when claims were held, as the watcher's does;
     # `Outputs` removes an earlier run's output or held file that this run does not write.
     worklist = task.report is None and task.held_report is not None
-    with Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
-                 held=task.held, report_only_if_held=worklist,
-                 held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
-        result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output))
+    with cluster_farm(task.options, task.split_bytes, size, task.split_lease, task.split_leases) as farm, \
+            Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
+                    held=task.held, report_only_if_held=worklist,
+                    held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
+        result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output),
+                             farm=farm)
     if worklist and not result.held and task.held_report is not None:
         task.held_report.unlink(missing_ok=True)  # an earlier batch's worklist for claims now delivered
     return result
 
 
-def _reason_path(task: FileTask) -> Path:
-    return task.rejected.with_name(f"{short_name(task.rejected.name, 200)}.reason.txt")
-
-
 def reject(task: FileTask, message: str) -> None:
     """Copy the input to rejected/ with a reason file worded as the watcher's (`<time> <name>: <reason>`).
     Copied, not moved as the watcher does: IN_DIR is the caller's and a batch never changes it."""
-    reason_path = _reason_path(task)
     try:
         task.rejected.parent.mkdir(parents=True, exist_ok=True)
-        for target in (task.rejected, reason_path):
+        for target in (task.rejected, reason_path(task.rejected)):
             remove_stale_temps(target)
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with AtomicWriter(reason_path) as reason:
-            reason.handle.write(f"{stamp} {one_line(task.relative)}: {one_line(message)}\n".encode())
+        write_reason(task.rejected, task.relative, message)
         with open_regular(task.source) as source, AtomicWriter(task.rejected) as copy:
             shutil.copyfileobj(source, copy.handle, 1 << 20)
     except (OSError, InputRefused, OutputFailed):
@@ -132,6 +136,6 @@ def reject(task: FileTask, message: str) -> None:
 def _forget_rejection(task: FileTask) -> None:
     """A file refused by an earlier batch and fixed by this one: its old copy in rejected/ would say it
     was not delivered, so it goes."""
-    for stale in (task.rejected, _reason_path(task)):
+    for stale in (task.rejected, reason_path(task.rejected)):
         with suppress(OSError):
             stale.unlink(missing_ok=True)

@@ -77,6 +77,14 @@ MinutesOption = Annotated[
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the pyx12 gate (structural checks still run).")
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", metavar="N", min=1,
+                 help="Worker processes for the rules on a large file (default: the cores available; 1: none). "
+                      "The output is the same bytes whatever N."),
+]
+
+
 class Validator(StrEnum):
     fast = "fast"
     pyx12 = "pyx12"
@@ -112,7 +120,8 @@ VersionOption = Annotated[
 def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str] | None, apply_review: bool,
                  minutes: Path | None, no_validate: bool, ncci_db: Path | None = None,
                  ncci_version: list[str] | None = None, hold: list[str] | None = None,
-                 default_hold: frozenset[str] = frozenset(), validator: Validator = Validator.fast) -> FixOptions:
+                 default_hold: frozenset[str] = frozenset(), validator: Validator = Validator.fast,
+                 jobs: int | None = None) -> FixOptions:
     """The FixOptions every entry point builds from the options they share.
 
     Raises InputRefused for a hold policy that cannot be kept (--hold invalid without the gate)."""
@@ -124,7 +133,7 @@ def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str]
     return FixOptions(validate=not no_validate, validator=validator.value, apply_review=apply_review,
                       rules_dir=rules,
                       select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes,
-                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy)
+                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy, jobs=jobs)
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -172,13 +181,14 @@ def fix_command(
     ] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
+    jobs: JobsOption = None,
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
 
     def action() -> int:
         options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
-                               hold=hold, validator=validator)
+                               hold=hold, validator=validator, jobs=jobs)
         return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
                          summary_format=summary_format, options=options, strict=strict, held=held)
 
@@ -245,6 +255,7 @@ def hook_command(
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
+    jobs: JobsOption = None,
     version: VersionOption = False,
 ) -> None:
     """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
@@ -254,7 +265,7 @@ def hook_command(
         changelog = Path(f"{file}.changes.jsonl")
     try:
         options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
-                               hold=hold, validator=validator)
+                               hold=hold, validator=validator, jobs=jobs)
     except InputRefused as refused:
         code, message = outcome_of(refused)
         terminal.say(f"edi-fix hook: {message}")
@@ -292,6 +303,9 @@ def batch_command(
                      help="Hold claims a person must see in OUT_DIR/held/NAME, as the watcher does."),
     ] = None,
     validator: ValidatorOption = Validator.fast,
+    split_above: Annotated[float, typer.Option(
+        "--split-above", metavar="MB", min=0,
+        help="Fix a file at least this large in claim chunks across the workers (default 8; 0: never).")] = 8.0,
     version: VersionOption = False,
 ) -> None:
     """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review or held, 2 a file refused, 3 error."""
@@ -304,7 +318,7 @@ def batch_command(
 
         try:
             summary = batch(in_dir, to, options, recursive=recursive, report=report, workers=workers,
-                            scheduler=scheduler, follow=progress_bar)
+                            scheduler=scheduler, follow=progress_bar, split_bytes=round(split_above * 1_000_000))
         except DaskMissing as missing:  # how to install it is the whole message
             terminal.say(str(missing))
             return EXIT_REFUSED

@@ -27,10 +27,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from edi837.errors import InputRefused, OutputFailed
+from edi837.errors import InputRefused, OutputFailed, one_line
 
 _umask_lock = threading.Lock()
 TEMP_SUFFIX = ".edi837.tmp"
@@ -81,13 +82,26 @@ def _temp_pattern(name: str) -> re.Pattern[str]:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process `pid` may still write. A zombie (dead, not yet reaped by its parent) may not: a Dask
+    worker killed mid-file is one for a moment, just when the batch comes to clean up after it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's live process
-    return True
+        pass  # someone else's process
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """True when Linux's /proc says `pid` has exited and waits to be reaped (elsewhere: False)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            line = stat_file.read()
+    except OSError:
+        return False
+    # pid (command) state ...: the command may hold spaces and parentheses, the state follows the last ")".
+    return line[line.rfind(b")") + 2:][:1] == b"Z"
 
 
 def remove_stale_temps(path: Path, *, now: float | None = None) -> int:
@@ -381,3 +395,19 @@ def open_regular(path: Path) -> IO[bytes]:
         os.close(fd)
         raise InputRefused(f"{path.name}: is {kind_of(info.st_mode)}, not an 837 file")
     return os.fdopen(fd, "rb")
+
+
+def reason_path(rejected: Path) -> Path:
+    """The reason file beside a file set aside in a rejected/ folder (the watcher's and the batch's)."""
+    return rejected.with_name(f"{short_name(rejected.name, 200)}.reason.txt")
+
+
+def write_reason(rejected: Path, name: str, reason: str) -> Path:
+    """Write, atomically, the one line that says why `rejected` was set aside: `<UTC time> <name>: <reason>`,
+    both made safe for one line. The watcher and the batch word it alike, so one tool reads both."""
+    path = reason_path(rejected)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with AtomicWriter(path) as writer:
+        writer.handle.write(f"{stamp} {one_line(name)}: {one_line(reason)}\n".encode())
+    return path
+

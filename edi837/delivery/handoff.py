@@ -14,17 +14,17 @@ import os
 import stat
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from edi837.delivery.fileio import (
-    AtomicWriter,
     current_umask,
     fsync_directory,
     open_regular,
+    reason_path,
     remove_dead_temps,
     short_name,
+    write_reason,
 )
 from edi837.delivery.journal import (
     STATE,
@@ -43,7 +43,7 @@ from edi837.delivery.journal import (
 )
 from edi837.delivery.outputs import Outputs
 from edi837.delivery.wholeness import held_for_writing
-from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of
+from edi837.errors import InputRefused, OutputFailed, outcome_of
 from edi837.log import get_logger
 from edi837.pipeline import FixOptions
 
@@ -370,15 +370,12 @@ class Handoff:
     def reject(self, path: Path, reason: str, started: float | None = None, *, shown_as: str | None = None) -> str:
         """Move `path` into rejected/ with a reason file; if rejected/ cannot take it, it stays and waits."""
         name = shown_as or path.name
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         target = free_name(self.rejected, name)
-        reason_path = self.rejected / f"{short_name(target.name, 200)}.reason.txt"
         try:
-            with AtomicWriter(reason_path) as writer:
-                writer.handle.write(f"{stamp} {one_line(name)}: {one_line(reason)}\n".encode())
+            write_reason(target, name, reason)
             move(path, target) if stat.S_ISREG(os.lstat(path).st_mode) else os.replace(path, target)
         except (OSError, OutputFailed) as error:
-            reason_path.unlink(missing_ok=True)
+            reason_path(target).unlink(missing_ok=True)
             raise Deferred(problem_of(error)) from None
         fsync_directory(self.rejected)
         duration = round(time.perf_counter() - started, 3) if started else None

@@ -22,7 +22,7 @@ from typing import IO
 
 from edi837.delivery.fileio import AtomicWriter, atomic_output, fsync_directory
 from edi837.gate.pyx12_gate import Opener
-from edi837.pipeline import FixOptions, FixResult, Sinks, run
+from edi837.pipeline import FarmStarter, FixOptions, FixResult, Sinks, run
 from edi837.report.changelog import ChangeLogWriter
 
 
@@ -81,10 +81,12 @@ class Outputs:
 
     def run(self, open_input: Opener, options: FixOptions, *, sink: IO[bytes] | None = None, input_name: str = "",
             output_name: str = "", collect_diff: bool = False, on_progress: Callable[[int], None] | None = None,
-            held_sink: IO[bytes] | None = None) -> FixResult:
+            held_sink: IO[bytes] | None = None, farm: FarmStarter | None = None) -> FixResult:
         """Run edi837 into these outputs (or into `sink` and `held_sink`, files the caller stages itself); the
-        report is written to its temporary file when the run is done."""
+        report is written to its temporary file when the run is done. `farm`: where the claims' rule work
+        goes (Sinks.farm; a batch's big files go to the cluster)."""
         sinks = self.sinks(collect_diff=collect_diff, on_progress=on_progress)
+        sinks.farm = farm
         if held_sink is not None:
             sinks.held = held_sink
         result = run(open_input, sink if sink is not None else self.sink, options, sinks)

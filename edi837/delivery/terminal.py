@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -98,12 +99,31 @@ def say(message: str) -> None:
 
 @contextmanager
 def progress_bar(total: int) -> Iterator[Callable[[int], None]]:
-    """A transient progress bar on stderr for big files (the CLI shows it on a terminal only)."""
+    """A transient progress bar on stderr for big files (the CLI shows it on a terminal only).
+
+    Redrawn by the reads themselves, at most every REDRAW seconds, never by rich's refresh thread: a
+    process running a second thread may not fork, and the scan ahead and the claim workers fork
+    (edi837/forking.py), so a bar drawn by a thread would cost a big file both cores.
+    """
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True) as bar:
+    with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True,
+                  auto_refresh=False) as bar:
         task = bar.add_task("read", total=total)
-        yield lambda done: bar.update(task, completed=done)
+        drawn = 0.0
+
+        def update(done: int) -> None:
+            nonlocal drawn
+            bar.update(task, completed=done)
+            now = time.monotonic()
+            if now - drawn >= REDRAW or done >= total:
+                bar.refresh()
+                drawn = now
+
+        yield update
+
+
+REDRAW = 0.1  # seconds between two redraws of the progress bar
 
 
 # --- help --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ SECTIONS = ("What it does", "Why", "Example", "Fix safety", "Source")
 FIX_SAFETIES = ("safe", "review", "none")  # what the rule's fixes are: applied by default, shown only, no fix
 CODE = re.compile(r"[A-Z]{2,3}[0-9]{3}")
 NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+_PER_PAYER = object()  # a setting some payer profile overrides: read per claim
 _SECTION = re.compile(r"^\s*(" + "|".join(SECTIONS) + r"):\s*", re.MULTILINE)
 
 
@@ -96,10 +97,29 @@ class Rule:
     def __init__(self, packs: RulePacks) -> None:
         self.packs = packs
         self._defaults = {s.name: s.default for s in type(self).settings}
+        self._same_for_all: dict[str, Any] | None = None  # filled on first use, see `setting`
 
     def setting(self, context: ClaimContext, name: str) -> Any:
-        """This rule's setting for the claim in hand: the payer profile's, else the pack's, else the default."""
+        """This rule's setting for the claim in hand: the payer profile's, else the pack's, else the default.
+
+        A setting no payer profile overrides is the same for every claim of the run: it is resolved once, on
+        first use, from the packs this rule was made with (settings are read some twelve times a claim, mostly
+        in `wants`). One that some profile overrides is read through the context for each claim, from that
+        claim's payer profile. Packs are loaded once per run and never change after.
+        """
+        if context.packs is not None and context.packs is self.packs:
+            same = self._same_for_all
+            if same is None:
+                same = self._same_for_all = self._resolve_unoverridden(self.packs)
+            value = same.get(name, _PER_PAYER)
+            if value is not _PER_PAYER:
+                return value
         return context.setting(self.code, name, self._defaults[name])
+
+    def _resolve_unoverridden(self, packs: RulePacks) -> dict[str, Any]:
+        """Each setting no payer profile overrides, as the packs say it (else its default)."""
+        return {name: packs.setting(self.code, name, None, default) for name, default in self._defaults.items()
+                if (self.code, name) not in packs.profile_overrides}
 
     @classmethod
     def default_of(cls, name: str) -> Any:

@@ -94,7 +94,12 @@ class RuleEngine:
         records: list[ChangeRecord] = []
         touched: dict[tuple[str, int], str] = {}
         view = claim  # the claim as it will be written so far: what each rule reads
+        stale = False  # the editor has changed the claim since `view` was made
         for rule in self.rules:
+            if stale and editor is not None:
+                # Made once per rule that follows an edit, not once per edit: a rule's findings are all
+                # computed before any is applied, so only the next rule can read the new view.
+                view, stale = editor.view(), False
             # Asked at the rule's turn, after the rules before it have edited the claim.
             if not rule.wants(view, context):
                 continue
@@ -114,7 +119,7 @@ class RuleEngine:
                         key = _touches(edit)
                         if key is not None:
                             touched.setdefault(key, finding.rule)
-                    view = editor.view()
+                    stale = True
         notes = frozenset(context.notes)
         if editor is None or not editor.changes:
             return ClaimOutcome(None, records, notes=notes)

@@ -5,11 +5,10 @@ the machines this runs on have two cores. The output is written in order, so a s
 each block the moment the splicer writes it; when the fix ends, the scan ends a moment later, and the
 gated run costs little more than the fix alone.
 
-Why fork, and only sometimes: a forked child starts in microseconds with the tables and expressions
-already loaded (spawning a fresh interpreter costs more than a small file's whole run). Forking a
-process that runs other threads (the watcher) can deadlock the child on a lock some thread held, so
-the scan runs ahead only in a single-threaded process, on a multi-core machine, for files large enough
-to gain; otherwise the scan runs after the fix, in process, exactly as before. The child only reads
+Why fork, and only sometimes (edi837/forking.py): a forked child starts in microseconds with the tables
+and expressions already loaded, but forking is safe only in a single-threaded process on a multi-core
+machine; there, for files large enough to gain, the scan runs ahead; otherwise it runs after the fix, in
+process, exactly as before. The child only reads
 the pipe and answers; it never touches a file. If it fails for any reason, the gate scans in process:
 the verdict never depends on whether the scan ran ahead.
 """
@@ -18,10 +17,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from edi837.forking import fork_is_safe
 from edi837.gate.cache import load_tables
 from edi837.gate.fast import ScanResult, scan
 
@@ -29,8 +28,11 @@ MIN_BYTES = 256_000  # below this the scan takes a few tens of milliseconds: not
 _CHUNK = 1 << 16
 
 
-def _child(read_fd: int, write_fd: int, answer: Connection) -> None:
+def _child(read_fd: int, write_fd: int, answer: Connection, parents_answer: Connection) -> None:
     os.close(write_fd)  # the parent's end, inherited by the fork: kept open, the pipe would never end
+    # The parent's end of the answer pipe, inherited too: kept open, an answer larger than the pipe's buffer
+    # would block here for ever once the parent stops listening (a refused run), instead of failing at once.
+    parents_answer.close()
     try:
         with os.fdopen(read_fd, "rb", buffering=_CHUNK) as pipe:
             result: Any = scan(lambda: pipe)
@@ -54,7 +56,8 @@ class ScanAhead:
             os.close(self._write_fd)
             raise
         try:
-            self._process = context.Process(target=_child, args=(read_fd, self._write_fd, child_end), daemon=True)
+            self._process = context.Process(target=_child, args=(read_fd, self._write_fd, child_end, self._answer),
+                                            daemon=True)
             self._process.start()
         except BaseException:  # no child: every end is ours to close, or each failed start leaks four fds
             for fd in (read_fd, self._write_fd):
@@ -69,11 +72,7 @@ class ScanAhead:
     @classmethod
     def start(cls, input_bytes: int | None) -> ScanAhead | None:
         """A scan ahead when it pays and is safe here, else None."""
-        if input_bytes is None or input_bytes < MIN_BYTES or (os.cpu_count() or 1) < 2:
-            return None
-        if threading.active_count() != 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return None
-        if multiprocessing.current_process().daemon:  # a Pool worker, say: it may not have children
+        if input_bytes is None or input_bytes < MIN_BYTES or not fork_is_safe():
             return None
         try:
             return cls()
@@ -97,6 +96,16 @@ class ScanAhead:
             answer = None
         self.close()
         return answer if isinstance(answer, ScanResult) else None
+
+    @property
+    def inherited(self) -> tuple[int, ...]:
+        """The descriptors a process forked after this one must close (engine/farm.py's workers do): its
+        copy of the data pipe's write end would keep the scan waiting for more, and of the answer pipe's
+        read end, the scan's answer waiting for a reader."""
+        ends = [self._write_fd] if self._write_fd >= 0 else []
+        if not self._answer.closed:
+            ends.append(self._answer.fileno())
+        return tuple(ends)
 
     def _close_pipe(self) -> None:
         if self._write_fd >= 0:

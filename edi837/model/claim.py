@@ -86,6 +86,12 @@ class Claim:
         self._other_payers: list[OtherPayer] = []
         self.removed_lines: list[ServiceLine] = []  # lines an earlier rule of this run removed
 
+    def __reduce__(self) -> tuple[type[Claim], tuple[object, ...]]:
+        """A claim goes to a worker process (engine/farm.py) as it was walked: its bytes and the loops above
+        it, none of what a rule parsed or removed, so the worker's rules start from the same claim."""
+        return (Claim, (self.raw, self.first_ordinal, self.transaction, self.billing_provider, self.subscriber,
+                        self.has_patient_loop, self.delimiters))
+
     # -- cheap queries on the raw bytes ---------------------------------------------------------
     @property
     def procedures(self) -> frozenset[str]:
@@ -232,15 +238,14 @@ class Claim:
         """
         if line.adjudicated:
             return True
-        if any(x.adjudicated for x in [*self.lines, *self.removed_lines]):
-            return False
+        if any(x.adjudications for x in self.lines) or any(x.adjudications for x in self.removed_lines):
+            return False  # adjudicated line by line (x.adjudicated), so this line was not
         return any(p.adjudicated for p in self.other_payers) or self.goes_to_a_later_payer
 
     def performer(self, line: ServiceLine) -> Provider:
         """Who performed a line: its 2420A rendering provider, else the claim's 2310B, else the billing
         provider (the 837P leaves 2310B out when the billing provider rendered the service)."""
-        return (line.providers.get("2420A") or self.providers.get("2310B")
-                or Provider("2010AA", "billing", self.billing_provider.npi, self.billing_provider.taxonomy))
+        return line.providers.get("2420A") or self.providers.get("2310B") or self.billing_provider.provider
 
     def performer_taxonomy(self, line: ServiceLine) -> str:
         """The performing provider's taxonomy (PRV03), or "" when the claim does not say it.

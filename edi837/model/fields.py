@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from edi837.errors import InputRefused
 
@@ -13,7 +14,8 @@ def text(value: bytes) -> str:
 
 
 def field(fields: list[bytes], index: int) -> str:
-    return text(fields[index]) if len(fields) > index else ""
+    # text() inlined: ~200k calls on a 20,000-claim file (claim ids, CLM05, the subscriber loops)
+    return fields[index].decode("latin-1") if len(fields) > index else ""
 
 
 def decimal(value: bytes, what: str, ordinal: int) -> Decimal:
@@ -23,7 +25,10 @@ def decimal(value: bytes, what: str, ordinal: int) -> Decimal:
         raise InputRefused(f"segment {ordinal}: {what} is not a number") from None
 
 
+@lru_cache(maxsize=4096)
 def date8(value: bytes) -> date | None:
+    """A CCYYMMDD date, or None when it is not one. Cached: a file's lines carry a few hundred dates of
+    service between them, read once per line (a date is immutable, so lines share it)."""
     if len(value) != 8 or not value.isdigit():
         return None
     try:

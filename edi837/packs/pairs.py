@@ -53,6 +53,9 @@ class PackPairs:
             self._by_key.setdefault(frozenset((pair.column1, pair.column2)), []).append(pair)
         self._codes = frozenset(c for p in self.pairs if p.enabled and p.modifier_indicator != 9
                                 for c in (p.column1, p.column2))
+        # may_pair's answer by the pair codes a claim bills: NC003 and NC004 ask it of every claim, and a
+        # file's claims bill the same few combinations of them. The rows never change after loading.
+        self._may_pair: dict[frozenset[str], bool] = {}
 
     def pairs_for(self, code_a: str, code_b: str, day: date | None) -> list[NcciPair]:
         return [p for p in self._by_key.get(frozenset((code_a, code_b)), ()) if p.active_on(day)]
@@ -61,8 +64,13 @@ class PackPairs:
         present = self._codes.intersection(codes)
         if len(present) < 2:
             return False
-        return any(p.enabled and p.modifier_indicator != 9 and p.column1 in present and p.column2 in present
-                   for p in self.pairs)
+        known = self._may_pair.get(present)
+        if known is None:
+            known = any(p.enabled and p.modifier_indicator != 9 and p.column1 in present and p.column2 in present
+                        for p in self.pairs)
+            if len(self._may_pair) < 4096:
+                self._may_pair[present] = known
+        return known
 
     def pairs_among(self, codes: Iterable[str], day: date | None) -> list[NcciPair]:
         present = set(codes)

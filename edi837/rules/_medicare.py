@@ -15,6 +15,7 @@ from edi837.engine import ClaimContext
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import RulePacks
+from edi837.rules._claims import lines_by_date
 
 SPINAL_CMT = ("98940", "98941", "98942")
 NOT_COVERED = "GY"  # item or service statutorily excluded
@@ -60,8 +61,6 @@ def not_payable(packs: RulePacks, claim: Claim, line: ServiceLine, context: Clai
 def payable_by_date(packs: RulePacks, claim: Claim, context: ClaimContext) -> dict[date | None, list[ServiceLine]]:
     """The claim's lines by date of service, without the lines that cannot be payable partners of an NCCI
     pair (GY, or excluded from a chiropractor): what the NCCI rules pair."""
-    from edi837.rules._claims import lines_by_date
-
     return {day: kept for day, lines in lines_by_date(claim).items()
             if (kept := [x for x in lines if not not_payable(packs, claim, x, context)])}
 

@@ -52,8 +52,9 @@ class EvaluationWithManipulation(Rule):
     )
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return (any(claim.may_bill(c) for c in self.setting(context, "cmt_codes"))
-                and any(claim.may_bill(c) for c in self.setting(context, "evaluation_codes")))
+        procedures = claim.procedures  # one set test per list, not a may_bill call per code
+        return (not procedures.isdisjoint(self.setting(context, "cmt_codes"))
+                and not procedures.isdisjoint(self.setting(context, "evaluation_codes")))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         visits, cmt = self.setting(context, "evaluation_codes"), self.setting(context, "cmt_codes")

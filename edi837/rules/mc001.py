@@ -50,7 +50,7 @@ class CmtActiveTreatment(Rule):
     )
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return any(claim.may_bill(c) for c in self.setting(context, "cmt_codes")) and is_medicare(context)
+        return not claim.procedures.isdisjoint(self.setting(context, "cmt_codes")) and is_medicare(context)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         codes = self.setting(context, "cmt_codes")

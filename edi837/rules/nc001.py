@@ -71,7 +71,7 @@ class CmtManualTherapy(Rule):
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         manual, manipulation = self.codes(context)
-        return claim.may_bill(manual) and any(claim.may_bill(c) for c in manipulation)
+        return claim.may_bill(manual) and not claim.procedures.isdisjoint(manipulation)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         packs, profile = self.packs, context.profile

@@ -54,7 +54,7 @@ class ManualTherapyTherapeuticActivities(Rule):
     )
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return all(claim.may_bill(c) for c in self.setting(context, "pair"))
+        return claim.procedures.issuperset(self.setting(context, "pair"))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         first, second = self.setting(context, "pair")

@@ -48,6 +48,10 @@ class OtherPairs(Rule):
     def __init__(self, packs: RulePacks) -> None:
         super().__init__(packs)
         self.cmt = CmtManualTherapy(packs)
+        self._nc002_default = ManualTherapyTherapeuticActivities.default_of("pair")
+        # handled() by the settings it is made of: the same few combinations (one per payer profile at most)
+        # for every claim, so the sets are built once each. Keyed by the values, so never stale.
+        self._handled: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[frozenset[str], frozenset[str]]] = {}
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         return self.packs.pair_source.may_pair(claim.procedures)
@@ -58,8 +62,11 @@ class OtherPairs(Rule):
         if self.indicator == 0:
             return frozenset(), frozenset()
         manual, manipulation = self.cmt.codes(context)
-        nc002 = frozenset(context.setting("NC002", "pair", ManualTherapyTherapeuticActivities.default_of("pair")))
-        return frozenset(f"{code}/{manual}" for code in manipulation), nc002
+        key = (manual, manipulation, tuple(context.setting("NC002", "pair", self._nc002_default)))
+        handled = self._handled.get(key)
+        if handled is None:
+            handled = self._handled[key] = (frozenset(f"{code}/{manual}" for code in manipulation), frozenset(key[2]))
+        return handled
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         handled: tuple[frozenset[str], frozenset[str]] | None = None

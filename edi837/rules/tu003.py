@@ -36,11 +36,11 @@ class UnitsLookLikeMinutes(TimedUnitsCheck):
     settings = (Setting("max_units", "int", 8, "more units of one timed code on one date than this look like minutes"),)
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
+        if not super().wants(claim, context):
+            return False  # no timed code at all: a set test, asked before the scan of the raw bytes below
         # No code can have more units on a date than all lines together; lines TU001 converted from
         # minutes are not in the raw bytes' units yet, so a claim with minutes is always looked at.
-        if claim.units_in_units() <= self.setting(context, "max_units") and not in_minutes(claim, context):
-            return False
-        return super().wants(claim, context)
+        return not (claim.units_in_units() <= self.setting(context, "max_units") and not in_minutes(claim, context))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         cap = self.setting(context, "max_units")

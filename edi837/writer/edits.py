@@ -21,12 +21,12 @@ and `apply` (the engine's way in) turns it into an EditRejected, so the finding 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from edi837.errors import ValueRefused
 from edi837.model.claim import Claim
-from edi837.model.lines import ServiceLine, parse_sv1
+from edi837.model.lines import ServiceLine, copy_line, parse_sv1
 from edi837.x12.envelope import Delimiters, split_lead
 from edi837.x12.segment_defs import check_value
 
@@ -108,12 +108,13 @@ class ClaimEditor:
         self._rank = modifier_rank or (lambda _m: 0)
         # The editor's own copies: editing them never changes what the claim object says (later rules read
         # the claim as edited through `view`).
-        self._all_lines = [replace(line) for line in claim.lines]
+        self._all_lines = [copy_line(line) for line in claim.lines]
         self._lines = {line.number: line for line in self._all_lines}
         numbers = [line.number for line in self._all_lines]
         self._ambiguous = {n for n in numbers if numbers.count(n) > 1}
         self._removed: set[int] = set()
         self._charges_changed = False
+        self._void = claim.is_void  # asked before every edit; CLM05 is read once
 
     # -- helpers ---------------------------------------------------------------------------------
     def _line(self, number: int) -> ServiceLine:
@@ -191,7 +192,7 @@ class ClaimEditor:
         balancing ties it to each prior payer's paid amount (2320 AMT*D) and adjustments (CAS).
         """
         claim = self.claim
-        if claim.is_void:
+        if self._void:
             raise EditRejected(f"claim {claim.claim_id} is a void (CLM05-3 = 8): it must mirror the claim it "
                                "cancels, so it is never edited")
         line = self._line(number)

@@ -1,0 +1,132 @@
+"""A batch's big files, fixed in claim chunks across the cluster, so one huge file does not hold a batch up.
+
+A file is one task; a file of tens of thousands of claims would keep one worker busy for a minute while
+the others, their small files done, wait. So a file task whose input is at least SPLIT_BYTES hands its
+claims to the cluster in chunks, through the same farm `--jobs` uses on one machine (engine/farm.py): the
+task still reads, walks and writes its file exactly as alone, in order, and only the rule work of each
+chunk runs elsewhere, so its outputs are the bytes `edi-fix IN OUT` writes.
+
+The task asks Dask for a client from inside its worker (`worker_client`, which also takes the task's
+thread out of the worker's count while it waits, so the worker can run chunks meanwhile). Chunk tasks
+carry the claims' bytes, the run's options and the delimiters; each worker builds the rule engine once per
+file (keyed by the file's token) and keeps the last few. A chunk whose worker dies is run again by Dask
+like any task, with the same answer.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from edi837.engine.farm import AHEAD, Answer, ClaimFarm, Remote, here
+from edi837.engine.runner import RuleEngine
+from edi837.model.claim import Claim
+from edi837.model.minutes import load_minutes
+from edi837.pipeline import FarmStarter, FixOptions, build_engine
+from edi837.x12.envelope import Delimiters
+
+SPLIT_BYTES = 8_000_000  # a file this large is split (--split-above); below it, chunks cost more than they gain
+_KEEP = 4  # engines a worker thread keeps, one per file whose chunks it runs
+
+# Engines per thread, not per process: an engine holds an SQLite connection (the NCCI database), which only
+# the thread that opened it may use, and Dask runs a file's chunks on whichever of its threads is free (a
+# seceded task adds threads even to a one-thread worker). So a thread only ever uses, and closes, its own.
+_local = threading.local()
+
+
+def _engines() -> OrderedDict[str, RuleEngine]:
+    engines: OrderedDict[str, RuleEngine] | None = getattr(_local, "engines", None)
+    if engines is None:
+        engines = _local.engines = OrderedDict()
+    return engines
+
+
+def run_chunk(token: str, options: FixOptions, claims: list[Claim]) -> Answer:
+    """A chunk of one file's claims (never empty), on whichever worker and thread Dask chose."""
+    engines = _engines()
+    engine = engines.get(token)
+    if engine is None:
+        minutes = load_minutes(options.minutes_file) if options.minutes_file else None
+        engine = engines[token] = build_engine(claims[0].delimiters, options, minutes)
+        while len(engines) > _KEEP:
+            _, old = engines.popitem(last=False)
+            if old.packs is not None:
+                old.packs.close()
+    engines.move_to_end(token)
+    return here(), [engine.run(claim) for claim in claims]
+
+
+def in_a_worker() -> bool:
+    """True inside a Dask worker's task (where chunks can be sent to the cluster)."""
+    try:
+        from distributed import get_worker
+    except ImportError:
+        return False
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+@contextmanager
+def cluster_farm(options: FixOptions, split_bytes: int, size: int, lease: str = "",
+                 leases: int = 1) -> Iterator[FarmStarter | None]:
+    """While the block runs, a farm starter that sends a file's claims to the cluster, for a file of `size`
+    bytes that is at least `split_bytes` long; else (and outside a Dask worker) None: in process.
+
+    Only then is the task's thread taken out of its worker's count (`worker_client`): for a small file that
+    would let the worker start a second file beside it, two CPU-bound tasks sharing one interpreter lock.
+    And only for `leases` files of the batch at a time (a Dask semaphore named `lease`): each split file
+    frees its worker to start another file, so without a bound every big file of a batch would be open at
+    once, with its memory. A big file that finds no lease free is fixed whole, in its own task."""
+    if not split_bytes or size < split_bytes or not in_a_worker():
+        yield None
+        return
+    from distributed import Semaphore
+
+    semaphore = Semaphore(max_leases=max(1, leases), name=lease or f"edi-fix-split-{uuid.uuid4().hex}")
+    if not semaphore.acquire(timeout=0):
+        yield None
+        return
+    try:
+        with _on_cluster(options) as start:
+            yield start
+    finally:
+        semaphore.release()
+
+
+@contextmanager
+def _on_cluster(options: FixOptions) -> Iterator[FarmStarter | None]:
+    """Chunks go to the other workers (this one's interpreter lock is the file task's own, which runs chunks
+    itself when the others have enough); a cluster of one worker gets no split."""
+    from distributed import get_worker, worker_client
+
+    with worker_client() as client:
+        me = get_worker().address
+        others = {address: threads for address, threads in client.nthreads().items() if address != me}
+        if not others:
+            yield None
+            return
+        token = uuid.uuid4().hex
+        capacity = AHEAD * sum(others.values())
+        sent = 0
+
+        def submit(claims: list[Claim]) -> Remote:
+            nonlocal sent
+            sent += 1
+            # The key names the file's token and the chunk's number, never the file or a claim. Other workers
+            # by preference: should they go, any worker may take the chunk.
+            future: Any = client.submit(run_chunk, token, options, claims, key=f"edi-fix-chunk-{token}-{sent}",
+                                        pure=False, workers=list(others), allow_other_workers=True)
+            return future  # type: ignore[no-any-return]
+
+        def start(engine: RuleEngine, delimiters: Delimiters, size: int | None) -> ClaimFarm:
+            return ClaimFarm(engine, submit, capacity)
+
+        yield start
+

@@ -1,0 +1,266 @@
+"""Claims fixed on every core (`--jobs N`), with the output byte-identical to one process.
+
+Why this shape: claims are independent (a rule reads one claim and the loops above it, never another
+claim), and the rules are most of a run's time: reading, walking and splicing a file are a small part
+(bench/bench.py, `--ignore ALL`). So the calling process still reads the file, walks it and writes the
+output exactly as a run without workers does, and only `RuleEngine.run` moves: claims go to worker
+processes in chunks, in input order, and their outcomes (new pieces, change records, notes) come back
+and are consumed in that same order. A claim carries its own positions (its CLM's ordinal in the file,
+its transaction), so no record needs re-basing, and every count, dollar total, hold decision and byte
+of the output and the change log is made by the same code as in one process. There is nothing to splice
+back but the order, which the caller never leaves.
+
+Where the chunks go is the caller's choice (`ClaimFarm(engine, submit, ...)`): by default, `--jobs`
+processes forked on this machine (`ClaimFarm.start`); in a batch on Dask, the cluster's workers
+(edi837/batch/chunks.py), so one huge file does not hold a batch up.
+
+Why fork, and only sometimes (edi837/forking.py): the workers start in milliseconds with the rules and
+packs' modules loaded; each builds its own engine from the run's options (its own NCCI database
+connection: SQLite connections must not cross a fork). Where forking is not safe (a process running
+other threads, such as the long-running watcher or a Dask worker), on one core, or for a small file
+(MIN_BYTES), the claims run in process: same answer, one core.
+
+What can go wrong is told as one process would tell it. A claim the rules refuse, or the walker's refusal
+of the file, is raised at its place in input order, never ahead of an earlier one (the walker reads
+chunks ahead of the answers). A worker that dies (the out-of-memory killer) or cannot be started costs
+speed, not the run: the chunks it held are run here. A worker dies with the process that forked it, so
+a killed caller leaves none behind holding its files or locks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Protocol
+
+from edi837.engine.runner import ClaimOutcome, RuleEngine
+from edi837.forking import cores, fork_is_safe
+from edi837.log import get_logger
+from edi837.model.claim import Claim
+from edi837.model.walker import Unit
+
+MIN_BYTES = 2_000_000  # below this, starting workers costs more than the second core saves (bench/bench.py --jobs)
+CHUNK = 200  # claims per task: a few tens of milliseconds of rule work, against well under one of messaging
+AHEAD = 3  # chunks away per worker: the next is already queued when one finishes, and memory stays flat
+_PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a Linux process gets when its parent dies
+
+log = get_logger("edi837.farm")
+
+_engine: RuleEngine | None = None  # a worker's own engine, built once by _start_worker
+
+
+def here() -> str:
+    """This process, as a chunk's answer names who ran it (`FixResult.jobs` counts them)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _start_worker(build: Callable[[], RuleEngine], inherited: tuple[int, ...], parent: int) -> None:
+    global _engine
+    _die_with(parent)
+    for fd in inherited:  # the caller's ends of its other children's pipes (gate/ahead.py)
+        with suppress(OSError):
+            os.close(fd)
+    _engine = build()
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the process that forked it ends, however it ends (SIGKILL included): an orphan
+    would go on holding what it inherited, the watcher's lock on OUTBOUND among it. Linux says so at once
+    (prctl PR_SET_PDEATHSIG); elsewhere a thread looks every half second."""
+    if sys.platform.startswith("linux"):
+        with suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _run_chunk(claims: list[Claim]) -> Answer:
+    assert _engine is not None, "the worker's initializer builds the engine"
+    return here(), [_engine.run(claim) for claim in claims]
+
+
+def jobs_for(requested: int | None) -> int:
+    """Processes for `--jobs`, the caller included (None: as many as the cores this process may use; 1: the
+    caller alone)."""
+    return max(1, cores() if requested is None else requested)
+
+
+Answer = tuple[str, list[ClaimOutcome]]  # who ran a chunk, and its claims' outcomes in order
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A chunk run here whose rules raised: raised when its turn comes, in input order."""
+
+    error: Exception
+
+
+class Remote(Protocol):
+    """A chunk sent away: a concurrent.futures.Future here, a dask.distributed Future on a cluster."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> Answer: ...
+
+    def cancel(self) -> bool: ...
+
+
+Reply = Remote | Answer | Failed
+
+
+def lost(error: BaseException) -> bool:
+    """True when a chunk's error says where it ran is gone (a dead worker, a pool that could not start),
+    not what its claims are: the chunk is then run here, with the same answer."""
+    return isinstance(error, BrokenExecutor | CancelledError) or type(error).__name__ == "KilledWorker"
+
+
+class ClaimFarm:
+    """Runs the rule engine on chunks of claims elsewhere (`submit`) and here, answered in input order.
+
+    `capacity` chunks may be away at once; past that the calling process runs the next chunk itself
+    rather than wait (it also walks and writes, so it takes chunks only when the others have enough).
+    """
+
+    def __init__(self, engine: RuleEngine, submit: Callable[[list[Claim]], Remote], capacity: int,
+                 stop: Callable[[], None] = lambda: None) -> None:
+        self._engine = engine
+        self._submit = submit
+        self._capacity = max(1, capacity)
+        self._stop = stop
+        self._away: deque[Remote] = deque()
+        self._broken = False  # where chunks went is gone: the rest run here
+        self.ran_by: set[str] = set()  # the processes that ran at least one chunk
+
+    @classmethod
+    def start(cls, jobs: int, input_bytes: int | None, engine: RuleEngine, build: Callable[[], RuleEngine],
+              inherited: tuple[int, ...] = ()) -> ClaimFarm | None:
+        """`jobs - 1` forked worker processes beside this one when they pay and are safe here, else None
+        (the claims run in process). The pool forks at the first chunk sent; a fork that fails then
+        sends every chunk here."""
+        if jobs < 2 or input_bytes is None or input_bytes < MIN_BYTES or not fork_is_safe():
+            return None
+        pool = ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_start_worker, initargs=(build, inherited, os.getpid()))
+        return cls(engine, lambda claims: pool.submit(_run_chunk, claims), AHEAD * (jobs - 1),
+                   lambda: pool.shutdown(wait=True, cancel_futures=True))
+
+    @property
+    def processes(self) -> int:
+        return len(self.ran_by)
+
+    def outcomes(self, units: Iterable[Unit]) -> Iterator[tuple[Unit, ClaimOutcome | None]]:
+        """Each unit in input order, a claim with its outcome (None for the units that are not claims).
+
+        A full chunk is sent away while fewer than `capacity` are, else it is run here; answers are
+        consumed in input order, waiting only when the oldest is away and more than twice `capacity`
+        chunks are pending. An error a chunk's rules raised is raised at that chunk; one the walker raised
+        (a refused file) once every chunk read before it has been answered, as one process would meet them.
+        """
+        pending: deque[tuple[list[Unit], list[Claim], Reply | None]] = deque()
+        units_seen: list[Unit] = []
+        claims: list[Claim] = []
+        walked = iter(units)
+        refused: Exception | None = None
+        while True:
+            try:
+                unit = next(walked)
+            except StopIteration:
+                break
+            except Exception as error:  # the walker refuses the file here: what came before it goes first
+                refused = error
+                break
+            units_seen.append(unit)
+            if type(unit) is Claim:
+                claims.append(unit)
+                if len(claims) == CHUNK:
+                    pending.append((units_seen, claims, self._send(claims)))
+                    units_seen, claims = [], []
+                    while pending and (_ready(pending[0][2]) or len(pending) > 2 * self._capacity):
+                        yield from self._answered(*pending.popleft())
+        pending.append((units_seen, claims, self._run_here(claims) if claims else None))
+        while pending:
+            yield from self._answered(*pending.popleft())
+        if refused is not None:
+            raise refused
+
+    def _send(self, claims: list[Claim]) -> Reply:
+        if len(self._away) < self._capacity and not self._broken:
+            try:
+                remote = self._submit(claims)
+            except Exception as error:  # no worker could be started (out of processes or memory)
+                self._lose(error)
+                return self._run_here(claims)
+            self._away.append(remote)
+            return remote
+        return self._run_here(claims)
+
+    def _run_here(self, claims: list[Claim]) -> Answer | Failed:
+        run = self._engine.run
+        try:
+            return here(), [run(claim) for claim in claims]
+        except Exception as error:
+            return Failed(error)
+
+    def _answered(self, units: list[Unit], claims: list[Claim], reply: Reply | None
+                  ) -> Iterator[tuple[Unit, ClaimOutcome | None]]:
+        if reply is None:
+            yield from ((unit, None) for unit in units)
+            return
+        if not isinstance(reply, tuple | Failed):
+            assert self._away[0] is reply  # chunks are answered in the order they were sent
+            self._away.popleft()
+            try:
+                reply = reply.result()
+            except Exception as error:
+                if not lost(error):
+                    raise
+                self._lose(error)
+                reply = self._run_here(claims)
+        if isinstance(reply, Failed):
+            raise reply.error
+        who, outcomes = reply
+        self.ran_by.add(who)
+        answers = iter(outcomes)
+        for unit in units:
+            yield unit, next(answers) if type(unit) is Claim else None
+
+    def _lose(self, error: Exception) -> None:
+        if not self._broken:
+            self._broken = True
+            log.warning("farm.lost", reason_kind=type(error).__name__)
+
+    def close(self) -> None:
+        """Stop: chunks still away are cancelled (a refused run ends here too)."""
+        for remote in self._away:
+            remote.cancel()
+        self._away.clear()
+        self._stop()
+
+
+def _ready(reply: Reply | None) -> bool:
+    return reply is None or isinstance(reply, tuple | Failed) or reply.done()
+
+
+def in_process(units: Iterable[Unit], engine: RuleEngine) -> Iterator[tuple[Unit, ClaimOutcome | None]]:
+    """The same stream as ClaimFarm.outcomes, with the rules run here."""
+    run = engine.run
+    for unit in units:
+        yield unit, run(unit) if type(unit) is Claim else None
