@@ -227,6 +227,23 @@ def test_workers_end_with_a_caller_killed_by_sigkill(tmp_path: Path) -> None:
         caller.wait()
 
 
+def test_the_run_tells_its_ncci_source_once_however_many_processes(tmp_path: Path) -> None:
+    # Each worker builds the run's engine again; what it found is the caller's to log, once.
+    from edi837.testing.ncci_files import ncci_database
+
+    database = ncci_database(Path(__file__).parent / "fixtures" / "rules" / "ncci" / "cms.toml")
+    source = tmp_path / "in.837"
+    source.write_bytes(build_837(random_claims(5200, seed=13), seed=13))
+    said = []
+    for jobs in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "edi837", str(source), str(tmp_path / f"out{jobs}.837"),
+                               "--no-validate", "--jobs", jobs, "--ncci-db", str(database)], capture_output=True,
+                              text=True, cwd=ROOT, timeout=300)
+        assert f'"jobs": {jobs},' in done.stderr
+        said.append(done.stderr.count('"event": "ncci.source"'))
+    assert said == [1, 1]
+
+
 def test_edi_fix_refuses_zero_jobs(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "edi837", str(tmp_path / "a"), str(tmp_path / "b"), "--jobs", "0"],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)

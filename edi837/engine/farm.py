@@ -30,6 +30,7 @@ a killed caller leaves none behind holding its files or locks.
 from __future__ import annotations
 
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -46,7 +47,7 @@ from typing import Protocol
 
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.forking import cores, fork_is_safe
-from edi837.log import get_logger
+from edi837.log import ROOT, get_logger
 from edi837.model.claim import Claim
 from edi837.model.walker import Unit
 
@@ -71,6 +72,10 @@ def _start_worker(build: Callable[[], RuleEngine], inherited: tuple[int, ...], p
     for fd in inherited:  # the caller's ends of its other children's pipes (gate/ahead.py)
         with suppress(OSError):
             os.close(fd)
+    # The run's information events (which NCCI database and version, say) are the caller's to tell, once;
+    # a worker building the same engine would tell them again. Its warnings and errors still go out.
+    edi837_logs = logging.getLogger(ROOT)
+    edi837_logs.setLevel(max(edi837_logs.getEffectiveLevel(), logging.WARNING))
     _engine = build()
 
 
