@@ -210,6 +210,27 @@ def _run_file(tmp_path: Path, data: bytes, options: FixOptions) -> Any:
         return run(lambda: src.open("rb"), sink, options)
 
 
+def test_a_refused_large_file_prints_one_line_and_no_traceback_of_the_scan_ahead(tmp_path: Path) -> None:
+    # The scan ahead runs for inputs over 256 kB; a refusal closes it without reading its answer, and its
+    # child must then end quietly: the refusal is the one line a person reads.
+    import subprocess
+    import sys
+
+    from edi837.gate import ahead
+    from edi837.testing.generator import build_837, random_claims
+
+    data = build_837(random_claims(1500, seed=3))
+    assert len(data) > ahead.MIN_BYTES
+    at = data.index(b"*UN*", data.index(b"SV1*HC:97", data.index(b"CLM*C00001400*"))) + 4
+    source = tmp_path / "in.837"
+    source.write_bytes(data[:at] + b"X" + data[data.index(b"*", at):])  # units that are not a number
+    done = subprocess.run([sys.executable, "-m", "edi837", str(source), str(tmp_path / "out.837"), "--jobs", "1"],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert not (tmp_path / "out.837").exists()
+
+
 def test_a_scan_ahead_nobody_waits_for_ends_at_once_however_large_its_answer(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # A refused run closes the scan without reading its answer. The child must then fail to send at once; if

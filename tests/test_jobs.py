@@ -171,8 +171,11 @@ def _workers_of(caller: subprocess.Popen[bytes]) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="children are found through Linux's /proc")
-def test_a_worker_killed_mid_run_costs_speed_not_the_run(tmp_path: Path) -> None:
-    # The out-of-memory killer takes a worker: its chunks are run by the caller, with the same answer.
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_a_worker_killed_mid_run_costs_speed_not_the_run(how: str, tmp_path: Path) -> None:
+    # The out-of-memory killer (or an operator's kill) takes a worker: its chunks are run by the caller,
+    # with the same answer; a worker does not inherit the command line's SIGTERM handler, which would turn
+    # the signal into an interrupt of the whole run.
     import os
     import signal
 
@@ -186,7 +189,7 @@ def test_a_worker_killed_mid_run_costs_speed_not_the_run(tmp_path: Path) -> None
         try:
             if jobs == "2":
                 for worker in _workers_of(caller):
-                    os.kill(worker, signal.SIGKILL)
+                    os.kill(worker, getattr(signal, how))
             stdout, stderr = caller.communicate(timeout=300)
         finally:
             caller.kill()
@@ -195,6 +198,7 @@ def test_a_worker_killed_mid_run_costs_speed_not_the_run(tmp_path: Path) -> None
         runs.append((caller.returncode, out.read_bytes(), Path(f"{out}.changes.jsonl").read_bytes(), summary))
         if jobs == "2":
             assert b'"farm.lost"' in stderr  # the worker was lost mid-run, and the run said so
+            assert b"Traceback" not in stderr
     assert runs[1] == runs[0]
 
 
@@ -227,6 +231,23 @@ def test_workers_end_with_a_caller_killed_by_sigkill(tmp_path: Path) -> None:
         caller.wait()
 
 
+def test_the_run_tells_its_ncci_source_once_however_many_processes(tmp_path: Path) -> None:
+    # Each worker builds the run's engine again; what it found is the caller's to log, once.
+    from edi837.testing.ncci_files import ncci_database
+
+    database = ncci_database(Path(__file__).parent / "fixtures" / "rules" / "ncci" / "cms.toml")
+    source = tmp_path / "in.837"
+    source.write_bytes(build_837(random_claims(5200, seed=13), seed=13))
+    said = []
+    for jobs in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "edi837", str(source), str(tmp_path / f"out{jobs}.837"),
+                               "--no-validate", "--jobs", jobs, "--ncci-db", str(database)], capture_output=True,
+                              text=True, cwd=ROOT, timeout=300)
+        assert f'"jobs": {jobs},' in done.stderr
+        said.append(done.stderr.count('"event": "ncci.source"'))
+    assert said == [1, 1]
+
+
 def test_edi_fix_refuses_zero_jobs(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "edi837", str(tmp_path / "a"), str(tmp_path / "b"), "--jobs", "0"],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
@@ -241,6 +262,35 @@ def test_the_progress_bar_starts_no_thread() -> None:
         update(50)
         assert threading.active_count() == before
         update(100)
+
+
+def test_a_hedging_farm_never_waits_for_a_chunk_that_is_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a cluster a chunk may queue behind another file's whole task: the file's own task then runs it
+    # itself, so a split file never waits on it. Here the chunks sent away never come back at all.
+    from concurrent.futures import Future
+
+    from edi837.model.claim import Claim
+
+    class Engine:
+        def run(self, claim: object) -> object:
+            return ("outcome", claim)
+
+    monkeypatch.setattr(farm, "CHUNK", 3)
+    sent: list[Future[Any]] = []
+
+    def submit(claims: object) -> Future[Any]:
+        sent.append(Future())
+        return sent[-1]
+
+    claim_farm = farm.ClaimFarm(Engine(), submit, 2, hedge=True)  # type: ignore[arg-type]
+    units: list[object] = []
+    for n in range(40):
+        units.append(f"loop before claim {n}")
+        units.append(object.__new__(Claim))
+    got = list(claim_farm.outcomes(units))  # type: ignore[arg-type]
+    assert [unit for unit, _ in got] == units
+    assert all(outcome == ("outcome", unit) if isinstance(unit, Claim) else outcome is None for unit, outcome in got)
+    assert sent and all(future.cancelled() for future in sent)
 
 
 @pytest.mark.parametrize("workers", [1, 3])

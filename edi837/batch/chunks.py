@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from edi837.engine.farm import AHEAD, Answer, ClaimFarm, Remote, here
@@ -76,8 +76,9 @@ def in_a_worker() -> bool:
 @contextmanager
 def cluster_farm(options: FixOptions, split_bytes: int, size: int, lease: str = "",
                  leases: int = 1) -> Iterator[FarmStarter | None]:
-    """While the block runs, a farm starter that sends a file's claims to the cluster, for a file of `size`
-    bytes that is at least `split_bytes` long; else (and outside a Dask worker) None: in process.
+    """While the block runs, a farm starter that sends a file's claims to the other workers, for a file of
+    `size` bytes that is at least `split_bytes` long; else (outside a Dask worker, on a cluster of one
+    worker) None: in process.
 
     Only then is the task's thread taken out of its worker's count (`worker_client`): for a small file that
     would let the worker start a second file beside it, two CPU-bound tasks sharing one interpreter lock.
@@ -87,31 +88,57 @@ def cluster_farm(options: FixOptions, split_bytes: int, size: int, lease: str = 
     if not split_bytes or size < split_bytes or not in_a_worker():
         yield None
         return
-    from distributed import Semaphore
+    from distributed import get_client, get_worker
 
-    semaphore = Semaphore(max_leases=max(1, leases), name=lease or f"edi-fix-split-{uuid.uuid4().hex}")
+    me = get_worker().address
+    others = {address: threads for address, threads in get_client().nthreads().items() if address != me}
+    if not others:
+        yield None
+        return
+    semaphore = _semaphore(lease or f"edi-fix-split-{uuid.uuid4().hex}", max(1, leases))
     if not semaphore.acquire(timeout=0):
         yield None
         return
     try:
-        with _on_cluster(options) as start:
+        with _on_cluster(options, others) as start:
             yield start
     finally:
         semaphore.release()
 
 
+_semaphores: dict[str, Any] = {}  # this worker's handle on the current batch's semaphore
+
+
+def _semaphore(name: str, leases: int) -> Any:
+    """One handle per batch and worker process (each handle refreshes its leases on a timer); a new batch's
+    closes the old batch's handles."""
+    from distributed import Semaphore
+
+    handle = _semaphores.get(name)
+    if handle is None:
+        for old in _semaphores.values():
+            with suppress(Exception):
+                old.close()
+        _semaphores.clear()
+        handle = _semaphores[name] = Semaphore(max_leases=leases, name=name)
+    return handle
+
+
+def close_semaphore(name: str, leases: int) -> None:
+    """At the end of a batch, from its client: the scheduler forgets the batch's semaphore."""
+    from distributed import Semaphore
+
+    with suppress(Exception):
+        Semaphore(max_leases=leases, name=name).close()
+
+
 @contextmanager
-def _on_cluster(options: FixOptions) -> Iterator[FarmStarter | None]:
+def _on_cluster(options: FixOptions, others: dict[str, int]) -> Iterator[FarmStarter]:
     """Chunks go to the other workers (this one's interpreter lock is the file task's own, which runs chunks
-    itself when the others have enough); a cluster of one worker gets no split."""
-    from distributed import get_worker, worker_client
+    itself when the others have enough, and rather than wait for one: `hedge`)."""
+    from distributed import worker_client
 
     with worker_client() as client:
-        me = get_worker().address
-        others = {address: threads for address, threads in client.nthreads().items() if address != me}
-        if not others:
-            yield None
-            return
         token = uuid.uuid4().hex
         capacity = AHEAD * sum(others.values())
         sent = 0
@@ -126,7 +153,6 @@ def _on_cluster(options: FixOptions) -> Iterator[FarmStarter | None]:
             return future  # type: ignore[no-any-return]
 
         def start(engine: RuleEngine, delimiters: Delimiters, size: int | None) -> ClaimFarm:
-            return ClaimFarm(engine, submit, capacity)
+            return ClaimFarm(engine, submit, capacity, hedge=True)
 
         yield start
-

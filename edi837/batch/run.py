@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from edi837.batch.chunks import SPLIT_BYTES
+from edi837.batch.chunks import SPLIT_BYTES, close_semaphore
 from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
@@ -148,6 +148,8 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
         for outcome in _results(client, tasks, batch_id):
             summary.outcomes.append(outcome)
             on_done(outcome)
+        if any(t.split_bytes for t in tasks):
+            close_semaphore(f"edi-fix-split-{batch_id}", leases)
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -30,6 +30,7 @@ a killed caller leaves none behind holding its files or locks.
 from __future__ import annotations
 
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -46,7 +47,7 @@ from typing import Protocol
 
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.forking import cores, fork_is_safe
-from edi837.log import get_logger
+from edi837.log import ROOT, get_logger
 from edi837.model.claim import Claim
 from edi837.model.walker import Unit
 
@@ -68,9 +69,20 @@ def here() -> str:
 def _start_worker(build: Callable[[], RuleEngine], inherited: tuple[int, ...], parent: int) -> None:
     global _engine
     _die_with(parent)
+    # The command line's SIGTERM/SIGHUP handler turns a signal into KeyboardInterrupt, which the pool would
+    # carry back as the chunk's answer and end the run. A worker signalled on its own should just die (the
+    # caller then runs its chunks); Ctrl-C is the caller's to handle (the workers die with it).
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for fd in inherited:  # the caller's ends of its other children's pipes (gate/ahead.py)
         with suppress(OSError):
             os.close(fd)
+    # The run's information events (which NCCI database and version, say) are the caller's to tell, once;
+    # a worker building the same engine would tell them again. Its warnings and errors still go out.
+    edi837_logs = logging.getLogger(ROOT)
+    edi837_logs.setLevel(max(edi837_logs.getEffectiveLevel(), logging.WARNING))
     _engine = build()
 
 
@@ -140,8 +152,12 @@ class ClaimFarm:
     """
 
     def __init__(self, engine: RuleEngine, submit: Callable[[list[Claim]], Remote], capacity: int,
-                 stop: Callable[[], None] = lambda: None) -> None:
+                 stop: Callable[[], None] = lambda: None, *, hedge: bool = False) -> None:
         self._engine = engine
+        # hedge: never wait for a chunk that is away; run it here instead (and cancel it there). For a cluster,
+        # where a chunk may queue behind another file's whole task: the split then never costs more than
+        # fixing the file alone, at the price of a chunk now and then run twice.
+        self._hedge = hedge
         self._submit = submit
         self._capacity = max(1, capacity)
         self._stop = stop
@@ -227,13 +243,17 @@ class ClaimFarm:
         if not isinstance(reply, tuple | Failed):
             assert self._away[0] is reply  # chunks are answered in the order they were sent
             self._away.popleft()
-            try:
-                reply = reply.result()
-            except Exception as error:
-                if not lost(error):
-                    raise
-                self._lose(error)
+            if self._hedge and not reply.done():
+                reply.cancel()
                 reply = self._run_here(claims)
+            else:
+                try:
+                    reply = reply.result()
+                except Exception as error:
+                    if not lost(error):
+                        raise
+                    self._lose(error)
+                    reply = self._run_here(claims)
         if isinstance(reply, Failed):
             raise reply.error
         who, outcomes = reply

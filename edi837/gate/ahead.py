@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -38,8 +39,10 @@ def _child(read_fd: int, write_fd: int, answer: Connection, parents_answer: Conn
             result: Any = scan(lambda: pipe)
     except BaseException as error:  # anything at all: the parent scans in process instead
         result = type(error).__name__
-    answer.send(result)
-    answer.close()
+    with suppress(OSError):  # a refused run: the parent stopped listening, and nobody needs the answer
+        answer.send(result)
+    with suppress(OSError):
+        answer.close()
 
 
 class ScanAhead:
