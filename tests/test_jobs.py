@@ -293,6 +293,34 @@ def test_a_hedging_farm_never_waits_for_a_chunk_that_is_away(monkeypatch: pytest
     assert sent and all(future.cancelled() for future in sent)
 
 
+def test_a_hedging_farm_takes_the_chunks_that_come_back_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker's first chunk of a file builds its engine: an answer a moment late is still taken, not redone.
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    from edi837.model.claim import Claim
+
+    class Engine:
+        def run(self, claim: object) -> object:
+            return ("outcome", claim)
+
+    monkeypatch.setattr(farm, "CHUNK", 3)
+
+    def submit(claims: list[object]) -> Future[Any]:
+        future: Future[Any] = Future()
+        threading.Timer(0.05, lambda: future.set_result(("elsewhere", [("outcome", c) for c in claims]))).start()
+        return future
+
+    claim_farm = farm.ClaimFarm(Engine(), submit, 2, hedge=True)  # type: ignore[arg-type]
+    units = [object.__new__(Claim) for _ in range(30)]
+    started = time.monotonic()
+    got = list(claim_farm.outcomes(units))  # type: ignore[arg-type]
+    assert [outcome for _, outcome in got] == [("outcome", unit) for unit in units]
+    assert "elsewhere" in claim_farm.ran_by
+    assert time.monotonic() - started < 5
+
+
 @pytest.mark.parametrize("workers", [1, 3])
 def test_answers_are_consumed_in_input_order_however_they_finish(workers: int,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,6 +54,7 @@ from edi837.model.walker import Unit
 MIN_BYTES = 2_000_000  # below this, starting workers costs more than the second core saves (bench/bench.py --jobs)
 CHUNK = 200  # claims per task: a few tens of milliseconds of rule work, against well under one of messaging
 AHEAD = 3  # chunks away per worker: the next is already queued when one finishes, and memory stays flat
+HEDGE_AFTER = 0.5  # seconds a hedging farm waits for a chunk that is away: ten times one chunk's rule work
 _PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a Linux process gets when its parent dies
 
 log = get_logger("edi837.farm")
@@ -130,7 +131,7 @@ class Remote(Protocol):
 
     def done(self) -> bool: ...
 
-    def result(self) -> Answer: ...
+    def result(self, timeout: float | None = None) -> Answer: ...
 
     def cancel(self) -> bool: ...
 
@@ -154,10 +155,13 @@ class ClaimFarm:
     def __init__(self, engine: RuleEngine, submit: Callable[[list[Claim]], Remote], capacity: int,
                  stop: Callable[[], None] = lambda: None, *, hedge: bool = False) -> None:
         self._engine = engine
-        # hedge: never wait for a chunk that is away; run it here instead (and cancel it there). For a cluster,
-        # where a chunk may queue behind another file's whole task: the split then never costs more than
-        # fixing the file alone, at the price of a chunk now and then run twice.
+        # hedge: do not wait long for a chunk that is away; run it here instead (and cancel it there). For a
+        # cluster, where a chunk may queue behind another file's whole task: the split then costs little more
+        # than fixing the file alone, at the price of a chunk now and then run twice. A chunk is given
+        # HEDGE_AFTER seconds (a worker's first chunk of a file builds its engine); once one was not back by
+        # then, the others are busy elsewhere, and no chunk of this file is waited for again.
         self._hedge = hedge
+        self._impatient = False
         self._submit = submit
         self._capacity = max(1, capacity)
         self._stop = stop
@@ -243,17 +247,19 @@ class ClaimFarm:
         if not isinstance(reply, tuple | Failed):
             assert self._away[0] is reply  # chunks are answered in the order they were sent
             self._away.popleft()
-            if self._hedge and not reply.done():
-                reply.cancel()
+            remote = reply
+            wait = None if not self._hedge or remote.done() else 0.0 if self._impatient else HEDGE_AFTER
+            try:
+                reply = remote.result(timeout=wait)
+            except TimeoutError:  # hedging: still away, most likely queued behind other work
+                remote.cancel()
+                self._impatient = True
                 reply = self._run_here(claims)
-            else:
-                try:
-                    reply = reply.result()
-                except Exception as error:
-                    if not lost(error):
-                        raise
-                    self._lose(error)
-                    reply = self._run_here(claims)
+            except Exception as error:
+                if not lost(error):
+                    raise
+                self._lose(error)
+                reply = self._run_here(claims)
         if isinstance(reply, Failed):
             raise reply.error
         who, outcomes = reply
