@@ -80,7 +80,8 @@ NoValidateOption = Annotated[
 JobsOption = Annotated[
     int | None,
     typer.Option("--jobs", metavar="N", min=1,
-                 help="Worker processes for the rules on a large file (default: the cores available; 1: none). "
+                 help="Processes for the rules on a file of 2 MB or more (default: the cores available; 1: this "
+                      "one alone). "
                       "The output is the same bytes whatever N."),
 ]
 
