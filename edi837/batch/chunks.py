@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from edi837.engine.farm import AHEAD, Answer, ClaimFarm, Remote, here
+from edi837.engine.farm import AHEAD, Answer, ClaimFarm, Remote, run_claims
 from edi837.engine.runner import RuleEngine
 from edi837.model.claim import Claim
 from edi837.model.minutes import load_minutes
@@ -57,20 +57,19 @@ def run_chunk(token: str, options: FixOptions, claims: list[Claim]) -> Answer:
             if old.packs is not None:
                 old.packs.close()
     engines.move_to_end(token)
-    return here(), [engine.run(claim) for claim in claims]
+    return run_claims(engine, claims)
 
 
-def in_a_worker() -> bool:
-    """True inside a Dask worker's task (where chunks can be sent to the cluster)."""
+def _worker_address() -> str | None:
+    """The address of the Dask worker running this task (where chunks can be sent to the cluster), else None."""
     try:
         from distributed import get_worker
     except ImportError:
-        return False
+        return None
     try:
-        get_worker()
+        return str(get_worker().address)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 @contextmanager
@@ -85,12 +84,12 @@ def cluster_farm(options: FixOptions, split_bytes: int, size: int, lease: str = 
     And only for `leases` files of the batch at a time (a Dask semaphore named `lease`): each split file
     frees its worker to start another file, so without a bound every big file of a batch would be open at
     once, with its memory. A big file that finds no lease free is fixed whole, in its own task."""
-    if not split_bytes or size < split_bytes or not in_a_worker():
+    me = _worker_address() if split_bytes and size >= split_bytes else None
+    if me is None:
         yield None
         return
-    from distributed import get_client, get_worker
+    from distributed import get_client
 
-    me = get_worker().address
     others = {address: threads for address, threads in get_client().nthreads().items() if address != me}
     if not others:
         yield None

@@ -97,6 +97,9 @@ def say(message: str) -> None:
         pass
 
 
+REDRAW = 0.1  # seconds between two redraws of the progress bar
+
+
 @contextmanager
 def progress_bar(total: int) -> Iterator[Callable[[int], None]]:
     """A transient progress bar on stderr for big files (the CLI shows it on a terminal only).
@@ -122,8 +125,6 @@ def progress_bar(total: int) -> Iterator[Callable[[int], None]]:
 
         yield update
 
-
-REDRAW = 0.1  # seconds between two redraws of the progress bar
 
 
 # --- help --------------------------------------------------------------------------------------------

@@ -105,9 +105,15 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+def run_claims(engine: RuleEngine, claims: list[Claim]) -> Answer:
+    """A chunk's answer, wherever it runs: this process's name and each claim's outcome, in order."""
+    run = engine.run
+    return here(), [run(claim) for claim in claims]
+
+
 def _run_chunk(claims: list[Claim]) -> Answer:
     assert _engine is not None, "the worker's initializer builds the engine"
-    return here(), [_engine.run(claim) for claim in claims]
+    return run_claims(_engine, claims)
 
 
 def jobs_for(requested: int | None) -> int:
@@ -233,9 +239,8 @@ class ClaimFarm:
         return self._run_here(claims)
 
     def _run_here(self, claims: list[Claim]) -> Answer | Failed:
-        run = self._engine.run
         try:
-            return here(), [run(claim) for claim in claims]
+            return run_claims(self._engine, claims)
         except Exception as error:
             return Failed(error)
 
