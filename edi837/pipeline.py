@@ -345,7 +345,7 @@ def _stream_output(stream: SegmentStream, units: Iterable[tuple[Unit, ClaimOutco
             assert outcome is not None
             index += 1
             if minutes is not None and minutes.has_claim(unit.claim_id):
-                seen.update((unit.claim_id, line.number) for line in unit.lines)
+                seen.update((unit.claim_id, line.number) for line in unit.all_lines)
             if outcome.left_alone is not None:
                 result.left_alone_counts[outcome.left_alone] += 1
                 ids = result.left_alone.setdefault(outcome.left_alone, [])

@@ -174,3 +174,17 @@ def test_may_pair_answers_each_set_of_codes_for_itself() -> None:
     for _ in range(2):
         for codes, expected in asked:
             assert pairs.may_pair(codes) is expected, sorted(codes)
+
+
+def test_shipped_pairs_say_honestly_where_they_come_from() -> None:
+    """Every shipped NCCI row names its source and a confidence label; a row may say `cms` only if its source
+    names the CMS practitioner PTP file version it was read from (ccipra-vNNNrN)."""
+    import re
+
+    pairs = load_packs(None).pairs
+    assert pairs
+    for pair in pairs:
+        assert pair.confidence in ("cms", "secondary", "inferred", "unconfirmed"), pair.label
+        assert pair.source.strip(), pair.label
+        if pair.confidence == "cms":
+            assert re.search(r"ccipra-v\d{3}r\d", pair.source), pair.label

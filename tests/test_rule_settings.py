@@ -115,10 +115,23 @@ def test_em001_attestation_per_payer(tmp_path: Path) -> None:
     assert got == {"A": [("EM001", "append_modifier", True)], "B": [("EM001", "review", False)]}
 
 
+def test_mc004_subluxation_codes_per_payer(tmp_path: Path) -> None:
+    """One contractor (Noridian-like) lists M99.00 as a primary subluxation code: its claims pass, another
+    Medicare contractor's get the MAC-dependent warning."""
+    folder = medicare_pack(tmp_path, '[rules.MC004]\nsubluxation_codes = ["M99.00", "M99.01", "M99.02", "M99.03", '
+                                     '"M99.04", "M99.05"]\nmac_dependent_codes = []\n')
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M9900",), (LineSpec("98940", "45", modifiers=("AT",)),), **payer)
+
+    got = records_by_claim([claim("A", **MEDICARE_A), claim("B", **MEDICARE_B)], folder)
+    assert got == {"A": [], "B": [("MC004", "review", False)]}
+
+
 def test_every_rule_setting_is_covered_by_a_payer_override_test() -> None:
     """A rule that grows a setting must get its own per-payer test above."""
     covered = {("NC001", "cmt_codes"), ("NC002", "action"), ("TU003", "max_units"), ("MC001", "attest"),
-               ("MC002", "covered_codes"), ("EM001", "attest")}
+               ("MC002", "covered_codes"), ("EM001", "attest"), ("MC004", "subluxation_codes")}
     with_settings = {rule.code for rule in BUILTIN if rule.settings}
     assert with_settings == {code for code, _ in covered}
 
@@ -134,7 +147,7 @@ def test_each_declared_setting_reaches_the_rule_through_a_profile(tmp_path: Path
             value = f'"{next(c for c in setting.choices if c != setting.default)}"'
         else:
             value = {"codes": '["99999"]' if setting.count is None else '["99998", "99999"]', "code": '"99999"',
-                     "int": "99", "bool": str(not setting.default).lower()}[setting.kind]
+                     "int": "99", "bool": str(not setting.default).lower(), "diagnoses": '["Z99.89"]'}[setting.kind]
         lines.append(f"{setting.name} = {value}")
     folder = pack_with_profile(tmp_path, f"[rules.{rule.code}]\n" + "\n".join(lines) + "\n")
     packs = load_packs(folder, schemas=rule_schemas(all_factories()))
@@ -186,3 +199,9 @@ def test_a_rule_resolves_once_only_what_no_profile_overrides(tmp_path: Path) -> 
     assert rule.setting(ClaimContext(shipped, shipped.profile_for("OTHR1", "CI")), "manual_therapy") == "97140"
     with pytest.raises(KeyError):
         rule.setting(ClaimContext(packs, acme), "no_such_setting")
+
+
+def test_a_diagnosis_setting_takes_icd10_codes_only(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[rules.MC004]\nsubluxation_codes = ["M99.03", "subluxation"]\n')
+    with pytest.raises(RulePackError, match=r"MC004.subluxation_codes: .* must be a list of ICD-10-CM codes"):
+        load_packs(tmp_path, schemas=rule_schemas(all_factories()))

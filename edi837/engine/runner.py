@@ -168,7 +168,7 @@ class RuleEngine:
                 note: str | None = None) -> ChangeRecord:
         line = change.line if change else (finding.lines[0] if finding.lines else None)
         if not applied and note is None and finding.fix is not None:
-            history = [x for x in claim.lines if x.number in finding.lines and claim.is_history(x)]
+            history = [x for x in claim.all_lines if x.number in finding.lines and claim.is_history(x)]
             how = ("was adjudicated by a prior payer" if history and history[0].adjudicated else
                    "belongs to a claim a prior payer adjudicated as a whole")
             note = (f"not applied: line {history[0].number} {how}, so it stays as that payer saw it, even with "
@@ -179,7 +179,7 @@ class RuleEngine:
         if change is not None:
             segment: int | None = claim.first_ordinal + change.index
         else:
-            sv1 = next((x.sv1_index for x in claim.lines if x.number == line), -1) if line else -1
+            sv1 = next((x.sv1_index for x in claim.all_lines if x.number == line), -1) if line else -1
             segment = claim.first_ordinal + sv1 if sv1 >= 0 else None
         return ChangeRecord(
             claim_id=claim.claim_id,

@@ -17,6 +17,7 @@ from edi837.model.fields import decimal, field, text
 from edi837.model.header import BillingProvider, Subscriber, Transaction
 from edi837.model.lines import (
     CLAIM_PROVIDER_LOOPS,
+    HCPCS,
     LINE_PROVIDER_LOOPS,
     Diagnosis,
     OtherPayer,
@@ -25,6 +26,7 @@ from edi837.model.lines import (
     adjudication_of,
     npi_of,
     parse_sv1,
+    procedure_key,
     set_line_dates,
     with_taxonomy,
 )
@@ -38,16 +40,17 @@ def space_pattern(delims: Delimiters) -> bytes:
 
 @cache
 def _line_patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
-    """(SV101-2 of every SV1, SV104 of every SV1 billed in UN, both of every SV1 billed in UN), for the
-    delimiters of one interchange."""
+    """(SV101-1 and SV101-2 of every SV1, SV104 of every SV1 billed in UN, all three of every SV1 billed in
+    UN), for the delimiters of one interchange."""
     term, ele, comp = (re.escape(d) for d in (delims.segment, delims.element, delims.component))
     space = space_pattern(delims)
     value = b"[^" + ele + comp + term + b"]*"
     element = b"[^" + ele + term + b"]*"
-    procedure = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")")
+    procedure = re.compile(term + space + b"SV1" + ele + b"(" + value + b")" + comp + b"(" + value + b")")
     units = re.compile(term + space + b"SV1" + ele + element + ele + element + ele + b"UN" + ele
                        + b"(" + element + b")")
-    coded = re.compile(term + space + b"SV1" + ele + value + comp + b"(" + value + b")" + element + ele + element
+    coded = re.compile(term + space + b"SV1" + ele + b"(" + value + b")" + comp + b"(" + value + b")" + element + ele
+                       + element
                        + ele + b"UN" + ele + b"(" + element + b")")
     return procedure, units, coded
 
@@ -62,8 +65,8 @@ class Claim:
     """
 
     __slots__ = (
-        "_clm", "_diagnoses", "_line_count", "_lines", "_other_payers", "_pieces", "_procedures", "_providers",
-        "billing_provider", "delimiters", "first_ordinal", "has_patient_loop", "raw", "removed_lines",
+        "_clm", "_coded", "_diagnoses", "_line_count", "_lines", "_other_payers", "_pieces", "_procedures",
+        "_providers", "billing_provider", "delimiters", "first_ordinal", "has_patient_loop", "raw", "removed_lines",
         "subscriber", "transaction",
     )
 
@@ -82,6 +85,7 @@ class Claim:
         self._pieces: list[bytes] | None = None
         self._diagnoses: list[Diagnosis] = []
         self._lines: list[ServiceLine] | None = None
+        self._coded: list[ServiceLine] | None = None  # the HC lines of _lines, once asked for
         self._providers: dict[str, Provider] = {}
         self._other_payers: list[OtherPayer] = []
         self.removed_lines: list[ServiceLine] = []  # lines an earlier rule of this run removed
@@ -95,11 +99,12 @@ class Claim:
     # -- cheap queries on the raw bytes ---------------------------------------------------------
     @property
     def procedures(self) -> frozenset[str]:
-        """The SV101-2 procedure codes of the claim's lines, found by one regular expression on the raw
-        bytes (C speed), so rules can skip claims without parsing them."""
+        """The procedures of the claim's lines as `ServiceLine.procedure` names them (the CPT/HCPCS code of an
+        HC line, "ER:..." of another qualifier's), found by one regular expression on the raw bytes (C speed),
+        so rules can skip claims without parsing them."""
         if self._procedures is None:
             codes = _line_patterns(self.delimiters)[0].findall(self.raw)
-            self._procedures = frozenset(c.decode("latin-1") for c in codes)
+            self._procedures = frozenset(procedure_key(q.decode("latin-1"), c.decode("latin-1")) for q, c in codes)
             self._line_count = len(codes)
         return self._procedures
 
@@ -128,8 +133,8 @@ class Claim:
         """The sum of SV104 per procedure code over the lines billed in UN, read from the raw bytes (all
         dates together): a cheap upper bound for rules that look for too many units of one code."""
         totals: dict[str, float] = {}
-        for code, units in _line_patterns(self.delimiters)[2].findall(self.raw):
-            key = code.decode("latin-1")
+        for qualifier, code, units in _line_patterns(self.delimiters)[2].findall(self.raw):
+            key = procedure_key(qualifier.decode("latin-1"), code.decode("latin-1"))
             try:
                 totals[key] = totals.get(key, 0.0) + (float(units) if units else 0.0)
             except ValueError:
@@ -180,6 +185,23 @@ class Claim:
 
     @property
     def lines(self) -> list[ServiceLine]:
+        """The CPT/HCPCS lines (SV101-1 = HC): what every billing rule reads, built-in or plugin.
+
+        A line of another code set (ER jurisdiction-specific, IV, WK) is not a CPT code whatever its digits
+        say, so no CPT/HCPCS rule may pair, modify or count it: it is left out here, at the root, rather than
+        in each rule. `all_lines` has every 2400 loop.
+        """
+        coded = self._coded
+        if coded is None:
+            lines = self.all_lines
+            coded = self._coded = lines if all(x.qualifier == HCPCS for x in lines) else [
+                x for x in lines if x.qualifier == HCPCS]
+        return coded
+
+    @property
+    def all_lines(self) -> list[ServiceLine]:
+        """Every 2400 loop of the claim, whatever its SV101-1 qualifier (what the editor, the history checks
+        and the report read)."""
         if self._lines is None:
             self._parse()
         assert self._lines is not None
@@ -226,7 +248,7 @@ class Claim:
     def has_prior_adjudication(self) -> bool:
         """A prior payer adjudicated this claim: a 2320 AMT*D, CAS or 2330B DTP*573, a 2430 line
         adjudication, or a destination payer that is not the primary."""
-        return (any(p.adjudicated for p in self.other_payers) or any(x.adjudicated for x in self.lines)
+        return (any(p.adjudicated for p in self.other_payers) or any(x.adjudicated for x in self.all_lines)
                 or self.goes_to_a_later_payer)
 
     def is_history(self, line: ServiceLine) -> bool:
@@ -238,7 +260,7 @@ class Claim:
         """
         if line.adjudicated:
             return True
-        if any(x.adjudications for x in self.lines) or any(x.adjudications for x in self.removed_lines):
+        if any(x.adjudications for x in self.all_lines) or any(x.adjudications for x in self.removed_lines):
             return False  # adjudicated line by line (x.adjudicated), so this line was not
         return any(p.adjudicated for p in self.other_payers) or self.goes_to_a_later_payer
 
@@ -279,7 +301,7 @@ class Claim:
         view = object.__new__(Claim)
         for slot in Claim.__slots__:
             setattr(view, slot, getattr(self, slot))
-        view._lines, view.removed_lines = lines, removed
+        view._lines, view._coded, view.removed_lines = lines, None, removed
         return view
 
     def diagnoses_for(self, line: ServiceLine) -> list[Diagnosis]:

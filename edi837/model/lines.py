@@ -86,9 +86,27 @@ class OtherPayer:
         return self.paid is not None or self.adjusted or self.adjudication_date
 
 
+# SV101-1, the product/service id qualifier (005010X222A1 code list: ER jurisdiction-specific procedure and
+# supply codes, HC HCPCS codes (CPT is HCPCS level I), IV home infusion EDI coalition codes, WK advanced
+# billing concepts codes). Every CPT/HCPCS rule is about HC codes: an ER or WK code that happens to read
+# 97140 is another code set's code, not manual therapy.
+HCPCS = "HC"
+
+
+def procedure_key(qualifier: str, code: str) -> str:
+    """How a line's procedure is named everywhere (rules, change log, report): the CPT/HCPCS code for an HC
+    line ("97140"), the qualifier and code for any other ("ER:97140"), so no code list of CPT codes can match
+    it and no reader of the log can take it for the CPT code; "" when SV101 names no code."""
+    return code if qualifier == HCPCS or not code else f"{qualifier}:{code}"
+
+
 @dataclass(slots=True)
 class ServiceLine:
-    """A 2400 loop. Indices point into the claim's pieces, so edits land in place."""
+    """A 2400 loop. Indices point into the claim's pieces, so edits land in place.
+
+    `procedure` is SV101-2 for a CPT/HCPCS line (SV101-1 = HC) and "qualifier:code" for any other
+    (`procedure_key`); `code` is SV101-2 whatever the qualifier.
+    """
 
     number: int  # LX01 as in the input
     lx_index: int
@@ -106,6 +124,16 @@ class ServiceLine:
     service_date_end: date | None = None
     providers: dict[str, Provider] = field(default_factory=dict)  # 2420x loops by loop id
     adjudications: list[LineAdjudication] = field(default_factory=list)  # 2430 loops
+
+    @property
+    def code(self) -> str:
+        """SV101-2 as written, whatever SV101-1 says."""
+        return self.procedure.rpartition(":")[2]
+
+    @property
+    def is_hcpcs(self) -> bool:
+        """SV101-1 is HC: the line bills a CPT/HCPCS code, the only kind the billing rules read."""
+        return self.qualifier == HCPCS
 
     @property
     def rendering_npi(self) -> str:
@@ -164,8 +192,8 @@ def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
     if any(p.isdigit() and len(p) > 2 for p in elements[7].split(comp)):  # 5010: SV107 pointers are N0 1-2
         return "SV107 diagnosis pointer is not a usable number"
     pointers, problem = _pointers(elements[7], comp)
-    return (parts[0], parts[1] if len(parts) > 1 else "", tuple([m for m in parts[2:6] if m]), elements[3], charge,
-            units, pointers, problem)
+    return (parts[0], procedure_key(parts[0], parts[1]) if len(parts) > 1 else "", tuple([m for m in parts[2:6] if m]),
+            elements[3], charge, units, pointers, problem)
 
 
 MAX_POINTERS = 4  # SV107-1..SV107-4 (005010X222A1)

@@ -1,8 +1,8 @@
 """Where a run's NCCI pairs and unit limits come from: the pack's hand-kept rows, or the CMS files.
 
 Why an abstraction: the rules ask one question, "which NCCI edits stand between these two codes on
-this date of service?", and must not care whether the answer comes from `rules/ncci.toml` (eleven
-hand-kept rows, the fallback) or from the CMS quarterly PTP file in the NCCI database (millions of rows,
+this date of service?", and must not care whether the answer comes from `rules/ncci.toml` (hand-kept
+rows, the fallback) or from the CMS quarterly PTP file in the NCCI database (millions of rows,
 looked up and cached per run by `edi837.ncci.source`). A user's own pack rows override either. The MUE
 unit limits exist only in the CMS files: without a database there is no MUE source at all.
 """

@@ -9,13 +9,16 @@ a key the rule does not have (naming the nearest one), and a value of the wrong 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from edi837.packs.files import CODE, MODIFIER, PackFile, blame, need
 
-KINDS = ("code", "codes", "choice", "bool", "int", "modifier")
+KINDS = ("code", "codes", "choice", "bool", "int", "modifier", "diagnoses")
+# An ICD-10-CM code, with or without its dot (M99.03, M9903): a letter, a digit, then 1 to 5 letters or digits.
+DIAGNOSIS = re.compile(r"[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?")
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class Setting:
     """One setting of a rule: what it is called, its kind, its default and, for a choice, its values."""
 
     name: str
-    kind: str  # code | codes | choice | bool | int | modifier
+    kind: str  # code | codes | choice | bool | int | modifier | diagnoses (ICD-10-CM codes)
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -48,6 +51,9 @@ class Setting:
             return None if isinstance(value, str) and MODIFIER.fullmatch(value) else "must be a 2-character modifier"
         if self.kind == "choice":
             return None if value in self.choices else f"must be one of {', '.join(self.choices)}"
+        if self.kind == "diagnoses":
+            return None if isinstance(value, list | tuple) and all(
+                isinstance(v, str) and DIAGNOSIS.fullmatch(v) for v in value) else "must be a list of ICD-10-CM codes"
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) and CODE.fullmatch(v) for v in value):
             return "must be a list of 5-character codes"
         if self.count is not None and len(value) != self.count:

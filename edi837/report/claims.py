@@ -68,7 +68,7 @@ def clm02(piece: bytes, element: bytes) -> Decimal | None:
 def lines_of(claim: Claim) -> list[LineSummary]:
     """The claim's lines as they arrived; none when a line cannot be read (the gate judges the claim)."""
     try:
-        lines = claim.lines
+        lines = claim.all_lines
     except InputRefused:
         return []
     return [LineSummary(x.number, x.procedure, x.modifiers, x.charge, x.units, x.unit_basis, x.service_date,

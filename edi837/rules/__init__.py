@@ -14,6 +14,8 @@ from edi837.rules.em001 import EvaluationWithManipulation
 from edi837.rules.mc001 import CmtActiveTreatment
 from edi837.rules.mc002 import ChiropractorNotCovered
 from edi837.rules.mc003 import TherapyDiscipline
+from edi837.rules.mc004 import CmtSubluxationPrimary
+from edi837.rules.mod001 import ModifierConflict
 from edi837.rules.mue001 import MedicallyUnlikelyUnits
 from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
@@ -27,7 +29,8 @@ from edi837.rules.tu005 import ZeroUnits
 
 # In code order; the engine runs them by phase, then code.
 BUILTIN: tuple[type[Rule], ...] = (
-    EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered, TherapyDiscipline, MedicallyUnlikelyUnits,
+    EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered, TherapyDiscipline, CmtSubluxationPrimary,
+    ModifierConflict, MedicallyUnlikelyUnits,
     CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs,
     TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
 )

@@ -33,7 +33,7 @@ class ZeroUnits(Rule):
         return claim.may_contain(d.element + b"UN" + d.element + b"0")
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
-        for line in claim.lines:
+        for line in claim.all_lines:  # a unit count is the 837's, not the code set's: every qualifier
             if line.unit_basis == "UN" and line.units == 0 and line.sv1_index >= 0:
                 yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
                               f"line {line.number} bills 0 units of {line.procedure}: a line without units is "

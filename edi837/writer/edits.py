@@ -108,7 +108,7 @@ class ClaimEditor:
         self._rank = modifier_rank or (lambda _m: 0)
         # The editor's own copies: editing them never changes what the claim object says (later rules read
         # the claim as edited through `view`).
-        self._all_lines = [copy_line(line) for line in claim.lines]
+        self._all_lines = [copy_line(line) for line in claim.all_lines]
         self._lines = {line.number: line for line in self._all_lines}
         numbers = [line.number for line in self._all_lines]
         self._ambiguous = {n for n in numbers if numbers.count(n) > 1}
