@@ -2,8 +2,8 @@
 
 The outputs of IN_DIR/sub/NAME are OUT_DIR/sub/NAME, OUT_DIR/sub/NAME.changes.jsonl and (with --report)
 OUT_DIR/sub/NAME.report.html: the names `edi-fix IN OUT` gives them. With --hold, held claims go to
-OUT_DIR/held/sub/NAME (what `edi-fix IN OUT --hold ... --held` that path writes), as the watcher's go to
-OUTBOUND/held/. A refused file is copied (the input
+OUT_DIR/held/sub/NAME (what `edi-fix IN OUT --hold ... --held` that path writes; a numbered sibling when an
+earlier batch's held file is there), as the watcher's go to OUTBOUND/held/. A refused file is copied (the input
 folder is the caller's, never changed) to OUT_DIR/rejected/sub/NAME with NAME.reason.txt beside it, as
 the watcher does with OUTBOUND/rejected/.
 
@@ -47,6 +47,8 @@ class FileTask:
     split_bytes: int = 0  # a file at least this long is fixed in claim chunks across the cluster (0: never)
     split_lease: str = ""  # the batch's Dask semaphore that bounds how many files are split at once
     split_leases: int = 1  # how many
+    out_dir: Path | None = None  # OUT_DIR itself: the report names the held file relative to it
+    group_readable: bool = False  # files with patient data 0640 and folders 0750 instead of 0600 and 0700
 
 
 def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
@@ -85,7 +87,7 @@ def plan(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool, r
             report=output.with_name(output.name + ".report.html") if report else None,
             rejected=out_dir / REJECTED / relative, options=options, held=held,
             held_report=held.with_name(f"{short_name(held.name, 200)}.report.html") if held and not report else None,
-            split_bytes=split_bytes,
+            split_bytes=split_bytes, out_dir=out_dir,
         ))
     _refuse_shared_targets(tasks)
     return tasks

@@ -23,6 +23,7 @@ from edi837.batch.chunks import SPLIT_BYTES, close_semaphore
 from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
+from edi837.delivery.fileio import make_data_dirs
 from edi837.errors import one_line, outcome_of
 from edi837.ncci import paths as ncci_paths
 from edi837.pipeline import FixOptions
@@ -118,7 +119,7 @@ Follow = Callable[[int], AbstractContextManager[Callable[[FileOutcome], None]]]
 
 def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool = False, report: bool = False,
           workers: int | None = None, scheduler: str | None = None, follow: Follow | None = None,
-          split_bytes: int = SPLIT_BYTES) -> BatchSummary:
+          split_bytes: int = SPLIT_BYTES, group_readable: bool = False) -> BatchSummary:
     """Fix every file of `in_dir` into `out_dir` on Dask; returns the summary (nothing is printed here).
 
     A file of at least `split_bytes` (0: none) has its claims' rule work spread over the cluster in chunks
@@ -131,8 +132,10 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
     if scheduler and workers is not None:
         raise BatchRefused("--workers sizes a local cluster; an existing one (--scheduler) has its own workers")
     in_dir, out_dir = Path(os.path.abspath(in_dir)), Path(os.path.abspath(out_dir))  # workers have other cwds
-    tasks = plan(in_dir, out_dir, for_workers(options), recursive=recursive, report=report, split_bytes=split_bytes)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    options = for_workers(options)
+    tasks = plan(in_dir, out_dir, options, recursive=recursive, report=report, split_bytes=split_bytes)
+    tasks = [replace(t, group_readable=group_readable) for t in tasks]
+    make_data_dirs(out_dir, group_readable=group_readable)
     summary = BatchSummary()
     started = time.monotonic()
     following = follow(len(tasks)) if follow is not None else nullcontext(_ignore)
