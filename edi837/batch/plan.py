@@ -1,9 +1,10 @@
 """Which files a batch fixes and where each one's outputs go.
 
 The outputs of IN_DIR/sub/NAME are OUT_DIR/sub/NAME, OUT_DIR/sub/NAME.changes.jsonl and (with --report)
-OUT_DIR/sub/NAME.report.html: the names `edi-fix IN OUT` gives them. With --hold, held claims go to
-OUT_DIR/held/sub/NAME (what `edi-fix IN OUT --hold ... --held` that path writes; a numbered sibling when an
-earlier batch's held file is there), as the watcher's go to OUTBOUND/held/. A refused file is copied (the input
+OUT_DIR/sub/NAME.report.html: the names `edi-fix IN OUT` gives them, and the record of what decided them,
+OUT_DIR/sub/.NAME.edi837.json (batch/again.py). With --hold, held claims go to OUT_DIR/held/sub/NAME (what
+`edi-fix IN OUT --hold ... --held` that path writes; a numbered sibling when an earlier batch's held file is
+there), as the watcher's go to OUTBOUND/held/. A refused file is copied (the input
 folder is the caller's, never changed) to OUT_DIR/rejected/sub/NAME with NAME.reason.txt beside it, as
 the watcher does with OUTBOUND/rejected/.
 
@@ -19,6 +20,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from edi837.batch.again import record_path
 from edi837.delivery.fileio import short_name
 from edi837.errors import InputRefused
 from edi837.pipeline import FixOptions
@@ -48,6 +50,8 @@ class FileTask:
     split_lease: str = ""  # the batch's Dask semaphore that bounds how many files are split at once
     split_leases: int = 1  # how many
     out_dir: Path | None = None  # OUT_DIR itself: the report names the held file relative to it
+    settings: str = ""  # the digest of what besides the input decides the outputs (batch/again.py)
+    force: bool = False  # fix it even if an earlier batch did it from the same bytes and settings
     group_readable: bool = False  # files with patient data 0640 and folders 0750 instead of 0600 and 0700
 
 
@@ -100,7 +104,8 @@ def _refuse_shared_targets(tasks: list[FileTask]) -> None:
     owner: dict[Path, str] = {}
     for task in tasks:
         targets = [task.output, task.changelog, task.report, task.rejected,
-                   task.rejected.with_name(task.rejected.name + ".reason.txt"), task.held, task.held_report]
+                   task.rejected.with_name(task.rejected.name + ".reason.txt"), task.held, task.held_report,
+                   record_path(task.output)]
         for target in targets:
             if target is None:
                 continue

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from edi837 import log as logconfig
+from edi837.batch import again
 from edi837.batch.chunks import cluster_farm
 from edi837.batch.plan import FileTask
 from edi837.delivery.fileio import (
@@ -41,9 +42,10 @@ from edi837.errors import InputRefused, OutputFailed, TargetRefused, outcome_of,
 from edi837.pipeline import FixResult
 
 # What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written
-# with claims held in held/ (1), refused (2, copied to rejected/), its output could not be written or is not
-# a regular file (2), or an internal error (3, copied too).
-KINDS = ("ok", "review", "held", "refused", "failed", "error")
+# with claims held in held/ (1), left alone because an earlier batch did it from the same bytes and settings
+# (the exit code that batch gave it), refused (2, copied to rejected/), its output could not be written or
+# is not a regular file (2), or an internal error (3, copied too).
+KINDS = ("ok", "review", "held", "skipped", "refused", "failed", "error")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class FileOutcome:
     seconds: float = 0.0
     held_claims: int = 0
     processes: int = 1  # that ran its claims' rule work: more than one when a big file was split (batch/chunks.py)
+    was: str = ""  # a skipped file: the outcome of the batch that did it
 
 
 def fix_one(task: FileTask) -> FileOutcome:
@@ -67,7 +70,14 @@ def fix_one(task: FileTask) -> FileOutcome:
     started = time.monotonic()
     try:
         _refuse_targets(task)
-        result = _run(task)
+        with open_input_path(task.source) as handle:  # refuses missing, folder, unreadable, as the CLI does
+            source = again.file_digest(handle)
+        earlier = None if task.force else again.done_before(task.output, task.changelog, task.settings,
+                                                              *source[:2])
+        if earlier is not None:
+            return FileOutcome(task.relative, "skipped", earlier.exit_code, seconds=time.monotonic() - started,
+                               was=earlier.kind)
+        result, digest = _run(task)
     except (InputRefused, OutputFailed) as error:
         code, message = outcome_of(with_file(error, str(task.source)) if isinstance(error, InputRefused) else error)
         refused = isinstance(error, InputRefused) and not isinstance(error, TargetRefused)
@@ -84,6 +94,11 @@ def fix_one(task: FileTask) -> FileOutcome:
     _forget_rejection(task)
     code = result.exit_code
     kind = "held" if result.held else "review" if code else "ok"
+    if again.identity(task.source) == source[2]:  # the bytes that were read: the record may say so
+        with suppress(OSError, OutputFailed):
+            again.write_record(task.output, again.Record(
+                task.settings, source[0], source[1], *(digest or ("", 0)), kind, code, result.claims,
+                result.changed_claims, result.held_claims), group_readable=task.group_readable)
     return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
                        time.monotonic() - started, result.held_claims, result.jobs)
 
@@ -110,8 +125,9 @@ def _refuse_targets(task: FileTask) -> None:
             raise TargetRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
 
 
-def _run(task: FileTask) -> FixResult:
-    """Fix the file into its outputs."""
+def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None]:
+    """Fix the file into its outputs; returns the result and the committed output's (sha256, size)."""
+    again.forget(task.output)  # the outputs are about to change: no record may vouch for them meanwhile
     for target in _targets(task):
         make_data_dirs(target.parent, group_readable=task.group_readable)
     remove_dead_attempts(task)
@@ -126,10 +142,10 @@ def _run(task: FileTask) -> FixResult:
             Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
                     held=task.held, report_only_if_held=worklist, report_beside_held=worklist,
                     held_label_root=task.out_dir if worklist else None, group_readable=task.group_readable,
-                    input_mode=os.stat(task.source).st_mode) as outputs:
+                    input_mode=os.stat(task.source).st_mode, digest_output=True) as outputs:
         result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output),
                              farm=farm)
-    return result
+    return result, outputs.output_digest
 
 
 def reject(task: FileTask, message: str) -> None:

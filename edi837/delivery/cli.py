@@ -320,6 +320,9 @@ def batch_command(
     split_above: Annotated[float, typer.Option(
         "--split-above", metavar="MB", min=0,
         help="Fix a file at least this large in claim chunks across the workers (default 8; 0: never).")] = 8.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Fix every file again, even one whose outputs an earlier batch wrote from the same bytes "
+                        "with the same edi837, rule packs and options.")] = False,
     group_readable: GroupReadableOption = False,
     version: VersionOption = False,
 ) -> None:
@@ -334,7 +337,7 @@ def batch_command(
         try:
             summary = batch(in_dir, to, options, recursive=recursive, report=report, workers=workers,
                             scheduler=scheduler, follow=progress_bar, split_bytes=round(split_above * 1_000_000),
-                            group_readable=group_readable)
+                            force=force, group_readable=group_readable)
         except DaskMissing as missing:  # how to install it is the whole message
             terminal.say(str(missing))
             return EXIT_REFUSED
