@@ -42,6 +42,13 @@ class GateFailed(InputRefused):
         self.new_errors = new_errors
 
 
+class TargetRefused(InputRefused):
+    """A place edi837 was asked to write that it must not: the input itself, or anything but a regular file
+    (a device, a FIFO, a socket, a folder, a symbolic link). Exit 2 and nothing written, like any refusal;
+    a separate class because the input itself may be fine (the batch then does not set it aside as refused).
+    """
+
+
 class OutputFailed(Exception):
     """An output could not be written whole (stdout closed or full, a disk full, a folder read-only).
 

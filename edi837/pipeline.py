@@ -96,6 +96,7 @@ class Sinks:
     collect_diff: bool = False
     on_progress: Callable[[int], None] | None = None
     held: IO[bytes] | None = None  # where held claims go with a hold policy (readable and seekable to be gated)
+    held_name: str = ""  # the held file's path, for the hold records (EDI003) to name; "" when there is none
     restart: Callable[[], None] | None = None  # the record sink starts over (a run made again to hold invalid claims)
     # Where the claims' rule work goes (engine/farm.py): None, this machine's worker processes per
     # FixOptions.jobs; a batch on Dask gives the cluster's (batch/chunks.py). Told the run's engine, the
@@ -365,7 +366,7 @@ def _stream_output(stream: SegmentStream, units: Iterable[tuple[Unit, ClaimOutco
                 summary = ClaimSummary(index, unit.claim_id, unit.transaction.control_number, unit.first_ordinal,
                                        before, None, lines_of(unit), tuple(reasons), len(result.records))
             if reasons:
-                records = holding.held_records(unit, records, reasons)
+                records = holding.held_records(unit, records, reasons, sinks.held_name)
                 result.amount_held += before or 0
                 result.held.append(summary or ClaimSummary(index, unit.claim_id, unit.transaction.control_number,
                                                            unit.first_ordinal, before, None,

@@ -356,10 +356,12 @@ def test_cli_hold_writes_both_files_exits_1_and_says_where(tmp_path: Path, capsy
     assert main([str(src), str(out), "--hold", "review", "--held", str(tmp_path / "h.837"), "--no-validate"]) == 1
     assert "held all 2 claims ($170.00) for a person in" in capsys.readouterr().out
     assert not out.exists() and (tmp_path / "h.837").read_bytes() == src.read_bytes()
-    # Nothing held: no held file, and the one an earlier run left at that path goes.
+    # Nothing held: no held file, and the one an earlier run left at that path stays as it was (issue 20).
+    held_before = (tmp_path / "h.837").read_bytes()
     src.write_bytes(build_837([clean("Y1")]))
     assert main([str(src), str(out), "--hold", "review", "--held", str(tmp_path / "h.837"), "--no-validate"]) == 0
-    assert out.read_bytes() == src.read_bytes() and not (tmp_path / "h.837").exists()
+    assert out.read_bytes() == src.read_bytes() and (tmp_path / "h.837").read_bytes() == held_before
+    assert not (tmp_path / "h-2.837").exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [

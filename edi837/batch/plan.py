@@ -1,9 +1,10 @@
 """Which files a batch fixes and where each one's outputs go.
 
 The outputs of IN_DIR/sub/NAME are OUT_DIR/sub/NAME, OUT_DIR/sub/NAME.changes.jsonl and (with --report)
-OUT_DIR/sub/NAME.report.html: the names `edi-fix IN OUT` gives them. With --hold, held claims go to
-OUT_DIR/held/sub/NAME (what `edi-fix IN OUT --hold ... --held` that path writes), as the watcher's go to
-OUTBOUND/held/. A refused file is copied (the input
+OUT_DIR/sub/NAME.report.html: the names `edi-fix IN OUT` gives them, and the record of what decided them,
+OUT_DIR/sub/.NAME.edi837.json (batch/again.py). With --hold, held claims go to OUT_DIR/held/sub/NAME (what
+`edi-fix IN OUT --hold ... --held` that path writes; a numbered sibling when an earlier batch's held file is
+there), as the watcher's go to OUTBOUND/held/. A refused file is copied (the input
 folder is the caller's, never changed) to OUT_DIR/rejected/sub/NAME with NAME.reason.txt beside it, as
 the watcher does with OUTBOUND/rejected/.
 
@@ -19,6 +20,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from edi837.batch.again import record_path
 from edi837.delivery.fileio import short_name
 from edi837.errors import InputRefused
 from edi837.pipeline import FixOptions
@@ -47,6 +49,10 @@ class FileTask:
     split_bytes: int = 0  # a file at least this long is fixed in claim chunks across the cluster (0: never)
     split_lease: str = ""  # the batch's Dask semaphore that bounds how many files are split at once
     split_leases: int = 1  # how many
+    out_dir: Path | None = None  # OUT_DIR itself: the report names the held file relative to it
+    settings: str = ""  # the digest of what besides the input decides the outputs (batch/again.py)
+    force: bool = False  # fix it even if an earlier batch did it from the same bytes and settings
+    group_readable: bool = False  # files with patient data 0640 and folders 0750 instead of 0600 and 0700
 
 
 def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
@@ -85,7 +91,7 @@ def plan(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool, r
             report=output.with_name(output.name + ".report.html") if report else None,
             rejected=out_dir / REJECTED / relative, options=options, held=held,
             held_report=held.with_name(f"{short_name(held.name, 200)}.report.html") if held and not report else None,
-            split_bytes=split_bytes,
+            split_bytes=split_bytes, out_dir=out_dir,
         ))
     _refuse_shared_targets(tasks)
     return tasks
@@ -98,7 +104,8 @@ def _refuse_shared_targets(tasks: list[FileTask]) -> None:
     owner: dict[Path, str] = {}
     for task in tasks:
         targets = [task.output, task.changelog, task.report, task.rejected,
-                   task.rejected.with_name(task.rejected.name + ".reason.txt"), task.held, task.held_report]
+                   task.rejected.with_name(task.rejected.name + ".reason.txt"), task.held, task.held_report,
+                   record_path(task.output)]
         for target in targets:
             if target is None:
                 continue

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from edi837.batch.again import settings_digest
 from edi837.batch.chunks import SPLIT_BYTES, close_semaphore
 from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
+from edi837.delivery.fileio import make_data_dirs
 from edi837.errors import one_line, outcome_of
 from edi837.ncci import paths as ncci_paths
 from edi837.pipeline import FixOptions
@@ -30,7 +32,8 @@ from edi837.words import plural
 
 # The words of the text summary for each outcome class; files of the last three are not in OUT_DIR.
 LABELS = {"ok": "fixed or clean", "review": "written, with items for a person",
-          "held": "written, with claims held for a person", "refused": "refused",
+          "held": "written, with claims held for a person",
+          "skipped": "left alone (done by an earlier batch from the same bytes and settings)", "refused": "refused",
           "failed": "not written (an output could not be written)", "error": "internal error"}
 NOT_DONE = ("refused", "failed", "error")
 
@@ -63,7 +66,8 @@ class BatchSummary:
             return 3
         if kinds["refused"] or kinds["failed"]:
             return 2
-        return 1 if kinds["review"] or kinds["held"] else 0
+        skipped = max((o.exit_code for o in self.outcomes if o.kind == "skipped"), default=0)  # as it was then
+        return 1 if kinds["review"] or kinds["held"] or skipped else 0
 
     def by_rule(self, which: str) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -85,6 +89,7 @@ class BatchSummary:
             "by_file": [{"file": o.relative, "outcome": o.kind, "exit_code": o.exit_code, "claims": o.claims,
                          "changed_claims": o.changed_claims, "held_claims": o.held_claims,
                          **({"processes": o.processes} if o.processes > 1 else {}),
+                         **({"was": o.was} if o.kind == "skipped" else {}),
                          **({"reason": o.message} if o.kind in NOT_DONE else {})}
                         for o in sorted(self.outcomes, key=lambda o: o.relative)],
             "workers": self.workers,
@@ -118,11 +123,12 @@ Follow = Callable[[int], AbstractContextManager[Callable[[FileOutcome], None]]]
 
 def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool = False, report: bool = False,
           workers: int | None = None, scheduler: str | None = None, follow: Follow | None = None,
-          split_bytes: int = SPLIT_BYTES) -> BatchSummary:
+          split_bytes: int = SPLIT_BYTES, force: bool = False, group_readable: bool = False) -> BatchSummary:
     """Fix every file of `in_dir` into `out_dir` on Dask; returns the summary (nothing is printed here).
 
     A file of at least `split_bytes` (0: none) has its claims' rule work spread over the cluster in chunks
-    (batch/chunks.py), with the same outputs."""
+    (batch/chunks.py), with the same outputs. A file an earlier batch did from the same bytes and settings
+    is left alone unless `force` (batch/again.py)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise BatchRefused(f"{out_dir}: not a folder")
     if out_dir.resolve() == in_dir.resolve():
@@ -131,8 +137,11 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
     if scheduler and workers is not None:
         raise BatchRefused("--workers sizes a local cluster; an existing one (--scheduler) has its own workers")
     in_dir, out_dir = Path(os.path.abspath(in_dir)), Path(os.path.abspath(out_dir))  # workers have other cwds
-    tasks = plan(in_dir, out_dir, for_workers(options), recursive=recursive, report=report, split_bytes=split_bytes)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    options = for_workers(options)
+    tasks = plan(in_dir, out_dir, options, recursive=recursive, report=report, split_bytes=split_bytes)
+    settings = settings_digest(options, report=report, group_readable=group_readable)
+    tasks = [replace(t, settings=settings, force=force, group_readable=group_readable) for t in tasks]
+    make_data_dirs(out_dir, group_readable=group_readable)
     summary = BatchSummary()
     started = time.monotonic()
     following = follow(len(tasks)) if follow is not None else nullcontext(_ignore)

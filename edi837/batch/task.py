@@ -23,24 +23,29 @@ from pathlib import Path
 from typing import IO
 
 from edi837 import log as logconfig
+from edi837.batch import again
 from edi837.batch.chunks import cluster_farm
-from edi837.batch.plan import HELD, FileTask
+from edi837.batch.plan import FileTask
 from edi837.delivery.fileio import (
     AtomicWriter,
+    data_file_mode,
+    make_data_dirs,
     open_input_path,
     open_regular,
     reason_path,
+    refuse_special,
     remove_stale_temps,
     write_reason,
 )
 from edi837.delivery.outputs import Outputs
-from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
+from edi837.errors import InputRefused, OutputFailed, TargetRefused, outcome_of, with_file
 from edi837.pipeline import FixResult
 
 # What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written
-# with claims held in held/ (1), refused (2, copied to rejected/), its output could not be written (2), or an
-# internal error (3, copied too).
-KINDS = ("ok", "review", "held", "refused", "failed", "error")
+# with claims held in held/ (1), left alone because an earlier batch did it from the same bytes and settings
+# (the exit code that batch gave it), refused (2, copied to rejected/), its output could not be written or
+# is not a regular file (2), or an internal error (3, copied too).
+KINDS = ("ok", "review", "held", "skipped", "refused", "failed", "error")
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class FileOutcome:
     seconds: float = 0.0
     held_claims: int = 0
     processes: int = 1  # that ran its claims' rule work: more than one when a big file was split (batch/chunks.py)
+    was: str = ""  # a skipped file: the outcome of the batch that did it
 
 
 def fix_one(task: FileTask) -> FileOutcome:
@@ -63,13 +69,22 @@ def fix_one(task: FileTask) -> FileOutcome:
     logconfig.configure(level=logging.WARNING)  # a worker's terminal shows problems only
     started = time.monotonic()
     try:
-        result = _run(task)
+        _refuse_targets(task)
+        with open_input_path(task.source) as handle:  # refuses missing, folder, unreadable, as the CLI does
+            source = again.file_digest(handle)
+        earlier = None if task.force else again.done_before(task.output, task.changelog, task.settings,
+                                                              *source[:2])
+        if earlier is not None:
+            return FileOutcome(task.relative, "skipped", earlier.exit_code, seconds=time.monotonic() - started,
+                               was=earlier.kind)
+        result, digest = _run(task)
     except (InputRefused, OutputFailed) as error:
         code, message = outcome_of(with_file(error, str(task.source)) if isinstance(error, InputRefused) else error)
-        if isinstance(error, InputRefused):
+        refused = isinstance(error, InputRefused) and not isinstance(error, TargetRefused)
+        if refused:  # an output path that is not a file is OUT_DIR's problem: the input is not set aside
             reject(task, message)
-        return FileOutcome(task.relative, "refused" if isinstance(error, InputRefused) else "failed", code,
-                           message, seconds=time.monotonic() - started)
+        return FileOutcome(task.relative, "refused" if refused else "failed", code, message,
+                           seconds=time.monotonic() - started)
     except Exception as error:  # one file's internal error must not end the batch: it is told and set aside
         code, message = outcome_of(error)
         reject(task, message)
@@ -79,6 +94,11 @@ def fix_one(task: FileTask) -> FileOutcome:
     _forget_rejection(task)
     code = result.exit_code
     kind = "held" if result.held else "review" if code else "ok"
+    if again.identity(task.source) == source[2]:  # the bytes that were read: the record may say so
+        with suppress(OSError, OutputFailed):
+            again.write_record(task.output, again.Record(
+                task.settings, source[0], source[1], *(digest or ("", 0)), kind, code, result.claims,
+                result.changed_claims, result.held_claims), group_readable=task.group_readable)
     return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
                        time.monotonic() - started, result.held_claims, result.jobs)
 
@@ -94,40 +114,50 @@ def remove_dead_attempts(task: FileTask) -> None:
         remove_stale_temps(target)
 
 
-def _run(task: FileTask) -> FixResult:
-    targets = _targets(task)
-    for target in targets:
+def _refuse_targets(task: FileTask) -> None:
+    """Every output must be a regular file or nothing, and none the input (TargetRefused, nothing touched)."""
+    for target, what in zip((task.output, task.changelog, task.report, task.held, task.held_report),
+                            ("output", "change log", "report", "held file", "report"), strict=True):
+        if target is None:
+            continue
+        refuse_special(target, what)
         if target.resolve() == task.source.resolve():
-            raise InputRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
+            raise TargetRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
+
+
+def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None]:
+    """Fix the file into its outputs; returns the result and the committed output's (sha256, size)."""
+    again.forget(task.output)  # the outputs are about to change: no record may vouch for them meanwhile
+    for target in _targets(task):
+        make_data_dirs(target.parent, group_readable=task.group_readable)
     remove_dead_attempts(task)
     with open_input_path(task.source) as source:  # refuses missing, folder, unreadable right away, as the CLI does
         size = os.fstat(source.fileno()).st_size
     opener: Callable[[], IO[bytes]] = lambda: open_input_path(task.source)  # noqa: E731
-    # The held file's report (the staff worklist) appears only when claims were held, as the watcher's does;
-    # `Outputs` removes an earlier run's output or held file that this run does not write.
+    # The held file's report (the staff worklist) appears only when claims were held, beside the held file and
+    # named after it, as the watcher's does. An earlier batch's held file and worklist are never replaced: this
+    # run's take the next free number (`Outputs`); an earlier OUT this run does not write is removed.
     worklist = task.report is None and task.held_report is not None
     with cluster_farm(task.options, task.split_bytes, size, task.split_lease, task.split_leases) as farm, \
             Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
-                    held=task.held, report_only_if_held=worklist,
-                    held_label=f"{HELD}/{task.relative}" if worklist else "") as outputs:
+                    held=task.held, report_only_if_held=worklist, report_beside_held=worklist,
+                    held_label_root=task.out_dir if worklist else None, group_readable=task.group_readable,
+                    input_mode=os.stat(task.source).st_mode, digest_output=True) as outputs:
         result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output),
                              farm=farm)
-    if worklist and not result.held and task.held_report is not None:
-        task.held_report.unlink(missing_ok=True)  # an earlier batch's worklist for claims now delivered
-    return result
+    return result, outputs.output_digest
 
 
 def reject(task: FileTask, message: str) -> None:
     """Copy the input to rejected/ with a reason file worded as the watcher's (`<time> <name>: <reason>`).
     Copied, not moved as the watcher does: IN_DIR is the caller's and a batch never changes it."""
     try:
-        task.rejected.parent.mkdir(parents=True, exist_ok=True)
+        make_data_dirs(task.rejected.parent, group_readable=task.group_readable)
         for target in (task.rejected, reason_path(task.rejected)):
             remove_stale_temps(target)
         write_reason(task.rejected, task.relative, message)
-        with open_regular(task.source) as source, AtomicWriter(task.rejected) as copy:
+        mode = data_file_mode(group_readable=task.group_readable, like=os.stat(task.source).st_mode)
+        with open_regular(task.source) as source, AtomicWriter(task.rejected, mode=mode) as copy:
             shutil.copyfileobj(source, copy.handle, 1 << 20)
     except (OSError, InputRefused, OutputFailed):
         pass  # the outcome still says refused, with its reason: the copy is a convenience

@@ -37,7 +37,7 @@ from edi837.delivery.fileio import (
     spool_stdin,
 )
 from edi837.delivery.outputs import Outputs
-from edi837.errors import InputRefused, OutputFailed, one_line, outcome_of, with_file
+from edi837.errors import InputRefused, OutputFailed, TargetRefused, one_line, outcome_of, with_file
 from edi837.ncci.cli import app as ncci_app
 from edi837.pipeline import FixOptions
 from edi837.report.summary import diff_text, summary_json, summary_text
@@ -113,6 +113,12 @@ HoldOption = Annotated[
                  help="Hold claims a person must see in a second 837P: 'review' (unapplied review items), "
                       "'invalid' (validation errors); repeatable."),
 ]
+GroupReadableOption = Annotated[
+    bool, typer.Option("--group-readable",
+                       help="Write the files that carry patient data 0640 (the group may read them) instead of "
+                            "0600, for an outbound folder shared with an uploader's group; never wider than the "
+                            "input's own mode.")
+]
 VersionOption = Annotated[
     bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
 ]
@@ -178,11 +184,13 @@ def fix_command(
     summary_format: FormatOption = SummaryFormat.text,
     hold: HoldOption = None,
     held: Annotated[
-        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default OUT.held.837).")
+        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default OUT.held.837; "
+                                  "never replaced: taken, the next free PATH-2, PATH-3 ...).")
     ] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
     jobs: JobsOption = None,
+    group_readable: GroupReadableOption = False,
     version: VersionOption = False,
 ) -> None:
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
@@ -191,7 +199,8 @@ def fix_command(
         options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
                                hold=hold, validator=validator, jobs=jobs)
         return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
-                         summary_format=summary_format, options=options, strict=strict, held=held)
+                         summary_format=summary_format, options=options, strict=strict, held=held,
+                         group_readable=group_readable)
 
     raise typer.Exit(guarded(action))
 
@@ -219,6 +228,7 @@ def watch_command(
     ] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
+    group_readable: GroupReadableOption = False,
     version: VersionOption = False,
 ) -> None:
     """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
@@ -228,7 +238,7 @@ def watch_command(
         options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
                                hold=hold, default_hold=holding.WATCH_DEFAULT, validator=validator)
         logconfig.configure()
-        return watch(outbound, to, options, once=once, settle=settle)
+        return watch(outbound, to, options, once=once, settle=settle, group_readable=group_readable)
 
     raise typer.Exit(guarded(action))
 
@@ -238,7 +248,8 @@ def hook_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The 837P file to fix in place.")],
     *,
     changelog: Annotated[
-        Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default FILE.changes.jsonl).")
+        Path | None, typer.Option("--changelog", metavar="PATH", help="Change log path (default FILE.changes.jsonl; "
+                                  "an earlier run's is never replaced: the next free numbered name).")
     ] = None,
     no_changelog: Annotated[bool, typer.Option("--no-changelog", help="Write no change log.")] = False,
     summary_format: FormatOption = SummaryFormat.text,
@@ -251,12 +262,14 @@ def hook_command(
     validator: ValidatorOption = Validator.fast,
     hold: HoldOption = None,
     held: Annotated[
-        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default FILE.held.837).")
+        Path | None, typer.Option("--held", metavar="PATH", help="Where held claims go (default FILE.held.837; "
+                                  "never replaced: taken, the next free PATH-2, PATH-3 ...).")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
     jobs: JobsOption = None,
+    group_readable: GroupReadableOption = False,
     version: VersionOption = False,
 ) -> None:
     """Fix FILE in place, atomically; exit 0 upload, 1 needs a person, 2 refused (FILE untouched), 3 error."""
@@ -273,7 +286,7 @@ def hook_command(
         raise typer.Exit(code) from None
     raise typer.Exit(fix_in_place(file, changelog=None if no_changelog else changelog,
                                   as_json=summary_format is SummaryFormat.json, options=options, held=held,
-                                  report=report))
+                                  report=report, group_readable=group_readable))
 
 
 @batch_app.command()
@@ -307,6 +320,10 @@ def batch_command(
     split_above: Annotated[float, typer.Option(
         "--split-above", metavar="MB", min=0,
         help="Fix a file at least this large in claim chunks across the workers (default 8; 0: never).")] = 8.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Fix every file again, even one whose outputs an earlier batch wrote from the same bytes "
+                        "with the same edi837, rule packs and options.")] = False,
+    group_readable: GroupReadableOption = False,
     version: VersionOption = False,
 ) -> None:
     """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review or held, 2 a file refused, 3 error."""
@@ -319,7 +336,8 @@ def batch_command(
 
         try:
             summary = batch(in_dir, to, options, recursive=recursive, report=report, workers=workers,
-                            scheduler=scheduler, follow=progress_bar, split_bytes=round(split_above * 1_000_000))
+                            scheduler=scheduler, follow=progress_bar, split_bytes=round(split_above * 1_000_000),
+                            force=force, group_readable=group_readable)
         except DaskMissing as missing:  # how to install it is the whole message
             terminal.say(str(missing))
             return EXIT_REFUSED
@@ -355,6 +373,7 @@ def fix_files(
     report: Path | None = None,
     strict: bool = False,
     held: Path | None = None,
+    group_readable: bool = False,
 ) -> int:
     logconfig.configure(quiet_on_terminal=True)
     to_stdout = output_name == "-"
@@ -380,7 +399,7 @@ def fix_files(
             if changelog_path is None and not to_stdout:
                 changelog_path = Path(output_name + ".changes.jsonl")
         if not to_stdout:
-            _refuse_bad_output(input_name, Path(output_name))
+            _refuse_bad_output(input_name, Path(output_name), writing=not check)
         protected = [Path(n) for n in (input_name, output_name) if n != "-"]
         if changelog_path is not None:
             refuse_unsafe_target(changelog_path, "change log", protected)
@@ -393,13 +412,15 @@ def fix_files(
                 remove_stale_temps(target)  # what a killed earlier run left beside it
         held_spool = (stack.enter_context(tempfile.TemporaryFile()) if check and options.hold and options.validate
                       else None)
+        modes: dict[str, Any] = {"group_readable": group_readable,
+                                 "input_mode": None if input_name == "-" else os.stat(input_name).st_mode}
         if check or to_stdout:
             spool = stack.enter_context(tempfile.TemporaryFile()) if options.validate or to_stdout else None
             outputs = stack.enter_context(Outputs(sink=spool, changelog=changelog_path, report=report,
-                                                  held=held_path, held_sink=held_spool))
+                                                  held=held_path, held_sink=held_spool, **modes))
         else:
             outputs = stack.enter_context(Outputs(output=Path(output_name), changelog=changelog_path, report=report,
-                                                  held=held_path))
+                                                  held=held_path, **modes))
         try:
             result = outputs.run(opener, options, input_name=input_name, output_name=output_name,
                                  collect_diff=diff, on_progress=progress)
@@ -416,11 +437,11 @@ def fix_files(
         code = EXIT_REVIEW if result.changed or result.held or (strict and result.exit_code) else EXIT_OK
     names: dict[str, Any] = {
         "output": written,
-        "changelog": str(changelog_path) if changelog_path else None,
-        "report": str(report) if report else None,
+        "changelog": _name(outputs.changelog_path),
+        "report": _name(outputs.report_path),
         "check": check,
         "exit_code": code,
-        "held_path": str(held_path) if held_path and result.held else None,
+        "held_path": _name(outputs.held_path),
     }
     # Everything is committed: a terminal that went away now costs the summary, not the exit code.
     stream_name = "stderr" if to_stdout else "stdout"
@@ -447,10 +468,15 @@ def _input(name: str, stack: ExitStack) -> tuple[Callable[[], IO[bytes]], int]:
     return (lambda: open_input_path(path)), size
 
 
-def _refuse_bad_output(input_name: str, out_path: Path) -> None:
+def _refuse_bad_output(input_name: str, out_path: Path, *, writing: bool) -> None:
     if input_name != "-" and out_path.exists() and os.path.samefile(input_name, out_path):
-        raise InputRefused(f"{out_path}: OUT is the input file; use `edi-fix hook FILE` to fix a file in place")
-    refuse_unsafe_target(out_path, "output", [])
+        raise TargetRefused(f"{out_path}: OUT is the input file; use `edi-fix hook FILE` to fix a file in place")
+    if writing:  # --check writes nothing: `edi-fix IN /dev/null --check` is fine
+        refuse_unsafe_target(out_path, "output", [])
+
+
+def _name(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
 
 
 rules_app = _typer("List every rule: code, name, fix safety, on or off by default.")

@@ -8,35 +8,38 @@ the destination is untouched, even when closing the temporary file itself fails 
 the last flush).
 
 A temporary file is named `.<name>.<pid>-<random>.edi837.tmp`: the pid lets the next run remove what
-a killed run (kill -9, power loss) left behind without touching a live run's file.
+a killed run (kill -9, power loss) left behind without touching a live run's file (leftovers.py).
+
+Only a regular file is ever replaced (refuse_special): a device, FIFO, socket, folder or link at an
+output path is refused, untouched. Files with patient data are written for their owner (data_file_mode).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import io
 import os
-import re
-import shutil
 import signal
 import stat
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from edi837.errors import InputRefused, OutputFailed, one_line
+from edi837.delivery.leftovers import TEMP_SUFFIX
+from edi837.delivery.leftovers import pid_alive as pid_alive  # re-exported: where callers have found them
+from edi837.delivery.leftovers import remove_dead_temps as remove_dead_temps
+from edi837.delivery.leftovers import remove_stale_temps as remove_stale_temps
+from edi837.delivery.names import Companion, place_new
+from edi837.delivery.names import short_name as short_name
+from edi837.delivery.streams import borrow as borrow  # re-exported: where callers have found them
+from edi837.delivery.streams import spool_stdin as spool_stdin
+from edi837.errors import InputRefused, OutputFailed, TargetRefused, one_line
 
 _umask_lock = threading.Lock()
-TEMP_SUFFIX = ".edi837.tmp"
-STALE_AFTER = 24 * 3600.0  # a temp file whose pid cannot be checked is stale after a day
-_NAME_BUDGET = 120  # bytes of the target's name kept in a temp name (file systems allow 255)
 # Temporary files this process created and has neither committed nor removed. An interrupt (SIGTERM,
 # Ctrl-C) is raised as KeyboardInterrupt wherever the main thread is: between a temp file's creation and
 # the moment its writer's cleanup is registered (`with` / ExitStack.enter_context), no __exit__ would run.
@@ -52,6 +55,41 @@ def current_umask() -> int:
     return mask
 
 
+# Files that carry patient data (the fixed 837, the held file, change log, report, ledger) are for their
+# owner: 0600, or 0640 for an outbound folder a group shares (--group-readable). Folders made for them
+# match: 0700 or 0750. The umask narrows both further; nothing is ever wider than that.
+PRIVATE_FILE, GROUP_FILE = 0o600, 0o640
+PRIVATE_DIR, GROUP_DIR = 0o700, 0o750
+
+
+def data_file_mode(*, group_readable: bool = False, like: int | None = None) -> int:
+    """The mode of a new file that carries patient data: 0600 (0640 with `group_readable`), never wider for
+    group and others than `like` (the input file's st_mode, when there is one), narrowed by the umask.
+    The owner always keeps read-write: the owner is whoever runs edi837 and must be able to replace it."""
+    mode = GROUP_FILE if group_readable else PRIVATE_FILE
+    if like is not None:
+        mode &= stat.S_IMODE(like) | PRIVATE_FILE
+    return mode & ~current_umask()
+
+
+def data_dir_mode(*, group_readable: bool = False) -> int:
+    """The mode of a folder edi837 makes for such files (held/, logs/, rejected/, OUT_DIR): 0700 or 0750."""
+    return (GROUP_DIR if group_readable else PRIVATE_DIR) & ~current_umask()
+
+
+def make_data_dirs(folder: Path, *, group_readable: bool = False) -> None:
+    """Create `folder` and any missing parent with `data_dir_mode` (Path.mkdir gives the parents the usual
+    0777 minus umask); folders that exist are left as they are."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if os.path.isdir(path):
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another worker made it meanwhile
+            os.mkdir(path, data_dir_mode(group_readable=group_readable))
+
+
 def fsync_directory(directory: Path) -> None:
     """Make a rename in `directory` durable (a no-op where directories cannot be opened)."""
     try:
@@ -64,93 +102,6 @@ def fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def short_name(name: str, budget: int = _NAME_BUDGET) -> str:
-    """`name`, or when it is longer than `budget` bytes its start plus a hash of the whole: derived names
-    (temp files, change logs, reason files) then stay within the file system's 255-byte limit."""
-    raw = name.encode("utf-8", "surrogateescape")
-    if len(raw) <= budget:
-        return name
-    digest = hashlib.sha256(raw).hexdigest()[:12]
-    head = raw[: budget - 13].decode("utf-8", "ignore")
-    return f"{head}~{digest}"
-
-
-def _temp_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(short_name(name))}\.(\d+)-[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}\Z")
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process `pid` may still write. A zombie (dead, not yet reaped by its parent) may not: a Dask
-    worker killed mid-file is one for a moment, just when the batch comes to clean up after it."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process
-    return not _zombie(pid)
-
-
-def _zombie(pid: int) -> bool:
-    """True when Linux's /proc says `pid` has exited and waits to be reaped (elsewhere: False)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat_file:
-            line = stat_file.read()
-    except OSError:
-        return False
-    # pid (command) state ...: the command may hold spaces and parentheses, the state follows the last ")".
-    return line[line.rfind(b")") + 2:][:1] == b"Z"
-
-
-def remove_stale_temps(path: Path, *, now: float | None = None) -> int:
-    """Remove the temporary files a killed run left beside `path`: those whose process is gone, or that
-    are older than a day. Returns how many were removed. Only temps of this exact target are touched."""
-    directory = path.parent if str(path.parent) else Path(".")
-    pattern = _temp_pattern(path.name)
-    now = time.time() if now is None else now
-    removed = 0
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return 0
-    for entry in entries:
-        match = pattern.match(entry.name)
-        if match is None:
-            continue
-        pid = int(match.group(1)) if len(match.group(1)) < 10 else 0
-        try:
-            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER
-        except OSError:
-            continue
-        if pid != os.getpid() and (old or not pid_alive(pid)):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-                removed += 1
-    return removed
-
-
-_ANY_TEMP = re.compile(rf"\..*\.(\d+)-[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}\Z")
-
-
-def remove_dead_temps(directory: Path, *, now: float | None = None) -> int:
-    """Like remove_stale_temps, for every target in `directory`: the temp files of dead processes (or older
-    than a day). For folders several processes write into."""
-    now = time.time() if now is None else now
-    removed = 0
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(directory):
-            match = _ANY_TEMP.match(entry.name)
-            if match is None:
-                continue
-            pid = int(match.group(1)) if len(match.group(1)) < 10 else 0
-            with contextlib.suppress(OSError):
-                old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER
-                if pid != os.getpid() and (old or not pid_alive(pid)):
-                    os.unlink(entry.path)
-                    removed += 1
-    return removed
 
 
 class _OutputFile(io.BufferedRandom):
@@ -175,22 +126,36 @@ class _OutputFile(io.BufferedRandom):
 
 
 class AtomicWriter:
-    """A read-write temporary file beside `path` that replaces it atomically when the block ends cleanly
-    and `commit` is still true; otherwise the temporary file is removed and `path` is untouched.
+    """A read-write temporary file beside `path` that takes its place when the block ends cleanly and
+    `commit` is still true; otherwise the temporary file is removed and `path` is untouched.
 
     The new file gets the permissions, owner and group of `mode_like` when given (in-place rewrites keep
-    the original's), else the usual 0666 minus umask. `before_replace` runs just before the rename and
-    may raise to abort it (the hook checks there that FILE was not changed meanwhile).
+    the original's), else `mode`, else 0600 minus umask (`data_file_mode`). `before_replace` runs just
+    before the rename and may raise to abort it (the hook checks there that FILE was not changed meanwhile).
+    Only a regular file (or nothing) at `path` is ever replaced: a device, FIFO, socket, folder or link
+    there is refused at that last moment too (TargetRefused), untouched.
+
+    With `replace=False` nothing is ever replaced: the file is placed under `path` if free, else the first
+    free numbered sibling (names.place_new, with `companion`), and `final` says which. `place()` commits
+    before the block ends (after `finish()`, which does everything that can fail but the rename), so a
+    caller can commit several files in an order of its own.
     """
 
     def __init__(self, path: Path, *, mode_like: Path | None = None,
-                 before_replace: Callable[[], None] | None = None) -> None:
+                 before_replace: Callable[[], None] | None = None, mode: int | None = None,
+                 replace: bool = True, companion: Companion | None = None, what: str = "output") -> None:
         self.path = path
         self.mode_like = mode_like
         self.before_replace = before_replace
+        self.mode = mode
+        self.replace = replace
+        self.companion = companion
+        self.what = what
         self.directory = path.parent if str(path.parent) else Path(".")
         self.commit = True
         self.temp_path: Path | None = None
+        self.final: Path | None = None  # where the file went, once placed
+        self._finished = False
         self.handle: IO[bytes]
 
     def __enter__(self) -> AtomicWriter:
@@ -208,30 +173,54 @@ class AtomicWriter:
         self.handle = cast(IO[bytes], handle)
         return self
 
+    def finish(self) -> None:
+        """Flush, fsync and close the temporary file and give it its mode: all of the commit but the rename."""
+        assert self.temp_path is not None
+        if self._finished:
+            return
+        self.handle.flush()
+        _fsync(self.handle.fileno(), self.path)
+        self.handle.close()
+        try:
+            if self.mode_like is not None:
+                _copy_owner_and_mode(self.mode_like, self.temp_path)
+            else:
+                os.chmod(self.temp_path, data_file_mode() if self.mode is None else self.mode)
+        except OSError as error:
+            raise OutputFailed(f"{self.path}: cannot be written ({error.strerror or error}); nothing written") \
+                from None
+        self._finished = True
+
+    def place(self) -> Path:
+        """Commit now: rename over `path` (or, with replace=False, place under a free name); returns where.
+        If it fails, the block's end removes the temporary file instead of trying again."""
+        assert self.temp_path is not None
+        self.commit = False
+        self.finish()
+        try:
+            if self.replace:
+                refuse_special(self.path, self.what)
+                if self.before_replace is not None:
+                    self.before_replace()
+                os.replace(self.temp_path, self.path)
+                final = self.path
+            else:
+                final = place_new(self.temp_path, self.path, self.companion)
+        except OSError as error:
+            raise OutputFailed(f"{self.path}: cannot be written ({error.strerror or error}); nothing written") \
+                from None
+        self.final = final
+        _LIVE_TEMPS.discard(self.temp_path)
+        fsync_directory(self.directory)
+        return final
+
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         assert self.temp_path is not None
-        committed = False
         try:
-            if kind is None and self.commit:
-                self.handle.flush()
-                _fsync(self.handle.fileno(), self.path)
-                self.handle.close()
-                try:
-                    if self.mode_like is not None:
-                        _copy_owner_and_mode(self.mode_like, self.temp_path)
-                    else:
-                        os.chmod(self.temp_path, 0o666 & ~current_umask())
-                    if self.before_replace is not None:
-                        self.before_replace()
-                    os.replace(self.temp_path, self.path)
-                except OSError as error:
-                    raise OutputFailed(f"{self.path}: cannot be written ({error.strerror or error}); "
-                                       "nothing written") from None
-                committed = True
-                _LIVE_TEMPS.discard(self.temp_path)
-                fsync_directory(self.directory)
+            if kind is None and self.commit and self.final is None:
+                self.place()
         finally:
-            if not committed:
+            if self.final is None:
                 # A close that fails (the last flush on a full disk) must not keep the temp file alive.
                 with contextlib.suppress(Exception):
                     self.handle.close()
@@ -289,69 +278,30 @@ def atomic_output(path: Path, *, mode_like: Path | None = None) -> Iterator[IO[b
         yield writer.handle
 
 
-class Borrowed(io.BufferedIOBase):
-    """A read view of a handle that the reader may 'close' without closing the handle."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__()
-        self._raw = raw
-        raw.seek(0)
-
-    def read(self, size: int | None = -1) -> bytes:
-        return self._raw.read(-1 if size is None else size)
-
-    def read1(self, size: int = -1) -> bytes:
-        return self._raw.read(size)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._raw.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._raw.tell()
-
-    def close(self) -> None:
-        pass
-
-
-def borrow(handle: IO[bytes]) -> IO[bytes]:
-    """`handle` rewound, as a file object whose close() leaves it open (for readers that close)."""
-    return cast(IO[bytes], Borrowed(handle))
-
-
-def spool_stdin() -> IO[bytes]:
-    """Copy standard input to an anonymous temporary file so it can be read twice (walk, then gate)."""
-    stdin = sys.stdin
-    if stdin is None:
-        raise InputRefused("stdin is closed: give IN as a file name, or pipe the 837 into edi-fix - OUT")
-    if stdin.isatty():
-        raise InputRefused("stdin is a terminal: give IN as a file name, or pipe the 837 into edi-fix - OUT")
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - the caller owns and closes it
+def refuse_special(path: Path, what: str) -> None:
+    """Refuse (TargetRefused) to write `path` unless it is a regular file or nothing: a device, a FIFO, a
+    socket, a folder or a symbolic link there would be replaced by the rename (a device node swapped for a
+    file of claims), or, opened, written through. A link is refused rather than followed or replaced: the
+    file it names is not the path given, and a link planted where root writes is an old attack."""
     try:
-        shutil.copyfileobj(stdin.buffer, spool, 1 << 20)
-    except OSError as error:
-        spool.close()
-        raise InputRefused(f"stdin cannot be read ({error.strerror or error})") from None
-    spool.seek(0)
-    return spool
+        info = os.lstat(path)
+    except OSError:
+        return  # nothing there (or a path the writer will fail on with its own reason)
+    if not stat.S_ISREG(info.st_mode):
+        raise TargetRefused(f"{path}: the {what} path is {kind_of(info.st_mode)}, not a regular file; give the "
+                            "path of a file (nothing was written)")
 
 
 def refuse_unsafe_target(path: Path, what: str, protected: list[Path]) -> None:
     """Refuse, before any work, a place to write that would clobber a file we must not touch (the input,
-    the output) or that cannot be written (missing folder, a directory)."""
-    if path.is_dir():
-        raise InputRefused(f"{path}: the {what} path is a directory; give a file name")
+    the output), that is not a regular file (refuse_special), or whose folder is missing."""
+    refuse_special(path, what)
     if not path.parent.exists() and str(path.parent):
-        raise InputRefused(f"{path.parent}: the folder for the {what} does not exist")
+        raise TargetRefused(f"{path.parent}: the folder for the {what} does not exist")
     for other in protected:
         same = path.resolve() == other.resolve() or (path.exists() and other.exists() and os.path.samefile(path, other))
         if same:
-            raise InputRefused(f"{path}: the {what} would overwrite {other}; give another path")
+            raise TargetRefused(f"{path}: the {what} would overwrite {other}; give another path")
 
 
 def open_input_path(path: Path) -> IO[bytes]:

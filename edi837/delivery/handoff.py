@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from edi837.delivery.fileio import (
-    current_umask,
+    data_file_mode,
     fsync_directory,
+    make_data_dirs,
     open_regular,
     reason_path,
     remove_dead_temps,
@@ -41,7 +42,8 @@ from edi837.delivery.journal import (
     sha256_of,
     sha256_path,
 )
-from edi837.delivery.outputs import Outputs
+from edi837.delivery.names import first_free, numbered
+from edi837.delivery.outputs import Outputs, worklist_of
 from edi837.delivery.wholeness import held_for_writing
 from edi837.errors import InputRefused, OutputFailed, outcome_of
 from edi837.log import get_logger
@@ -61,8 +63,9 @@ class Deferred(Exception):
 class Handoff:
     """The folders of one OUTBOUND/READY pair and the steps that move a file between them."""
 
-    def __init__(self, outbound: Path, ready: Path, options: FixOptions) -> None:
+    def __init__(self, outbound: Path, ready: Path, options: FixOptions, *, group_readable: bool = False) -> None:
         self.outbound = outbound
+        self.group_readable = group_readable  # files with patient data 0640 and their folders 0750, not 0600/0700
         self.ready = ready
         self.options = options
         self.archive = outbound / "archive"
@@ -139,21 +142,22 @@ class Handoff:
         if entry.temp:
             return self.temp_root / entry.temp, self.ready / entry.name
         if entry.held_temp:
-            self.held.mkdir(exist_ok=True)
+            make_data_dirs(self.held, group_readable=self.group_readable)
             return self.held_temp / entry.held_temp, self.held / entry.held_as
         return None
 
     def _place_held(self, entry: Entry) -> None:
-        """Rename a staged held file into held/ (beside what is there: another name if held/ has its own)."""
+        """Rename a staged held file into held/, never over anything there: if its name was taken meanwhile
+        (by a person: one watcher runs per OUTBOUND), the next free number."""
         if not entry.held_temp:
             return
         temp = self.held_temp / entry.held_temp
         if not os.path.lexists(temp):
             return  # placed already
-        self.held.mkdir(exist_ok=True)
-        target = self.held / entry.held_as
-        while not rename_noreplace(temp, target):
-            target = free_name(self.held, entry.held_as)
+        make_data_dirs(self.held, group_readable=self.group_readable)
+        number = 1
+        while not rename_noreplace(temp, numbered(self.held / entry.held_as, number)):
+            number += 1
         fsync_directory(self.held)
 
     def _drop_temps(self, entry: Entry) -> None:
@@ -223,13 +227,17 @@ class Handoff:
         with open_regular(path) as handle:
             before = os.fstat(handle.fileno())
             input_sha = sha256_of(handle)
-        archive_as = free_name(self.archive, name).name  # a reused name keeps both files and both logs
-        held_as = free_name(self.held, name).name if self.options.hold else ""
+        # A reused name keeps both files and both logs; a held file never replaces one a person has not
+        # worked yet: held/NAME, else held/NAME-2, ..., with its report beside it under the same name.
+        archive_as = free_name(self.archive, name).name
+        held_as = first_free(self.held / name, worklist_of).name if self.options.hold else ""
         # The change log streams into its own temporary file and is committed before the journal entry and
         # the rename, so a delivered file always has one; so is the report beside a held file.
         try:
             outputs = Outputs(changelog=self.change_log(archive_as), report=self.report(held_as) if held_as else None,
-                              report_only_if_held=True, held_label=f"held/{held_as}").__enter__()
+                              report_only_if_held=True, held_label=f"held/{held_as}",
+                              held_where=self.held / held_as if held_as else None,
+                              group_readable=self.group_readable, input_mode=before.st_mode).__enter__()
         except (OSError, OutputFailed) as error:
             raise Deferred(problem_of(error)) from None
         temps: list[Path] = []
@@ -284,21 +292,20 @@ class Handoff:
         entry = Entry(name, input_sha, before.st_size, before.st_mtime_ns, "",
                       f"{self.scope}/{temp.name}" if os.path.lexists(temp) else "", archive_as,
                       held_temp=held_temp.name if held_temp is not None else "", held_as=held_as)
-        return self._deliver(path, entry, result, started)
+        return self._deliver(path, entry, result, started, before.st_mode)
 
     def report(self, held_as: str) -> Path:
         """held/<held name>.report.html, the staff worklist beside the held file."""
-        return self.held / f"{short_name(held_as, 200)}.report.html"
+        return worklist_of(self.held / held_as)
 
-    @staticmethod
-    def _stage(folder: Path, name: str, temps: list[Path]) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
+    def _stage(self, folder: Path, name: str, temps: list[Path]) -> Path:
+        make_data_dirs(folder, group_readable=self.group_readable)
         fd, temp_name = tempfile.mkstemp(prefix=f"{name_key(name)[:16]}.", suffix=".tmp", dir=folder)
         os.close(fd)
         temps.append(folder / temp_name)
         return folder / temp_name
 
-    def _deliver(self, path: Path, entry: Entry, result: Any, started: float) -> str:
+    def _deliver(self, path: Path, entry: Entry, result: Any, started: float, input_mode: int) -> str:
         """Steps 3 to 5: journal, rename into READY (then the held file into held/), archive. Undelivered,
         nothing of it stays: the temp files, the journal entry, the change log and the report go."""
         first = self._first_rename(entry)
@@ -318,7 +325,7 @@ class Handoff:
 
         try:
             for temp in staged:
-                os.chmod(temp, 0o666 & ~current_umask())
+                os.chmod(temp, data_file_mode(group_readable=self.group_readable, like=input_mode))
             entry.output_sha256 = sha256_path(first[0])
             entry_path = self.journal.write(entry)
         except (OSError, OutputFailed) as error:

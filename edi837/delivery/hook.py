@@ -15,6 +15,11 @@ A symbolic link is followed: its target is fixed and the link stays a link. Owne
 With `--hold review|invalid`, the claims a person must see go to FILE.held.837 (or `--held PATH`) as they
 arrived and FILE keeps the rest, fixed (exit 1). When every claim is held, nothing is left to upload: the
 held file is FILE as it was, and FILE itself is removed once the held file is committed.
+
+FILE is rewritten, so what the hook writes beside it is the only record of what a run did: the held file,
+the change log (FILE.changes.jsonl) and the report are never replaced by a later run. A run whose name is
+taken writes the first free numbered sibling (FILE.held-2.837, FILE.changes-2.jsonl), and the summary says
+which. They are 0600 (0640 with --group-readable), never wider than FILE's mode; FILE keeps its own.
 """
 
 from __future__ import annotations
@@ -36,20 +41,19 @@ from edi837.report.summary import summary_dict, summary_text
 
 
 def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: FixOptions,
-                 held: Path | None = None, report: Path | None = None) -> int:
+                 held: Path | None = None, report: Path | None = None, group_readable: bool = False) -> int:
     """Fix `path` in place; print the summary (JSON on stdout with `as_json`); return the exit code."""
     logconfig.configure(quiet_on_terminal=True)
     held_path = (held or Path(f"{path}.held.837")) if options.hold else None
     try:
         if held is not None and not options.hold:
             raise InputRefused("--held PATH goes with --hold review|invalid")
-        result = _fix(path, changelog, options, held_path, report)
+        result, outputs = _fix(path, changelog, options, held_path, report, group_readable)
     except (Exception, KeyboardInterrupt) as error:  # one line, exit 2 or 3, no traceback; FILE untouched
         return _fail(*outcome_of(error), as_json)
     delivered = not result.nothing_delivered
     written = str(path) if (result.changed or result.held) and delivered else None
-    logged = str(changelog) if changelog else None
-    shown_held = str(held_path) if held_path is not None and result.held else None
+    logged, shown_held, report = _name(outputs.changelog_path), _name(outputs.held_path), outputs.report_path
     try:
         if as_json:
             data = summary_dict(result, output=written, changelog=logged, report=str(report) if report else None,
@@ -84,8 +88,12 @@ def _check_rewritable(path: Path, target: Path, info: os.stat_result) -> None:
                                "keep; run the hook as its owner")
 
 
+def _name(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
 def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | None,
-         report: Path | None) -> FixResult:
+         report: Path | None, group_readable: bool) -> tuple[FixResult, Outputs]:
     if not os.path.lexists(path):
         raise InputRefused(f"{path}: no such file")
     target = Path(os.path.realpath(path))  # a symbolic link: fix what it points to, keep the link
@@ -116,9 +124,11 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | N
         if now is None or _identity(now) != _identity(before):
             raise InputRefused(f"{path}: changed while edi-fix ran; left as it is (run the hook again)")
 
-    # The change log is committed just before FILE is replaced.
+    # The held file, change log and report are committed just before FILE is replaced; none of them ever
+    # replaces an earlier run's (keep_earlier): they are the only record of what that run did to FILE.
     with Outputs(output=target, mode_like=target, before_replace=unchanged, changelog=changelog, held=held,
-                 report=report) as outputs:
+                 report=report, keep_earlier=True, group_readable=group_readable,
+                 input_mode=before.st_mode) as outputs:
         try:
             result = outputs.run(lambda: open_regular(target), options, input_name=str(path), output_name=str(path))
         except InputRefused as refused:
@@ -127,7 +137,7 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | N
         unchanged()  # before anything is committed, change log included
         if not result.nothing_delivered:  # everything held: FILE goes (Outputs removes it)
             outputs.keep_output(result.changed or bool(result.held))  # an unchanged file is left alone, mtime too
-    return result
+    return result, outputs
 
 
 def _fail(code: int, message: str, as_json: bool) -> int:

@@ -31,7 +31,6 @@ each other's file.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import json
@@ -40,9 +39,10 @@ import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from edi837.delivery.fileio import AtomicWriter, fsync_directory, short_name
+from edi837.delivery.names import rename_noreplace
 from edi837.errors import OutputFailed
 
 STATE = ".edi837"
@@ -77,47 +77,6 @@ def sha256_of(handle: IO[bytes], limit: int | None = None) -> str:
 def sha256_path(path: Path, limit: int | None = None) -> str:
     with path.open("rb") as handle:
         return sha256_of(handle, limit)
-
-
-# --- rename without replacing ---------------------------------------------------------------------
-
-_AT_FDCWD = -100
-_RENAME_NOREPLACE = 1
-
-
-def _renameat2() -> Any:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.renameat2
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    function.restype = ctypes.c_int
-    return function
-
-
-_renameat2_fn = _renameat2()
-
-
-def rename_noreplace(source: Path, target: Path) -> bool:
-    """Rename `source` to `target` atomically unless `target` exists; False if it does.
-
-    Linux's renameat2(RENAME_NOREPLACE) makes the check and the rename one step. Where it is missing (or
-    the file system does not support it) the check is made just before a plain rename: a race remains
-    only between two watchers delivering one name into one READY at the same instant.
-    """
-    if _renameat2_fn is not None:
-        if _renameat2_fn(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
-            return True
-        code = ctypes.get_errno()
-        if code == errno.EEXIST:
-            return False
-        if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
-            raise OSError(code, os.strerror(code), str(target))
-    if os.path.lexists(target):
-        return False
-    os.replace(source, target)
-    return True
 
 
 # --- the journal ----------------------------------------------------------------------------------

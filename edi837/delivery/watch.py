@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from edi837.delivery.fileio import kind_of
+from edi837.delivery.fileio import kind_of, make_data_dirs
 from edi837.delivery.handoff import Deferred, Handoff
 from edi837.delivery.journal import problem_of
 from edi837.delivery.wholeness import held_for_writing, looks_complete
@@ -73,14 +73,15 @@ class Tally:
 
 class FolderWatcher:
     def __init__(self, outbound: Path, ready: Path, options: FixOptions, *, settle: float = 2.0,
-                 rescan: float = 5.0, stale_after: float | None = None) -> None:
+                 rescan: float = 5.0, stale_after: float | None = None, group_readable: bool = False) -> None:
         self.outbound = outbound
         self.ready = ready
         self.options = options
         self.settle = settle
         self.rescan = rescan
         self.stale_after = stale_after if stale_after is not None else max(60.0, 10 * settle)
-        self.handoff = Handoff(outbound, ready, options)
+        self.handoff = Handoff(outbound, ready, options, group_readable=group_readable)
+        self.group_readable = group_readable
         self.archive, self.rejected, self.logs = self.handoff.archive, self.handoff.rejected, self.handoff.logs
         self.state, self.temp_root = self.handoff.state, self.handoff.temp_root
         self.scope_dir = self.handoff.scope_dir
@@ -103,7 +104,7 @@ class FolderWatcher:
             if os.path.lexists(own) and not own.is_dir():
                 raise WatchRefused(f"{own}: is a file, but the watcher keeps its own folder under this name")
         try:
-            self.handoff.journal.folder.mkdir(parents=True, exist_ok=True)
+            make_data_dirs(self.handoff.journal.folder, group_readable=self.group_readable)
         except OSError as error:
             raise WatchRefused(f"{self.outbound}: cannot keep the watcher's journal here ({problem_of(error)})") \
                 from None
@@ -114,7 +115,7 @@ class FolderWatcher:
             raise WatchRefused(f"{self.outbound}: cannot create archive/, rejected/ and logs/ "
                                f"({problem_of(error)})") from None
         with contextlib.suppress(OSError):  # READY may be read-only for now: then files wait
-            self.scope_dir.mkdir(parents=True, exist_ok=True)
+            make_data_dirs(self.scope_dir, group_readable=self.group_readable)
         for outcome in self.handoff.recover():
             self._count(outcome)
 
@@ -138,7 +139,7 @@ class FolderWatcher:
             if os.path.lexists(path) and not path.is_dir():
                 os.replace(path, self.state / f"blocked-{name}")
         for folder in (self.archive, self.rejected, self.logs):  # held/ appears with the first held claim
-            folder.mkdir(exist_ok=True)
+            make_data_dirs(folder, group_readable=self.group_readable)
         for aside in sorted(self.state.glob("blocked-*")):
             name = aside.name.removeprefix("blocked-")
             why = (f"a file named {name!r} was in the way of the watcher's {name}/ folder: moved here untouched; "
@@ -314,9 +315,10 @@ def _inside(link: Path, folder: Path) -> bool:
         return False
 
 
-def watch(outbound: Path, ready: Path, options: FixOptions, *, once: bool, settle: float) -> int:
+def watch(outbound: Path, ready: Path, options: FixOptions, *, once: bool, settle: float,
+          group_readable: bool = False) -> int:
     """The `edi-fix watch` entry point: returns the exit code."""
-    watcher = FolderWatcher(outbound, ready, options, settle=settle)
+    watcher = FolderWatcher(outbound, ready, options, settle=settle, group_readable=group_readable)
     previous = {sig: signal.signal(sig, watcher.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         watcher.prepare()

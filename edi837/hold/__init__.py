@@ -16,12 +16,11 @@ from dataclasses import replace
 from edi837.errors import InputRefused
 from edi837.gate.pyx12_gate import ValidationIssue
 from edi837.model.claim import Claim
-from edi837.report.changelog import ChangeRecord
+from edi837.report.changelog import HOLD_RULE, ChangeRecord
 
 REVIEW, INVALID = "review", "invalid"
 POLICIES = (REVIEW, INVALID)
 WATCH_DEFAULT = frozenset({REVIEW, INVALID})
-HOLD_RULE = "EDI003"
 MISSING_CODE = "3"  # pyx12's error code for a mandatory segment or loop missing (map_walker.py)
 HOLD_SOURCE = "edi837 hold policy (--hold review: unapplied review items; --hold invalid: validation errors)"
 
@@ -56,9 +55,10 @@ def invalid_reason(issues: Sequence[ValidationIssue], introduced: bool, where: s
     return f"invalid: validation error already in the input{where} ({shown}{more})"
 
 
-def held_records(claim: Claim, records: Sequence[ChangeRecord], reasons: Sequence[str]) -> list[ChangeRecord]:
+def held_records(claim: Claim, records: Sequence[ChangeRecord], reasons: Sequence[str],
+                 where: str = "") -> list[ChangeRecord]:
     """A held claim's records: its fixes marked not applied (the held file has its original bytes), then one
-    EDI003 record with the reasons."""
+    EDI003 record with the reasons and the held file's path (`where`, when the caller knows it)."""
     note = "not applied: the claim is held for a person"
     out = [replace(r, applied=False, message=f"{r.message} ({note})") if r.applied else r for r in records]
     out.append(ChangeRecord(
@@ -70,7 +70,7 @@ def held_records(claim: Claim, records: Sequence[ChangeRecord], reasons: Sequenc
         segment_before=None,
         segment_after=None,
         applied=False,
-        message="claim held for a person, as it arrived, in the held file: " + "; ".join(reasons),
+        message=f"claim held for a person, as it arrived, in {where or 'the held file'}: " + "; ".join(reasons),
         severity="warning",
         applicability=None,
         source=HOLD_SOURCE,

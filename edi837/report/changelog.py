@@ -10,6 +10,8 @@ patient loops.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring
 from operator import attrgetter
@@ -80,26 +82,54 @@ class ChangeLogWriter:
     """Streams records into a change-log file that appears only if the run is committed.
 
     Records are written as they are made, so a file with many findings does not hold them all in
-    memory; the file itself is an AtomicWriter, so a refused run leaves no change log behind.
+    memory; the file itself is an AtomicWriter, so a refused run leaves no change log behind. `mode` and
+    `replace` are the AtomicWriter's (a hook's log never replaces an earlier run's: replace=False).
     """
 
-    def __init__(self, path: Path) -> None:
-        self._writer = AtomicWriter(path)
+    def __init__(self, path: Path, *, mode: int | None = None, replace: bool = True) -> None:
+        self.writer = AtomicWriter(path, mode=mode, replace=replace, what="change log")
 
     def __enter__(self) -> ChangeLogWriter:
-        self._writer.__enter__()
+        self.writer.__enter__()
         return self
 
     def write(self, record: ChangeRecord) -> None:
-        self._writer.handle.write(record.to_json().encode("utf-8") + b"\n")
+        self.writer.handle.write(record.to_json().encode("utf-8") + b"\n")
 
     def restart(self) -> None:
         """Start the log over (the run is made again, to hold claims that turned out invalid)."""
-        self._writer.handle.seek(0)
-        self._writer.handle.truncate()
+        self.writer.handle.seek(0)
+        self.writer.handle.truncate()
+
+    def rename_held(self, old: str, new: str) -> None:
+        """The held file went to `new`, not to `old` as the records written so far say (another run took
+        that name in the meantime): rewrite the hold records' messages, streaming, before the log is
+        committed."""
+        source = self.writer.handle
+        source.flush()
+        source.seek(0)
+        with tempfile.TemporaryFile() as copy:
+            for line in source:
+                if b'"rule": "' + HOLD_RULE.encode() + b'"' in line:
+                    record = json.loads(line)
+                    record["message"] = held_message_moved(record["message"], old, new)
+                    line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+                copy.write(line)
+            copy.seek(0)
+            source.seek(0)
+            source.truncate()
+            shutil.copyfileobj(copy, source, 1 << 20)
 
     def discard(self) -> None:
-        self._writer.commit = False
+        self.writer.commit = False
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self._writer.__exit__(kind, value, traceback)
+        self.writer.__exit__(kind, value, traceback)
+
+
+HOLD_RULE = "EDI003"  # the hold policy's record (edi837.hold), named here where the log is rewritten
+
+
+def held_message_moved(message: str, old: str, new: str) -> str:
+    """A hold record's message with the held file's name changed from `old` to `new`."""
+    return message.replace(f" in {old}: ", f" in {new}: ", 1)
