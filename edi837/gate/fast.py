@@ -27,6 +27,7 @@ from edi837.gate.pyx12_gate import Opener
 from edi837.gate.walk import Counters, MapWalk
 from edi837.model.header import SUPPORTED_VERSION
 from edi837.x12.envelope import Delimiters, SegmentStream
+from edi837.x12.untrusted import name_segment
 
 ENVELOPE, HEADER, CLAIM = 0, 1, 2
 _TRAILERS = frozenset((b"SE", b"GE", b"IEA"))
@@ -126,7 +127,7 @@ class _Scanner:
                         counters.run(walk.force_isa if sid == b"ISA" else walk.force_gs)
                         node = walk.isa if sid == b"ISA" else walk.gs
                         if lead_bad or not rules.check(node, line):
-                            self.stop(f"segment {ordinal} ({sid.decode('latin-1')})")
+                            self.stop(name_segment(sid, ordinal))
                         continue
                 kind, unit = self.unit_kind, self.unit_id
                 spots = fields.get(sid)

@@ -36,7 +36,7 @@ class ClaimSummary:
 
     index: int  # 0-based position among the input's claims
     claim_id: str
-    transaction: str
+    transaction: str | None  # ST02, None when it may not be shown (x12/untrusted.py)
     segment: int  # position of its CLM in the input
     amount_before: Decimal | None
     amount_after: Decimal | None  # CLM02 as delivered (None when held or unreadable)
