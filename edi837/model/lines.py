@@ -14,7 +14,7 @@ from edi837.errors import InputRefused
 from edi837.model.fields import date8, text
 from edi837.model.fields import field as field_at
 from edi837.x12.envelope import Delimiters
-from edi837.x12.untrusted import in_range, number
+from edi837.x12.untrusted import DIGITS, in_range, number
 
 
 @dataclass(slots=True)
@@ -162,7 +162,7 @@ def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
         return "SV102 line charge or SV104 units is not a number"
     if not (in_range(charge) and in_range(units)):  # 5010: SV102 max 18, SV104 max 15 characters
         return "SV102 line charge or SV104 units is out of range"
-    if any(p.isdigit() and number(p, "SV107") is None for p in elements[7].split(comp)):  # N0 1-2 each
+    if any(p.isdigit() and len(p) > POINTER_DIGITS for p in elements[7].split(comp)):  # 5010: N0 1-2 each
         return "SV107 diagnosis pointer is not a usable number"
     pointers, problem = _pointers(elements[7], comp)
     return (parts[0], parts[1] if len(parts) > 1 else "", tuple([m for m in parts[2:6] if m]), elements[3], charge,
@@ -170,6 +170,7 @@ def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
 
 
 MAX_POINTERS = 4  # SV107-1..SV107-4 (005010X222A1)
+POINTER_DIGITS = DIGITS["SV107"][1]  # more digits than a pointer has: the file is broken, not the pointer
 MAX_DIAGNOSES = 12  # HI-01..HI-12: a pointer names one of them
 
 
