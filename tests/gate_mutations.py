@@ -25,6 +25,7 @@ VALUES = [
     b"A" * 80, b"a b", b" X", b"X ", b"!!", b"\x01", b"\xe9", b"#", b"HC:99213", b"HC:97140:59:XS:GP:KX",
     b"HC:98940:A1:A2:A3:A4:A5:A6:A7", b"1:2:3:4:5:6:7:8:9:10", b"ABK:M542", b"D8", b"RD8", b"DT", b"MJ", b"UN",
     b"11:B:1", b"11::1", b"1^2", b"31", b"472", b"MI", b"XX", b"PR", b"85", b"IL", b"QC", b"22", b"23", b"20",
+    b"9" * 5000, b"1E999999999",  # past Python's int() digit limit; a Decimal that overflows when summed
 ]
 IDS = [b"NM1", b"REF", b"DTP", b"SV1", b"LX", b"CLM", b"HI", b"N3", b"N4", b"PER", b"HL", b"SBR", b"PAT", b"ZZZ",
        b"X", b"nm1", b"AMT", b"NTE", b"PRV", b"K3", b"CAS", b"SVD"]
@@ -115,3 +116,42 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
             rest = seg[len(lead):].partition(ELE)
             segments[at] = lead + rng.choice(IDS) + rest[1] + rest[2]
     return _join(segments)
+
+
+# Every element the fast gate, the walker or the writer reads as a number (issue 20, item 6), by segment id:
+# element index, and whether the value goes in every component.
+NUMBERS: dict[bytes, tuple[int, ...]] = {
+    b"HL": (1, 2, 4), b"SE": (1, 2), b"GE": (1, 2), b"IEA": (1, 2), b"GS": (6,), b"ST": (2,), b"LX": (1,),
+    b"SV1": (2, 4, 7), b"CLM": (2,),
+}
+HUGE = (b"9" * 5000, b"1E999999999")
+
+
+def _with(segments: list[bytes], at: int, index: int, value: bytes) -> list[bytes]:
+    """`segments` with element `index` of segment `at` set to `value`."""
+    seg = segments[at]
+    lead = seg[: len(seg) - len(seg.lstrip(b"\r\n"))]
+    parts = seg[len(lead):].split(ELE)
+    changed = list(segments)
+    changed[at] = lead + ELE.join([*parts[:index], value, *parts[index + 1:]])
+    return changed
+
+
+def huge_numbers(data: bytes) -> list[bytes]:
+    """`data` with one huge number (HUGE) in each element of NUMBERS, at the first segment that has it (an
+    HL02 at the first HL with a parent), then the first ST02 and SE02, and the first GS06 and GE02, both huge
+    (a pair that still matches: pyx12, not the control-number check, must judge them)."""
+    segments = _split(data)
+    ids = [s.lstrip(b"\r\n").split(ELE, 1)[0] for s in segments]
+    out: list[bytes] = []
+    seen: set[tuple[bytes, int]] = set()
+    for at, sid in enumerate(ids):
+        fields = segments[at].lstrip(b"\r\n").split(ELE)
+        for index in NUMBERS.get(sid, ()):
+            if index < len(fields) and fields[index] and (sid, index) not in seen:
+                seen.add((sid, index))
+                out += [_join(_with(segments, at, index, value)) for value in HUGE]
+    for opening, closing, index in ((b"ST", b"SE", 2), (b"GS", b"GE", 6)):
+        paired = _with(segments, ids.index(opening), index, HUGE[0])
+        out.append(_join(_with(paired, ids.index(closing), 2, HUGE[0])))
+    return out

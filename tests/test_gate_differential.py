@@ -19,6 +19,7 @@ import io
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from edi837.errors import GateFailed, InputRefused
 from edi837.gate import decide
 from edi837.gate.fast import scan
 from edi837.gate.pyx12_gate import validate
-from tests.gate_mutations import bases, mutate
+from tests.gate_mutations import bases, huge_numbers, mutate
 from tests.helpers import pyx12_errors
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
@@ -50,7 +51,22 @@ def _verdict(check: Any, *args: Any) -> tuple[str, int]:
 @given(base=st.sampled_from(range(len(bases()))), rng=st.randoms(use_true_random=False))
 def test_whenever_the_fast_gate_accepts_pyx12_accepts(base: int, rng: random.Random) -> None:
     good = bases()[base]
-    data = mutate(good, rng)
+    _agree(good, mutate(good, rng))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("base", [0, 2, 5])  # plain; with 2000C, provider loops and COB; the fixture
+def test_a_huge_number_anywhere_is_judged_as_pyx12_judges_it(base: int) -> None:
+    """Issue 20, item 6: HL01/HL02/HL04, SE01/SE02, GE01/GE02, IEA01/IEA02, GS06, ST02, LX01, SV102/SV104/
+    SV107 and CLM02 with 5,000 digits or a huge exponent: the scan never crashes (it did on HL02: Python's
+    int() digit limit) and never calls clean what pyx12 reports on."""
+    good = bases()[base]
+    for data in huge_numbers(good):
+        _agree(good, data)
+
+
+def _agree(good: bytes, data: bytes) -> None:
+    """The differential checks on `data`, a mutation of the valid file `good`."""
     try:
         found = scan(_opener(data))
     except InputRefused:

@@ -27,6 +27,7 @@ from edi837.gate.pyx12_gate import Opener
 from edi837.gate.walk import Counters, MapWalk
 from edi837.model.header import SUPPORTED_VERSION
 from edi837.x12.envelope import Delimiters, SegmentStream
+from edi837.x12.untrusted import name_segment, number
 
 ENVELOPE, HEADER, CLAIM = 0, 1, 2
 _TRAILERS = frozenset((b"SE", b"GE", b"IEA"))
@@ -126,7 +127,7 @@ class _Scanner:
                         counters.run(walk.force_isa if sid == b"ISA" else walk.force_gs)
                         node = walk.isa if sid == b"ISA" else walk.gs
                         if lead_bad or not rules.check(node, line):
-                            self.stop(f"segment {ordinal} ({sid.decode('latin-1')})")
+                            self.stop(name_segment(sid, ordinal))
                         continue
                 kind, unit = self.unit_kind, self.unit_id
                 spots = fields.get(sid)
@@ -192,15 +193,18 @@ class _Scanner:
             return
         if sid == b"HL":
             self.hl_count += 1
-            number = parts[1].rstrip(comp) if len(parts) > 1 else b""
+            own = parts[1].rstrip(comp) if len(parts) > 1 else b""
             parent = parts[2].rstrip(comp) if len(parts) > 2 else None
-            if number != str(self.hl_count).encode():
+            if own != str(self.hl_count).encode():
                 self.stop(f"segment {ordinal}: HL01")
-            numeric = bool(parent) and parent is not None and parent.isdigit() and str(int(parent)).encode() == parent
-            if parent is None or (parent and (not numeric or int(parent) not in self.hl_stack)):
+            # pyx12 reads HL02 with int(); an HL02 that is not the digits of a number HL01 can be (at most 12,
+            # no leading zero) is left to pyx12 itself, which is never wrong about its own verdict
+            value = number(parent, "HL02") if parent else None
+            numeric = value is not None and str(value).encode() == parent
+            if parent is None or (parent and (not numeric or value not in self.hl_stack)):
                 self.stop(f"segment {ordinal}: HL02")
             if parent and numeric:
-                while self.hl_stack and self.hl_stack[-1] != int(parent):
+                while self.hl_stack and self.hl_stack[-1] != value:
                     self.hl_stack.pop()
                     self.chain.pop()
             self.hl_stack.append(self.hl_count)

@@ -35,6 +35,7 @@ from typing import IO, Any
 
 from edi837.errors import InputRefused
 from edi837.x12.envelope import BOM
+from edi837.x12.untrusted import SEGMENT_ID, name_segment, segment_id
 
 _pyx12_log = logging.getLogger("pyx12")
 _pyx12_log.setLevel(logging.CRITICAL + 1)
@@ -72,10 +73,14 @@ class ValidationIssue:
     def key(self) -> tuple[str, str, str, str | None, str, str]:
         return (self.segment_id, self.element, self.code, self.value, self.message, self.detail)
 
+    def named(self) -> str:
+        """What the issue is about, as a message names it: `NM1 NM109`, `an unreadable segment`."""
+        return name_segment(self.segment_id) + (f" {self.element}" if self.element else "")
+
     def __str__(self) -> str:
-        where = f"segment {self.segment} " if self.segment else ""
+        where = name_segment(self.segment_id, self.segment or None)
         element = f" {self.element}" if self.element else ""
-        return f"{where}{self.segment_id}{element}: {self.message} [{self.code}]"
+        return f"{where}{element}: {self.message} [{self.code}]"
 
 
 Opener = Callable[[], IO[bytes]]
@@ -176,7 +181,7 @@ def _detail(err: dict[str, Any]) -> str:
 
 # pyx12's segment- and envelope-level texts (x12file.py, map_walker.py), each with what may be printed.
 # Map paths, loop and segment names come from pyx12's map; anything read from the file is left out.
-_ID = r"[A-Z0-9]{2,3}"
+_ID = SEGMENT_ID  # what a message may show of a segment id pyx12 quotes (x12/untrusted.py)
 _TEMPLATES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.DOTALL), r) for p, r in (
     (rf"^Segment ({_ID})\b.* not found\.\s+Started at ([\w/\[\]:. -]*)$",
      r"segment \1 is not expected here (after \2)"),
@@ -187,7 +192,7 @@ _TEMPLATES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.DO
      r"segment \1 repeats \2 times, at most \3 allowed"),
     (rf'^Mandatory segment "([\w ,/()-]*)" \(({_ID})\) missing$', r'mandatory segment \2 ("\1") missing'),
     (r'^Mandatory segment "([\w ]*)" \((?:SE|GE|IEA)=.*\) missing$', r'mandatory segment "\1" missing'),
-    (rf'^Mandatory loop "([\w ,/()-]*)" \(({_ID}\w*)\) missing$', r'mandatory loop \2 ("\1") missing'),
+    (r'^Mandatory loop "([\w ,/()-]*)" \(([A-Z0-9]\w*)\) missing$', r'mandatory loop \2 ("\1") missing'),
     (r"^Loop (\w+) found but marked as not used$", r"loop \1 is marked as not used here"),
     (r"^Loop (\w+) exceeded max count\.\s+Found (\d+), should have (\d+)$",
      r"loop \1 repeats \2 times, at most \3 allowed"),
@@ -219,7 +224,7 @@ def _segment_message(err: dict[str, Any]) -> str:
 
 def _crash_message(error: Exception, mapped: Callable[[int | None], int | None] | None = None) -> str:
     """Where pyx12 was when it crashed: the position of the segment it was reading, from its reader."""
-    position, segment_id = None, "?"
+    position, seg_id = None, ""
     tb = error.__traceback__
     while tb is not None:
         frame_locals: dict[str, Any] = tb.tb_frame.f_locals
@@ -229,13 +234,12 @@ def _crash_message(error: Exception, mapped: Callable[[int | None], int | None] 
                 position = int(reader.get_cur_line())
                 seg: Any = frame_locals.get("seg")
                 seg_id = str(seg.get_seg_id()) if hasattr(seg, "get_seg_id") else ""
-                segment_id = seg_id if re.fullmatch(_ID, seg_id) else "?"
             except Exception:  # the reader is in an unknown state: the position is then unknown
                 pass
         tb = tb.tb_next
     if mapped is not None:
         position = mapped(position)
-    where = f"segment {position} ({segment_id})" if position else "a segment it could not place"
+    where = name_segment(seg_id, position) if position else "a segment it could not place"
     return (f"{where}: pyx12 cannot validate it ({type(error).__name__}); the segment does not have the shape "
             "005010X222A1 gives it")
 
@@ -245,7 +249,7 @@ def _element_ref(seg_id: str, ele: dict[str, Any]) -> str:
     sub = ele.get("subele_pos")
     if pos is None:
         return ""
-    ref = f"{seg_id}{int(pos):02d}"
+    ref = f"{segment_id(seg_id) or 'element '}{int(pos):02d}"
     return f"{ref}-{int(sub)}" if sub else ref
 
 

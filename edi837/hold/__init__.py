@@ -47,8 +47,7 @@ def review_reason(records: Sequence[ChangeRecord]) -> str | None:
 
 def invalid_reason(issues: Sequence[ValidationIssue], introduced: bool, where: str) -> str:
     """Why a claim is held as invalid: its errors by segment, element and kind (never a value)."""
-    shown = "; ".join(f"{i.segment_id}{' ' + i.element if i.element else ''}: {i.message} [{i.code}]"
-                      for i in issues[:3])
+    shown = "; ".join(f"{i.named()}: {i.message} [{i.code}]" for i in issues[:3])
     more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
     if introduced:
         return f"invalid: its fixes would introduce a validation error{where} ({shown}{more}); fixes not applied"

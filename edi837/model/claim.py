@@ -31,6 +31,7 @@ from edi837.model.lines import (
     with_taxonomy,
 )
 from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
+from edi837.x12.untrusted import number
 
 
 def space_pattern(delims: Delimiters) -> bytes:
@@ -348,10 +349,11 @@ class Claim:
             if sid == b"LX":
                 if line is not None:
                     line.end_index = index
-                number = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
-                if number.isdigit() and len(number) > 6:  # 5010: LX01 is N0 of at most 6 digits
+                given = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
+                value = number(given, "LX01")  # 5010: LX01 is N0 of at most 6 digits
+                if value is None and given.isdigit():
                     raise InputRefused(f"segment {self.first_ordinal + index}: LX01 is not a usable line number")
-                line = ServiceLine(int(number) if number.isdigit() else 0, index, index + 1)
+                line = ServiceLine(value or 0, index, index + 1)
                 lines.append(line)
                 loop, provider_at = "2400", None
             elif line is not None:

@@ -17,11 +17,12 @@ SUPPORTED_VERSION = "005010X222A1"
 
 @dataclass(slots=True)
 class Transaction:
-    """One ST..SE transaction set, with the envelope it sits in."""
+    """One ST..SE transaction set, with the envelope it sits in. The control numbers are None when they are
+    not digits of their element's length: only such values go to the change log and the report."""
 
-    interchange_control: str
-    group_control: str
-    control_number: str
+    interchange_control: str | None
+    group_control: str | None
+    control_number: str | None
     ordinal: int  # 1-based number of the ST in the file
 
 

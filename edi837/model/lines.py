@@ -14,6 +14,7 @@ from edi837.errors import InputRefused
 from edi837.model.fields import date8, text
 from edi837.model.fields import field as field_at
 from edi837.x12.envelope import Delimiters
+from edi837.x12.untrusted import DIGITS, in_range, number
 
 
 @dataclass(slots=True)
@@ -187,9 +188,9 @@ def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
         charge = units = Decimal("NaN")
     if not (charge.is_finite() and units.is_finite()):
         return "SV102 line charge or SV104 units is not a number"
-    if charge.adjusted() > 17 or units.adjusted() > 17:  # 5010: SV102 max 18, SV104 max 15 characters
+    if not (in_range(charge) and in_range(units)):  # 5010: SV102 max 18, SV104 max 15 characters
         return "SV102 line charge or SV104 units is out of range"
-    if any(p.isdigit() and len(p) > 2 for p in elements[7].split(comp)):  # 5010: SV107 pointers are N0 1-2
+    if any(p.isdigit() and len(p) > POINTER_DIGITS for p in elements[7].split(comp)):  # 5010: N0 1-2 each
         return "SV107 diagnosis pointer is not a usable number"
     pointers, problem = _pointers(elements[7], comp)
     return (parts[0], procedure_key(parts[0], parts[1]) if len(parts) > 1 else "", tuple([m for m in parts[2:6] if m]),
@@ -197,6 +198,7 @@ def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
 
 
 MAX_POINTERS = 4  # SV107-1..SV107-4 (005010X222A1)
+POINTER_DIGITS = DIGITS["SV107"][1]  # more digits than a pointer has: the file is broken, not the pointer
 MAX_DIAGNOSES = 12  # HI-01..HI-12: a pointer names one of them
 
 
@@ -214,9 +216,10 @@ def _pointers(text: str, comp: str) -> tuple[tuple[int, ...], str]:
         return (), f"SV107 has {len(parts)} diagnosis pointers (at most {MAX_POINTERS})"
     pointers = []
     for part in parts:
-        if not (part.isascii() and part.isdigit() and len(part) <= 2 and 1 <= int(part) <= MAX_DIAGNOSES):
+        value = number(part, "SV107")
+        if value is None or not 1 <= value <= MAX_DIAGNOSES:
             return (), "SV107 has a pointer that is not a number from 1 to 12"
-        pointers.append(int(part))
+        pointers.append(value)
     return tuple(pointers), ""
 
 

@@ -31,7 +31,9 @@ from edi837.errors import InputRefused
 from edi837.model.claim import Claim, space_pattern
 from edi837.model.fields import field
 from edi837.model.header import SUPPORTED_VERSION, BillingProvider, Subscriber, Transaction
+from edi837.words import plural
 from edi837.x12.envelope import SegmentStream, parse_isa
+from edi837.x12.untrusted import control, name_envelope, shown
 
 
 @dataclass(slots=True)
@@ -89,7 +91,9 @@ class Walker:
         claim_ordinal = 0
         context: BillingProvider | Subscriber | None = None  # the HL loop whose raw bytes we collect
 
-        isa_control = gs_control = ""
+        # control numbers as read (compared with their trailers), and how messages name what they open
+        isa_control = gs_control = st_control = ""
+        isa_name = gs_name = st_name = ""
         st: Transaction | None = None
         st_ordinal = 0
         gs_st_count = isa_gs_count = 0
@@ -178,12 +182,8 @@ class Walker:
                         region(raw)
                         continue
                     count = ordinal - st_ordinal + 1
-                    declared, control = field(fields, 1), field(fields, 2)
-                    if declared != str(count):
-                        problems.append(f"SE01 of transaction {st.control_number} says {declared or 'nothing'} "
-                                        f"segments, it has {count} (segment {ordinal})")
-                    if control != st.control_number:
-                        problems.append(f"SE02 {control} does not match ST02 {st.control_number} (segment {ordinal})")
+                    problems += _trailer_problems(fields, ordinal, ("SE", "ST02", st_name, "segment"), count,
+                                                  st_control)
                     if passthrough:
                         yield Passthrough(b"".join(passthrough))
                         passthrough = []
@@ -194,14 +194,17 @@ class Walker:
                     if not in_gs:
                         raise InputRefused(f"segment {ordinal}: ST outside a functional group (no GS before it)")
                     if st is not None:
-                        problems.append(f"transaction {st.control_number} has no SE before segment {ordinal}")
+                        problems.append(f"{st_name} has no SE before segment {ordinal}")
                     code = field(fields, 1)
                     if code != "837":
-                        raise InputRefused(f"segment {ordinal}: transaction set {code or '(none)'} is not an 837 "
+                        raise InputRefused(f"segment {ordinal}: transaction set {shown('ST01', code)} is not an 837 "
                                            "claim; edi837 fixes 837P files only")
                     self.transactions += 1
                     gs_st_count += 1
-                    st = Transaction(isa_control, gs_control, field(fields, 2), self.transactions)
+                    st_control = field(fields, 2)
+                    st_name = name_envelope("transaction", "ST02", st_control, ordinal)
+                    st = Transaction(control("ISA13", isa_control), control("GS06", gs_control),
+                                     control("ST02", st_control), self.transactions)
                     st_ordinal = ordinal
                     provider, subscriber, level, context = BillingProvider(d), Subscriber(d), "", None
                     passthrough.append(raw)
@@ -210,15 +213,16 @@ class Walker:
                     if not in_isa:
                         raise InputRefused(f"segment {ordinal}: GS outside an interchange")
                     if in_gs:
-                        problems.append(f"group {gs_control} has no GE before segment {ordinal}")
+                        problems.append(f"{gs_name} has no GE before segment {ordinal}")
                     functional, version = field(fields, 1), field(fields, 8)
                     if functional != "HC":
-                        raise InputRefused(f"segment {ordinal}: functional group {functional or '(none)'} is not HC "
-                                           "(health care claim); edi837 fixes 837P files only")
+                        raise InputRefused(f"segment {ordinal}: functional group {shown('GS01', functional)} is not "
+                                           "HC (health care claim); edi837 fixes 837P files only")
                     if version != SUPPORTED_VERSION:
-                        raise InputRefused(f"segment {ordinal}: GS08 is {version or '(empty)'}; edi837 handles "
+                        raise InputRefused(f"segment {ordinal}: GS08 is {shown('GS08', version)}; edi837 handles "
                                            f"{SUPPORTED_VERSION} (837P 5010) only")
                     gs_control = field(fields, 6)
+                    gs_name = name_envelope("group", "GS06", gs_control, ordinal)
                     gs_st_count = 0
                     isa_gs_count += 1
                     in_gs = True
@@ -226,35 +230,36 @@ class Walker:
                     continue
                 if sid == b"GE":
                     if st is not None:
-                        problems.append(f"transaction {st.control_number} has no SE before GE (segment {ordinal})")
+                        problems.append(f"{st_name} has no SE before GE (segment {ordinal})")
                         st = None
-                    problems += _trailer_problems(fields, ordinal, ("GE", "GS06", f"group {gs_control}",
-                                                                     "transaction sets"), gs_st_count, gs_control)
+                    problems += _trailer_problems(fields, ordinal, ("GE", "GS06", gs_name, "transaction set"),
+                                                  gs_st_count, gs_control)
                     in_gs = False
                     context = None
                     passthrough.append(raw)
                     continue
                 if sid == b"ISA":
                     if in_isa:
-                        problems.append(f"interchange {isa_control} has no IEA before segment {ordinal}")
+                        problems.append(f"{isa_name} has no IEA before segment {ordinal}")
                     if ordinal > 1 and parse_isa(body + term) != d:
                         raise InputRefused(f"segment {ordinal}: this interchange declares other delimiters than "
                                            "the first; split the file into one interchange per file")
                     version = field(fields, 12)
                     if version != "00501":
-                        raise InputRefused(f"segment {ordinal}: interchange version ISA12 is {version}; edi837 "
-                                           "handles 00501 (X12 5010) only")
+                        raise InputRefused(f"segment {ordinal}: interchange version ISA12 is "
+                                           f"{shown('ISA12', version)}; edi837 handles 00501 (X12 5010) only")
                     isa_control = field(fields, 13)
+                    isa_name = name_envelope("interchange", "ISA13", isa_control, ordinal)
                     isa_gs_count = 0
                     in_isa = True
                     passthrough.append(raw)
                     continue
                 # IEA
                 if in_gs:
-                    problems.append(f"group {gs_control} has no GE before IEA (segment {ordinal})")
+                    problems.append(f"{gs_name} has no GE before IEA (segment {ordinal})")
                     in_gs = False
-                problems += _trailer_problems(fields, ordinal, ("IEA", "ISA13", f"interchange {isa_control}",
-                                                                 "groups"), isa_gs_count, isa_control)
+                problems += _trailer_problems(fields, ordinal, ("IEA", "ISA13", isa_name, "group"), isa_gs_count,
+                                              isa_control)
                 passthrough.append(raw)
                 in_isa = False
                 context = None
@@ -266,11 +271,11 @@ class Walker:
         if claim_parts is not None:
             problems.append("truncated file: it ends inside a claim, without SE, GE and IEA")
         elif st is not None:
-            problems.append(f"truncated file: transaction {st.control_number} has no SE")
+            problems.append(f"truncated file: {st_name} has no SE")
         if in_gs:
-            problems.append(f"truncated file: group {gs_control} has no GE")
+            problems.append(f"truncated file: {gs_name} has no GE")
         if in_isa:
-            problems.append(f"truncated file: interchange {isa_control} has no IEA")
+            problems.append(f"truncated file: {isa_name} has no IEA")
         if problems:
             raise InputRefused("; ".join(problems))
         if passthrough:
@@ -279,15 +284,18 @@ class Walker:
 
 def _trailer_problems(fields: list[bytes], ordinal: int, names: tuple[str, str, str, str], counted: int,
                       opened: str) -> list[str]:
-    """What is wrong with a GE or IEA: its count (01) against what was counted, its control number (02)
-    against the GS06 or ISA13 it closes. `names`: the trailer, the opening element, what it closes, and
-    what it counts."""
+    """What is wrong with an SE, GE or IEA: its count (01) against what was counted, its control number (02)
+    against the ST02, GS06 or ISA13 it closes. `names`: the trailer, the opening element, how messages name
+    what it closes, and what it counts (singular). Values are shown only as untrusted.shown allows."""
     trailer, opening, closes, counts = names
-    declared, control = field(fields, 1), field(fields, 2)
+    declared, closing = field(fields, 1), field(fields, 2)
     found = []
     if declared != str(counted):
-        found.append(f"{trailer}01 of {closes} says {declared or 'nothing'} {counts}, it has {counted} "
+        said = control(f"{trailer}01", declared)
+        verdict = (f"says {said} {counts}{'' if said == '1' else 's'}, it has {counted}" if said
+                   else f"is {shown(f'{trailer}01', declared)}; it has {plural(counted, counts)}")
+        found.append(f"{trailer}01 of {closes} {verdict} (segment {ordinal})")
+    if closing != opened:
+        found.append(f"{trailer}02 {shown(f'{trailer}02', closing)} does not match {opening} {shown(opening, opened)} "
                      f"(segment {ordinal})")
-    if control != opened:
-        found.append(f"{trailer}02 {control} does not match {opening} {opened} (segment {ordinal})")
     return found

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from edi837.errors import InputRefused
 from edi837.model.claim import Claim
 from edi837.x12.envelope import split_lead
+from edi837.x12.untrusted import amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class ClaimSummary:
 
     index: int  # 0-based position among the input's claims
     claim_id: str
-    transaction: str
+    transaction: str | None  # ST02, None when it may not be shown (x12/untrusted.py)
     segment: int  # position of its CLM in the input
     amount_before: Decimal | None
     amount_after: Decimal | None  # CLM02 as delivered (None when held or unreadable)
@@ -48,15 +49,6 @@ class ClaimSummary:
     @property
     def held(self) -> bool:
         return bool(self.hold_reasons)
-
-
-def amount(text: bytes | str) -> Decimal | None:
-    """An X12 amount, or None when it cannot be read (the gate, not the summary, judges it)."""
-    try:
-        value = Decimal(text.decode("latin-1") if isinstance(text, bytes) else text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
 
 
 def clm02(piece: bytes, element: bytes) -> Decimal | None:

@@ -99,6 +99,12 @@ def _day(first: date | None, last: date | None) -> str:
     return f"{first:%Y-%m-%d}" + (f" to {last:%Y-%m-%d}" if last and last != first else "")
 
 
+def _where(summary: ClaimSummary) -> str:
+    """`transaction 0021, segment 40`; the transaction is left out when its ST02 may not be shown."""
+    transaction = f"transaction {summary.transaction}, " if summary.transaction else ""
+    return f"{transaction}segment {summary.segment}"
+
+
 def _anchor(summary: ClaimSummary) -> str:
     return f"claim-{summary.index + 1}"
 
@@ -152,7 +158,7 @@ def _card(summary: ClaimSummary, records: list[ChangeRecord]) -> etree._Element:
                           E.SPAN(_t(f"Source: {r.source}") if r.source else "", E.CLASS("source"))))
     body: list[Any] = [
         E.H3(_t(f"Claim {summary.claim_id}: {_money(summary.amount_before)} held "
-                f"(transaction {summary.transaction}, segment {summary.segment})")),
+                f"({_where(summary)})")),
         E.P(E.SPAN("What to do: ", E.CLASS("todo")), todo),
         E.UL(*items),
     ]
@@ -237,7 +243,7 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
         total = (f"{_money(s.amount_before)} billed" if s.amount_after == s.amount_before
                  else f"{_money(s.amount_before)} billed, {_money(s.amount_after)} after")
         section: list[Any] = [E.H3(_t(f"Claim {s.claim_id}: {total} "
-                                      f"(transaction {s.transaction}, segment {s.segment})"))]
+                                      f"({_where(s)})"))]
         if s.lines:
             section.append(_lines_table(s.lines))
         section.append(_changes_table(mine))

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 
 from edi837.model.claim import Claim
 from edi837.x12.envelope import split_lead
+from edi837.x12.untrusted import control, name_segment
 
 _SHOWN = frozenset({"LX", "SV1", "DTP", "CLM", "SE"})
+# Segments shown only when these elements hold what they allow (a count, a control number): SE02 and LX01
+# can hold any text a practice system put there.
+_CONTROLS = {"SE": ("SE01", "SE02"), "LX": ("LX01",)}
 
 
 @dataclass(frozen=True)
@@ -30,8 +34,11 @@ class SegmentDiff:
 def segment_text(piece: bytes, element: str) -> str:
     """A segment as the diff may show it: whole when it carries no patient data, else its id only."""
     text = split_lead(piece)[1].decode("latin-1")
-    sid = text.split(element, 1)[0]
-    return text if sid in _SHOWN else f"{sid} (content not shown)"
+    parts = text.split(element)
+    if parts[0] in _SHOWN and all(control(ref, parts[i + 1] if i + 1 < len(parts) else "") is not None
+                                  for i, ref in enumerate(_CONTROLS.get(parts[0], ()))):
+        return text
+    return f"{name_segment(parts[0])} (content not shown)"
 
 
 def claim_diff(claim: Claim, new_pieces: list[bytes]) -> Iterator[SegmentDiff]:

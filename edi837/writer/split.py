@@ -41,6 +41,7 @@ from typing import IO
 from edi837.model.claim import Claim, space_pattern
 from edi837.model.walker import TransactionEnd
 from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
+from edi837.x12.untrusted import number
 
 DELIVERED, HELD = 0, 1
 _FLUSH_PIECES = 2048
@@ -330,12 +331,12 @@ class SplitWriter:
         and all); counted from the last one when the input's numbers are not increasing integers."""
         skipped = node.ordinal - 1 - out.hl_opened
         out.hl_opened += 1
-        numeric = node.hl_id.isascii() and node.hl_id.isdigit()
-        number = int(node.hl_id) - skipped if numeric else 0
-        if number <= out.hl_last:
-            number = out.hl_last + 1
-        out.hl_last = number
-        return node.hl_id if numeric and number == int(node.hl_id) else str(number)
+        own = number(node.hl_id, "HL01")  # None when not digits, or more than HL01's 12
+        new = own - skipped if own is not None else 0
+        if new <= out.hl_last:
+            new = out.hl_last + 1
+        out.hl_last = new
+        return node.hl_id if new == own else str(new)
 
     def _hl_piece(self, piece: bytes, new_id: str, parent: str, child: bytes | None) -> bytes:
         """The HL segment with HL01, HL02 (and HL04 when given) set; its other bytes as they were."""
