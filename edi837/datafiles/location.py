@@ -46,8 +46,9 @@ class Location:
         """The per-user location of the store."""
         return platformdirs.user_data_path("edi837", appauthor=False) / self.file_name
 
-    def choose(self, option: Path | Literal[False] | None) -> Choice:
-        """The location the rules above give, whether or not a file is there."""
+    def choose(self, option: Path | Literal[False] | None, default: Path | None = None) -> Choice:
+        """The location the rules above give, whether or not a file is there (`default`: the per-user file,
+        when the caller decides it)."""
         if option is False:
             return Choice(None, "none")
         if option is not None:
@@ -55,11 +56,11 @@ class Location:
         env = os.environ.get(self.env_var)
         if env is not None:
             return Choice(Path(env).expanduser(), self.env_var) if env.strip() else Choice(None, self.env_var)
-        return Choice(self.default_path(), "default")
+        return Choice(default or self.default_path(), "default")
 
-    def for_run(self, option: Path | Literal[False] | None) -> Path | None:
+    def for_run(self, option: Path | Literal[False] | None, default: Path | None = None) -> Path | None:
         """The store a fix run reads, or None to run without one."""
-        choice = self.choose(option)
+        choice = self.choose(option, default)
         if choice.path is None:
             return None
         if choice.how == "default":
@@ -70,9 +71,9 @@ class Location:
                                f"{self.without})")
         return choice.path
 
-    def for_import(self, option: Path | None) -> Path:
+    def for_import(self, option: Path | None, default: Path | None = None) -> Path:
         """The store an import writes (created with its folder when missing)."""
-        choice = self.choose(option)
+        choice = self.choose(option, default)
         if choice.path is None:
             raise InputRefused(f"{self.env_var} is set empty (no database); give --db PATH to say where to import")
         return choice.path

@@ -25,14 +25,14 @@ def default_path() -> Path:
 
 def choose(option: Path | Literal[False] | None) -> Choice:
     """The location the rules above give, whether or not a file is there."""
-    return LOCATION.choose(option)
+    return LOCATION.choose(option, default_path())
 
 
 def for_run(option: Path | Literal[False] | None) -> Path | None:
     """The database a fix run reads, or None to run on the shipped pairs alone."""
-    return LOCATION.for_run(option)
+    return LOCATION.for_run(option, default_path())
 
 
 def for_import(option: Path | None) -> Path:
     """The database `edi-fix ncci import` writes (created with its folder when missing)."""
-    return LOCATION.for_import(option)
+    return LOCATION.for_import(option, default_path())
