@@ -99,6 +99,7 @@ class Icd10Source:
         self.catalogs = tuple(catalogs)
         self._statuses: dict[str, dict[CodeSet, int]] = {}
         self._verdicts: dict[tuple[str, date], Verdict] = {}
+        self._covered: dict[date, bool] = {}
 
     def in_force(self, day: date) -> CodeSet | None:
         """The release that answers a date of service, or None when no loaded release covers it."""
@@ -107,7 +108,10 @@ class Icd10Source:
         return found[-1] if found else None
 
     def covered(self, day: date) -> bool:
-        return self.in_force(day) is not None
+        known = self._covered.get(day)
+        if known is None:
+            known = self._covered[day] = self.in_force(day) is not None
+        return known
 
     def statuses(self, code: str) -> dict[CodeSet, int]:
         """The code in every release that lists it (1 billable, 0 header), looked up once per run."""

@@ -21,28 +21,21 @@ ICD9_SOURCE = ("HIPAA code sets, 45 CFR 162.1002(c)(2): ICD-10-CM for diagnoses 
 
 
 @cache
-def _patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """(the elements of every HI; every date of a DTP*472), for one interchange."""
-    term, ele = re.escape(delims.segment), re.escape(delims.element)
+def _patterns(delims: Delimiters) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """For one interchange: the elements of every HI; every date of a DTP*472; a diagnosis composite (qualifier,
+    code) within an HI's elements; an ICD-9-CM qualifier (BK/BF) anywhere."""
+    term, ele, comp = (re.escape(d) for d in (delims.segment, delims.element, delims.component))
     his = re.compile(term + space_pattern(delims) + b"HI" + ele + b"([^" + term + b"]*)")
     dates = re.compile(term + space_pattern(delims) + b"DTP" + ele + b"472" + ele + b"R?D8" + ele
                        + b"(\\d{8})(?:-(\\d{8}))?")
-    return his, dates
+    composite = re.compile(b"(?:^|" + ele + b")(A?B[KF])" + comp + b"([^" + ele + comp + term + b"]*)")
+    icd9 = re.compile(ele + b"B[KF]" + comp)
+    return his, dates, composite, icd9
 
 
-def _raw_diagnoses(claim: Claim) -> list[tuple[bytes, bytes]]:
-    """(qualifier, code) of every diagnosis composite of the claim's HI segments, from the raw bytes."""
-    delims = claim.delimiters
-    found = []
-    for elements in _patterns(delims)[0].findall(claim.raw):
-        for composite in elements.split(delims.element):
-            parts = composite.split(delims.component)
-            if len(parts) >= 2 and parts[0] in (b"ABK", b"ABF", b"BK", b"BF"):
-                found.append((parts[0], parts[1]))
-    return found
-
-
+@cache
 def _day(text: bytes) -> date | None:
+    """YYYYMMDD -> a date (None when it is not one); a file repeats a few dates over and over."""
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
@@ -88,17 +81,19 @@ class InvalidDiagnosis(Rule):
         source = self.packs.icd10
         if source is None:
             return False
-        days = {d for match in _patterns(claim.delimiters)[1].finditer(claim.raw) for d in map(_day, match.groups(b""))
-                if d}
-        codes = _raw_diagnoses(claim)
-        if not codes or not days:
-            return False
-        if any(qualifier in (b"BK", b"BF") for qualifier, _ in codes):
-            return True
-        covered = [d for d in days if source.covered(d)]
+        his, dates, composite, icd9 = _patterns(claim.delimiters)
+        raw = claim.raw
+        if icd9.search(raw):
+            return True  # an ICD-9-CM qualifier: the check decides by the lines' dates
+        days = {_day(text) for pair in dates.findall(raw) for text in pair if text}
+        covered = [day for day in days if day is not None and source.covered(day)]
         if len(covered) < len(days):
             context.notes.add(NOTE_NOT_COVERED)
-        return any(source.verdict(code.decode("latin-1").upper(), d).message for _, code in codes for d in covered)
+        if not covered:
+            return False
+        codes = [code.decode("latin-1").upper() for elements in his.findall(raw)
+                 for _, code in composite.findall(elements)]
+        return any(source.verdict(code, day).message for code in codes for day in covered)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         source = self.packs.icd10
