@@ -98,3 +98,35 @@ def test_other_hi_qualifiers_are_left_alone() -> None:
         f"SE*{count}*".encode(), f"SE*{count + 1}*".encode())
     result = fix(data, FixOptions(validate=False, icd10_db=False))
     assert result.records == []
+
+
+def test_several_processes_give_the_findings_one_gives(tmp_path: Path) -> None:
+    """DX001 on the claim workers (--jobs): each worker reads the store the caller opened; the same records."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from edi837.testing.icd10_files import icd10_database
+    from edi837.testing.random_claims import random_claims
+
+    spec = tmp_path / "fy2026.toml"  # the generator's codes, valid in FY2026; M54.5 a header over M54.50-M54.59
+    spec.write_text('[[release]]\nversion = "FY2026"\nheaders = ["M54", "M545", "M99", "M990"]\nbillable = ['
+                    '"M542", "M5450", "M5451", "M5459", "M25511", "M25561", "S134XXA", "G4452", "M6281", '
+                    + ", ".join(f'"M990{n}"' for n in range(1, 8)) + "]\n")
+    store = icd10_database(spec)
+    claims = build_837(random_claims(300, seed=4, shapes=True), claims_per_transaction=90, seed=4)
+    data = claims.replace(b":M5450*", b":M545*").replace(b":M5450~", b":M545~")  # retired M54.5 on some claims
+    source, target = tmp_path / "in.837", tmp_path / "runs.pickle"
+    source.write_bytes(data)
+    env = {**os.environ, "EDI837_ICD10_DB": str(store)}
+    subprocess.run([sys.executable, str(Path(__file__).parent / "jobs_probe.py"), str(source), str(target), "1,2",
+                    "invalid"], check=True, cwd=Path(__file__).parent.parent, env=env, timeout=300)
+    runs = pickle.loads(target.read_bytes())
+    one, two = runs[1][1], runs[2][1]
+    assert two["jobs"] == 2
+    held = [reasons for _, _, reasons, _ in one["held"]]
+    assert held and all("invalid: DX001" in r[0] for r in held)  # M54.5 claims held; nothing else is invalid
+    for key in one:
+        if key != "jobs":
+            assert two[key] == one[key], key
