@@ -130,3 +130,20 @@ def test_several_processes_give_the_findings_one_gives(tmp_path: Path) -> None:
     for key in one:
         if key != "jobs":
             assert two[key] == one[key], key
+
+
+def test_an_october_release_after_april_first_says_nothing_of_codes_it_does_not_list() -> None:
+    """FY2022's October release, no April 2022 update loaded: on 2022-05-02 a code it does not list may have come
+    with that update (not covered), while a header it lists is still a header."""
+    from edi837.testing.icd10_files import icd10_database
+
+    source = open_source(icd10_database(RELEASES))
+    try:
+        assert source.verdict("M5458", date(2022, 3, 31)).kind == "unknown"  # before April 1: the release answers
+        assert source.verdict("M5458", date(2022, 5, 2)).kind == "not-covered"
+        assert source.verdict("M545", date(2022, 5, 2)).kind == "header"
+    finally:
+        source.close()
+    data = build_837([claim("MAY22-1", ("M9903", "M5458"), date(2022, 5, 2))])
+    result = fix(data, FixOptions(validate=False, icd10_db=icd10_database(RELEASES)))
+    assert result.records == [] and result.notes["icd10-date-not-covered"] == 1

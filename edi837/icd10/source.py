@@ -81,7 +81,7 @@ class Verdict:
 
 def dotted(code: str) -> str:
     """M545 -> M54.5: codes are carried without the dot and shown as ICD-10-CM prints them."""
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+    return code if len(code) <= 3 or "." in code else f"{code[:3]}.{code[3:]}"
 
 
 def _listed(codes: Sequence[str], more: bool) -> str:
@@ -157,7 +157,8 @@ class Icd10Source:
             return Verdict("deleted", f"{dotted(code)} is not an ICD-10-CM code on {day} ({where}): deleted, listed "
                                       f"in {earlier[-1].label} and not {self._from(earlier[-1], gone)}; the addenda "
                                       "of the release that deleted it name what replaced it", code_set)
-        hint = "; ICD-10-CM codes start with a letter: an ICD-9-CM code?" if code[:1].isdigit() else ""
+        hint = ("; ICD-10-CM codes start with a letter: an ICD-9-CM code?" if code[:1].isdigit() else
+                "; the 837 carries a code without its decimal point" if "." in code else "")
         return Verdict("unknown", f"{dotted(code)} is not an ICD-10-CM code on {day}: {where} does not list it, nor "
                                   f"does any other release loaded{hint}", code_set)
 

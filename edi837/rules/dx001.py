@@ -93,7 +93,10 @@ class InvalidDiagnosis(Rule):
             return False
         codes = [code.decode("latin-1").upper() for elements in his.findall(raw)
                  for _, code in composite.findall(elements)]
-        return any(source.verdict(code, day).message for code in codes for day in covered)
+        verdicts = [source.verdict(code, day) for code in codes for day in covered]
+        if any(v.kind == "not-covered" for v in verdicts):
+            context.notes.add(NOTE_NOT_COVERED)  # an October release after April 1: a code it does not list
+        return any(v.message for v in verdicts)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         source = self.packs.icd10
