@@ -147,3 +147,19 @@ def test_an_october_release_after_april_first_says_nothing_of_codes_it_does_not_
     data = build_837([claim("MAY22-1", ("M9903", "M5458"), date(2022, 5, 2))])
     result = fix(data, FixOptions(validate=False, icd10_db=icd10_database(RELEASES)))
     assert result.records == [] and result.notes["icd10-date-not-covered"] == 1
+
+
+def test_a_valid_code_is_answered_by_the_release_in_force_alone() -> None:
+    """A code billable in the release in force needs no other release: the shipped table is not even read."""
+    from edi837.icd10.shipped import ShippedTable
+    from edi837.testing.icd10_files import icd10_database
+
+    source = open_source(icd10_database(RELEASES))
+    try:
+        [table] = [c for c in source.catalogs if isinstance(c, ShippedTable)]
+        assert source.verdict("M5450", date(2026, 3, 2)).kind == "valid"  # imported FY2026
+        assert "_lines" not in vars(table)
+        assert source.verdict("M545", date(2026, 3, 2)).kind == "header"  # its history reads every release
+        assert "_lines" in vars(table)
+    finally:
+        source.close()

@@ -100,6 +100,7 @@ class Icd10Source:
         self._statuses: dict[str, dict[CodeSet, int]] = {}
         self._verdicts: dict[tuple[str, date], Verdict] = {}
         self._covered: dict[date, bool] = {}
+        self._by_catalog: dict[tuple[int, str], dict[int, int]] = {}
 
     def in_force(self, day: date) -> CodeSet | None:
         """The release that answers a date of service, or None when no loaded release covers it."""
@@ -113,13 +114,19 @@ class Icd10Source:
             known = self._covered[day] = self.in_force(day) is not None
         return known
 
+    def _in_catalog(self, catalog: Catalog, code: str) -> dict[int, int]:
+        key = (id(catalog), code)
+        found = self._by_catalog.get(key)
+        if found is None:
+            found = self._by_catalog[key] = catalog.statuses(code)
+        return found
+
     def statuses(self, code: str) -> dict[CodeSet, int]:
         """The code in every release that lists it (1 billable, 0 header), looked up once per run."""
         found = self._statuses.get(code)
         if found is None:
-            by_catalog = {id(c): c.statuses(code) for c in self.catalogs}
-            found = self._statuses[code] = {s: by_catalog[id(s.catalog)][s.ref] for s in self.sets
-                                            if s.ref in by_catalog[id(s.catalog)]}
+            found = self._statuses[code] = {s: status for s in self.sets
+                                            if (status := self._in_catalog(s.catalog, code).get(s.ref)) is not None}
         return found
 
     def verdict(self, code: str, day: date) -> Verdict:
@@ -133,11 +140,11 @@ class Icd10Source:
         code_set = self.in_force(day)
         if code_set is None:
             return Verdict("not-covered")
+        if self._in_catalog(code_set.catalog, code).get(code_set.ref) == 1:
+            return Verdict("valid", None, code_set)  # the other releases (the shipped table) are not read
         statuses = self.statuses(code)
         status = statuses.get(code_set)
         where = f"ICD-10-CM {code_set.label}"
-        if status == 1:
-            return Verdict("valid", None, code_set)
         if status == 0:
             return Verdict("header", self._header(code, day, code_set, statuses), code_set)
         updated = code_set.release.effective.month == 10 and day >= date(code_set.release.fiscal_year, 4, 1)
