@@ -67,8 +67,9 @@ class InvalidDiagnosis(Rule):
     Fix safety: none; which code describes the patient is the provider's clinical documentation.
 
     Source: the ICD-10-CM official code set by fiscal year (CMS/CDC "ICD-10-CM Code Descriptions in Tabular
-    Order": a header is not valid for HIPAA-covered transactions), the release cited in each record; HIPAA
-    code sets, 45 CFR 162.1002 (ICD-10-CM from 2015-10-01).
+    Order": a header is not valid for HIPAA-covered transactions), the release cited in each record; CMS ICD-10
+    page (each year's files are for "patient encounters occurring from October 1 - September 30"; "use ICD-10
+    to code services provided on or after October 1, 2015"); HIPAA code sets, 45 CFR 162.1002.
     """
 
     code = "DX001"
