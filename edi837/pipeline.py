@@ -33,6 +33,7 @@ from edi837.engine import farm as farming
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.gate.pyx12_gate import Opener, ValidationIssue, validate
+from edi837.icd10.source import attach as attach_icd10
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
@@ -71,6 +72,9 @@ class FixOptions:
     # "2025-q4") instead of the newest.
     ncci_db: Path | Literal[False] | None = None
     ncci_version: tuple[str, ...] | str = ()
+    # The ICD-10-CM store (edi837.icd10): None finds it as for NCCI (EDI837_ICD10_DB, then the per-user
+    # file); False reads the releases shipped with edi837 alone.
+    icd10_db: Path | Literal[False] | None = None
     # Processes for the rules (engine/farm.py): 1, this one alone; None, as many as the cores (the
     # command line's default). Only used for a large file in a process that may fork; the output is the
     # same bytes either way. One by default here: a library's caller (a web server, a task queue) decides
@@ -197,6 +201,7 @@ def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTa
     pins = (options.ncci_version,) if isinstance(options.ncci_version, str) else options.ncci_version
     attach_ncci(packs, options.ncci_db, pins)
     try:
+        attach_icd10(packs, options.icd10_db)
         select = options.select or packs.select
         ignore = (*packs.ignore, *options.ignore)
         rules = [*build_rules(packs, select, ignore, factories), *options.extra_rules]
@@ -355,6 +360,10 @@ def _stream_output(stream: SegmentStream, units: Iterable[tuple[Unit, ClaimOutco
             result.notes.update(outcome.notes)
             records = outcome.records
             reasons = list(forced.get(index, ()))
+            if holding.INVALID in hold:
+                why = holding.error_reason(records)
+                if why is not None:
+                    reasons.insert(0, why)
             if holding.REVIEW in hold:
                 why = holding.review_reason(records)
                 if why is not None:

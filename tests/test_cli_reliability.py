@@ -295,7 +295,7 @@ def test_an_unknown_pack_key_is_refused_with_the_nearest_key(tmp_path: Path,
 
 @pytest.mark.parametrize(("option", "code", "hint"), [("--select", "NC01", "did you mean NC001?"),
                                                       ("--ignore", "nc002", "did you mean NC002?"),
-                                                      ("--ignore", "ZZ", "rule codes: EM001, MC001")])
+                                                      ("--ignore", "ZZ", "rule codes: DX001, EM001, MC001")])
 def test_an_unknown_rule_code_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, code: str,
                                          hint: str) -> None:
     (tmp_path / "in.837").write_bytes(FIXABLE)
@@ -354,7 +354,7 @@ def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.Captur
     code, out, _ = in_process(["--help"], capsys)
     assert code == 0
     commands = (r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  batch +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n"
-                r"  help +\S")
+                r"  icd10 +\S.*\n  help +\S")
     assert re.search(commands, out, re.MULTILINE), out
     assert "--rules DIR" in out and "--format text|json" in out
     assert not re.search(r"<(bool|str|path|text\|json)>|\{IN\}", out), out

@@ -26,6 +26,7 @@ from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
 from edi837.delivery.fileio import make_data_dirs
 from edi837.errors import one_line, outcome_of
+from edi837.icd10.source import LOCATION as ICD10_LOCATION
 from edi837.ncci import paths as ncci_paths
 from edi837.pipeline import FixOptions
 from edi837.words import plural
@@ -166,12 +167,15 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
 def for_workers(options: FixOptions) -> FixOptions:
     """The options with every path settled here, where the command was typed: a worker has another working
     folder (and, on another machine, another environment and home), so a relative `--rules` or an NCCI
-    database found through EDI837_NCCI_DB or the per-user folder would otherwise mean something else
-    there. A database named but missing refuses the whole batch now, not each file on a worker."""
+    database (or ICD-10-CM store) found through EDI837_NCCI_DB (EDI837_ICD10_DB) or the per-user folder
+    would otherwise mean something else there. A database named but missing refuses the whole batch now, not
+    each file on a worker."""
     database = ncci_paths.for_run(options.ncci_db)
+    icd10 = ICD10_LOCATION.for_run(options.icd10_db)
     return replace(options, rules_dir=options.rules_dir.absolute() if options.rules_dir else None,
                    minutes_file=options.minutes_file.absolute() if options.minutes_file else None,
-                   ncci_db=database.absolute() if database is not None else False)
+                   ncci_db=database.absolute() if database is not None else False,
+                   icd10_db=icd10.absolute() if icd10 is not None else False)
 
 
 def _ignore(outcome: FileOutcome) -> None:

@@ -38,6 +38,7 @@ from edi837.delivery.fileio import (
 )
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, TargetRefused, one_line, outcome_of, with_file
+from edi837.icd10.cli import app as icd10_app
 from edi837.ncci.cli import app as ncci_app
 from edi837.pipeline import FixOptions
 from edi837.report.summary import diff_text, summary_json, summary_text
@@ -104,6 +105,10 @@ NcciVersionOption = Annotated[
     list[str] | None,
     typer.Option("--ncci-version", metavar="VERSION", help="Pin an NCCI version, e.g. v322r0 or 2025-q4."),
 ]
+Icd10DbOption = Annotated[
+    Path | None, typer.Option("--icd10-db", metavar="PATH", help="The ICD-10-CM store (default: $EDI837_ICD10_DB, "
+                              "then the per-user one, over the shipped releases; see edi-fix icd10 status).")
+]
 FormatOption = Annotated[
     SummaryFormat, typer.Option("--format", metavar="text|json", help="Summary format (default text).")
 ]
@@ -128,7 +133,7 @@ def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str]
                  minutes: Path | None, no_validate: bool, ncci_db: Path | None = None,
                  ncci_version: list[str] | None = None, hold: list[str] | None = None,
                  default_hold: frozenset[str] = frozenset(), validator: Validator = Validator.fast,
-                 jobs: int | None = None) -> FixOptions:
+                 jobs: int | None = None, icd10_db: Path | None = None) -> FixOptions:
     """The FixOptions every entry point builds from the options they share.
 
     Raises InputRefused for a hold policy that cannot be kept (--hold invalid without the gate)."""
@@ -140,7 +145,8 @@ def rule_options(rules: Path | None, select: list[str] | None, ignore: list[str]
     return FixOptions(validate=not no_validate, validator=validator.value, apply_review=apply_review,
                       rules_dir=rules,
                       select=tuple(select or ()), ignore=tuple(ignore or ()), minutes_file=minutes,
-                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy, jobs=jobs)
+                      ncci_db=ncci_db, ncci_version=tuple(ncci_version or ()), hold=policy, jobs=jobs,
+                      icd10_db=icd10_db)
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -189,6 +195,7 @@ def fix_command(
     ] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
+    icd10_db: Icd10DbOption = None,
     jobs: JobsOption = None,
     group_readable: GroupReadableOption = False,
     version: VersionOption = False,
@@ -197,7 +204,7 @@ def fix_command(
 
     def action() -> int:
         options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
-                               hold=hold, validator=validator, jobs=jobs)
+                               hold=hold, validator=validator, jobs=jobs, icd10_db=icd10_db)
         return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
                          summary_format=summary_format, options=options, strict=strict, held=held,
                          group_readable=group_readable)
@@ -229,6 +236,7 @@ def watch_command(
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
     group_readable: GroupReadableOption = False,
+    icd10_db: Icd10DbOption = None,
     version: VersionOption = False,
 ) -> None:
     """Move 837 files from OUTBOUND to READY, fixed; originals to OUTBOUND/archive, refusals to rejected/."""
@@ -236,7 +244,8 @@ def watch_command(
 
     def action() -> int:
         options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
-                               hold=hold, default_hold=holding.WATCH_DEFAULT, validator=validator)
+                               hold=hold, default_hold=holding.WATCH_DEFAULT, validator=validator,
+                               icd10_db=icd10_db)
         logconfig.configure()
         return watch(outbound, to, options, once=once, settle=settle, group_readable=group_readable)
 
@@ -268,6 +277,7 @@ def hook_command(
     report: Annotated[Path | None, typer.Option("--report", metavar="PATH", help="Write an HTML report.")] = None,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
+    icd10_db: Icd10DbOption = None,
     jobs: JobsOption = None,
     group_readable: GroupReadableOption = False,
     version: VersionOption = False,
@@ -279,7 +289,7 @@ def hook_command(
         changelog = Path(f"{file}.changes.jsonl")
     try:
         options = rule_options(rules, select, ignore, apply_review, minutes, no_validate, ncci_db, ncci_version,
-                               hold=hold, validator=validator, jobs=jobs)
+                               hold=hold, validator=validator, jobs=jobs, icd10_db=icd10_db)
     except InputRefused as refused:
         code, message = outcome_of(refused)
         terminal.say(f"edi-fix hook: {message}")
@@ -311,6 +321,7 @@ def batch_command(
     no_validate: NoValidateOption = False,
     ncci_db: NcciDbOption = None,
     ncci_version: NcciVersionOption = None,
+    icd10_db: Icd10DbOption = None,
     hold: Annotated[
         list[str] | None,
         typer.Option("--hold", metavar="review|invalid",
@@ -330,7 +341,7 @@ def batch_command(
 
     def action() -> int:
         options = rule_options(rules, select, ignore, apply_review, None, no_validate, ncci_db, ncci_version,
-                               hold=hold, validator=validator)
+                               hold=hold, validator=validator, icd10_db=icd10_db)
         from edi837.batch.cluster import DaskMissing
         from edi837.batch.run import batch, progress_bar
 
@@ -519,6 +530,8 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
     "rule": (rule_app, "edi-fix rule CODE", "Show one rule's documentation and settings (like `ruff rule`)."),
     "ncci": (ncci_app, "edi-fix ncci import|status|lookup ...",
              "Load the CMS NCCI practitioner PTP and MUE files, list what is loaded, look an edit up."),
+    "icd10": (icd10_app, "edi-fix icd10 import|status|lookup ...",
+              "Load the CMS ICD-10-CM code files, list the dates of service covered, look a code up."),
 }
 
 
@@ -565,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in COMMANDS:
         name, args = args[0], args[1:]
     options_part = args[: args.index("--")] if "--" in args else args
-    if ("-h" in options_part or "--help" in options_part) and name != "ncci":  # ncci's sub-commands help themselves
+    # ncci's and icd10's sub-commands help themselves
+    if ("-h" in options_part or "--help" in options_part) and name not in ("ncci", "icd10"):
         return _print(_help(name))
     prog = f"edi-fix {name}" if name else "edi-fix"
     previous: dict[int, Any] = {}

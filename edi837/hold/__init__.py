@@ -2,9 +2,12 @@
 
 `--hold review` holds a claim with any review item left unapplied; `--hold invalid` holds a claim that
 carries a validation error, whether the input already had it or the claim's fixes would introduce it
-(then its fixes are not applied). A held claim goes to the held file exactly as it arrived, so none of
-its fixes is applied: its change records say so, and one EDI003 record per held claim gives the reasons.
-The split itself is the writer's (writer/split.py); the pipeline decides, claim by claim, where each goes.
+(then its fixes are not applied), and a claim with an error-severity rule finding left unapplied (a
+diagnosis not valid on the date of service, DX001; a pair no modifier bypasses, NC004; units above an
+MUE with MAI 2, MUE001): a payer rejects or denies those as surely as a validation error. A held claim
+goes to the held file exactly as it arrived, so none of its fixes is applied: its change records say so,
+and one EDI003 record per held claim gives the reasons. The split itself is the writer's (writer/split.py);
+the pipeline decides, claim by claim, where each goes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ REVIEW, INVALID = "review", "invalid"
 POLICIES = (REVIEW, INVALID)
 WATCH_DEFAULT = frozenset({REVIEW, INVALID})
 MISSING_CODE = "3"  # pyx12's error code for a mandatory segment or loop missing (map_walker.py)
-HOLD_SOURCE = "edi837 hold policy (--hold review: unapplied review items; --hold invalid: validation errors)"
+HOLD_SOURCE = ("edi837 hold policy (--hold review: unapplied review items; --hold invalid: validation errors and "
+               "error-severity findings)")
 
 
 def parse_policy(values: Iterable[str]) -> frozenset[str]:
@@ -43,6 +47,15 @@ def review_reason(records: Sequence[ChangeRecord]) -> str | None:
         return None
     named = Counter(f"{r.rule}" + (f" line {r.line_number}" if r.line_number is not None else "") for r in items)
     return "review: " + ", ".join(named)
+
+
+def error_reason(records: Sequence[ChangeRecord]) -> str | None:
+    """Why a claim is held as invalid by a rule: its unapplied error-severity findings, or None if it has none."""
+    items = [r for r in records if not r.applied and r.severity == "error"]
+    if not items:
+        return None
+    named = Counter(f"{r.rule}" + (f" line {r.line_number}" if r.line_number is not None else "") for r in items)
+    return "invalid: " + ", ".join(named) + " (error-severity findings)"
 
 
 def invalid_reason(issues: Sequence[ValidationIssue], introduced: bool, where: str) -> str:
@@ -90,5 +103,5 @@ def introduced(claim_issues: Sequence[ValidationIssue], input_issues: Sequence[V
     return False
 
 
-__all__ = ["HOLD_RULE", "HOLD_SOURCE", "INVALID", "POLICIES", "REVIEW", "WATCH_DEFAULT", "held_records",
-           "introduced", "invalid_reason", "parse_policy", "review_reason"]
+__all__ = ["HOLD_RULE", "HOLD_SOURCE", "INVALID", "POLICIES", "REVIEW", "WATCH_DEFAULT", "error_reason",
+           "held_records", "introduced", "invalid_reason", "parse_policy", "review_reason"]

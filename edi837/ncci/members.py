@@ -62,8 +62,12 @@ class Found:
 
 
 @contextmanager
-def open_download(path: Path) -> Iterator[Found]:
-    """The tables in `path` (a ZIP or a table file), each with its kind; refuses a path that holds none."""
+def open_download(path: Path, kind_of: Callable[[bytes, str], str] = sniff,
+                  wanted: str = "CMS NCCI practitioner PTP or MUE table") -> Iterator[Found]:
+    """The tables in `path` (a ZIP or a table file), each with its kind; refuses a path that holds none.
+
+    `kind_of(head, name)` tells a table's kind or raises FormatRefused (the NCCI files' `sniff` unless the
+    caller reads other CMS files: the ICD-10-CM importer passes its own); `wanted` names them in a refusal."""
     if not path.exists():
         raise FormatRefused(f"{path}: no such file")
     if path.is_dir():
@@ -80,7 +84,7 @@ def open_download(path: Path) -> Iterator[Found]:
         skipped: list[tuple[str, str]] = []
         for member in members:
             try:
-                tables.append((member, sniff(member.head(), member.name)))
+                tables.append((member, kind_of(member.head(), member.name)))
             except FormatRefused as why:
                 if member.container is None:
                     raise
@@ -92,8 +96,8 @@ def open_download(path: Path) -> Iterator[Found]:
             if len(skipped) == 1:
                 raise FormatRefused(f"{skipped[0][0]}: {skipped[0][1]}")
             names = ", ".join(name for name, _ in skipped[:3]) or "nothing"
-            raise FormatRefused(f"{path.name}: the ZIP holds no CMS NCCI practitioner PTP or MUE table ({names}); "
-                                "an Excel workbook or another CMS file?")
+            raise FormatRefused(f"{path.name}: the ZIP holds no {wanted} ({names}); an Excel workbook or another "
+                                "CMS file?")
         yield Found(tables, skipped)
 
 

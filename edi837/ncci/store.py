@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edi837.datafiles.sqlite import load_each, open_store
 from edi837.errors import InputRefused
 from edi837.ncci.formats import (
     KIND_NAMES,
@@ -40,10 +41,9 @@ from edi837.ncci.formats import (
     valid_version,
     version_in,
 )
-from edi837.ncci.members import READ_ERRORS, Member, open_download
+from edi837.ncci.members import Member, open_download
 
 SCHEMA_VERSION = 1
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS imports (
     id INTEGER PRIMARY KEY,
@@ -114,38 +114,9 @@ class NcciStore:
 
     @classmethod
     def open(cls, path: Path, *, write: bool = False) -> NcciStore:
-        if path.is_dir():
-            raise InputRefused(f"{path}: a folder, not an NCCI database file")
-        if path.exists() and path.stat().st_size > 0:
-            with path.open("rb") as probe:
-                if probe.read(16) != _SQLITE_MAGIC:
-                    raise InputRefused(f"{path}: not an NCCI database (not an SQLite file)")
-        elif not write:
-            raise InputRefused(f"{path}: no NCCI database there; load one with "
-                               f"`edi-fix ncci import --db {path} FILE...`")
-        try:
-            if write:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(path, isolation_level=None, timeout=30)
-            else:
-                connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                                             timeout=30)
-            store = cls(connection, path)
-            store._check_schema(write)
-        except sqlite3.Error as error:
-            raise InputRefused(f"{path}: the NCCI database cannot be opened ({error})") from None
-        return store
-
-    def _check_schema(self, write: bool) -> None:
-        found = self.connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if found == 0 and not tables and write:
-            self.connection.executescript(_TABLES + "".join(f"{s};\n" for s in _INDEXES.values()))
-            self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            return
-        if found != SCHEMA_VERSION or "imports" not in tables:
-            what = "made by another edi837 version" if "imports" in tables else "not an edi837 NCCI database"
-            raise InputRefused(f"{self.path}: {what} (schema {found}, this edi837 reads {SCHEMA_VERSION})")
+        return cls(open_store(path, write=write, what="NCCI database", command="edi-fix ncci import",
+                              schema=_TABLES + "".join(f"{s};\n" for s in _INDEXES.values()), version=SCHEMA_VERSION,
+                              marker="imports"), path)
 
     def close(self) -> None:
         self.connection.close()
@@ -165,19 +136,8 @@ class NcciStore:
         dropped: set[str] = set()
         db.execute("BEGIN IMMEDIATE")
         try:
-            for member, kind in tables:
-                db.execute("SAVEPOINT member")
-                try:
-                    outcome = self._load_one(member, kind, version, dropped)
-                except FormatRefused as why:
-                    db.execute("ROLLBACK TO member")
-                    outcome = Outcome(member.label, None, False, str(why))
-                except READ_ERRORS as error:
-                    db.execute("ROLLBACK TO member")
-                    outcome = Outcome(member.label, None, False, f"{member.label}: cannot be read "
-                                      f"({type(error).__name__}); a truncated or damaged download?")
-                db.execute("RELEASE member")
-                yield outcome
+            yield from load_each(db, tables, lambda member, kind: self._load_one(member, kind, version, dropped),
+                                 lambda label, why: Outcome(label, None, False, why))
             for kind in sorted(dropped):
                 db.execute(_INDEXES[kind])
             db.execute("COMMIT")

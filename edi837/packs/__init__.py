@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edi837.errors import RulePackError
 from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
@@ -43,6 +43,9 @@ from edi837.packs.tables import (
     load_taxonomy,
 )
 from edi837.resources import data_dir
+
+if TYPE_CHECKING:
+    from edi837.icd10.source import Icd10Source
 
 __all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "MueLimit", "MueSource", "NcciPair", "PairSource", "PayerProfile",
            "RegionEntry", "RulePacks", "Schemas", "Setting", "load_packs"]
@@ -75,6 +78,9 @@ class RulePacks:
     # (edi837.ncci.source); MUE limits exist only in the CMS files.
     ncci: PairSource | None = None
     mue: MueSource | None = None
+    # The ICD-10-CM releases a run knows (edi837.icd10.source: the shipped ones and the imported ones),
+    # attached by the pipeline for DX001; None when a run has not attached them (a rule then does nothing).
+    icd10: Icd10Source | None = None
 
     def __post_init__(self) -> None:
         if self.ncci is None:
@@ -86,8 +92,8 @@ class RulePacks:
         return self.ncci
 
     def close(self) -> None:
-        """Release the NCCI database a run attached, if any."""
-        for source in (self.ncci, self.mue):
+        """Release the NCCI database and the ICD-10-CM store a run attached, if any."""
+        for source in (self.ncci, self.mue, self.icd10):
             if source is not None:
                 source.close()
 

@@ -101,6 +101,11 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
     if missing:
         lines.append(f"  {missing} Medicare claim{'s' if missing != 1 else ''} without a taxonomy (PRV) for the "
                      "performing provider: the specialty rules (MC002, MC003) could not tell who performed them")
+    uncovered = data["notes"].get("icd10-date-not-covered", 0)
+    if uncovered:
+        lines.append(f"  {uncovered} claim{'s' if uncovered != 1 else ''} with dates of service no loaded ICD-10-CM "
+                     "release covers: their diagnoses were not checked (DX001); see `edi-fix icd10 status`, load "
+                     "the CMS files with `edi-fix icd10 import`")
     for rule, counts in data["by_rule"].items():
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
     for item in data["review"][:50]:

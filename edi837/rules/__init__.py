@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from edi837.engine.registry import RuleFactory, plugin_factories
 from edi837.engine.rule import Rule
+from edi837.rules.dx001 import InvalidDiagnosis
 from edi837.rules.em001 import EvaluationWithManipulation
 from edi837.rules.mc001 import CmtActiveTreatment
 from edi837.rules.mc002 import ChiropractorNotCovered
@@ -29,8 +30,8 @@ from edi837.rules.tu005 import ZeroUnits
 
 # In code order; the engine runs them by phase, then code.
 BUILTIN: tuple[type[Rule], ...] = (
-    EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered, TherapyDiscipline, CmtSubluxationPrimary,
-    ModifierConflict, MedicallyUnlikelyUnits,
+    InvalidDiagnosis, EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered, TherapyDiscipline,
+    CmtSubluxationPrimary, ModifierConflict, MedicallyUnlikelyUnits,
     CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs,
     TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
 )

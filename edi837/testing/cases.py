@@ -17,13 +17,16 @@ apply_review = false                      # optional
 input_invalid = false                     # optional: the input already fails pyx12 (the fix may add no error)
 ncci = "ncci/pairs.toml"                  # optional: the case's NCCI database (else none, whatever the machine has)
 ncci_version = "v321r0"                   # optional: pin a version of it
+icd10 = "icd10/releases.toml"             # optional: the case's ICD-10-CM store (else the shipped releases alone)
 ```
 
 `ncci` names a spec of CMS rows (a `.toml` with `[ptp] version, rows = [[column1, column2, effective,
 deletion, indicator], ...]` and `[mue] version, rows = [[code, value, MAI], ...]`, see
 `edi837.testing.ncci_files.write_spec`), which the harness writes as CMS-layout files and imports into a
 temporary database; or an NCCI database file; or CMS files to import. Without it a case runs with no
-NCCI database, so a database at the per-user location never changes a case's result.
+NCCI database, so a database at the per-user location never changes a case's result. `icd10` is the same
+for the ICD-10-CM store (`edi837.testing.icd10_files`): a spec of releases, a store, or CMS files; without
+it a case reads the releases shipped with edi837 alone.
 
 `changes` are the segment replacements that turn the input into the expected output, written by hand
 from the rule's source; the expected output is built from them without edi837. `records` are the
@@ -112,15 +115,22 @@ def case_options(case: RuleCase, extra_rules: Sequence[Callable[[RulePacks], Rul
         from edi837.testing.ncci_files import ncci_database
 
         ncci = ncci_database(ncci)
+    icd10 = case.path("icd10")
+    if icd10 is not None:
+        from edi837.testing.icd10_files import icd10_database
+
+        icd10 = icd10_database(icd10)
     options = FixOptions(rules_dir=case.path("rules"), apply_review=bool(case.data.get("apply_review", False)),
                          minutes_file=case.path("minutes"), ncci_db=ncci or False,
-                         ncci_version=str(case.data.get("ncci_version", "")) or ())
+                         ncci_version=str(case.data.get("ncci_version", "")) or (), icd10_db=icd10 or False)
     if extra_rules:
+        from edi837.icd10.source import attach as attach_icd10
         from edi837.ncci.source import attach
         from edi837.packs import load_packs
 
         packs = load_packs(options.rules_dir)
         attach(packs, options.ncci_db, (options.ncci_version,) if isinstance(options.ncci_version, str) else ())
+        attach_icd10(packs, options.icd10_db)
         options.extra_rules = tuple(factory(packs) for factory in extra_rules)
     return options
 

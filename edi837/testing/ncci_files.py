@@ -17,10 +17,7 @@ whole path: layout, detection, parsing, the store and the lookups by date of ser
 from __future__ import annotations
 
 import argparse
-import atexit
 import random
-import shutil
-import tempfile
 import tomllib
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +26,7 @@ from itertools import islice
 from pathlib import Path
 
 from edi837.ncci.formats import PTP_PARTS, quarter_start
+from edi837.testing.stores import store_for
 
 NOTICE = ("Synthetic test data in the layout of the CMS NCCI files, made by edi837; no CMS edit and no CPT "
           "description is in it. CPT\u00ae codes are used as identifiers only.")
@@ -159,33 +157,12 @@ def write_spec(spec: Path, folder: Path) -> list[Path]:
     return files
 
 
-_DATABASES: dict[tuple[Path, int], Path] = {}
-
-
 def ncci_database(source: Path) -> Path:
     """A database for a rule case: `source` is a spec (.toml, written as CMS files and imported), an NCCI
     database, or CMS files (a ZIP, a table, or a folder of them) to import. Built once per process."""
     from edi837.ncci.store import import_files
 
-    key = (source.resolve(), source.stat().st_mtime_ns)
-    if key in _DATABASES:
-        return _DATABASES[key]
-    if source.is_file():
-        with source.open("rb") as probe:
-            if probe.read(16) == b"SQLite format 3\x00":
-                return source
-    folder = Path(tempfile.mkdtemp(prefix="edi837-ncci-"))
-    atexit.register(shutil.rmtree, folder, True)
-    if source.suffix == ".toml":
-        files = write_spec(source, folder)
-    else:
-        files = sorted(source.iterdir()) if source.is_dir() else [source]
-    database = folder / "ncci.sqlite3"
-    refused = [o.refused for o in import_files(database, files) if o.refused]
-    if refused:
-        raise ValueError(f"{source}: the test NCCI files were refused: {refused}")
-    _DATABASES[key] = database
-    return database
+    return store_for(source, name="ncci.sqlite3", write_spec=write_spec, import_files=import_files)
 
 
 # --- files of the real size, for bench/ncci.py ----------------------------------------------------------------
