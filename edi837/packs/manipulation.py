@@ -57,6 +57,7 @@ def load_manipulation(data: Mapping[str, Any], file: PackFile | None) -> dict[st
             code_value(code, file, "families", name, "codes", code)
             need(entry, dict, file, "families", name, code, what="must be { least = ..., most = ..., source = ... }")
             check_keys(entry, ("least", "most", "source"), file, "families", name, code)
+            source = text_value(entry.get("source"), file, "families", name, code, "source")
             least = int_value(entry.get("least"), file, "families", name, code, "least")
             most = int_value(entry.get("most"), file, "families", name, code, "most")
             if not 1 <= least <= most <= len(regions):
@@ -65,8 +66,7 @@ def load_manipulation(data: Mapping[str, Any], file: PackFile | None) -> dict[st
             if code in out:
                 raise blame(file, f"families.{name}.codes.{code}: already in family {out[code].family}",
                             "families", name, code)
-            out[code] = ManipulationCode(code, str(name), kind, frozenset(regions), least, most,
-                                         text_value(entry.get("source"), file, "families", name, code, "source"))
+            out[code] = ManipulationCode(code, str(name), kind, frozenset(regions), least, most, source)
     return out
 
 

@@ -54,7 +54,10 @@ class CmtManualTherapy(Rule):
     beside manipulation only on an anatomic region other than those manipulated; the diagnosis pointers are
     the proof a payer reads, and only as far as they agree with the manipulation code. Without the modifier
     97140 is denied; with it on the same region it is an overpayment and an audit finding. Deciding the
-    contradictory cases for review, never a fix, keeps a 59 off every claim whose own lines disagree.
+    contradictory cases for review, never a fix, keeps a 59 off every claim whose own lines disagree. CMT and
+    OMT are one rule because one 59 on 97140 bypasses every manipulation/97140 edit at once: the question
+    "is 97140 on a region no manipulation reached?" has one answer per 97140 line, and a billing manager
+    reads it in one finding.
 
     Example: 98940 -> M99.03 (lumbar), 97140 -> M25.511 (shoulder, upper extremity):
     `SV1*HC:97140*40*UN*1***2` becomes `SV1*HC:97140:59*40*UN*1***2` for a payer wanting 59; 98940 ->
@@ -137,8 +140,11 @@ class CmtManualTherapy(Rule):
             return
         if pair is None:
             return  # another region and no NCCI edit between these codes: nothing to add
-        shown = (f"{manual.procedure} points to {article(words(distinct))} diagnosis, a region other than the "
-                 f"manipulated {named_words(evidence)}"
+        where = (f"{article(words(distinct))} diagnosis, a region" if len(distinct) == 1 else
+                 f"diagnoses of the {words(distinct)} regions")
+        also = manual_regions - distinct
+        shown = (f"{manual.procedure} points to {where} other than the manipulated {named_words(evidence)}"
+                 + (f" (it also points to {words(also)}, which the manipulation may have reached)" if also else "")
                  + "".join(f"; {c}" for c in caveats(evidence)) + f" ({names}, NCCI {pair.label} indicator 1)")
         yield from self._distinct(claim, context, manual, lines, day, manipulation, shown, wanted, source)
 

@@ -46,7 +46,16 @@ class ManipulationTelehealth(Rule):
     tables = ("manipulation", "telehealth")
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return not claim.procedures.isdisjoint(self.packs.manipulation)
+        """Manipulation on the claim, and a telehealth place of service or modifier that may be on it: CLM05-1
+        read, SV105 and the modifiers looked for in the raw bytes (a false match only costs the full check)."""
+        telehealth = self.packs.telehealth
+        if claim.procedures.isdisjoint(self.packs.manipulation):
+            return False
+        if claim.place_of_service in telehealth.places:
+            return True
+        element, component = claim.delimiters.element, claim.delimiters.component
+        return (any(claim.may_contain(element + p.encode() + element) for p in telehealth.places)
+                or any(claim.may_contain(component + m.encode()) for m in telehealth.modifiers))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         for line in claim.lines:
