@@ -156,7 +156,7 @@ def test_the_editor_copies_every_field_of_a_line() -> None:
     values: dict[str, object] = {
         "number": 3, "lx_index": 7, "end_index": 12, "sv1_index": 8, "qualifier": "HC", "procedure": "97140",
         "modifiers": ("GP", "59"), "charge": Decimal("40.5"), "unit_basis": "MJ", "units": Decimal(23),
-        "pointers": (1, 2), "pointer_problem": "why", "service_date": date(2026, 3, 2),
+        "pointers": (1, 2), "pointer_problem": "why", "place_of_service": "02", "service_date": date(2026, 3, 2),
         "service_date_end": date(2026, 3, 3), "providers": {"2420A": Provider("2420A", "rendering", "1")},
         "adjudications": [LineAdjudication("P1", Decimal(1), "97140", Decimal(1))],
     }

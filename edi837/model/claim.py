@@ -173,6 +173,11 @@ class Claim:
         return parts[2] if len(parts) > 2 else ""
 
     @property
+    def place_of_service(self) -> str:
+        """CLM05-1, the place of service of every line that has no SV105 of its own."""
+        return field(self._clm_fields(), 5).split(self.delimiters.component.decode("latin-1"))[0]
+
+    @property
     def is_void(self) -> bool:
         """A void (CLM05-3 = 8) cancels an earlier claim and must mirror it: rules read it, never edit it."""
         return self.frequency == "8"
@@ -321,8 +326,10 @@ class Claim:
         diagnoses = self.diagnoses
         past = [p for p in line.pointers if p > len(diagnoses)]
         if past:
-            return (f"SV107 points to diagnosis {past[0]}, but the claim has {len(diagnoses)} "
-                    f"diagnosis code{'s' if len(diagnoses) != 1 else ''}")
+            which = f"diagnosis {past[0]}" if len(past) == 1 else "diagnoses " + ", ".join(map(str, past))
+            return (f"SV107 points to {which}, but the claim has {len(diagnoses)} "
+                    f"diagnosis code{'s' if len(diagnoses) != 1 else ''}"
+                    + (f" (its pointers: {', '.join(map(str, line.pointers))})" if len(line.pointers) > 1 else ""))
         if any(not diagnoses[p - 1].code for p in line.pointers):
             return "SV107 points to an HI entry that cannot be read"
         return ""

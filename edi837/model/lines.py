@@ -121,6 +121,7 @@ class ServiceLine:
     units: Decimal = Decimal(0)
     pointers: tuple[int, ...] = ()
     pointer_problem: str = ""  # why SV107 cannot be read (then `pointers` names nothing reliable)
+    place_of_service: str = ""  # SV105, when the line's differs from the claim's CLM05-1
     service_date: date | None = None
     service_date_end: date | None = None
     providers: dict[str, Provider] = field(default_factory=dict)  # 2420x loops by loop id
@@ -155,7 +156,8 @@ def copy_line(line: ServiceLine) -> ServiceLine:
     named here; tests/test_edits.py fails if one is added to ServiceLine and not to this list."""
     return ServiceLine(line.number, line.lx_index, line.end_index, line.sv1_index, line.qualifier, line.procedure,
                        line.modifiers, line.charge, line.unit_basis, line.units, line.pointers, line.pointer_problem,
-                       line.service_date, line.service_date_end, line.providers, line.adjudications)
+                       line.place_of_service, line.service_date, line.service_date_end, line.providers,
+                       line.adjudications)
 
 
 def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) -> None:
@@ -164,19 +166,19 @@ def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) 
     if isinstance(read, str):
         raise InputRefused(f"segment {ordinal}: {read}")
     (line.qualifier, line.procedure, line.modifiers, line.unit_basis, line.charge, line.units, line.pointers,
-     line.pointer_problem) = read
+     line.pointer_problem, line.place_of_service) = read
 
 
-_Sv1 = tuple[str, str, tuple[str, ...], str, Decimal, Decimal, tuple[int, ...], str]
+_Sv1 = tuple[str, str, tuple[str, ...], str, Decimal, Decimal, tuple[int, ...], str, str]
 
 
 @lru_cache(maxsize=4096)
 def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
     """What an SV1 says (qualifier, procedure, modifiers, unit basis, charge, units, pointers, pointer
-    problem), or why the input is refused. Cached on the segment text because a file repeats the same few
-    SV1s (one fee per code, one or two units, the same pointers): about nine in ten of a generated file's
-    lines, and the editor re-reads each SV1 it changes. Everything it returns is immutable, so lines may
-    share it."""
+    problem, SV105 place of service), or why the input is refused. Cached on the segment text because a file
+    repeats the same few SV1s (one fee per code, one or two units, the same pointers): about nine in ten of a
+    generated file's lines, and the editor re-reads each SV1 it changes. Everything it returns is immutable,
+    so lines may share it."""
     elements = body.decode("latin-1").split(element.decode("latin-1"))
     elements += [""] * (8 - len(elements))
     comp = component.decode("latin-1")
@@ -194,7 +196,7 @@ def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
         return "SV107 diagnosis pointer is not a usable number"
     pointers, problem = _pointers(elements[7], comp)
     return (parts[0], procedure_key(parts[0], parts[1]) if len(parts) > 1 else "", tuple([m for m in parts[2:6] if m]),
-            elements[3], charge, units, pointers, problem)
+            elements[3], charge, units, pointers, problem, elements[5])
 
 
 MAX_POINTERS = 4  # SV107-1..SV107-4 (005010X222A1)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from edi837.errors import RulePackError
 from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
+from edi837.packs.manipulation import ManipulationCode, Telehealth, load_manipulation, load_telehealth
 from edi837.packs.pairs import MueLimit, MueSource, PackPairs, PairSource
 from edi837.packs.profiles import UNIT_METHODS, PayerProfile, load_profile
 from edi837.packs.settings import Schemas, Setting, check_rule_settings
@@ -47,8 +48,8 @@ from edi837.resources import data_dir
 if TYPE_CHECKING:
     from edi837.icd10.source import Icd10Source
 
-__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "MueLimit", "MueSource", "NcciPair", "PairSource", "PayerProfile",
-           "RegionEntry", "RulePacks", "Schemas", "Setting", "load_packs"]
+__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "ManipulationCode", "MueLimit", "MueSource", "NcciPair", "PairSource",
+           "PayerProfile", "RegionEntry", "RulePacks", "Schemas", "Setting", "Telehealth", "load_packs"]
 
 
 @dataclass
@@ -72,6 +73,9 @@ class RulePacks:
     taxonomy_prefixes: Mapping[str, str] = field(default_factory=dict)
     always_therapy: frozenset[str] = frozenset()
     code_disciplines: Mapping[str, str] = field(default_factory=dict)
+    # manipulation code -> the regions its family treats and how many it means (manipulation.toml)
+    manipulation: Mapping[str, ManipulationCode] = field(default_factory=dict)
+    telehealth: Telehealth = field(default_factory=lambda: Telehealth({}, {}))  # telehealth.toml
     # (rule, key) pairs some payer profile overrides: only these make a setting depend on the claim's payer
     profile_overrides: frozenset[tuple[str, str]] = frozenset()
     # Where NCCI pairs come from: the pack rows above unless a run attaches the CMS files
@@ -192,6 +196,8 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
     fees, fees_file = merged("fees.toml")
     taxonomy, taxonomy_file = merged("taxonomy.toml")
     therapy, therapy_file = merged("therapy_codes.toml")
+    manipulation, manipulation_file = merged("manipulation.toml")
+    telehealth, telehealth_file = merged("telehealth.toml")
 
     profiles = []
     for name in sorted({n for n in [*shipped, *user] if n.startswith("payers/")}):
@@ -221,5 +227,7 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         taxonomy_prefixes=load_taxonomy(taxonomy, taxonomy_file),
         always_therapy=load_always_therapy(therapy, therapy_file),
         code_disciplines=load_disciplines(therapy, therapy_file),
+        manipulation=load_manipulation(manipulation, manipulation_file),
+        telehealth=load_telehealth(telehealth, telehealth_file),
         profile_overrides=frozenset((code, key) for p in profiles for code, keys in p.rules.items() for key in keys),
     )

@@ -42,6 +42,8 @@ TABLE_FILES: dict[str, tuple[str, ...]] = {
     "fees.toml": ("fee",),
     "taxonomy.toml": ("prefixes",),
     "therapy_codes.toml": ("always_therapy", "discipline"),
+    "manipulation.toml": ("families",),
+    "telehealth.toml": ("places_of_service", "modifiers"),
 }
 SPECIALTIES = ("chiropractor", "physical_therapist", "physical_therapist_assistant", "occupational_therapist",
                "occupational_therapist_assistant", "speech_language_pathologist", "physician", "group")

@@ -22,6 +22,7 @@ from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
 from edi837.rules.nc003 import OtherPairs
 from edi837.rules.nc004 import BlockedPairs
+from edi837.rules.th001 import ManipulationTelehealth
 from edi837.rules.tu001 import TimedUnits
 from edi837.rules.tu002 import MinutesOnUntimedCode
 from edi837.rules.tu003 import UnitsLookLikeMinutes
@@ -32,7 +33,7 @@ from edi837.rules.tu005 import ZeroUnits
 BUILTIN: tuple[type[Rule], ...] = (
     InvalidDiagnosis, EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered, TherapyDiscipline,
     CmtSubluxationPrimary, ModifierConflict, MedicallyUnlikelyUnits,
-    CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs,
+    CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs, ManipulationTelehealth,
     TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
 )
 

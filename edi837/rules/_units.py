@@ -67,6 +67,39 @@ def distribute_cms(timed: list[TimedCode], tie_order: tuple[str, ...]) -> tuple[
     return day_units, units
 
 
+def why_no_unit(t: TimedCode, timed: list[TimedCode], units: dict[str, int], tie_order: tuple[str, ...]) -> str:
+    """Why a code of the day got no unit while others did, as `distribute_cms` decided it.
+
+    The remaining units (after each code's whole 15-minute units) went to codes with more leftover minutes,
+    or to codes whose leftover minutes tie with this one's (CMS: "either" may be billed), when more total
+    minutes, the pack's tie_order or the earlier line decided. Each code that won is named with what made
+    it win, so a three-way tie never reads as "more leftover minutes".
+    """
+    rank = {code: i for i, code in enumerate(tie_order)}
+    whole = {o.code: int((o.minutes / FIFTEEN).to_integral_value(rounding=ROUND_FLOOR)) for o in timed}
+    left = {o.code: o.minutes - FIFTEEN * whole[o.code] for o in timed}
+    mine = left[t.code]
+    winners = [o for o in timed if units[o.code] > whole[o.code]]
+    more = [o for o in winners if left[o.code] > mine]
+    tied = [o for o in winners if left[o.code] == mine]
+    parts = []
+    if more:
+        parts.append("the day's units went to codes with more leftover minutes: "
+                     + ", ".join(f"{o.code} ({format_decimal(left[o.code])})" for o in more)
+                     + f" against its {format_decimal(mine)}")
+    if tied:
+        won = ", ".join(f"{o.code} by " + ("more minutes in all" if o.minutes != t.minutes else
+                                         "the pack's tie_order" if rank.get(o.code, len(rank)) != rank.get(
+                                             t.code, len(rank)) else "an earlier line") for o in tied)
+        ties = [o.code for o in timed if o is not t and left[o.code] == mine]
+        parts.append(f"its {format_decimal(mine)} leftover minutes tie with {', '.join(ties)} (CMS lets either be "
+                     f"billed), and the unit{'s' if len(tied) > 1 else ''} went to {won}")
+    if not parts:
+        parts.append("the day's units are all whole 15-minute units of "
+                     + ", ".join(o.code for o in timed if units[o.code]))
+    return "; ".join(parts)
+
+
 DISCIPLINES = ("GP", "GO", "GN")  # physical therapy, occupational therapy, speech-language pathology
 
 

@@ -19,8 +19,8 @@ from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
 class OtherPairs(Rule):
     """NC003 ncci-pair: any other NCCI edit with modifier indicator 1, both codes billed together.
 
-    What it does: when both codes of an indicator-1 NCCI edit (other than the CMT/97140 and 97140/97530
-    pairs, which NC001 and NC002 handle) are on the claim on the same date of service for the same
+    What it does: when both codes of an indicator-1 NCCI edit (other than the manipulation/97140 pairs, CMT
+    and OMT, and 97140/97530, which NC001 and NC002 handle) are on the claim on the same date of service for the same
     provider, it reports a review item on the column-2 line; the suggested fix (the payer's distinct
     modifier on the column-2 code) is applied only with --apply-review. The edits are the CMS
     practitioner PTP file's when an NCCI database is loaded (`edi-fix ncci import`: every pair of the

@@ -17,13 +17,13 @@ from edi837.rules._units import (
     CMS_SOURCE,
     CPT_SOURCE,
     DISCIPLINES,
-    FIFTEEN,
     TimedCode,
     distribute_cms,
     in_minutes,
     minutes_text,
     plural,
     units_for,
+    why_no_unit,
 )
 from edi837.writer.edits import Edit, RemoveLine, SetCharge, SetUnits, format_decimal
 
@@ -225,19 +225,9 @@ class TimedUnits(Rule):
                 why = f"{head}; {t.code} gets {plural(n, 'unit')}"
             elif total < 8:
                 why = f"{head}: under 8 minutes in the day, nothing is billable"
-            elif t.minutes >= 8:
-                leftover = t.minutes % FIFTEEN
-                tied = [o.code for o in codes
-                        if units[o.code] > o.minutes // FIFTEEN and o.minutes % FIFTEEN == leftover]
-                why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, and its "
-                       + (f"leftover minutes tie with {', '.join(tied)}'s: CMS lets either be billed, and the tie goes "
-                          "to the code with more minutes, then the pack's tie_order, then the earlier line"
-                          if tied else
-                          "units went to codes with more leftover minutes (CMS: more units to the service that took "
-                          "the most time)"))
             else:
-                why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, and the "
-                       "day's units went to codes with more leftover minutes")
+                why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, but "
+                       f"{why_no_unit(t, codes, units, self.packs.tie_order)}")
             finding = self._code_finding(claim, t, n, why, CMS_SOURCE, state)
             if finding is not None:
                 yield finding

@@ -268,7 +268,7 @@ class _Transaction:
             segs.append(s("LX", str(number)))
             procedure = c("HC", line.procedure, *line.modifiers, *([""] * (4 - len(line.modifiers))),
                           line.description) if line.description else c("HC", line.procedure, *line.modifiers)
-            segs.append(s("SV1", procedure, line.charge, line.basis, line.units, "", "",
+            segs.append(s("SV1", procedure, line.charge, line.basis, line.units, line.place_of_service or "", "",
                           c(*[str(p) for p in line.pointers])))
             if line.service_date_end is None:
                 segs.append(s("DTP", "472", "D8", f"{line.service_date:%Y%m%d}"))

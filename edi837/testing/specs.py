@@ -110,6 +110,7 @@ class LineSpec:
     providers: tuple[ProviderSpec, ...] = ()  # 2420x loops, after rendering_npi's 2420A if both
     adjudications: tuple[AdjudicationSpec, ...] = ()
     description: str | None = None  # SV101-7
+    place_of_service: str | None = None  # SV105, when the line's differs from the claim's CLM05-1
 
     def __post_init__(self) -> None:
         # Each check stands for something pyx12 or the 005010X222A1 guide would reject, so that a bad
@@ -134,6 +135,10 @@ class LineSpec:
             raise ValueError("service_date_end is before service_date")
         if self.rendering_npi is not None and not is_npi_shaped(self.rendering_npi):
             raise ValueError(f"rendering_npi {self.rendering_npi!r}: 10 digits")
+        if self.place_of_service is not None and not (len(self.place_of_service) == 2
+                                                      and self.place_of_service.isascii()
+                                                      and self.place_of_service.isdigit()):
+            raise ValueError(f"place_of_service {self.place_of_service!r}: 2 digits")
 
 
 @dataclass(frozen=True)
