@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from edi837.errors import InputRefused
 from edi837.model.claim import Claim, space_pattern
 from edi837.model.fields import field
-from edi837.model.header import SUPPORTED_VERSION, BillingProvider, Subscriber, Transaction
+from edi837.model.header import SUPPORTED_VERSION, BillingProvider, Patient, Subscriber, Transaction
 from edi837.x12.envelope import SegmentStream, parse_isa
 
 
@@ -65,8 +65,11 @@ class Walker:
     whole, and a fixer must not guess which count is the wrong one.
     """
 
-    def __init__(self, stream: SegmentStream) -> None:
+    def __init__(self, stream: SegmentStream, identify: bool = False) -> None:
         self.stream = stream
+        # Read who each claim is for, into keyed digests only (model/identity.py): the subscriber's member id
+        # and the 2000C patient. Only the pass that pairs claims across the file asks (engine/partners.py).
+        self.identify = identify
         self.delimiters = stream.delimiters
         self.claims = 0
         self.lines = 0
@@ -87,16 +90,18 @@ class Walker:
         passthrough: list[bytes] = []
         claim_parts: list[bytes] | None = None  # not None while inside a claim
         claim_ordinal = 0
-        context: BillingProvider | Subscriber | None = None  # the HL loop whose raw bytes we collect
+        context: BillingProvider | Subscriber | Patient | None = None  # the HL loop whose raw bytes we collect
 
         isa_control = gs_control = ""
         st: Transaction | None = None
         st_ordinal = 0
         gs_st_count = isa_gs_count = 0
         in_isa = in_gs = False
+        identify = self.identify
         provider = BillingProvider(d)
-        subscriber = Subscriber(d)
+        subscriber = Subscriber(d, identify)
         has_patient = False
+        patient: Patient | None = None  # the 2000C the claims that follow belong to (None: the subscriber)
         level = ""  # "20", "22", "23": the HL level we are in
         before = 0  # segments in the blocks already walked
 
@@ -135,7 +140,7 @@ class Walker:
 
                 if claim_parts is not None:  # any structural segment closes the open claim
                     claim = Claim(b"".join(claim_parts), claim_ordinal, st, provider, subscriber,  # type: ignore[arg-type]
-                                  has_patient, d)
+                                  has_patient, d, patient)
                     claim_parts = None
                     self.lines += claim.line_count
                     yield claim
@@ -160,16 +165,16 @@ class Walker:
                     level = field(fields, 3)
                     if level == "20":
                         provider = BillingProvider(d)
-                        subscriber = Subscriber(d)
-                        has_patient = False
+                        subscriber = Subscriber(d, identify)
+                        has_patient, patient = False, None
                         context = provider
                     elif level == "22":
-                        subscriber = Subscriber(d)
-                        has_patient = False
+                        subscriber = Subscriber(d, identify)
+                        has_patient, patient = False, None
                         context = subscriber
                     else:
                         has_patient = has_patient or level == "23"
-                        context = None
+                        context = patient = Patient(d) if identify and level == "23" else None
                     passthrough.append(raw)
                     continue
                 if sid == b"SE":
@@ -203,7 +208,8 @@ class Walker:
                     gs_st_count += 1
                     st = Transaction(isa_control, gs_control, field(fields, 2), self.transactions)
                     st_ordinal = ordinal
-                    provider, subscriber, level, context = BillingProvider(d), Subscriber(d), "", None
+                    provider, subscriber, level, context = BillingProvider(d), Subscriber(d, identify), "", None
+                    patient = None
                     passthrough.append(raw)
                     continue
                 if sid == b"GS":
