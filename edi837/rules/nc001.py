@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, Severity
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
-from edi837.rules._claims import performer_key, same_performer
-from edi837.rules._medicare import chiropractor_unknown, payable_by_date
+from edi837.rules._claims import UnitOfEdit, hedge_each, line_name, performer_key, same_performer, unit_procedures
+from edi837.rules._medicare import chiropractor_unknown, payable_units
 from edi837.rules._modifiers import SITE_MODIFIERS, modifier_finding, satisfied, wanted_modifier
 from edi837.rules._pairs import other_pairs_bypassed
 from edi837.rules._regions import regions_of, words
@@ -33,7 +33,13 @@ class CmtManualTherapy(Rule):
     or XP on a manipulated region (what auditors flag). Unknown regions (a code the pack does not place, a
     pointer past the last diagnosis, an SV107 that cannot be read) are never treated as distinct: review.
     It never puts the modifier on the manipulation line, never edits a void or a line a prior payer
-    adjudicated, and leaves an XE (separate encounter) alone.
+    adjudicated, and leaves an XE (separate encounter) alone. NCCI's unit of edit is the patient, the
+    provider and the date, not the claim: a manipulation billed as a range (DTP*472 RD8) that covers 97140's
+    date, or billed on another claim of the file for the same patient, payer and provider that date (a void
+    never; an adjudicated line still), pairs too. The claim does not prove such a pair (the range may not
+    cover that day; the file cannot show why the visit was split over two claims), so the finding is a
+    review item naming the other line and claim, and the modifier, on 97140 in its own claim, applies only
+    with --apply-review. A range that ends before 97140's date, or starts after it, is no partner.
 
     Why: NCCI pairs CMT (column 1) with 97140 (column 2), modifier indicator 1. 97140 is payable beside
     CMT only on an anatomic region other than those manipulated; the diagnosis pointers are the proof a
@@ -43,17 +49,20 @@ class CmtManualTherapy(Rule):
     Example: 98940 -> M99.03 (lumbar), 97140 -> M25.511 (shoulder, upper extremity):
     `SV1*HC:97140*40*UN*1***2` becomes `SV1*HC:97140:59*40*UN*1***2` for a payer wanting 59.
 
-    Fix safety: safe only when the pointers prove a region that was not manipulated; everything else is
-    a review item.
+    Fix safety: safe only when the pointers prove a region that was not manipulated and a manipulation of
+    the claim itself is on 97140's exact date; everything else is a review item.
 
     Source: NCCI PTP 98940-98942/97140, indicator 1 (chiro.org "Decoding Manual Therapy"; ChiroEconomics
     on the 59 modifier); "ONLY if the therapy is provided to an anatomical region different from the
     region(s) manipulated" and the diagnosis-pointer proof (healthnetworksolutions.net, manual therapy
-    97140; ChiroCode Q&A 97124 vs 97140); extraspinal regions (AMA CPT Assistant Feb 1997, CMT body regions).
+    97140; ChiroCode Q&A 97124 vs 97140); extraspinal regions (AMA CPT Assistant Feb 1997, CMT body regions);
+    the unit of edit: CMS "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes "for the same
+    beneficiary on the same date of service").
     """
 
     code = "NC001"
     name = "cmt-manual-therapy"
+    unit_of_edit = True  # pairs by patient, provider and date, across the file's claims (rules/_claims.py)
     fix_safety = "safe"
     tables = ("ncci", "regions")
     settings = (
@@ -71,14 +80,21 @@ class CmtManualTherapy(Rule):
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         manual, manipulation = self.codes(context)
-        return claim.may_bill(manual) and not claim.procedures.isdisjoint(manipulation)
+        return claim.may_bill(manual) and not unit_procedures(claim, context).isdisjoint(manipulation)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        """Each 97140 of the claim judged in its unit of edit, the finding hedged by the manipulation lines it
+        rests on: a range that may not cover its date, or another claim's line, makes it a review item."""
+        units = payable_units(self.packs, claim, context)
+        yield from hedge_each(self._check(claim, context, units), claim, units, frozenset(self.codes(context)[1]))
+
+    def _check(self, claim: Claim, context: ClaimContext, units: list[UnitOfEdit]) -> Iterator[Finding]:
         packs, profile = self.packs, context.profile
         manual_code, manipulation = self.codes(context)
         wanted = wanted_modifier(context, self.code)
-        for day, lines in payable_by_date(self.packs, claim, context).items():
-            for manual in (line for line in lines if line.procedure == manual_code):
+        for unit in units:
+            day, lines = unit.day, unit.lines
+            for manual in (line for line in unit.home if line.procedure == manual_code):
                 if "XE" in manual.modifiers:
                     continue  # a separate encounter the same day: nothing on the claim can confirm or deny it
                 manipulations = [c for c in lines if c.procedure in manipulation]
@@ -86,7 +102,7 @@ class CmtManualTherapy(Rule):
                 partners = [c for c in manipulations if same_performer(claim, c, manual)]
                 if unidentified:
                     who = manual if performer_key(claim, manual) is None else unidentified[0]
-                    yield self._review(claim, manual, f"{manual_code} and manipulation on {day}: line {who.number}'s "
+                    yield self._review(claim, manual, f"{manual_code} and manipulation on {day}: {line_name(who)}'s "
                                        "performer (a 2420A without an NPI) cannot be identified, so whether NCCI "
                                        "pairs the two cannot be shown; check who performed them",
                                        HNS_SOURCE)
