@@ -18,7 +18,10 @@ It streams one claim at a time: memory is bounded by one read block plus one cla
 size of the file or of a transaction set.
 
 Patient data is never parsed into these objects: names, birth dates, member ids and addresses stay
-inside the raw bytes, which are only ever copied to the output.
+inside the raw bytes, which are only ever copied to the output. The one exception is asked for by name
+(`identify=True`, the pass that pairs a patient's claims across the file: engine/partners.py): the
+member id and a dependant's name and birth date are then read straight into keyed digests
+(model/identity.py), never kept as text.
 """
 
 from __future__ import annotations

@@ -85,46 +85,64 @@ class MedicallyUnlikelyUnits(Rule):
         for unit in units_of_edit(claim, context):
             day, span = unit.day, (unit.home[0].service_date, unit.home[0].last_date)
             by_code: dict[str, list[ServiceLine]] = defaultdict(list)
+            maybe: dict[str, list[ServiceLine]] = defaultdict(list)  # ranges that cover the date: may be on it
             # its own lines of that date, and other claims' of exactly that date
             for line in [*unit.home, *(x for x in unit.lines if x.partner and (x.service_date, x.last_date) == span)]:
                 if line.unit_basis == "UN":
                     by_code[line.procedure].append(line)
+            for line in unit.lines if not unit.home[0].is_range else ():
+                if line.unit_basis == "UN" and line.is_range:
+                    maybe[line.procedure].append(line)
             for code, code_lines in by_code.items():
                 limit = mue.limit(code, day)
                 if limit is None or limit.value is None:
                     continue
                 if limit.indicator in (2, 3):
-                    yield from self._per_date(claim, code_lines, limit, day)
+                    yield from self._per_date(claim, code_lines, limit, day, maybe[code])
                 else:
                     for line in code_lines:
                         if line.partner is None and line.units > limit.value:
                             yield self._finding(claim, [line], line.units, limit, day, "")
 
-    def _per_date(self, claim: Claim, lines: list[ServiceLine], limit: MueLimit, day: date | None) -> Iterator[Finding]:
+    def _per_date(self, claim: Claim, lines: list[ServiceLine], limit: MueLimit, day: date | None,
+                  maybe: list[ServiceLine]) -> Iterator[Finding]:
+        """A date-of-service MUE: the units of `lines` (that date's) summed per performer; `maybe` are lines
+        billed as a range covering the date, whose units may or may not fall on it: a review item says when
+        counting them would go over."""
         assert limit.value is not None
         total = sum((x.units for x in lines), Decimal(0))
-        if total <= limit.value:
+        if total + sum((x.units for x in maybe), Decimal(0)) <= limit.value:
             return  # no provider's share of the day can be over either
         groups: dict[str, list[ServiceLine]] = defaultdict(list)
         unknown: list[ServiceLine] = []
-        for line in lines:
+        for line in [*lines, *maybe]:
             key = performer_key(claim, line)
             (unknown if key is None else groups[key]).append(line)
         over = False
         for group in [*groups.values(), *([x] for x in unknown)]:
-            units = sum((x.units for x in group), Decimal(0))
+            sure = [x for x in group if not any(x is y for y in maybe)]
+            units = sum((x.units for x in sure), Decimal(0))
             if units > limit.value:
                 over = True
-                if any(x.partner is None for x in group):  # another claim's own group is its record's
-                    yield self._finding(claim, group, units, limit, day, "")
-        if unknown and not over and any(x.partner is None for x in lines):
+                if any(x.partner is None for x in sure):  # another claim's own group is its record's
+                    yield self._finding(claim, sure, units, limit, day, "")
+            elif len(sure) < len(group) and any(x.partner is None for x in group):
+                ranges = [x for x in group if not any(x is y for y in sure)]
+                units = sum((x.units for x in group), Decimal(0))
+                if units > limit.value:
+                    over = True
+                    yield self._finding(claim, group, units, limit, day, (
+                        f" if the units of {', '.join(line_name(x) for x in ranges)}, billed as a range of dates that "
+                        f"covers {day}, fell on that date (may be the same date of service; check the dates)"))
+        if unknown and not over and any(x.partner is None for x in lines) and total > limit.value:
             yield self._finding(claim, lines, total, limit, day,
-                                f" if one provider performed them all (line {unknown[0].number}'s performer, a "
+                                f" if one provider performed them all ({line_name(unknown[0])}'s performer, a "
                                 "2420A without an NPI, cannot be identified)")
 
     def _finding(self, claim: Claim, lines: list[ServiceLine], units: Decimal, limit: MueLimit, day: date | None,
                  condition: str) -> Finding:
         assert limit.value is not None
+        lines = sorted(lines, key=lambda x: (x.partner is not None, x.number))  # its own first, in line order
         if all(x.partner is None for x in lines):
             where = (f"line {lines[0].number}" if len(lines) == 1
                      else f"lines {', '.join(str(x.number) for x in lines)} together")
