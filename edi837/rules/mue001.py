@@ -43,7 +43,8 @@ class MedicallyUnlikelyUnits(Rule):
     those of the file's other claims for the same patient and payer (the record names their claim and line;
     each claim gets its own record); a line whose performer cannot be identified is never pooled, and a
     review item says when pooling it would go over. A line billed as a range of dates is pooled only with
-    lines of that same range: how its units fall on the days it covers the claim does not say. The message
+    lines of that same range: how its units fall on the days it covers the claim does not say, so when they
+    would take a date it covers over the MUE, a review item says they may. The message
     names the indicator and what it means for an appeal. A code whose MUE is blank or confidential in the
     table, or that the table does not list, gives no finding; without an NCCI database, or with no MUE
     table in it, the rule does nothing. It never changes units.
