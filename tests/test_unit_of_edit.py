@@ -95,3 +95,26 @@ def test_one_claim_alone_is_judged_as_before() -> None:
     """A claim whose partners are all in the claim itself gets no partner lines at all (the map is empty)."""
     data = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()
     assert index_partners(lambda: io.BytesIO(data)) == {}
+
+
+def test_only_claims_of_one_patient_whose_dates_overlap_are_partners() -> None:
+    """A patient seen every day for a month: thirty claims, none a partner of another, but the two claims of
+    the one day billed twice, and a claim billed as a range over three of the days, which may share them."""
+    from datetime import date, timedelta
+
+    from edi837.testing.generator import ClaimSpec, LineSpec, build_837
+
+    start = date(2026, 3, 1)
+    claims = [ClaimSpec(f"DAY-{n}", ("M25511",), (LineSpec("97110", "38", service_date=start + timedelta(n)),),
+                        person="DAILY") for n in range(30)]
+    claims.append(ClaimSpec("DAY-9-AGAIN", ("M25511",), (LineSpec("97140", "40", service_date=start + timedelta(9)),),
+                            person="DAILY"))
+    claims.append(ClaimSpec("RANGE-20-22", ("M25511",), (LineSpec(
+        "97012", "30", service_date=start + timedelta(20), service_date_end=start + timedelta(22)),), person="DAILY"))
+    data = build_837(claims)
+    partners = index_partners(lambda: io.BytesIO(data))
+    found = {claim_id: sorted(line.partner.claim_id for line in lines if line.partner is not None)
+             for claim_id, lines in partners.values()}
+    assert found == {"DAY-9": ["DAY-9-AGAIN"], "DAY-9-AGAIN": ["DAY-9"],
+                     "DAY-20": ["RANGE-20-22"], "DAY-21": ["RANGE-20-22"], "DAY-22": ["RANGE-20-22"],
+                     "RANGE-20-22": ["DAY-20", "DAY-21", "DAY-22"]}

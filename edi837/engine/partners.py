@@ -145,11 +145,12 @@ class _FirstPass:
         for group in self.seen.values():
             if isinstance(group, int):
                 continue
-            claims = [_unpack(packed, payers) for packed in group]
-            for i, (one, first, last, (payer, filing)) in enumerate(claims):
-                for other, first2, last2, (payer2, filing2) in claims[i + 1:]:
-                    if first > last2 or first2 > last:
-                        continue
+            claims = sorted((_unpack(packed, payers) for packed in group), key=lambda c: c[1])
+            for i, (one, _, last, (payer, filing)) in enumerate(claims):
+                for j in range(i + 1, len(claims)):
+                    other, first2, _, (payer2, filing2) = claims[j]
+                    if first2 > last:
+                        break  # sorted by first date: no later claim of the patient overlaps this one
                     if payer and payer2 and payer != payer2:
                         continue
                     if not (payer and payer2) and filing and filing2 and filing != filing2:
