@@ -68,8 +68,11 @@ def index_partners(open_input: Opener) -> dict[int, tuple[str, tuple[ServiceLine
     if not related:
         return {}
     facts: dict[int, tuple[str, bytes, list[ServiceLine]]] = {}
+    last = max(related)
     with open_input() as source:
         for claim in _claims(source):
+            if claim.first_ordinal > last:
+                break  # every candidate read: the rest of the file is not needed
             if claim.first_ordinal in related:
                 fact = _facts(claim)
                 if fact is not None:
