@@ -11,7 +11,7 @@ whichever process or Dask worker runs them (engine/farm.py, batch/chunks.py), wi
 How, keeping memory flat and the run's cost small: the input is read twice more, before the run's own pass
 (the opener is reopened, as the gate reopens it; stdin is spooled by the CLI first):
 
-1. a walk that keeps, per claim that is not a void, only who it is for (a keyed digest of the subscriber's
+1. a walk that keeps, per claim, only who it is for (a keyed digest of the subscriber's
    member id and the 2000C patient, model/identity.py), its payer (2010BB NM109 and SBR09) and the first
    and last of its dates of service. Claims of one patient, for a payer that may be the same and with
    overlapping dates, are candidates (usually none: the pass ends there);
@@ -120,8 +120,8 @@ class _FirstPass:
 
     def note(self, claim: Claim) -> None:
         """Who the claim is for, its payer and its dates, if it can be a partner at all."""
-        dates = _dates(claim)
-        if dates is None or claim.is_void:
+        dates = _dates(claim)  # a void is let through here (rarely another claim's partner) and dropped in pass 2
+        if dates is None:
             return
         who = patient_of(claim)
         if who is None:
@@ -187,7 +187,7 @@ def _facts(claim: Claim) -> tuple[str, bytes, list[ServiceLine]] | None:
     """Pass 2: the claim's id, who it is for (the whole digest: pass 1 kept a part) and its dated lines as
     partner lines (None: the claim cannot be read)."""
     who = patient_of(claim)
-    if who is None:
+    if who is None or claim.is_void:
         return None
     try:
         lines = claim.lines

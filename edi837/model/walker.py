@@ -145,7 +145,8 @@ class Walker:
                     claim = Claim(b"".join(claim_parts), claim_ordinal, st, provider, subscriber,  # type: ignore[arg-type]
                                   has_patient, d, patient)
                     claim_parts = None
-                    self.lines += claim.line_count
+                    if not identify:  # the pass that pairs claims counts nothing
+                        self.lines += claim.line_count
                     yield claim
 
                 if sid == b"CLM":
