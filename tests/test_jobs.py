@@ -343,7 +343,7 @@ def test_answers_are_consumed_in_input_order_however_they_finish(workers: int,
     monkeypatch.setattr(farm, "CHUNK", 3)
     monkeypatch.setattr(farm, "_engine", Engine())
     pool = ThreadPoolExecutor(workers)
-    claim_farm = farm.ClaimFarm(Engine(), lambda claims: pool.submit(farm._run_chunk, claims),  # type: ignore[arg-type]
+    claim_farm = farm.ClaimFarm(Engine(), lambda claims: pool.submit(farm._run_chunk, claims, {}),  # type: ignore[arg-type]
                                 workers, lambda: pool.shutdown(wait=True))
     units: list[object] = []
     for n in range(101):
