@@ -55,7 +55,7 @@ def units_of_edit(claim: Claim, context: ClaimContext,
     leaves out lines (own or partner) that cannot be partners at all."""
     own = claim.lines if keep is None else [x for x in claim.lines if keep(x)]
     partners = [x for x in context.partners if keep is None or keep(x)]
-    if not partners and not any(x.is_range for x in own):  # the common claim: one unit per date, no guests
+    if not partners and not _ranges(claim, own):  # the common claim: one unit per date, no guests
         days: dict[date | None, list[ServiceLine]] = defaultdict(list)
         for line in own:
             days[line.service_date].append(line)
@@ -74,6 +74,12 @@ def units_of_edit(claim: Claim, context: ClaimContext,
         guests += [x for x in partners if x.service_date <= last and first <= x.last_date]  # type: ignore[operator]
         units.append(UnitOfEdit(first, home, home + guests))
     return units
+
+
+def _ranges(claim: Claim, lines: list[ServiceLine]) -> bool:
+    """Whether some of these lines of the claim are billed as a range (an RD8 in the raw claim first: most
+    claims have none, and a substring test costs less than asking each line)."""
+    return claim.may_contain(b"RD8") and any(x.is_range for x in lines)
 
 
 def unit_procedures(claim: Claim, context: ClaimContext) -> frozenset[str]:
@@ -143,7 +149,7 @@ def hedge_each(findings: Iterable[Finding], claim: Claim, units: list[UnitOfEdit
                codes: frozenset[str]) -> Iterator[Finding]:
     """`hedge` for a rule whose findings name their target line first: its partners are the lines of `codes`
     in the target's unit of edit whose performer may be the target's."""
-    if all(unit.lines is unit.home and not any(x.is_range for x in unit.home) for unit in units):
+    if all(unit.lines is unit.home for unit in units) and not _ranges(claim, claim.lines):
         yield from findings  # every pair is a line of the claim on one exact date: nothing to hedge
         return
     for finding in findings:

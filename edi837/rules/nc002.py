@@ -61,8 +61,8 @@ class ManualTherapyTherapeuticActivities(Rule):
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         first, second = self.setting(context, "pair")
-        return (claim.may_bill(first) or claim.may_bill(second)) and unit_procedures(claim, context).issuperset(
-            (first, second))
+        return unit_procedures(claim, context).issuperset((first, second)) and (
+            claim.may_bill(first) or claim.may_bill(second))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         first, second = self.setting(context, "pair")
