@@ -54,7 +54,7 @@ def units_of_edit(claim: Claim, context: ClaimContext,
     """The claim's units of edit, one per date (or range) its lines are billed for, in line order; `keep`
     leaves out lines (own or partner) that cannot be partners at all."""
     own = claim.lines if keep is None else [x for x in claim.lines if keep(x)]
-    partners = [x for x in context.partners if keep is None or keep(x)]
+    partners = [x for x in context.partners if keep is None or keep(x)] if context.partners else []
     if not partners and not _ranges(claim, own):  # the common claim: one unit per date, no guests
         days: dict[date | None, list[ServiceLine]] = defaultdict(list)
         for line in own:
