@@ -3,7 +3,8 @@
 The CLI, the folder watcher, the pre-submit hook and the Python API all call `run` (or `fix`,
 its in-memory form), so the same input gives the same output and log everywhere.
 
-Flow: tokenizer -> loop walker -> rule engine per claim -> output pieces (only edited claims are
+Flow: (a pass that finds the lines of other claims NCCI may pair with each claim's: engine/partners.py)
+-> tokenizer -> loop walker -> rule engine per claim -> output pieces (only edited claims are
 rebuilt; SE01 is recounted when a transaction's segment count changed) -> validation gate. The
 output is written to a sink the caller owns; nothing reaches its final place until the gate has
 passed, which is the caller's commit step (atomic rename, stdout copy, or returned bytes).
@@ -30,7 +31,8 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from edi837 import hold as holding
 from edi837.delivery.fileio import borrow
 from edi837.engine import farm as farming
-from edi837.engine.registry import RuleLike, build_rules, rule_schemas
+from edi837.engine.partners import Partners, index_partners
+from edi837.engine.registry import RuleLike, build_rules, rule_schemas, selected
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.gate.pyx12_gate import Opener, ValidationIssue, validate
 from edi837.icd10.source import attach as attach_icd10
@@ -226,11 +228,13 @@ def run(open_input: Opener, sink: IO[bytes] | None, options: FixOptions | None =
     forced: dict[int, list[str]] = {}  # claim index -> why it is held as invalid (known after the gate)
     input_issues: list[list[ValidationIssue]] = []  # the input's own errors, once read (at most one pyx12 pass)
     ahead: ScanAhead | None = None
+    # Read before the rules, once for every pass: a claim's rules need its partners whatever their order.
+    partners = index_partners(open_input) if _pairs_across_claims(options) else {}
     try:
         while True:
             if ahead is not None:
                 ahead.close()
-            result, writer, ahead = _pass(open_input, sink, options, sinks, forced)
+            result, writer, ahead = _pass(open_input, sink, options, sinks, forced, partners)
             if writer is not None and result.claims == 0:
                 # Nothing to split (a file without claims): the split would write nothing at all, so the
                 # file goes through as the run without a hold writes it, never as an empty output.
@@ -275,8 +279,17 @@ def _start_over(sink: IO[bytes] | None, sinks: Sinks) -> None:
         sinks.restart()
 
 
+def _pairs_across_claims(options: FixOptions) -> bool:
+    """Whether a rule of the run pairs lines across claims (`Rule.unit_of_edit`), as far as the options tell
+    (a pack's own select/ignore may still leave it out: the pass is then read for nothing, which is all)."""
+    select = options.select or ("ALL",)
+    return (any(getattr(f, "unit_of_edit", False) and selected(getattr(f, "code", ""), select, options.ignore)
+                for f in all_factories())
+            or any(getattr(r, "unit_of_edit", False) for r in options.extra_rules))
+
+
 def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks: Sinks,
-          forced: dict[int, list[str]]) -> tuple[FixResult, SplitWriter | None, ScanAhead | None]:
+          forced: dict[int, list[str]], partners: Partners) -> tuple[FixResult, SplitWriter | None, ScanAhead | None]:
     """One pass over the input: rules, edits, the output (split when there is a hold policy).
 
     Without a hold, a large output is also fed to the fast scan as it is written (gate/ahead.py), so the
@@ -292,6 +305,7 @@ def _pass(open_input: Opener, sink: IO[bytes] | None, options: FixOptions, sinks
             delims = stream.delimiters
             walker = Walker(stream)
             engine = build_engine(delims, options, minutes)
+            engine.partners = partners
             locating = options.validate and holding.INVALID in options.hold  # --hold invalid traces errors to claims
             writer = SplitWriter(sink, sinks.held, delims, stream.bom, locating) if options.hold else None
             out: Any = sink

@@ -203,6 +203,40 @@ def test_big_files_are_split_across_the_workers_and_give_the_same_bytes(tmp_path
     assert done.returncode == 1
 
 
+def test_a_split_file_whose_partners_are_in_other_chunks_gives_the_bytes_one_process_gives() -> None:
+    # NCCI pairs one patient's claims across the file (engine/partners.py): a claim's partner lines are found
+    # before any chunk is sent, and travel with the chunk to whichever Dask worker runs it (batch/chunks.py).
+    # Partners 450 claims apart are always in other chunks (engine/farm.py's CHUNK is 200). The farm here is the
+    # batch's, on a real two-worker LocalCluster, without hedging: every chunk it sends is answered by a worker.
+    from distributed import Client, LocalCluster
+
+    from edi837.batch.chunks import run_chunk
+    from edi837.engine.farm import ClaimFarm, Remote
+    from edi837.engine.partners import subset
+    from edi837.engine.runner import RuleEngine
+    from edi837.model.claim import Claim
+    from edi837.pipeline import Sinks, fix
+    from edi837.x12.envelope import Delimiters
+    from tests.helpers import split_visits_far_apart
+
+    data = split_visits_far_apart(900, seed=31, gap=450)
+    options = FixOptions(validate=False, ncci_db=False, jobs=1)
+    alone = fix(data, options)
+    assert any("another claim of this file" in r.message for r in alone.records)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, Client(cluster) as client:
+        def start(engine: RuleEngine, delimiters: Delimiters, size: int | None) -> ClaimFarm:
+            def submit(claims: list[Claim]) -> Remote:
+                future: Any = client.submit(run_chunk, "partners-test", options, claims,
+                                            subset(engine.partners, claims), pure=False)
+                return future  # type: ignore[no-any-return]
+            return ClaimFarm(engine, submit, 4)
+
+        split = fix(data, options, Sinks(farm=start))
+    assert split.jobs >= 2  # the workers answered chunks
+    assert split.output == alone.output
+    assert [r.to_json() for r in split.records] == [r.to_json() for r in alone.records]
+
+
 # --- an existing cluster: `dask scheduler` and two `dask worker` processes ----------------------------------
 
 def free_port() -> int:

@@ -151,7 +151,7 @@ def test_the_editor_copies_every_field_of_a_line() -> None:
     import dataclasses
     from datetime import date
 
-    from edi837.model.lines import LineAdjudication, Provider, ServiceLine, copy_line
+    from edi837.model.lines import LineAdjudication, PartnerClaim, Provider, ServiceLine, copy_line
 
     values: dict[str, object] = {
         "number": 3, "lx_index": 7, "end_index": 12, "sv1_index": 8, "qualifier": "HC", "procedure": "97140",
@@ -159,6 +159,7 @@ def test_the_editor_copies_every_field_of_a_line() -> None:
         "pointers": (1, 2), "pointer_problem": "why", "place_of_service": "02", "service_date": date(2026, 3, 2),
         "service_date_end": date(2026, 3, 3), "providers": {"2420A": Provider("2420A", "rendering", "1")},
         "adjudications": [LineAdjudication("P1", Decimal(1), "97140", Decimal(1))],
+        "partner": PartnerClaim("C2", "P1", "CI", (), None, Provider("2010AA", "billing", "1"), frozenset()),
     }
     assert set(values) == {f.name for f in dataclasses.fields(ServiceLine)}, "a new ServiceLine field: add it here"
     line = ServiceLine(**values)  # type: ignore[arg-type]

@@ -343,7 +343,7 @@ def test_answers_are_consumed_in_input_order_however_they_finish(workers: int,
     monkeypatch.setattr(farm, "CHUNK", 3)
     monkeypatch.setattr(farm, "_engine", Engine())
     pool = ThreadPoolExecutor(workers)
-    claim_farm = farm.ClaimFarm(Engine(), lambda claims: pool.submit(farm._run_chunk, claims),  # type: ignore[arg-type]
+    claim_farm = farm.ClaimFarm(Engine(), lambda claims: pool.submit(farm._run_chunk, claims, {}),  # type: ignore[arg-type]
                                 workers, lambda: pool.shutdown(wait=True))
     units: list[object] = []
     for n in range(101):
@@ -356,3 +356,19 @@ def test_answers_are_consumed_in_input_order_however_they_finish(workers: int,
         claim_farm.close()
     assert [unit for unit, _ in got] == units
     assert all(outcome == ("outcome", unit) if isinstance(unit, Claim) else outcome is None for unit, outcome in got)
+
+
+def test_partners_in_other_chunks_give_the_same_bytes_on_several_processes(tmp_path: Path) -> None:
+    """NCCI's unit of edit crosses claims (engine/partners.py): a claim's partner lines, found before the run,
+    travel with its chunk, so a claim whose partner is in another chunk (the probe's chunks are 7 claims,
+    partners 60 apart) gets the answer it gets in one process."""
+    from tests.helpers import split_visits_far_apart
+
+    runs = _probe(tmp_path, split_visits_far_apart(300, seed=5, gap=60), "1,2")
+    one, two = runs[1][1], runs[2][1]
+    assert two["jobs"] == 2
+    across = [json.loads(r) for r in one["log"] if "another claim of this file" in json.loads(r)["message"]]
+    assert {r["claim_id"] for r in across} >= {"FAR0-B", "FAR1-B", "FAR2-B"}  # the pairs were seen across chunks
+    for key in one:
+        if key != "jobs":
+            assert two[key] == one[key], key

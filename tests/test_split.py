@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +34,10 @@ def review(cid: str, **kw: object) -> ClaimSpec:  # 85.00, held for review
 
 
 def clean(cid: str, **kw: object) -> ClaimSpec:  # 95.00, no finding
-    return ClaimSpec(cid, ("M542",), (LineSpec("99213", "95"),), **kw)  # type: ignore[arg-type]
+    # A visit the day after the CMT claims: on their date, the same subscriber's visit would be billed beside
+    # CMT across claims (NCCI's unit of edit is the patient, provider and date), EM001's review item.
+    return ClaimSpec(cid, ("M542",), (LineSpec("99213", "95", service_date=date(2026, 3, 3)),),  # type: ignore[arg-type]
+                     **kw)
 
 
 def fixable(cid: str, **kw: object) -> ClaimSpec:  # 85.00, 59 appended to 97140

@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from edi837.engine.farm import AHEAD, Answer, ClaimFarm, Remote, run_claims
+from edi837.engine.partners import Partners, subset
 from edi837.engine.runner import RuleEngine
 from edi837.model.claim import Claim
 from edi837.model.minutes import load_minutes
@@ -45,8 +46,9 @@ def _engines() -> OrderedDict[str, RuleEngine]:
     return engines
 
 
-def run_chunk(token: str, options: FixOptions, claims: list[Claim]) -> Answer:
-    """A chunk of one file's claims (never empty), on whichever worker and thread Dask chose."""
+def run_chunk(token: str, options: FixOptions, claims: list[Claim], partners: Partners) -> Answer:
+    """A chunk of one file's claims (never empty), with their partner lines (engine/partners.py: found by
+    the file's task before any chunk was sent), on whichever worker and thread Dask chose."""
     engines = _engines()
     engine = engines.get(token)
     if engine is None:
@@ -57,6 +59,7 @@ def run_chunk(token: str, options: FixOptions, claims: list[Claim]) -> Answer:
             if old.packs is not None:
                 old.packs.close()
     engines.move_to_end(token)
+    engine.partners = partners  # this thread's engine: no other chunk runs on it meanwhile
     return run_claims(engine, claims)
 
 
@@ -142,16 +145,17 @@ def _on_cluster(options: FixOptions, others: dict[str, int]) -> Iterator[FarmSta
         capacity = AHEAD * sum(others.values())
         sent = 0
 
-        def submit(claims: list[Claim]) -> Remote:
-            nonlocal sent
-            sent += 1
-            # The key names the file's token and the chunk's number, never the file or a claim. Other workers
-            # by preference: should they go, any worker may take the chunk.
-            future: Any = client.submit(run_chunk, token, options, claims, key=f"edi-fix-chunk-{token}-{sent}",
-                                        pure=False, workers=list(others), allow_other_workers=True)
-            return future  # type: ignore[no-any-return]
-
         def start(engine: RuleEngine, delimiters: Delimiters, size: int | None) -> ClaimFarm:
+            def submit(claims: list[Claim]) -> Remote:
+                nonlocal sent
+                sent += 1
+                # The key names the file's token and the chunk's number, never the file or a claim. Other
+                # workers by preference: should they go, any worker may take the chunk.
+                future: Any = client.submit(run_chunk, token, options, claims, subset(engine.partners, claims),
+                                            key=f"edi-fix-chunk-{token}-{sent}", pure=False, workers=list(others),
+                                            allow_other_workers=True)
+                return future  # type: ignore[no-any-return]
+
             return ClaimFarm(engine, submit, capacity, hedge=True)
 
         yield start

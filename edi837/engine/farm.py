@@ -1,12 +1,13 @@
 """Claims fixed on every core (`--jobs N`), with the output byte-identical to one process.
 
-Why this shape: claims are independent (a rule reads one claim and the loops above it, never another
-claim), and the rules are most of a run's time: reading, walking and splicing a file are a small part
-(bench/bench.py, `--ignore ALL`). So the calling process still reads the file, walks it and writes the
-output exactly as a run without workers does, and only `RuleEngine.run` moves: claims go to worker
-processes in chunks, in input order, and their outcomes (new pieces, change records, notes) come back
-and are consumed in that same order. A claim carries its own positions (its CLM's ordinal in the file,
-its transaction), so no record needs re-basing, and every count, dollar total, hold decision and byte
+Why this shape: claims are independent (a rule reads one claim, the loops above it, and the partner lines
+of the file's other claims that a pass before the run collected: engine/partners.py), and the rules are
+most of a run's time: reading, walking and splicing a file are a small part (bench/bench.py, `--ignore
+ALL`). So the calling process still reads the file, walks it and writes the output exactly as a run
+without workers does, and only `RuleEngine.run` moves: claims go to worker processes in chunks, in input
+order, and their outcomes (new pieces, change records, notes) come back and are consumed in that same
+order. A claim carries its own positions (its CLM's ordinal in the file, its transaction) and a chunk its
+claims' partner lines, so no record needs re-basing, and every count, dollar total, hold decision and byte
 of the output and the change log is made by the same code as in one process. There is nothing to splice
 back but the order, which the caller never leaves.
 
@@ -45,6 +46,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
+from edi837.engine.partners import Partners, subset
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.forking import cores, fork_is_safe
 from edi837.log import ROOT, get_logger
@@ -111,8 +113,9 @@ def run_claims(engine: RuleEngine, claims: list[Claim]) -> Answer:
     return here(), [run(claim) for claim in claims]
 
 
-def _run_chunk(claims: list[Claim]) -> Answer:
+def _run_chunk(claims: list[Claim], partners: Partners) -> Answer:
     assert _engine is not None, "the worker's initializer builds the engine"
+    _engine.partners = partners  # the chunk's claims' partner lines, sent with them
     return run_claims(_engine, claims)
 
 
@@ -185,7 +188,8 @@ class ClaimFarm:
             return None
         pool = ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_start_worker, initargs=(build, inherited, os.getpid()))
-        return cls(engine, lambda claims: pool.submit(_run_chunk, claims), AHEAD * (jobs - 1),
+        return cls(engine, lambda claims: pool.submit(_run_chunk, claims, subset(engine.partners, claims)),
+                   AHEAD * (jobs - 1),
                    lambda: pool.shutdown(wait=True, cancel_futures=True))
 
     @property

@@ -65,6 +65,9 @@ class Rule:
     phase: ClassVar[int] = 1
     fix_safety: ClassVar[str] = "none"
     default_on: ClassVar[bool] = True
+    # True for a rule that pairs lines by NCCI's unit of edit (patient, provider, date), across claims: the run
+    # then finds each claim's partner lines in the file's other claims first (engine/partners.py).
+    unit_of_edit: ClassVar[bool] = False
     settings: ClassVar[tuple[Setting, ...]] = ()
     tables: ClassVar[tuple[str, ...]] = ()
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from edi837.engine.context import ClaimContext
 from edi837.engine.findings import Applicability, Finding, Fix, Severity
+from edi837.engine.partners import Partners, partners_of
 from edi837.engine.registry import RuleLike
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable
@@ -67,6 +68,9 @@ class RuleEngine:
         self.apply_review = apply_review
         self._rank = packs.modifier_rank if packs is not None else None
         self.minutes = minutes
+        # The partner lines of the file's claims (engine/partners.py), set by the run; a worker's engine gets
+        # the entries of each chunk's claims with the chunk (engine/farm.py).
+        self.partners: Partners = {}
         self._profiles: dict[tuple[str, str], PayerProfile] = {}
 
     def _profile(self, claim: Claim) -> PayerProfile | None:
@@ -89,7 +93,8 @@ class RuleEngine:
                               "7 (replacement) and 8 (void): no rule changed this claim; correct the code",
                               Severity.WARNING, None, FREQUENCY_SOURCE)
             return ClaimOutcome(None, [self._record(claim, finding, None, applied=False)], left_alone="frequency")
-        context = ClaimContext(self.packs, lambda: self._profile(claim), self.minutes)
+        partners = partners_of(self.partners, claim) if self.partners else ()
+        context = ClaimContext(self.packs, lambda: self._profile(claim), self.minutes, partners)
         editor: ClaimEditor | None = None
         records: list[ChangeRecord] = []
         touched: dict[tuple[str, int], str] = {}

@@ -14,7 +14,7 @@ from functools import cache
 
 from edi837.errors import InputRefused
 from edi837.model.fields import decimal, field, text
-from edi837.model.header import BillingProvider, Subscriber, Transaction
+from edi837.model.header import BillingProvider, Patient, Subscriber, Transaction
 from edi837.model.lines import (
     CLAIM_PROVIDER_LOOPS,
     HCPCS,
@@ -28,6 +28,7 @@ from edi837.model.lines import (
     parse_sv1,
     procedure_key,
     set_line_dates,
+    taxonomy_of,
     with_taxonomy,
 )
 from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
@@ -67,13 +68,15 @@ class Claim:
 
     __slots__ = (
         "_clm", "_coded", "_diagnoses", "_line_count", "_lines", "_other_payers", "_pieces", "_procedures",
-        "_providers", "billing_provider", "delimiters", "first_ordinal", "has_patient_loop", "raw", "removed_lines",
-        "subscriber", "transaction",
+        "_providers", "billing_provider", "delimiters", "first_ordinal", "has_patient_loop", "patient", "raw",
+        "removed_lines", "subscriber", "transaction",
     )
 
     def __init__(self, raw: bytes, first_ordinal: int, transaction: Transaction, billing_provider: BillingProvider,
-                 subscriber: Subscriber, has_patient_loop: bool, delimiters: Delimiters) -> None:
+                 subscriber: Subscriber, has_patient_loop: bool, delimiters: Delimiters,
+                 patient: Patient | None = None) -> None:
         self.raw = raw
+        self.patient = patient  # the 2000C when the patient is not the subscriber (read only into a digest)
         self.first_ordinal = first_ordinal
         self.transaction = transaction
         self.billing_provider = billing_provider
@@ -95,7 +98,7 @@ class Claim:
         """A claim goes to a worker process (engine/farm.py) as it was walked: its bytes and the loops above
         it, none of what a rule parsed or removed, so the worker's rules start from the same claim."""
         return (Claim, (self.raw, self.first_ordinal, self.transaction, self.billing_provider, self.subscriber,
-                        self.has_patient_loop, self.delimiters))
+                        self.has_patient_loop, self.delimiters, self.patient))
 
     # -- cheap queries on the raw bytes ---------------------------------------------------------
     @property
@@ -262,8 +265,11 @@ class Claim:
 
         A line with a 2430 SVD loop was adjudicated line by line. A claim a prior payer adjudicated
         (2320 AMT*D, CAS or DTP*573, or a secondary/tertiary destination) with no line adjudication at all
-        was adjudicated as a whole: every line of it is history.
+        was adjudicated as a whole: every line of it is history. A partner line of another claim is as that
+        claim says.
         """
+        if line.partner is not None:
+            return line.number in line.partner.history
         if line.adjudicated:
             return True
         if any(x.adjudications for x in self.all_lines) or any(x.adjudications for x in self.removed_lines):
@@ -272,8 +278,19 @@ class Claim:
 
     def performer(self, line: ServiceLine) -> Provider:
         """Who performed a line: its 2420A rendering provider, else the claim's 2310B, else the billing
-        provider (the 837P leaves 2310B out when the billing provider rendered the service)."""
-        return line.providers.get("2420A") or self.providers.get("2310B") or self.billing_provider.provider
+        provider (the 837P leaves 2310B out when the billing provider rendered the service). A partner
+        line of another claim: that claim's."""
+        where = line.partner
+        if where is None:
+            return line.providers.get("2420A") or self.providers.get("2310B") or self.billing_provider.provider
+        return line.providers.get("2420A") or where.rendering or where.billing
+
+    def _claim_providers(self, line: ServiceLine) -> tuple[Provider | None, Provider]:
+        """(2310B, billing provider) of the claim a line belongs to: this one, or a partner's."""
+        where = line.partner
+        if where is not None:
+            return where.rendering, where.billing
+        return self.providers.get("2310B"), self.billing_provider.provider
 
     def performer_taxonomy(self, line: ServiceLine) -> str:
         """The performing provider's taxonomy (PRV03), or "" when the claim does not say it.
@@ -283,20 +300,8 @@ class Claim:
         own takes the taxonomy of a provider with the same NPI only (the 837P sends 2310B when the rendering
         provider is not the billing one, so a group's PRV*BI says nothing about the person who performed it).
         """
-        line_provider = line.providers.get("2420A")
-        claim_provider = self.providers.get("2310B")
-        billing = self.billing_provider
-        if line_provider is not None:
-            if line_provider.taxonomy:
-                return line_provider.taxonomy
-            if claim_provider is not None and line_provider.npi and line_provider.npi == claim_provider.npi:
-                return claim_provider.taxonomy or billing.taxonomy
-            return billing.taxonomy if line_provider.npi and line_provider.npi == billing.npi else ""
-        if claim_provider is not None:
-            if claim_provider.taxonomy:
-                return claim_provider.taxonomy
-            return billing.taxonomy if claim_provider.npi and claim_provider.npi == billing.npi else ""
-        return billing.taxonomy
+        claim_provider, billing = self._claim_providers(line)
+        return taxonomy_of(line.providers.get("2420A"), claim_provider, billing)
 
     def edited(self, lines: list[ServiceLine], removed: list[ServiceLine]) -> Claim:
         """A view of this claim as an editor has changed it: these lines remain, those went.
@@ -310,9 +315,13 @@ class Claim:
         view._lines, view._coded, view.removed_lines = lines, None, removed
         return view
 
+    def _diagnoses_of(self, line: ServiceLine) -> list[Diagnosis] | tuple[Diagnosis, ...]:
+        """The diagnoses of the claim a line belongs to (this one, or a partner's): what its pointers name."""
+        return self.diagnoses if line.partner is None else line.partner.diagnoses
+
     def diagnoses_for(self, line: ServiceLine) -> list[Diagnosis]:
         """The diagnoses a line's SV107 pointers name, in pointer order (only the ones that exist)."""
-        diagnoses = self.diagnoses
+        diagnoses = self._diagnoses_of(line)
         return [diagnoses[p - 1] for p in line.pointers if 1 <= p <= len(diagnoses)]
 
     def pointer_problem(self, line: ServiceLine) -> str:
@@ -323,7 +332,7 @@ class Claim:
         """
         if line.pointer_problem:
             return line.pointer_problem
-        diagnoses = self.diagnoses
+        diagnoses = self._diagnoses_of(line)
         past = [p for p in line.pointers if p > len(diagnoses)]
         if past:
             which = f"diagnosis {past[0]}" if len(past) == 1 else "diagnoses " + ", ".join(map(str, past))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edi837.model.fields import field
+from edi837.model.identity import keyed_digest
 from edi837.model.lines import Provider
 from edi837.x12.envelope import WHITESPACE, Delimiters
 
@@ -98,15 +99,18 @@ class BillingProvider(_LazyLoop):
 class Subscriber(_LazyLoop):
     """2000B: claim filing indicator (SBR09) and the payer (2010BB NM103/NM109).
 
-    The subscriber's own name and member id are deliberately never read.
+    The subscriber's own name is never read; the member id (2010BA NM108/NM109) only into a keyed digest
+    (model/identity.py), which tells two claims of one member apart from others and nothing more.
     """
 
-    __slots__ = ("_claim_filing", "_payer_id", "_payer_name", "_responsibility")
+    __slots__ = ("_claim_filing", "_identify", "_member", "_payer_id", "_payer_name", "_responsibility")
     wanted = (b"SBR", b"NM1")
 
-    def __init__(self, delims: Delimiters) -> None:
+    def __init__(self, delims: Delimiters, identify: bool = False) -> None:
         super().__init__(delims)
         self._claim_filing = self._payer_id = self._payer_name = self._responsibility = ""
+        self._identify = identify  # digest the member id (only the pass that pairs claims asks: engine/partners.py)
+        self._member: bytes | None = None
 
     def _read(self, fields: list[bytes]) -> None:
         if fields[0] == b"SBR":
@@ -115,6 +119,16 @@ class Subscriber(_LazyLoop):
         elif fields[0] == b"NM1" and len(fields) > 1 and fields[1] == b"PR":
             self._payer_name = field(fields, 3)
             self._payer_id = field(fields, 9)
+        elif self._identify and fields[0] == b"NM1" and len(fields) > 9 and fields[1] == b"IL" and fields[9].strip():
+            self._member = keyed_digest(b"member", fields[8:10])
+
+    @property
+    def member(self) -> bytes | None:
+        """The keyed digest of the subscriber's member id (None when the 2010BA carries none, or when the loop
+        was not read to identify it)."""
+        if self._parts is not None:
+            self._parse()
+        return self._member
 
     @property
     def claim_filing(self) -> str:
@@ -140,3 +154,38 @@ class Subscriber(_LazyLoop):
         if self._parts is not None:
             self._parse()
         return self._payer_name
+
+
+class Patient(_LazyLoop):
+    """2000C: the patient when it is not the subscriber, read only into a keyed digest of its 2010CA name
+    (NM103-NM105, NM107) and birth date and gender (DMG02-DMG03): the 837P gives a dependant no member id of
+    its own, so this is what tells two dependants of one member apart. Nothing else of the loop is kept."""
+
+    __slots__ = ("_identity",)
+    wanted = (b"NM1", b"DMG")
+
+    def __init__(self, delims: Delimiters) -> None:
+        super().__init__(delims)
+        self._identity: bytes | None = None
+
+    def _parse(self) -> None:
+        if self._parts is None:
+            return
+        name: list[bytes] = []
+        born: list[bytes] = []
+        ele = self._delims.element
+        for piece in b"".join(self._parts).split(self._delims.segment):
+            fields = [*piece.lstrip(WHITESPACE).split(ele), *[b""] * 8]  # trailing empty elements are optional
+            if fields[0] == b"NM1" and fields[1] == b"QC" and not name:
+                name = [fields[3], fields[4], fields[5], fields[7]]
+            elif fields[0] == b"DMG" and not born:
+                born = [fields[2], fields[3]]
+        self._identity = keyed_digest(b"patient", [*name, *born]) if name and born else None
+        self._parts = None
+
+    @property
+    def identity(self) -> bytes | None:
+        """The keyed digest of who the patient is (None when the loop names no one with a birth date)."""
+        if self._parts is not None:
+            self._parse()
+        return self._identity

@@ -101,12 +101,35 @@ def procedure_key(qualifier: str, code: str) -> str:
     return code if qualifier == HCPCS or not code else f"{qualifier}:{code}"
 
 
+@dataclass(frozen=True, slots=True)
+class PartnerClaim:
+    """Another claim of the same file, for the same patient, whose lines may share a unit of edit (one
+    patient, performing provider and date of service: NCCI pairs across claims) with a claim's lines.
+
+    What a rule needs to judge one of its lines as a partner, read from that claim once, before any claim's
+    rules run (engine/partners.py): its id, its payer, its diagnoses (the line's pointers name them), its
+    claim-level rendering and billing providers (who performed a line without a 2420A) and which of its
+    lines a prior payer adjudicated (history). Its lines are never edited from another claim.
+    """
+
+    claim_id: str
+    payer_id: str  # 2010BB NM109 ("" when the claim has none)
+    claim_filing: str  # SBR09
+    diagnoses: tuple[Diagnosis, ...]
+    rendering: Provider | None  # its 2310B
+    billing: Provider  # its 2010AA
+    history: frozenset[int]  # LX01 of its lines that are history (Claim.is_history)
+
+
 @dataclass(slots=True)
 class ServiceLine:
     """A 2400 loop. Indices point into the claim's pieces, so edits land in place.
 
     `procedure` is SV101-2 for a CPT/HCPCS line (SV101-1 = HC) and "qualifier:code" for any other
     (`procedure_key`); `code` is SV101-2 whatever the qualifier.
+
+    `partner` is None for a claim's own lines; a line of another claim of the file, shown to a claim's rules
+    as a possible NCCI partner (ClaimContext.partners), names the claim it belongs to.
     """
 
     number: int  # LX01 as in the input
@@ -126,6 +149,17 @@ class ServiceLine:
     service_date_end: date | None = None
     providers: dict[str, Provider] = field(default_factory=dict)  # 2420x loops by loop id
     adjudications: list[LineAdjudication] = field(default_factory=list)  # 2430 loops
+    partner: PartnerClaim | None = None  # the other claim this line belongs to (None: the claim's own line)
+
+    @property
+    def last_date(self) -> date | None:
+        """The last date of service: DTP*472 RD8's second date, else the one date (`service_date`)."""
+        return self.service_date_end or self.service_date
+
+    @property
+    def is_range(self) -> bool:
+        """Billed for a range of more than one day (DTP*472 RD8): it may be on any date the range covers."""
+        return self.service_date_end is not None and self.service_date_end != self.service_date
 
     @property
     def code(self) -> str:
@@ -157,7 +191,7 @@ def copy_line(line: ServiceLine) -> ServiceLine:
     return ServiceLine(line.number, line.lx_index, line.end_index, line.sv1_index, line.qualifier, line.procedure,
                        line.modifiers, line.charge, line.unit_basis, line.units, line.pointers, line.pointer_problem,
                        line.place_of_service, line.service_date, line.service_date_end, line.providers,
-                       line.adjudications)
+                       line.adjudications, line.partner)
 
 
 def parse_sv1(line: ServiceLine, body: bytes, delims: Delimiters, ordinal: int) -> None:
@@ -223,6 +257,22 @@ def _pointers(text: str, comp: str) -> tuple[tuple[int, ...], str]:
             return (), "SV107 has a pointer that is not a number from 1 to 12"
         pointers.append(value)
     return tuple(pointers), ""
+
+
+def taxonomy_of(line: Provider | None, claim: Provider | None, billing: Provider) -> str:
+    """The taxonomy of who performed a line (see Claim.performer_taxonomy), from its 2420A, its claim's 2310B
+    and the billing provider."""
+    if line is not None:
+        if line.taxonomy:
+            return line.taxonomy
+        if claim is not None and line.npi and line.npi == claim.npi:
+            return claim.taxonomy or billing.taxonomy
+        return billing.taxonomy if line.npi and line.npi == billing.npi else ""
+    if claim is not None:
+        if claim.taxonomy:
+            return claim.taxonomy
+        return billing.taxonomy if claim.npi and claim.npi == billing.npi else ""
+    return billing.taxonomy
 
 
 def npi_of(fields: list[bytes]) -> str:

@@ -18,7 +18,10 @@ It streams one claim at a time: memory is bounded by one read block plus one cla
 size of the file or of a transaction set.
 
 Patient data is never parsed into these objects: names, birth dates, member ids and addresses stay
-inside the raw bytes, which are only ever copied to the output.
+inside the raw bytes, which are only ever copied to the output. The one exception is asked for by name
+(`identify=True`, the pass that pairs a patient's claims across the file: engine/partners.py): the
+member id and a dependant's name and birth date are then read straight into keyed digests
+(model/identity.py), never kept as text.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from edi837.errors import InputRefused
 from edi837.model.claim import Claim, space_pattern
 from edi837.model.fields import field
-from edi837.model.header import SUPPORTED_VERSION, BillingProvider, Subscriber, Transaction
+from edi837.model.header import SUPPORTED_VERSION, BillingProvider, Patient, Subscriber, Transaction
 from edi837.words import plural
 from edi837.x12.envelope import SegmentStream, parse_isa
 from edi837.x12.untrusted import control, name_envelope, shown
@@ -67,8 +70,11 @@ class Walker:
     whole, and a fixer must not guess which count is the wrong one.
     """
 
-    def __init__(self, stream: SegmentStream) -> None:
+    def __init__(self, stream: SegmentStream, identify: bool = False) -> None:
         self.stream = stream
+        # Read who each claim is for, into keyed digests only (model/identity.py): the subscriber's member id
+        # and the 2000C patient. Only the pass that pairs claims across the file asks (engine/partners.py).
+        self.identify = identify
         self.delimiters = stream.delimiters
         self.claims = 0
         self.lines = 0
@@ -89,7 +95,7 @@ class Walker:
         passthrough: list[bytes] = []
         claim_parts: list[bytes] | None = None  # not None while inside a claim
         claim_ordinal = 0
-        context: BillingProvider | Subscriber | None = None  # the HL loop whose raw bytes we collect
+        context: BillingProvider | Subscriber | Patient | None = None  # the HL loop whose raw bytes we collect
 
         # control numbers as read (compared with their trailers), and how messages name what they open
         isa_control = gs_control = st_control = ""
@@ -98,9 +104,11 @@ class Walker:
         st_ordinal = 0
         gs_st_count = isa_gs_count = 0
         in_isa = in_gs = False
+        identify = self.identify
         provider = BillingProvider(d)
-        subscriber = Subscriber(d)
+        subscriber = Subscriber(d, identify)
         has_patient = False
+        patient: Patient | None = None  # the 2000C the claims that follow belong to (None: the subscriber)
         level = ""  # "20", "22", "23": the HL level we are in
         before = 0  # segments in the blocks already walked
 
@@ -139,9 +147,10 @@ class Walker:
 
                 if claim_parts is not None:  # any structural segment closes the open claim
                     claim = Claim(b"".join(claim_parts), claim_ordinal, st, provider, subscriber,  # type: ignore[arg-type]
-                                  has_patient, d)
+                                  has_patient, d, patient)
                     claim_parts = None
-                    self.lines += claim.line_count
+                    if not identify:  # the pass that pairs claims counts nothing
+                        self.lines += claim.line_count
                     yield claim
 
                 if sid == b"CLM":
@@ -164,16 +173,16 @@ class Walker:
                     level = field(fields, 3)
                     if level == "20":
                         provider = BillingProvider(d)
-                        subscriber = Subscriber(d)
-                        has_patient = False
+                        subscriber = Subscriber(d, identify)
+                        has_patient, patient = False, None
                         context = provider
                     elif level == "22":
-                        subscriber = Subscriber(d)
-                        has_patient = False
+                        subscriber = Subscriber(d, identify)
+                        has_patient, patient = False, None
                         context = subscriber
                     else:
                         has_patient = has_patient or level == "23"
-                        context = None
+                        context = patient = Patient(d) if identify and level == "23" else None
                     passthrough.append(raw)
                     continue
                 if sid == b"SE":
@@ -206,7 +215,8 @@ class Walker:
                     st = Transaction(control("ISA13", isa_control), control("GS06", gs_control),
                                      control("ST02", st_control), self.transactions)
                     st_ordinal = ordinal
-                    provider, subscriber, level, context = BillingProvider(d), Subscriber(d), "", None
+                    provider, subscriber, level, context = BillingProvider(d), Subscriber(d, identify), "", None
+                    patient = None
                     passthrough.append(raw)
                     continue
                 if sid == b"GS":

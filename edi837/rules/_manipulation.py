@@ -14,6 +14,10 @@ proof a payer reads, but only as far as they agree with the code:
 - a region outside its kind (98940 -> lumbar and shoulder) is a supporting diagnosis, not a manipulated
   region, but a payer reading the pointers sees that region on the manipulation line: it is counted as one
   the manipulation may have reached (`supporting`), so a 97140 there is never shown distinct by the claim.
+
+A partner line of another claim of the file (engine/partners.py) is read the same way against its own claim:
+its pointers index that claim's diagnoses (Claim.diagnoses_for and pointer_problem follow `line.partner`), and
+messages name it by claim and line.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import REGIONS, RulePacks
+from edi837.rules._claims import line_name
 from edi837.rules._regions import regions_of, words
 
 EVERY_REGION = frozenset(REGIONS)
@@ -48,7 +53,7 @@ class Evidence:
 
 def read_manipulation(packs: RulePacks, claim: Claim, line: ServiceLine) -> Evidence:
     """A manipulation line's pointers read against its code (see the module's docstring)."""
-    where = f"{line.procedure} on line {line.number}"
+    where = f"{line.procedure} on {line_name(line)}"
     code = packs.manipulation.get(line.procedure)
     if code is None:
         return Evidence(line, unknown=f"{where}: rules/manipulation.toml does not say which regions it manipulates")
@@ -84,7 +89,7 @@ def why_reached(regions: set[str], evidence: list[Evidence]) -> tuple[str, bool]
     for region in sorted(regions):
         name = region.replace("_", " ")
         for e in evidence:
-            where = f"{e.line.procedure} on line {e.line.number}"
+            where = f"{e.line.procedure} on {line_name(e.line)}"
             if region in e.named:
                 clauses.append(f"{name}, manipulated by {where}")
             elif region in e.supporting:
@@ -107,6 +112,6 @@ def named_words(evidence: list[Evidence]) -> str:
 def caveats(evidence: list[Evidence]) -> list[str]:
     """What leaves regions open that the pointers do not name, and which supporting diagnoses they show."""
     out = [e.caveat for e in evidence if e.caveat]
-    out += [f"{e.line.procedure} on line {e.line.number} also points to {words(set(e.supporting))}, which its "
+    out += [f"{e.line.procedure} on {line_name(e.line)} also points to {words(set(e.supporting))}, which its "
             "code does not manipulate" for e in evidence if e.supporting]
     return out

@@ -9,13 +9,11 @@ rules do not guess. From a chiropractor Medicare covers only manual manipulation
 
 from __future__ import annotations
 
-from datetime import date
-
 from edi837.engine import ClaimContext
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import RulePacks
-from edi837.rules._claims import lines_by_date
+from edi837.rules._claims import UnitOfEdit, units_of_edit
 
 SPINAL_CMT = ("98940", "98941", "98942")
 NOT_COVERED = "GY"  # item or service statutorily excluded
@@ -58,11 +56,11 @@ def not_payable(packs: RulePacks, claim: Claim, line: ServiceLine, context: Clai
     return NOT_COVERED in line.modifiers or excluded_from_chiropractor(packs, claim, line, context)
 
 
-def payable_by_date(packs: RulePacks, claim: Claim, context: ClaimContext) -> dict[date | None, list[ServiceLine]]:
-    """The claim's lines by date of service, without the lines that cannot be payable partners of an NCCI
-    pair (GY, or excluded from a chiropractor): what the NCCI rules pair."""
-    return {day: kept for day, lines in lines_by_date(claim).items()
-            if (kept := [x for x in lines if not not_payable(packs, claim, x, context)])}
+def payable_units(packs: RulePacks, claim: Claim, context: ClaimContext) -> list[UnitOfEdit]:
+    """The claim's units of edit (rules/_claims.py: its lines by date of service, with the lines of its own
+    ranges and of other claims that may share the date), without the lines that cannot be payable partners
+    of an NCCI pair (GY, or excluded from a chiropractor): what the NCCI rules pair."""
+    return units_of_edit(claim, context, lambda x: not not_payable(packs, claim, x, context))
 
 
 def chiropractor_unknown(packs: RulePacks, claim: Claim, line: ServiceLine, context: ClaimContext) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NO_SITE, RulePacks
+from edi837.rules._claims import line_name
 
 
 def regions_of(packs: RulePacks, claim: Claim, lines: list[ServiceLine]) -> tuple[set[str], list[str]]:
@@ -15,7 +16,7 @@ def regions_of(packs: RulePacks, claim: Claim, lines: list[ServiceLine]) -> tupl
     for line in lines:
         problem = claim.pointer_problem(line)
         if problem:
-            unknown.append(f"line {line.number}: {problem}")
+            unknown.append(f"{line_name(line)}: {problem}")
             continue
         for diagnosis in claim.diagnoses_for(line):
             region, is_known = packs.region_of(diagnosis.code)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Rule, Setting, Severity
 from edi837.model.claim import Claim
-from edi837.rules._claims import lines_by_date, same_performer
+from edi837.rules._claims import UnitOfEdit, hedge_each, same_performer, unit_procedures, units_of_edit
 from edi837.rules._medicare import SPINAL_CMT, chiropractor_unknown, not_payable
 from edi837.writer.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier
 
@@ -31,7 +31,9 @@ class EvaluationWithManipulation(Rule):
     modifier, with or without 25, is a review item (E/M takes 25, never 59/X). A line Medicare never pays a
     chiropractor for (MC002's GY lines) is left to MC002; on Medicare, a visit whose performer the claim does
     not name (no taxonomy, a group's) is a review item without a fix, since from a chiropractor it would be
-    excluded (GY), not a 25.
+    excluded (GY), not a 25. Manipulation billed as a range of dates covering the visit's date, or on another
+    claim of the file for the same patient, payer and provider that date, counts too; the claim does not
+    prove it, so the message names that line and claim and the attestation does not apply 25 on its own.
 
     Why: CMT and OMT include a pre-manipulation assessment; a separate visit is paid only with 25 (for OMT, NCCI
     makes the E/M a column-2 code of 98925-98929), and 25 asserts a significant, separately identifiable service
@@ -50,6 +52,7 @@ class EvaluationWithManipulation(Rule):
 
     code = "EM001"
     name = "em-with-manipulation"
+    unit_of_edit = True  # pairs by patient, provider and date, across the file's claims (rules/_claims.py)
     fix_safety = "review"
     settings = (
         Setting("evaluation_codes", "codes", EVALUATION, "the office-visit codes"),
@@ -62,18 +65,29 @@ class EvaluationWithManipulation(Rule):
     )
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        procedures = claim.procedures  # one set test per list, not a may_bill call per code
-        return ((not procedures.isdisjoint(self.setting(context, "cmt_codes"))
-                 or not procedures.isdisjoint(self.setting(context, "omt_codes")))
-                and not procedures.isdisjoint(self.setting(context, "evaluation_codes")))
+        if claim.procedures.isdisjoint(self.setting(context, "evaluation_codes")):
+            return False  # one set test per list, not a may_bill call per code
+        billed = unit_procedures(claim, context)  # the manipulation may be on another claim of the file
+        return (not billed.isdisjoint(self.setting(context, "cmt_codes"))
+                or not billed.isdisjoint(self.setting(context, "omt_codes")))
+
+    def _manipulation(self, context: ClaimContext) -> frozenset[str]:
+        """Every manipulation code a visit may be billed beside: CMT and OMT, for the claim in hand."""
+        return frozenset((*self.setting(context, "cmt_codes"), *self.setting(context, "omt_codes")))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
-        visits = self.setting(context, "evaluation_codes")
-        cmt = {*self.setting(context, "cmt_codes"), *self.setting(context, "omt_codes")}
+        """Each visit judged in its unit of edit; a finding resting on manipulation billed as a range, or on
+        another claim, is a review item that says so (rules/_claims.py: hedge)."""
+        units = units_of_edit(claim, context)
+        yield from hedge_each(self._check(claim, context, units), claim, units, self._manipulation(context))
+
+    def _check(self, claim: Claim, context: ClaimContext, units: list[UnitOfEdit]) -> Iterator[Finding]:
+        visits, cmt = self.setting(context, "evaluation_codes"), self._manipulation(context)
         attest = self.setting(context, "attest_separate_service")
-        for day, lines in lines_by_date(claim).items():
+        for unit in units:
+            day, lines = unit.day, unit.lines
             manipulations = [x for x in lines if x.procedure in cmt]
-            for visit in (x for x in lines if x.procedure in visits):
+            for visit in (x for x in unit.home if x.procedure in visits):
                 if not_payable(self.packs, claim, visit, context):
                     continue
                 beside = sorted({m.procedure for m in manipulations if same_performer(claim, m, visit)})

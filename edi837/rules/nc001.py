@@ -9,9 +9,9 @@ from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, S
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NO_SITE, NcciPair
-from edi837.rules._claims import performer_key, same_performer
+from edi837.rules._claims import UnitOfEdit, hedge_each, line_name, performer_key, same_performer, unit_procedures
 from edi837.rules._manipulation import Evidence, caveats, named_words, read_manipulation, why_reached
-from edi837.rules._medicare import chiropractor_unknown, payable_by_date
+from edi837.rules._medicare import chiropractor_unknown, payable_units
 from edi837.rules._modifiers import SITE_MODIFIERS, modifier_finding, satisfied, wanted_modifier
 from edi837.rules._pairs import other_pairs_bypassed
 from edi837.rules._regions import regions_of, words
@@ -50,6 +50,15 @@ class CmtManualTherapy(Rule):
     puts the modifier on the manipulation line, never edits a void or a line a prior payer adjudicated, and
     leaves an XE (separate encounter) alone.
 
+    NCCI's unit of edit is the patient, the provider and the date, not the claim: a manipulation billed as a
+    range (DTP*472 RD8) that covers 97140's date, or billed on another claim of the file for the same
+    patient, payer and provider that date (a void never; an adjudicated line still), pairs too, and is judged
+    like the claim's own: its pointers read against its code and against its own claim's diagnoses. The
+    claim does not prove such a pair (the range may not cover that day; the file cannot show why the visit
+    was split over two claims), so the finding is a review item naming the other line and claim, and the
+    modifier, on 97140 in its own claim, applies only with --apply-review. A range that ends before 97140's
+    date, or starts after it, is no partner.
+
     Why: NCCI pairs CMT and OMT (column 1) with 97140 (column 2), modifier indicator 1. 97140 is payable
     beside manipulation only on an anatomic region other than those manipulated; the diagnosis pointers are
     the proof a payer reads, and only as far as they agree with the manipulation code. Without the modifier
@@ -63,19 +72,22 @@ class CmtManualTherapy(Rule):
     `SV1*HC:97140*40*UN*1***2` becomes `SV1*HC:97140:59*40*UN*1***2` for a payer wanting 59; 98940 ->
     M25.511 with 97140 -> M99.03 is a review item (the spinal code points to no spinal region).
 
-    Fix safety: safe only when the pointers prove a region no manipulation can have reached; everything
-    else is a review item.
+    Fix safety: safe only when the pointers prove a region no manipulation can have reached and a
+    manipulation of the claim itself is on 97140's exact date; everything else is a review item.
 
     Source: NCCI PTP 98940-98942/97140, indicator 1 (chiro.org "Decoding Manual Therapy"; ChiroEconomics
     on the 59 modifier); OMT 98925-98929/97140 (rules/ncci.toml, inferred); "ONLY if the therapy is provided
     to an anatomical region different from the region(s) manipulated" and the diagnosis-pointer proof
     (healthnetworksolutions.net, manual therapy 97140; ChiroCode Q&A 97124 vs 97140); the CPT position on
     97140 with CMT/OMT on separate body regions (AAPC); regions and region counts of each code (CPT
-    descriptors; AMA CPT Assistant Feb 1997, CMT/OMT body regions; AAP Coding for OMT 2022).
+    descriptors; AMA CPT Assistant Feb 1997, CMT/OMT body regions; AAP Coding for OMT 2022); the unit of
+    edit: CMS "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes "for the same beneficiary on
+    the same date of service").
     """
 
     code = "NC001"
     name = "manipulation-manual-therapy"
+    unit_of_edit = True  # pairs by patient, provider and date, across the file's claims (rules/_claims.py)
     fix_safety = "safe"
     tables = ("ncci", "regions", "manipulation", "telehealth")
     settings = (
@@ -95,19 +107,26 @@ class CmtManualTherapy(Rule):
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         manual, manipulation = self.codes(context)
-        return claim.may_bill(manual) and not claim.procedures.isdisjoint(manipulation)
+        return claim.may_bill(manual) and not unit_procedures(claim, context).isdisjoint(manipulation)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        """Each 97140 of the claim judged in its unit of edit, the finding hedged by the manipulation lines it
+        rests on: a range that may not cover its date, or another claim's line, makes it a review item."""
+        units = payable_units(self.packs, claim, context)
+        yield from hedge_each(self._check(claim, context, units), claim, units, frozenset(self.codes(context)[1]))
+
+    def _check(self, claim: Claim, context: ClaimContext, units: list[UnitOfEdit]) -> Iterator[Finding]:
         manual_code, manipulation = self.codes(context)
-        for day, lines in payable_by_date(self.packs, claim, context).items():
-            for manual in (line for line in lines if line.procedure == manual_code):
+        for unit in units:
+            day, lines = unit.day, unit.lines
+            for manual in (line for line in unit.home if line.procedure == manual_code):
                 if "XE" in manual.modifiers:
                     continue  # a separate encounter the same day: nothing on the claim can confirm or deny it
                 manipulations = [c for c in lines if c.procedure in manipulation]
                 unidentified = [c for c in manipulations if same_performer(claim, c, manual) is None]
                 if unidentified:
                     who = manual if performer_key(claim, manual) is None else unidentified[0]
-                    yield self._review(claim, manual, f"{manual_code} and manipulation on {day}: line {who.number}'s "
+                    yield self._review(claim, manual, f"{manual_code} and manipulation on {day}: {line_name(who)}'s "
                                        "performer (a 2420A without an NPI) cannot be identified, so whether NCCI "
                                        "pairs the two cannot be shown; check who performed them", HNS_SOURCE)
                     continue

@@ -9,8 +9,8 @@ from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, S
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NcciPair
-from edi837.rules._claims import same_performer
-from edi837.rules._medicare import chiropractor_unknown, payable_by_date
+from edi837.rules._claims import hedge, same_performer, unit_procedures
+from edi837.rules._medicare import chiropractor_unknown, payable_units
 from edi837.rules._modifiers import modifier_finding, satisfied, wanted_modifier
 from edi837.rules._pairs import other_pairs_bypassed
 from edi837.writer.edits import DISTINCT_MODIFIERS
@@ -22,7 +22,11 @@ class ManualTherapyTherapeuticActivities(Rule):
     What it does: on a claim with 97140 and 97530 lines on the same date of service (same performing
     provider), it appends the payer's distinct-procedure modifier to the NCCI column-2 code of the
     pair in the pack (97530). Pack settings under [rules.NC002]: `action = "review"` reports instead
-    of fixing; `modifier_on = "column1"` puts the modifier on 97140 instead.
+    of fixing; `modifier_on = "column1"` puts the modifier on 97140 instead. The other code billed as a
+    range of dates (DTP*472 RD8) that covers the date, or on another claim of the file for the same
+    patient, payer and provider that date, pairs too, but the practice's attestation covers time blocks
+    billed together, not a pair the claim cannot show: then the fix is a review fix (--apply-review) and
+    the message names the other line and claim.
 
     Why: NCCI pairs 97140 (column 1) with 97530 (column 2), indicator 1; 97530 is denied unless the
     two were done in separate time blocks and the claim says so with 59/X. The 837 cannot show time
@@ -34,15 +38,17 @@ class ManualTherapyTherapeuticActivities(Rule):
 
     Fix safety: review, approved by the shipped pack (`action = "fix"`): the 837 cannot show separate
     time blocks, so the change log says the modifier rests on the practice's documentation; a pack can
-    make it review only.
+    make it review only. Never approved when the partner is a range or on another claim.
 
     Source: WebPT "How to handle modifier 59 denials for 97530 and 97140" (2023), quoting the CMS
     example ("97530 should not be reported and modifier 59 should not be used if the two procedures
-    are performed during the same time block").
+    are performed during the same time block"); the unit of edit: CMS "Medicare NCCI Procedure to Procedure
+    (PTP) Edits" (the two codes "for the same beneficiary on the same date of service").
     """
 
     code = "NC002"
     name = "therapy-time-blocks"
+    unit_of_edit = True  # pairs by patient, provider and date, across the file's claims (rules/_claims.py)
     fix_safety = "review"
     tables = ("ncci",)
     settings = (
@@ -54,13 +60,16 @@ class ManualTherapyTherapeuticActivities(Rule):
     )
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return claim.procedures.issuperset(self.setting(context, "pair"))
+        first, second = self.setting(context, "pair")
+        return unit_procedures(claim, context).issuperset((first, second)) and (
+            claim.may_bill(first) or claim.may_bill(second))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         first, second = self.setting(context, "pair")
         action = self.setting(context, "action")
         placement = self.setting(context, "modifier_on")
-        for day, lines in payable_by_date(self.packs, claim, context).items():
+        for unit in payable_units(self.packs, claim, context):
+            day, lines = unit.day, unit.lines
             pairs = [p for p in self.packs.pairs_for(first, second, day) if p.modifier_indicator == 1]
             if not pairs:
                 continue
@@ -68,15 +77,17 @@ class ManualTherapyTherapeuticActivities(Rule):
             target_code = pair.column2 if placement == "column2" else pair.column1
             other_code = pair.column1 if target_code == pair.column2 else pair.column2
             others = [line for line in lines if line.procedure == other_code]
-            for target in (line for line in lines if line.procedure == target_code):
+            for target in (line for line in unit.home if line.procedure == target_code):
                 wanted = wanted_modifier(context, self.code)
                 source = pair.citation
+                partners = [o for o in others if same_performer(claim, o, target) is not False]
                 if not any(same_performer(claim, o, target) for o in others):
-                    if any(same_performer(claim, o, target) is None for o in others):
-                        yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
-                                      f"{target_code} billed with {other_code} on {day}, but a performer (a 2420A "
-                                      "without an NPI) cannot be identified, so whether NCCI pairs them cannot be "
-                                      "shown; check who performed them", Severity.WARNING, None, source)
+                    if partners:
+                        yield hedge(Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                            f"{target_code} billed with {other_code} on {day}, but a performer (a "
+                                            "2420A without an NPI) cannot be identified, so whether NCCI pairs them "
+                                            "cannot be shown; check who performed them", Severity.WARNING, None,
+                                            source), claim, target, partners)
                         continue
                     finding = self._partner_removed(claim, target, other_code, day, lines, pair)
                     if finding is not None:
@@ -84,16 +95,17 @@ class ManualTherapyTherapeuticActivities(Rule):
                     continue
                 bypassed = other_pairs_bypassed(self.packs, claim, target, lines, day, frozenset((other_code,)))
                 if bypassed and not satisfied(target, wanted, context.profile):
-                    yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
-                                  f"{target_code} billed with {other_code} on {day}: a {wanted} on {target_code} "
-                                  f"would also bypass NCCI {', '.join(bypassed)}, which nothing on the claim shows "
-                                  "distinct; not modified, decide by hand", Severity.WARNING, None, source)
+                    yield hedge(Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                        f"{target_code} billed with {other_code} on {day}: a {wanted} on {target_code} "
+                                        f"would also bypass NCCI {', '.join(bypassed)}, which nothing on the claim "
+                                        "shows distinct; not modified, decide by hand", Severity.WARNING, None, source),
+                                claim, target, partners)
                     continue
                 unknown = chiropractor_unknown(self.packs, claim, target, context)
                 if unknown and not satisfied(target, wanted, context.profile):
-                    yield Finding(self.code, claim.claim_id, (target.number,), target.procedure,
-                                  f"{target_code} billed with {other_code} on {day}, {unknown}", Severity.WARNING,
-                                  None, source)
+                    yield hedge(Finding(self.code, claim.claim_id, (target.number,), target.procedure,
+                                        f"{target_code} billed with {other_code} on {day}, {unknown}",
+                                        Severity.WARNING, None, source), claim, target, partners)
                     continue
                 message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
                            f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"
@@ -102,7 +114,7 @@ class ManualTherapyTherapeuticActivities(Rule):
                 finding = modifier_finding(self.code, claim, target, wanted, context.profile, message, source,
                                            Applicability.REVIEW, approved=action == "fix")
                 if finding is not None:
-                    yield finding
+                    yield hedge(finding, claim, target, partners)
 
     def _partner_removed(self, claim: Claim, target: ServiceLine, other_code: str, day: date | None,
                          lines: list[ServiceLine], pair: NcciPair) -> Finding | None:

@@ -9,8 +9,8 @@ from edi837.engine import Applicability, ClaimContext, Finding, Rule
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NcciPair, RulePacks
-from edi837.rules._claims import same_performer
-from edi837.rules._medicare import payable_by_date
+from edi837.rules._claims import hedge, same_performer, unit_procedures
+from edi837.rules._medicare import payable_units
 from edi837.rules._modifiers import modifier_finding, wanted_modifier
 from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
@@ -20,8 +20,10 @@ class OtherPairs(Rule):
     """NC003 ncci-pair: any other NCCI edit with modifier indicator 1, both codes billed together.
 
     What it does: when both codes of an indicator-1 NCCI edit (other than the manipulation/97140 pairs, CMT
-    and OMT, and 97140/97530, which NC001 and NC002 handle) are on the claim on the same date of service for the same
-    provider, it reports a review item on the column-2 line; the suggested fix (the payer's distinct
+    and OMT, and 97140/97530, which NC001 and NC002 handle) are on the claim on the same date of service for
+    the same provider (or the column-1 code is billed as a range of dates covering that date, or on another
+    claim of the file for the same patient, payer and provider that date: the message then names that line
+    and claim), it reports a review item on the column-2 line; the suggested fix (the payer's distinct
     modifier on the column-2 code) is applied only with --apply-review. The edits are the CMS
     practitioner PTP file's when an NCCI database is loaded (`edi-fix ncci import`: every pair of the
     claim's codes, the row in force on the date of service), else the pairs of rules/ncci.toml; a
@@ -36,11 +38,13 @@ class OtherPairs(Rule):
 
     Source: NCCI PTP mechanics (CMS FAQ; MLN1783722 "Proper use of modifiers 59, XE, XP, XS and XU");
     the CMS practitioner PTP file loaded in the NCCI database, else each pair's own source in
-    rules/ncci.toml.
+    rules/ncci.toml; the unit of edit: CMS "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes
+    "for the same beneficiary on the same date of service").
     """
 
     code = "NC003"
     name = "ncci-pair"
+    unit_of_edit = True  # pairs by patient, provider and date, across the file's claims (rules/_claims.py)
     fix_safety = "review"
     tables = ("ncci",)
     indicator = 1
@@ -54,7 +58,7 @@ class OtherPairs(Rule):
         self._handled: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[frozenset[str], frozenset[str]]] = {}
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return self.packs.pair_source.may_pair(claim.procedures)
+        return self.packs.pair_source.may_pair(unit_procedures(claim, context))
 
     def handled(self, context: ClaimContext) -> tuple[frozenset[str], frozenset[str]]:
         """(manipulation codes, the NC002 pair): for indicator 1, the manipulation/manual-therapy pairs and
@@ -70,7 +74,8 @@ class OtherPairs(Rule):
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         handled: tuple[frozenset[str], frozenset[str]] | None = None
-        for day, lines in payable_by_date(self.packs, claim, context).items():
+        for unit in payable_units(self.packs, claim, context):
+            day, lines = unit.day, unit.lines
             codes = {line.procedure for line in lines}
             for pair in self.packs.pair_source.pairs_among(codes, day):
                 if pair.modifier_indicator != self.indicator:
@@ -78,12 +83,12 @@ class OtherPairs(Rule):
                 handled = handled or self.handled(context)
                 if pair.label in handled[0] or frozenset((pair.column1, pair.column2)) == handled[1]:
                     continue
-                for line in lines:
+                for line in unit.home:
                     if line.procedure != pair.column2:
                         continue
                     partners = [x for x in lines if x.procedure == pair.column1 and same_performer(claim, x, line)]
-                    if partners:
-                        yield from self._finding(claim, context, line, pair, day)
+                    for finding in self._finding(claim, context, line, pair, day) if partners else ():
+                        yield hedge(finding, claim, line, partners)
 
     def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
                  day: date | None) -> Iterator[Finding]:

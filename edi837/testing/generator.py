@@ -208,8 +208,9 @@ class _Transaction:
                                  "loop or none has")
             self._add_claim(spec, segs, shared[3], shared[1], new_subscriber=False)
             return
-        last, first, sex = rng.choice(_SUBSCRIBERS)
-        subscriber = _person(rng, last, first, sex, 1950, 1995)
+        draw = random.Random(f"person/{spec.person}") if spec.person else rng  # a keyed person: the same each time
+        last, first, sex = draw.choice(_SUBSCRIBERS)
+        subscriber = _person(draw, last, first, sex, 1950, 1995)
         self._hl += 1
         self._subscriber = (spec.subscriber, self._hl, spec.patient_loop, subscriber) if spec.subscriber else None
         self._add_claim(spec, segs, subscriber, self._hl, new_subscriber=True)
@@ -231,8 +232,9 @@ class _Transaction:
                 s("NM1", "PR", "2", spec.payer_name, "", "", "", "", "PI", spec.payer_id),
             ]
         if spec.patient_loop:
-            first, sex = rng.choice(_DEPENDENTS)
-            patient = _person(rng, subscriber.last, first, sex, 2008, 2020)
+            draw = random.Random(f"person/{spec.person}/dependant") if spec.person else rng
+            first, sex = draw.choice(_DEPENDENTS)
+            patient = _person(draw, subscriber.last, first, sex, 2008, 2020)
             self._hl += 1
             segs += [
                 s("HL", str(self._hl), str(subscriber_hl), "23", "0"),

@@ -166,6 +166,10 @@ class ClaimSpec:
     # loop. Empty keys keep the plain layout: one 2000B per claim, the one billing provider.
     subscriber: str = ""
     billing_provider: str = ""
+    # The made-up person a claim is for, by key: claims with the same key carry the same subscriber (member id,
+    # name, birth date) and, with `patient_loop`, the same dependant, wherever they are in the file (another
+    # 2000B, transaction or interchange). Empty: a person of the file's own random draw.
+    person: str = ""
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.claim_id) <= 38 or not is_plain(self.claim_id):
@@ -200,6 +204,8 @@ class ClaimSpec:
             raise ValueError(f"claim {self.claim_id}: original_reference {self.original_reference!r}")
         if self.billing_provider and not is_npi_shaped(self.billing_provider):
             raise ValueError(f"claim {self.claim_id}: billing_provider {self.billing_provider!r}: 10 digits")
+        if self.person and not is_code(self.person):
+            raise ValueError(f"claim {self.claim_id}: person key {self.person!r}: letters and digits")
         if self.subscriber and not is_code(self.subscriber):
             raise ValueError(f"claim {self.claim_id}: subscriber key {self.subscriber!r}: letters and digits")
         if any(p.role not in CLAIM_ROLES for p in self.providers):
