@@ -159,7 +159,8 @@ def test_the_editor_copies_every_field_of_a_line() -> None:
         "pointers": (1, 2), "pointer_problem": "why", "place_of_service": "02", "service_date": date(2026, 3, 2),
         "service_date_end": date(2026, 3, 3), "providers": {"2420A": Provider("2420A", "rendering", "1")},
         "adjudications": [LineAdjudication("P1", Decimal(1), "97140", Decimal(1))],
-        "partner": PartnerClaim("C2", "P1", "CI", (), None, Provider("2010AA", "billing", "1"), frozenset()),
+        "partner": PartnerClaim("C2", "P1", "CI", (), None, Provider("2010AA", "billing", "1"), frozenset(),
+                                "11"),
     }
     assert set(values) == {f.name for f in dataclasses.fields(ServiceLine)}, "a new ServiceLine field: add it here"
     line = ServiceLine(**values)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ How, keeping memory flat and the run's cost small: the input is read twice more,
    overlapping dates, are candidates (usually none: the pass ends there);
 2. only if there are candidates, a walk that parses those claims and keeps their lines as partner lines
    (ServiceLine with `partner` set: codes, modifiers, units, dates, pointers, performer, the claim's
-   diagnoses, which lines are history).
+   diagnoses and place of service, which lines are history).
 
 The result maps each candidate claim (its CLM's position in the file, checked against its claim id) to the
 partner lines of the other claims whose dates overlap its own. The digests never leave this module: the
@@ -194,7 +194,7 @@ def _facts(claim: Claim) -> tuple[str, bytes, list[ServiceLine]] | None:
         history = frozenset(x.number for x in lines if claim.is_history(x))
         where = PartnerClaim(claim.claim_id, claim.subscriber.payer_id.strip().upper(), claim.subscriber.claim_filing,
                              tuple(claim.diagnoses), claim.providers.get("2310B"), claim.billing_provider.provider,
-                             history)
+                             history, claim.place_of_service)
     except InputRefused:
         return None
     dated = []

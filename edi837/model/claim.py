@@ -315,6 +315,13 @@ class Claim:
         view._lines, view._coded, view.removed_lines = lines, None, removed
         return view
 
+    def place_of(self, line: ServiceLine) -> tuple[str, str]:
+        """Where a line was performed, and which element says it: its SV105, else the CLM05-1 of the claim it
+        belongs to (this one, or a partner's)."""
+        if line.place_of_service:
+            return line.place_of_service, "SV105"
+        return (self.place_of_service if line.partner is None else line.partner.place_of_service), "CLM05-1"
+
     def _diagnoses_of(self, line: ServiceLine) -> list[Diagnosis] | tuple[Diagnosis, ...]:
         """The diagnoses of the claim a line belongs to (this one, or a partner's): what its pointers name."""
         return self.diagnoses if line.partner is None else line.partner.diagnoses

@@ -108,8 +108,9 @@ class PartnerClaim:
 
     What a rule needs to judge one of its lines as a partner, read from that claim once, before any claim's
     rules run (engine/partners.py): its id, its payer, its diagnoses (the line's pointers name them), its
-    claim-level rendering and billing providers (who performed a line without a 2420A) and which of its
-    lines a prior payer adjudicated (history). Its lines are never edited from another claim.
+    claim-level rendering and billing providers (who performed a line without a 2420A), which of its
+    lines a prior payer adjudicated (history) and its place of service (a line without SV105 was performed
+    there). Its lines are never edited from another claim.
     """
 
     claim_id: str
@@ -119,6 +120,7 @@ class PartnerClaim:
     rendering: Provider | None  # its 2310B
     billing: Provider  # its 2010AA
     history: frozenset[int]  # LX01 of its lines that are history (Claim.is_history)
+    place_of_service: str  # its CLM05-1
 
 
 @dataclass(slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 from edi837.engine import Applicability, ClaimContext, Finding, Rule, Setting, Severity
 from edi837.model.claim import Claim
@@ -53,11 +52,12 @@ class CmtManualTherapy(Rule):
     NCCI's unit of edit is the patient, the provider and the date, not the claim: a manipulation billed as a
     range (DTP*472 RD8) that covers 97140's date, or billed on another claim of the file for the same
     patient, payer and provider that date (a void never; an adjudicated line still), pairs too, and is judged
-    like the claim's own: its pointers read against its code and against its own claim's diagnoses. The
-    claim does not prove such a pair (the range may not cover that day; the file cannot show why the visit
-    was split over two claims), so the finding is a review item naming the other line and claim, and the
-    modifier, on 97140 in its own claim, applies only with --apply-review. A range that ends before 97140's
-    date, or starts after it, is no partner.
+    like the claim's own: its pointers read against its code and against its own claim's diagnoses, and its
+    own claim's place of service or its modifiers saying telehealth keep the modifier off 97140 as the
+    claim's own would. The claim does not prove such a pair (the range may not cover that day; the file
+    cannot show why the visit was split over two claims), so the finding is a review item naming the other
+    line and claim, and the modifier, on 97140 in its own claim, applies only with --apply-review. A range
+    that ends before 97140's date, or starts after it, is no partner.
 
     Why: NCCI pairs CMT and OMT (column 1) with 97140 (column 2), modifier indicator 1. 97140 is payable
     beside manipulation only on an anatomic region other than those manipulated; the diagnosis pointers are
@@ -132,12 +132,13 @@ class CmtManualTherapy(Rule):
                     continue
                 partners = [c for c in manipulations if same_performer(claim, c, manual)]
                 if partners:
-                    yield from self._judge(claim, context, manual, partners, lines, day, frozenset(manipulation))
+                    yield from self._judge(claim, context, manual, partners, unit, frozenset(manipulation))
 
     def _judge(self, claim: Claim, context: ClaimContext, manual: ServiceLine, partners: list[ServiceLine],
-               lines: list[ServiceLine], day: date | None, manipulation: frozenset[str]) -> Iterator[Finding]:
-        """The finding for one 97140 line beside its performer's manipulation that day."""
-        packs, wanted = self.packs, wanted_modifier(context, self.code)
+               unit: UnitOfEdit, manipulation: frozenset[str]) -> Iterator[Finding]:
+        """The finding for one 97140 line beside its performer's manipulation in its unit of edit (`partners`:
+        the manipulation lines of the unit, its claim's own and other claims', it is judged against)."""
+        packs, wanted, day = self.packs, wanted_modifier(context, self.code), unit.day
         pairs = [p for c in partners for p in packs.pairs_for(c.procedure, manual.procedure, day)
                  if p.column1 == c.procedure and p.column2 == manual.procedure and p.modifier_indicator == 1]
         pair = pairs[0] if pairs else None
@@ -165,15 +166,15 @@ class CmtManualTherapy(Rule):
         shown = (f"{manual.procedure} points to {where} other than the manipulated {named_words(evidence)}"
                  + (f" (it also points to {words(also)}, which the manipulation may have reached)" if also else "")
                  + "".join(f"; {c}" for c in caveats(evidence)) + f" ({names}, NCCI {pair.label} indicator 1)")
-        yield from self._distinct(claim, context, manual, lines, day, manipulation, shown, wanted, source)
+        yield from self._distinct(claim, context, manual, partners, unit, manipulation, shown, wanted, source)
 
-    def _distinct(self, claim: Claim, context: ClaimContext, manual: ServiceLine, lines: list[ServiceLine],
-                  day: date | None, manipulation: frozenset[str], shown: str, wanted: str,
+    def _distinct(self, claim: Claim, context: ClaimContext, manual: ServiceLine, partners: list[ServiceLine],
+                  unit: UnitOfEdit, manipulation: frozenset[str], shown: str, wanted: str,
                   source: str) -> Iterator[Finding]:
         """97140 on a region the manipulation cannot have reached: the modifier, unless something else stands."""
         if satisfied(manual, wanted, context.profile):
             return
-        blocker = self._blocker(claim, context, manual, lines, day, manipulation, wanted)
+        blocker = self._blocker(claim, context, manual, partners, unit, manipulation, wanted)
         if blocker:
             yield self._review(claim, manual, f"{shown}, but {blocker}", source)
             return
@@ -182,17 +183,22 @@ class CmtManualTherapy(Rule):
         if finding is not None:
             yield finding
 
-    def _blocker(self, claim: Claim, context: ClaimContext, manual: ServiceLine, lines: list[ServiceLine],
-                 day: date | None, manipulation: frozenset[str], wanted: str) -> str:
-        """What keeps a distinct region from a safe modifier, or "" when nothing does."""
+    def _blocker(self, claim: Claim, context: ClaimContext, manual: ServiceLine, partners: list[ServiceLine],
+                 unit: UnitOfEdit, manipulation: frozenset[str], wanted: str) -> str:
+        """What keeps a distinct region from a safe modifier, or "" when nothing does.
+
+        Telehealth: any manipulation line of this claim (a claim that bills manipulation as remote contradicts
+        itself, whatever its 97140 shows), or one of the manipulation lines of other claims this 97140 is paired
+        with, as its own claim says (the 59 would rest on that line being hands-on and in person; its claim's
+        TH001 record says what to correct). Another claim's lines that are not paired with it do not count."""
         packs = self.packs
-        bypassed = other_pairs_bypassed(packs, claim, manual, lines, day, manipulation)
+        bypassed = other_pairs_bypassed(packs, claim, manual, unit.lines, unit.day, manipulation)
         if bypassed:
             return (f"{article(wanted)} would also bypass NCCI {', '.join(bypassed)}, which nothing on the claim "
                     "shows distinct; decide by hand")
         signs = remote_signs(packs, claim, manual)
         remote = (f"{manual.procedure} on line {manual.number} is billed as telehealth ({'; '.join(signs)})" if signs
-                  else remote_manipulation(packs, claim))
+                  else remote_manipulation(packs, claim, [c for c in partners if c.partner is not None]))
         if remote:
             return (f"{remote}: manipulation and manual therapy are hands-on and cannot be furnished remotely, so "
                     "nothing is added until the place of service and modifiers are right")

@@ -25,7 +25,7 @@ class ManipulationTelehealth(Rule):
     telehealth modifier (95, 93, GT, GQ, FQ; rules/telehealth.toml), is a review item naming what says
     telehealth. Nothing is changed: whether the visit was in person with a wrong place of service or
     modifier, or the line should not be billed at all, is in the visit note. NC001 adds no distinct-procedure
-    modifier on such a claim.
+    modifier on such a claim, nor on a 97140 of another claim of the file that NCCI pairs with such a line.
 
     Why: manipulation is a hands-on service: it cannot be furnished through telecommunication, so a claim
     that says so is wrong somewhere, and a payer denies or audits it. A 59 added to 97140 on the strength of
