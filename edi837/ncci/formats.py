@@ -293,7 +293,7 @@ class PtpSeen:
     """What reading a PTP file saw besides its rows: each row's line number, and whether the rows came ordered by
     column 1 and column 2 (then every repeated window was already caught while reading)."""
 
-    lines: array[int] = field(default_factory=lambda: array("L"))
+    lines: array[int] = field(default_factory=lambda: array("I"))  # 4 bytes a row
     ordered: bool = True
 
 
