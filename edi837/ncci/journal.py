@@ -238,11 +238,12 @@ def _recover(db: Path) -> list[str]:
 
 
 def _tidy(db: Path) -> list[str]:
+    """Back to one file; nothing said when runs still hold it (`ncci status` then shows the WAL mode)."""
     writer = sqlite3.connect(db, isolation_level=None, timeout=30)
     try:
         if to_one_file(writer):
             return [f"returned the database to one file (it was left in WAL mode, with {db.name}-wal beside it)"]
-        return ["the database stays in WAL mode: runs have it open; run this again when they are done"]
+        return []
     finally:
         writer.close()
 
