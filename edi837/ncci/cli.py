@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
+from edi837.datafiles import journal
 from edi837.errors import InputRefused, one_line, outcome_of, printable
-from edi837.ncci import journal, paths
+from edi837.ncci import paths
 from edi837.ncci.formats import CODE, KIND_NAMES, MUE, PTP, PTP_PARTS, iso_day, quarter_start
 from edi837.ncci.load import Outcome, import_files
 from edi837.ncci.source import CmsMue, CmsPairs, complete, select, versions
@@ -123,14 +124,14 @@ def status_command(*, db: DbOption = None) -> None:
             where = f" at {choice.path}" if choice.path else ""
             print(f"no NCCI database{where} (chosen by {how}): runs use the shipped pairs of rules/ncci.toml and "
                   "MUE001 does nothing; load the CMS files with `edi-fix ncci import FILE...`")
-            note = journal.read_note(choice.path) if choice.path else None
-            if note is not None:
-                print(one_line(f"import: {note.describe()}"))
+            for line in journal.status_lines(choice.path, [], paths.LOCATION) if choice.path else ():
+                print(line)
             return 0
         store = NcciStore.open(choice.path, tidy=True)
         try:
             print(f"NCCI database: {choice.path} (chosen by {how})")
-            _print_journal(store)
+            for line in journal.status_lines(store.path, store.recovered, paths.LOCATION):
+                print(line)
             imports = store.imports()
             chosen = select(store)
             in_use = {info.id for info in (*chosen.ptp, *chosen.mue)}
@@ -149,18 +150,6 @@ def status_command(*, db: DbOption = None) -> None:
         return 0
 
     _guard(action)
-
-
-def _print_journal(store: NcciStore) -> None:
-    """What an import running now, or one killed earlier, left; what opening the database took."""
-    note = journal.read_note(store.path)
-    if note is not None:
-        print(one_line(f"import: {note.describe()}"))
-    for done in store.recovered:
-        print(one_line(f"recovered: {done}"))
-    if journal.in_wal(store.path) and (note is None or not note.running):
-        print(f"journal: WAL ({store.path.name}-wal beside it); a user who may write to {store.path.parent} can "
-              "return it to one file by running `edi-fix ncci status` again when no run reads it")
 
 
 def _version_line(kind: str, parts: list[ImportInfo], in_use: set[int]) -> str:

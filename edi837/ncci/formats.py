@@ -27,59 +27,27 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
 
-from edi837.errors import InputRefused
+from edi837.datafiles.lines import SNIFF_BYTES, FormatRefused, Readable, bounded_lines
 from edi837.ncci import limits
 
 PTP, MUE = "ptp", "mue"
 KIND_NAMES = {PTP: "PTP practitioner", MUE: "MUE practitioner"}
 PTP_PARTS = 4  # ccipra-vNNNrN-f1 ... f4: a PTP version answers only once all its parts are loaded
 MAX_PREAMBLE_LINES = 200  # notice, title and headings: a "PTP file" with more before its rows is not one
-SNIFF_BYTES = 1 << 16
 CODE = re.compile(rb"[A-Z0-9]{5}")
 PTP_FIELDS = 7  # column 1, column 2, before 1996, effective, deletion, modifier indicator, rationale
-_CHUNK = 1 << 20
+NEVER = "no CMS row or heading is; not a CMS file"  # a line past the cap is one that
 # The first bytes of every file edi837.testing.ncci_files writes (after the opening quote of the MUE CSV's
 # notice cell). A CMS file begins with the AMA's CPT notice, so no CMS download begins with these bytes,
 # and a file that carries them anywhere else (a rationale, a later line) is not called synthetic.
 SYNTHETIC_MARK = b"EDI837-SYNTHETIC-NCCI-TEST-FILE"
 
 
-class Readable(Protocol):
-    """What the readers need of a file or a ZIP entry (a capped stream, edi837.ncci.members.Capped)."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-class FormatRefused(InputRefused):
-    """A file that is not a CMS NCCI practitioner PTP or MUE table, or one that is damaged (exit 2)."""
-
-
 def is_synthetic(head: bytes) -> bool:
     """Whether a table was written by edi837's generator: its very first bytes are the mark."""
     text = head.removeprefix(b"\xef\xbb\xbf")
     return text.startswith(SYNTHETIC_MARK) or text.startswith(b'"' + SYNTHETIC_MARK)
-
-
-def bounded_lines(stream: Readable, name: str, longest: int) -> Iterator[bytes]:
-    """The lines of a file (split on LF, a CR before it kept), read in large chunks, which reads a ZIP
-    entry several times faster than line by line. A line longer than `longest` refuses the file: no CMS
-    row or heading comes near it, and without a bound one 300 MB "line" is joined up chunk by chunk."""
-    carry = b""
-    done = 0
-    while True:
-        chunk = stream.read(_CHUNK)
-        lines = (carry + chunk).split(b"\n")
-        carry = lines.pop() if chunk else b""
-        if len(carry) > longest or (lines and max(map(len, lines)) > longest):
-            number = done + 1 + next((i for i, line in enumerate(lines) if len(line) > longest), len(lines))
-            raise FormatRefused(f"{name}: line {number} is longer than {limits.size(longest)}, which no CMS row or "
-                                "heading is; not a CMS file, or a damaged one; nothing of it was loaded")
-        done += len(lines)
-        yield from lines
-        if not chunk:
-            return
 
 
 # A PTP row as stored: column1, column2, effective (YYYYMMDD), deletion (YYYYMMDD or None), modifier
@@ -318,13 +286,13 @@ def read_ptp(stream: Readable, name: str, *, rationale: Callable[[str], object] 
     """
     caps = limits.current()
     seen = seen if seen is not None else PtpSeen()
-    row_of, line_of, most = _PtpReader(rationale, tag).row, seen.lines.append, caps.ptp_rows
+    row_of, line_of, most = _PtpReader(rationale, tag).row, seen.lines.append, caps.rows(PTP)
     preamble: list[str] = []
     started = False
     rows = 0
     column1 = column2 = ""
     windows: dict[tuple[int, int | None], int] = {}
-    for number, line in enumerate(bounded_lines(stream, name, caps.line), start=1):
+    for number, line in enumerate(bounded_lines(stream, name, caps.line, NEVER), start=1):
         row = row_of(line.split(b"\t"))
         if type(row) is tuple:
             if not started:

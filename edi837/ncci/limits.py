@@ -1,9 +1,6 @@
 """How big a CMS NCCI practitioner file can be, and the caps every file handed to the importer is held to.
 
-Why caps: a download is untrusted bytes. A 1.6 MB ZIP can hold 1.6 GB, a "line" can run to 300 MB, a ZIP
-can nest ZIPs, and one valid row repeated millions of times is still valid rows. Without a cap each of
-those ends in a MemoryError, a full disk or a database of gigabytes; with one, the importer stops at the
-cap with one line saying so (exit 2), having read no more than the cap.
+Why caps, and how they are applied (the same way for every store): edi837.datafiles.limits.
 
 How the caps were set. No CMS page read for this gives the sizes of the files, so they were NOT read from
 CMS: they come from row counts that public projects loading the real files have published, with a wide
@@ -27,59 +24,14 @@ to build each bomb at a small scale; nothing else reads that variable.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields, replace
+from edi837.datafiles.limits import FileCaps, KiB, Limits, MiB
 
 TEST_ENV = "EDI837_NCCI_TEST_LIMITS"
-MiB = 1 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The caps (see the module docstring for where each number comes from)."""
-
-    ptp_rows: int = 4_000_000
-    ptp_bytes: int = 400 * MiB
-    mue_rows: int = 200_000
-    mue_bytes: int = 32 * MiB
-    line: int = 64 * 1024
-    entries: int = 32
-    depth: int = 2
-
-    def rows(self, kind: str) -> int:
-        return self.ptp_rows if kind == "ptp" else self.mue_rows
-
-    def bytes(self, kind: str) -> int:
-        return self.ptp_bytes if kind == "ptp" else self.mue_bytes
-
-
-DEFAULT = Limits()
+# "ptp" and "mue": the kinds of edi837.ncci.formats (not imported: formats reads these caps).
+DEFAULT = Limits({"ptp": FileCaps(rows=4_000_000, bytes=400 * MiB), "mue": FileCaps(rows=200_000, bytes=32 * MiB)},
+                 line=64 * KiB, entries=32, depth=2)
 
 
 def current() -> Limits:
-    """The caps in force: the defaults, lowered where EDI837_NCCI_TEST_LIMITS says so (a value above the
-    default, or one that is not a positive whole number, is ignored: the variable can only tighten)."""
-    spec = os.environ.get(TEST_ENV, "")
-    if not spec:
-        return DEFAULT
-    lowered: dict[str, int] = {}
-    names = {f.name for f in fields(Limits)}
-    for item in spec.split(","):
-        name, _, value = item.partition("=")
-        name = name.strip()
-        if name in names and value.strip().isdigit() and 0 < int(value) < getattr(DEFAULT, name):
-            lowered[name] = int(value)
-    return replace(DEFAULT, **lowered)
-
-
-def size(n: int) -> str:
-    """A byte count for a message: 1.6 GB, 400 MiB, 64 KiB, 12.3 KB, 900 bytes (a cap set in binary units is
-    said in them)."""
-    if n % MiB == 0 and n >= MiB:
-        return f"{n // MiB} MiB"
-    if n % 1024 == 0 and 1024 <= n < MiB:
-        return f"{n // 1024} KiB"
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+    """The caps in force: the defaults, lowered where EDI837_NCCI_TEST_LIMITS says so."""
+    return DEFAULT.lowered(TEST_ENV)

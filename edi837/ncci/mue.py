@@ -15,17 +15,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 
+from edi837.datafiles.lines import FormatRefused, Readable, bounded_lines, counted
 from edi837.ncci import limits
-from edi837.ncci.formats import (
-    CODE,
-    FormatRefused,
-    MueColumns,
-    MueRow,
-    Readable,
-    bounded_lines,
-    mue_columns,
-    plain_words,
-)
+from edi837.ncci.formats import CODE, NEVER, MueColumns, MueRow, mue_columns, plain_words
 
 _HEADER_WITHIN = 31  # records: the notice comes first, then the header
 _OTHER_PROVIDERS = ("hospital", "facility", "dme", "supplier")
@@ -49,7 +41,8 @@ def read_mue(stream: Readable, name: str) -> Iterator[MueRow]:
     layout, a file whose rows are not code rows, a row repeated, and more rows than a CMS table holds; a
     blank or non-numeric value (CMS marks some confidential) is unknown."""
     caps = limits.current()
-    reader = csv.reader(_decoded(bounded_lines(stream, name, caps.line)), strict=True)
+    most = caps.rows("mue")
+    reader = csv.reader(_decoded(bounded_lines(stream, name, caps.line, NEVER)), strict=True)
     columns: MueColumns | None = None
     width = rows = 0
     seen: dict[str, tuple[int | None, int | None, int]] = {}
@@ -69,10 +62,7 @@ def read_mue(stream: Readable, name: str) -> Iterator[MueRow]:
             if before[2] != reader.line_num and before[:2] == row[1:3]:
                 raise FormatRefused(f"{name}: line {reader.line_num} repeats code {row[0]} of line {before[2]}; a CMS "
                                     "table lists a code once; a damaged or altered file, nothing of it was loaded")
-            rows += 1
-            if rows > caps.mue_rows:
-                raise FormatRefused(f"{name}: more than {caps.mue_rows:,} rows (line {reader.line_num}), more than a "
-                                    "CMS MUE table holds; not loaded")
+            rows = counted(rows, most, name, reader.line_num, "rows", "a CMS MUE table holds")
             yield row
     except csv.Error as error:
         raise FormatRefused(f"{name}: line {reader.line_num} cannot be read as CSV ({error}); the file looks "

@@ -8,8 +8,9 @@ Why these choices:
 - Which imports came from files edi837's generator marked synthetic is a table of its own
   (`synthetic`), not a column: a database written by this version still opens in an edi837 that does
   not know the table, and one written before it simply has no synthetic imports.
-- Readers open read-only, through edi837.ncci.journal: an import running meanwhile (WAL) never makes
-  them wait, and what a killed import left is rolled back, or refused in one line saying who can.
+- Readers open read-only, through edi837.datafiles.journal as every store does: an import running
+  meanwhile (WAL) never makes them wait, and what a killed import left is rolled back, or refused in one
+  line saying who can.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from edi837.errors import InputRefused
-from edi837.ncci import journal
-from edi837.ncci.formats import KIND_NAMES
+from edi837.datafiles.sqlite import StoreSpec, open_reader
+from edi837.ncci.formats import KIND_NAMES, MUE, PTP
+from edi837.ncci.paths import LOCATION
 
 SCHEMA_VERSION = 1
-SQLITE_MAGIC = b"SQLite format 3\x00"
 TABLES = """
 CREATE TABLE IF NOT EXISTS imports (
     id INTEGER PRIMARY KEY,
@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS mue (
 );
 """
 SYNTHETIC_TABLE = "CREATE TABLE IF NOT EXISTS synthetic (import_id INTEGER PRIMARY KEY)"
+INDEXES = {PTP: "CREATE INDEX IF NOT EXISTS ptp_pair ON ptp (column1, column2)",
+           MUE: "CREATE INDEX IF NOT EXISTS mue_code ON mue (code)"}
+SPEC = StoreSpec(LOCATION, TABLES + "".join(f"{s};\n" for s in (SYNTHETIC_TABLE, *INDEXES.values())), SCHEMA_VERSION,
+                 "imports")
 
 
 @dataclass(frozen=True)
@@ -82,50 +86,21 @@ class ImportInfo:
         return f"CMS NCCI {KIND_NAMES[self.kind]} {self.version} ({self.file_name})"
 
 
-def check_file(path: Path, *, write: bool) -> None:
-    """Refuse a path that cannot be an NCCI database (a folder, another kind of file; none, for a reader)."""
-    if path.is_dir():
-        raise InputRefused(f"{path}: a folder, not an NCCI database file")
-    if path.exists() and path.stat().st_size > 0:
-        with path.open("rb") as probe:
-            if probe.read(16) != SQLITE_MAGIC:
-                raise InputRefused(f"{path}: not an NCCI database (not an SQLite file)")
-    elif not write:
-        raise InputRefused(f"{path}: no NCCI database there; load one with `edi-fix ncci import --db {path} FILE...`")
-
-
-def check_schema(connection: sqlite3.Connection, path: Path) -> bool:
-    """Refuse a database of another schema; whether it has the `synthetic` table."""
-    found = connection.execute("PRAGMA user_version").fetchone()[0]
-    tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if found != SCHEMA_VERSION or "imports" not in tables:
-        what = "made by another edi837 version" if "imports" in tables else "not an edi837 NCCI database"
-        raise InputRefused(f"{path}: {what} (schema {found}, this edi837 reads {SCHEMA_VERSION})")
-    return "synthetic" in tables
-
-
 class NcciStore:
     """An open NCCI database, read-only. `recovered` says what opening it took (a hot journal rolled back)."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path, recovered: list[str] | None = None) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, tables: set[str],
+                 recovered: list[str] | None = None) -> None:
         self.connection = connection
         self.path = path
         self.recovered = recovered or []
-        self.marks_synthetic = check_schema(connection, path)
+        self.marks_synthetic = "synthetic" in tables
 
     @classmethod
     def open(cls, path: Path, *, tidy: bool = False) -> NcciStore:
-        """The database at `path` for reading (see edi837.ncci.journal for `tidy` and what a reader may do)."""
-        check_file(path, write=False)
-        try:
-            connection, recovered = journal.open_reader(path, tidy=tidy)
-        except sqlite3.Error as error:
-            raise InputRefused(f"{path}: the NCCI database cannot be opened ({error})") from None
-        try:
-            return cls(connection, path, recovered)
-        except BaseException:
-            connection.close()
-            raise
+        """The database at `path` for reading (see edi837.datafiles.journal for `tidy` and what a reader may do)."""
+        opened = open_reader(path, SPEC, tidy=tidy)
+        return cls(opened.connection, path, opened.tables, opened.recovered)
 
     def close(self) -> None:
         self.connection.close()

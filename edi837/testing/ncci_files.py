@@ -199,8 +199,7 @@ def ncci_database(source: Path) -> Path:
     database, or CMS files (a ZIP, a table, or a folder of them) to import. Built once per process."""
     from edi837.ncci.load import import_files
 
-    return store_for(source, name="ncci.sqlite3", write_spec=write_spec,
-                     import_files=lambda database, files: import_files(database, files).outcomes)
+    return store_for(source, name="ncci.sqlite3", write_spec=write_spec, import_files=import_files)
 
 
 # --- files of the real size, for bench/ncci.py ----------------------------------------------------------------
