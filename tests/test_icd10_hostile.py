@@ -18,9 +18,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from edi837.testing.icd10_files import codes_name, order_name, write_codes, writ
 from edi837.testing.ncci_files import deflate_bomb
 from tests.cli_helpers import FIXABLE, edi_fix
 from tests.osfixtures import read_only
+from tests.test_ncci_journal import wait_for  # waits on the import's own note, as the NCCI kill tests do
 
 # FY2024 around M54.5 (CDC FY2022 addenda: M54.5 a header over M54.50, M54.51, M54.59 from 2021-10-01).
 HEADERS = ["M54", "M545"]
@@ -175,17 +175,6 @@ def loaded(tmp_path: Path) -> Iterator[Path]:
     code, _out, err = icd10("import", "--db", db, write_release(tmp_path, "FY2024", BILLABLE, HEADERS))
     assert code == 0, err
     yield db
-
-
-def wait_for(condition: Callable[[], bool], what: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180
-    while not condition():
-        if proc.poll() is not None:
-            pytest.fail(f"the import ended ({proc.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"waited 180 s for {what}")
-        time.sleep(0.005)
 
 
 def test_an_import_killed_mid_load_is_never_read_and_status_says_so(loaded: Path, tmp_path: Path) -> None:
