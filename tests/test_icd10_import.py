@@ -18,9 +18,10 @@ import pytest
 
 from edi837.delivery.cli import main
 from edi837.icd10.formats import release_in
+from edi837.icd10.load import Outcome
+from edi837.icd10.load import import_files as load_files
 from edi837.icd10.shipped import DATA, RELEASES, TABLE
 from edi837.icd10.source import open_source
-from edi837.icd10.store import import_files
 from edi837.testing.icd10_files import codes_name, order_name, write_codes, write_order, write_release
 
 # FY2022 around M54.5 (CDC FY2022 addenda: M54.5 became a header over M54.50, M54.51, M54.59 on 2021-10-01).
@@ -32,6 +33,10 @@ def stored(db: Path) -> list[tuple[str, int, str]]:
     with sqlite3.connect(db) as connection:
         return sorted(connection.execute("SELECT code, codes.billable, version FROM codes JOIN imports ON imports.id = "
                                          "codes.import_id").fetchall())
+
+
+def import_files(db: Path, files: list[Path], version: str | None = None) -> list[Outcome]:
+    return load_files(db, files, version).outcomes
 
 
 def icd10(*args: str | Path) -> int:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from edi837.delivery.cli import main
-from edi837.ncci.store import import_files
+from edi837.ncci.load import Outcome
+from edi837.ncci.load import import_files as load_files
 from edi837.testing.ncci_files import (
     MueEntry,
     PtpEdit,
@@ -42,6 +43,10 @@ STORED = [
     ("97530", "97161", 19950101, 20200401, 0, 1),
     ("97110", "97035", 20100101, 20100101, 9, 0),
 ]
+
+
+def import_files(db: Path, files: list[Path], version: str | None = None) -> list[Outcome]:
+    return load_files(db, files, version).outcomes
 
 
 def rows(db: Path, table: str = "ptp") -> list[tuple[object, ...]]:
@@ -176,7 +181,8 @@ def test_truncated_files_are_refused_and_load_nothing(tmp_path: Path, capsys: py
     refusals = [line for line in captured.err.splitlines() if line.startswith("edi-fix: refused:")]
     assert len(refusals) == 3, captured.err
     assert "line 12 is not a PTP row" in refusals[1] and "truncated" in refusals[1]  # notice 2 + title + 4 + 5 rows
-    assert "cannot be read" in refusals[0] and "f4.zip" in refusals[0]
+    assert refusals[0] == ("edi-fix: refused: medicare-ncci-ccipra-v321r0-f4.zip: not a whole ZIP: the directory at "
+                           "its end is missing (a download cut short?)")
     assert "cannot be read as CSV" in refusals[2]
     assert "loaded   " in captured.out and "Traceback" not in captured.err
     assert rows(db) == sorted(STORED[:2], key=repr) and rows(db, "mue") == []

@@ -25,7 +25,10 @@ from tests.helpers import FIXTURES
 RULES = FIXTURES / "rules"
 CMS = RULES / "ncci" / "cms.toml"
 DISTINCT = (RULES / "nc001_distinct.837").read_bytes()  # 98940 lumbar, 97140 shoulder, 2026-03-02
-NC001_CMS = "CMS NCCI PTP practitioner v321r0 (ccipra-v321r0-f1.txt): 98940/97140 indicator 1, effective 2002-04-01"
+# The test files are written by edi837's generator, which marks them synthetic: every record citing them says so.
+NOT_CMS = "an edi837 test file, not from CMS"
+NC001_CMS = (f"SYNTHETIC NCCI PTP practitioner v321r0 (ccipra-v321r0-f1.txt, {NOT_CMS}): 98940/97140 indicator 1, "
+             "effective 2002-04-01")
 TWO_VERSIONS = """
 [[ptp_versions]]
 version = "v320r0"
@@ -56,8 +59,8 @@ def test_nc001_fix_cites_the_cms_row() -> None:
 def test_nc002_reads_the_column_order_of_the_cms_row() -> None:
     data = (RULES / "nc002_pair.837").read_bytes()  # 97110, 97530, 97140 on one date
     result = edi837.fix(data, ncci_db=ncci_database(CMS), validate=False)
-    assert nc_records(result) == [("NC002", "append_modifier", "CMS NCCI PTP practitioner v321r0 "
-                                   "(ccipra-v321r0-f2.txt): 97140/97530 indicator 1, effective 2000-01-01")]
+    assert nc_records(result) == [("NC002", "append_modifier", "SYNTHETIC NCCI PTP practitioner v321r0 "
+                                   f"(ccipra-v321r0-f2.txt, {NOT_CMS}): 97140/97530 indicator 1, effective 2000-01-01")]
     assert b"SV1*HC:97530:59*45*UN*1***2" in (result.output or b"")
 
 
@@ -66,12 +69,12 @@ def test_newest_version_answers_unless_pinned(tmp_path: Path) -> None:
     reads the older one, and the record says which."""
     db = spec(tmp_path, TWO_VERSIONS)
     newest = edi837.fix(DISTINCT, ncci_db=db, validate=False)
-    assert nc_records(newest) == [("NC004", "review", "CMS NCCI PTP practitioner v321r0 (ccipra-v321r0-f2.txt): "
-                                   "98940/97140 indicator 0, effective 2026-01-01")]
+    assert nc_records(newest) == [("NC004", "review", "SYNTHETIC NCCI PTP practitioner v321r0 (ccipra-v321r0-f2.txt, "
+                                   f"{NOT_CMS}): 98940/97140 indicator 0, effective 2026-01-01")]
     assert newest.output == DISTINCT
     pinned = edi837.fix(DISTINCT, ncci_db=db, ncci_version="v320r0", validate=False)
-    assert nc_records(pinned) == [("NC001", "append_modifier", "CMS NCCI PTP practitioner v320r0 "
-                                   "(ccipra-v320r0-f1.txt): 98940/97140 indicator 1, effective 2002-04-01")]
+    assert nc_records(pinned) == [("NC001", "append_modifier", "SYNTHETIC NCCI PTP practitioner v320r0 "
+                                   f"(ccipra-v320r0-f1.txt, {NOT_CMS}): 98940/97140 indicator 1, effective 2002-04-01")]
     with pytest.raises(InputRefused, match="--ncci-version v319r0: not loaded"):
         edi837.fix(DISTINCT, ncci_db=db, ncci_version="v319r0", validate=False)
 
@@ -97,7 +100,8 @@ def test_mue_table_is_chosen_by_date_of_service(tmp_path: Path) -> None:
     april = edi837.fix(_units_claim("2026-04-01"), ncci_db=db, validate=False)
     assert [r.rule for r in march.records] == []
     assert [(r.rule, r.source.split(":")[0] if r.source else None) for r in april.records] == [
-        ("MUE001", "CMS NCCI MUE practitioner 2026-q2 (MCR_MUE_PractitionerServices_Eff_04-01-2026.csv)")]
+        ("MUE001", f"SYNTHETIC NCCI MUE practitioner 2026-q2 (MCR_MUE_PractitionerServices_Eff_04-01-2026.csv, "
+                   f"{NOT_CMS})")]
     pinned = edi837.fix(_units_claim("2026-04-01"), ncci_db=db, ncci_version="2026-q1", validate=False)
     assert pinned.records == []
 

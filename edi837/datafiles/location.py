@@ -39,8 +39,16 @@ class Location:
     env_var: str  # "EDI837_NCCI_DB"
     file_name: str  # "ncci.sqlite3"
     what: str  # "NCCI database"
-    command: str  # "edi-fix ncci import"
+    commands: str  # "edi-fix ncci": its commands are "edi-fix ncci import", "edi-fix ncci status"
     without: str  # what a run does without it: "run on the shipped pairs"
+
+    @property
+    def import_command(self) -> str:
+        return f"{self.commands} import"
+
+    @property
+    def status_command(self) -> str:
+        return f"{self.commands} status"
 
     def default_path(self) -> Path:
         """The per-user location of the store."""
@@ -67,7 +75,7 @@ class Location:
             return choice.path if choice.path.is_file() and choice.path.stat().st_size > 0 else None
         if not choice.path.is_file():
             raise InputRefused(f"{choice.how} names {choice.path}, which is not an {self.what} file; load one with "
-                               f"`{self.command} --db {choice.path} FILE...` (or set {self.env_var} empty to "
+                               f"`{self.import_command} --db {choice.path} FILE...` (or set {self.env_var} empty to "
                                f"{self.without})")
         return choice.path
 

@@ -2,8 +2,10 @@
 are covered, ask whether a code is valid on a date.
 
 Exit codes as for the rest of edi-fix: 0 done; 2 refused (a file that is not an ICD-10-CM order or codes
-file, a damaged one, a bad code or date), one line on stderr per refusal; 3 internal error. Output names
-files, releases, codes and counts only: the code files carry no patient data.
+file, a damaged one, one larger than a CMS/CDC code file can be, a bad code or date), one line on stderr per
+refusal; 3 internal error. Output names files, releases, codes and counts only: the code files carry no
+patient data. What an import running now or killed earlier left, `status` says as `ncci status` does
+(edi837.datafiles.journal).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from typing import Annotated
 
 import typer
 
-from edi837.errors import InputRefused
+from edi837.datafiles import journal
+from edi837.errors import InputRefused, one_line, printable
 from edi837.icd10.formats import KIND_NAMES, VERSION_FORMS
-from edi837.icd10.source import ENV_VAR, LOCATION, dotted, open_source
-from edi837.icd10.store import Outcome, import_files
+from edi837.icd10.load import Outcome, import_files
+from edi837.icd10.source import dotted, open_source
+from edi837.icd10.store import ENV_VAR, LOCATION
 from edi837.ncci.cli import _guard, _number
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
@@ -50,13 +54,15 @@ def import_command(
 
     def action() -> int:
         database = LOCATION.for_import(db)
-        outcomes = import_files(database, files, version)
-        for outcome in outcomes:
+        run = import_files(database, files, version)
+        for outcome in run.outcomes:
             _report(outcome)
+        for note in run.notes:
+            print(one_line(note))
         if not database.is_file():
             return 2
         print(f"store: {database}")
-        return 2 if any(o.refused for o in outcomes) else 0
+        return 2 if any(o.refused for o in run.outcomes) else 0
 
     _guard(action)
 
@@ -64,15 +70,16 @@ def import_command(
 def _report(outcome: Outcome) -> None:
     info = outcome.info
     if outcome.refused:
-        print(f"edi-fix: refused: {outcome.refused}", file=sys.stderr)
+        print(f"edi-fix: {one_line(f'refused: {outcome.refused}')}", file=sys.stderr)
     elif outcome.skipped:
-        print(f"skipped  {outcome.label}: {outcome.skipped}")
+        print(printable(f"skipped  {outcome.label}: {outcome.skipped}"))
     elif info is not None:
         what = f"ICD-10-CM {info.version} ({KIND_NAMES[info.kind]}), in force from {info.effective}"
         if outcome.loaded:
-            print(f"loaded   {outcome.label}: {what}, {_number(info.rows)} codes, {_number(info.billable)} billable")
+            print(printable(f"loaded   {outcome.label}: {what}, {_number(info.rows)} codes, "
+                            f"{_number(info.billable)} billable"))
         else:
-            print(f"already  {outcome.label}: {what}, loaded {info.imported_at[:10]}; nothing to do")
+            print(printable(f"already  {outcome.label}: {what}, loaded {info.imported_at[:10]}; nothing to do"))
 
 
 @app.command("status")
@@ -83,14 +90,16 @@ def status_command(*, db: DbOption = None) -> None:
         choice = LOCATION.choose(db)
         how = {"--icd10-db": "--db", "default": "the per-user default"}.get(choice.how, choice.how)
         present = choice.path is not None and choice.path.is_file()
-        if present:
-            print(f"ICD-10-CM store: {choice.path} (chosen by {how})")
-        else:
-            where = f" at {choice.path}" if choice.path else ""
-            print(f"no ICD-10-CM store{where} (chosen by {how}): runs read the releases shipped with edi837; load "
-                  "the CMS files with `edi-fix icd10 import FILE...`")
-        source = open_source(choice.path if present else None)
+        source = open_source(choice.path if present else None, tidy=True)
         try:
+            if present:
+                print(f"ICD-10-CM store: {choice.path} (chosen by {how})")
+            else:
+                where = f" at {choice.path}" if choice.path else ""
+                print(f"no ICD-10-CM store{where} (chosen by {how}): runs read the releases shipped with edi837; "
+                      "load the CMS files with `edi-fix icd10 import FILE...`")
+            for line in journal.status_lines(choice.path, source.recovered, LOCATION) if choice.path else ():
+                print(line)
             for code_set, first, last in source.describe_coverage():
                 print(f"  {code_set.label:10} dates of service {first} to {last}: {code_set.described}")
             print("dates of service outside these are not checked (DX001 counts their claims in the summary)")

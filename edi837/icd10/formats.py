@@ -25,13 +25,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import IO
 
-from edi837.ncci.formats import SNIFF_BYTES, FormatRefused
+from edi837.datafiles.lines import SNIFF_BYTES, FormatRefused, Readable, bounded_lines, counted
+from edi837.icd10 import limits
 
 ORDER, CODES = "order", "codes"
 KIND_NAMES = {ORDER: "ICD-10-CM order file", CODES: "ICD-10-CM codes file"}
 WANTED = "ICD-10-CM order or codes file (icd10cm-order-YYYY.txt, icd10cm-codes-YYYY.txt)"
+NEVER = "no line of an ICD-10-CM order or codes file is; not a CMS/CDC code file"  # a line past the cap is one
 VERSION_FORMS = "FY2026 (the October release) or FY2026-04 (the April 1, 2026 update)"
 CM_CODE = re.compile(r"[A-Z][0-9A-Z]{2,6}")
 # ICD-10-CM became the HIPAA code set for diagnoses on October 1, 2015 (45 CFR 162.1002(c)(2)).
@@ -140,25 +141,21 @@ def sniff(head: bytes, name: str) -> str:
 CodeRow = tuple[str, int]
 
 
-def read_codes(stream: IO[bytes], kind: str, name: str) -> Iterator[CodeRow]:
-    """Every code of an order or codes file, in file order: (code, billable). Refuses the file at the first
-    line that does not have its layout (a truncated last line, a damaged byte, another file glued on)."""
+def read_codes(stream: Readable, kind: str, name: str) -> Iterator[CodeRow]:
+    """Every code of an order or codes file, in file order: (code, billable), streamed in lines of bounded
+    length. Refuses the file at the first line that does not have its layout (a truncated last line, a
+    damaged byte, another file glued on), and past the codes a release can hold (edi837.icd10.limits)."""
+    caps = limits.current()
+    most = caps.rows(kind)
     pattern = _ORDER_LINE if kind == ORDER else _CODES_LINE
-    carry = b""
-    number = 0
-    while True:
-        chunk = stream.read(1 << 20)
-        lines = (carry + chunk).split(b"\n")
-        carry = lines.pop() if chunk else b""
-        for line in lines:
-            number += 1
-            if not line.strip():
-                continue
-            found = pattern.match(line)
-            code = (found.group(2) if kind == ORDER else found.group(1)).strip() if found else b""
-            if not found or not CM_CODE.fullmatch(code.decode("ascii")):
-                raise FormatRefused(f"{name}: line {number} is not an {KIND_NAMES[kind]} line; the file looks "
-                                    "truncated or damaged; nothing of it was loaded")
-            yield code.decode("ascii"), 1 if kind == CODES or found.group(3) == b"1" else 0
-        if not chunk:
-            break
+    rows = 0
+    for number, line in enumerate(bounded_lines(stream, name, caps.line, NEVER), start=1):
+        if not line.strip():
+            continue
+        found = pattern.match(line)
+        code = (found.group(2) if kind == ORDER else found.group(1)).strip() if found else b""
+        if not found or not CM_CODE.fullmatch(code.decode("ascii")):
+            raise FormatRefused(f"{name}: line {number} is not an {KIND_NAMES[kind]} line; the file looks "
+                                "truncated or damaged; nothing of it was loaded")
+        rows = counted(rows, most, name, number, "codes", "an ICD-10-CM release lists")
+        yield code.decode("ascii"), 1 if kind == CODES or found.group(3) == b"1" else 0

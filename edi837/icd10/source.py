@@ -26,19 +26,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from edi837.datafiles.location import Location
 from edi837.icd10.formats import ORDER, Release, fiscal_year
 from edi837.icd10.shipped import ShippedTable
-from edi837.icd10.store import Icd10Store
+from edi837.icd10.store import LOCATION, Icd10Store
 from edi837.log import get_logger
 
 if TYPE_CHECKING:
     from edi837.packs import RulePacks
 
 log = get_logger("edi837")
-ENV_VAR = "EDI837_ICD10_DB"
-LOCATION = Location("--icd10-db", ENV_VAR, "icd10cm.sqlite3", "ICD-10-CM store", "edi-fix icd10 import",
-                    "use the shipped releases alone")
 SOURCE = ("ICD-10-CM official code set by fiscal year (CMS/CDC: a code is valid for HIPAA-covered transactions on "
           "the dates its release is in force; headers are not valid for submission)")
 SHOWN_BELOW = 3  # codes named after "use": more are counted
@@ -94,9 +90,10 @@ def _listed(codes: Sequence[str], more: bool) -> str:
 class Icd10Source:
     """The releases of one run, sorted by the day they take effect, and the verdicts asked of them."""
 
-    def __init__(self, sets: Sequence[CodeSet], catalogs: Sequence[Catalog]) -> None:
+    def __init__(self, sets: Sequence[CodeSet], catalogs: Sequence[Catalog], recovered: Sequence[str] = ()) -> None:
         self.sets = sorted(sets, key=lambda s: s.release)
         self.catalogs = tuple(catalogs)
+        self.recovered = list(recovered)  # what opening the store took (a hot journal rolled back)
         self._statuses: dict[str, dict[CodeSet, int]] = {}
         self._verdicts: dict[tuple[str, date], Verdict] = {}
         self._covered: dict[date, bool] = {}
@@ -213,24 +210,31 @@ def shipped_sets(table: ShippedTable) -> list[CodeSet]:
             for index, (release, file) in enumerate(zip(table.releases, table.files, strict=True))]
 
 
-def open_source(path: Path | None) -> Icd10Source:
-    """The shipped releases, and those of the store at `path` (which win over a shipped one of the same name)."""
+def open_source(path: Path | None, *, tidy: bool = False) -> Icd10Source:
+    """The shipped releases, and those of the store at `path` (which win over a shipped one of the same name);
+    `tidy` as for Icd10Store.open (`icd10 status`)."""
     table = ShippedTable()
     sets = shipped_sets(table)
     catalogs: list[Catalog] = [table]
-    if path is not None:
-        store = Icd10Store.open(path)
+    if path is None:
+        return Icd10Source(sets, catalogs)
+    store = Icd10Store.open(path, tidy=tidy)
+    try:
         stored = [CodeSet(i.release, i.described, i.kind == ORDER, store, i.id) for i in store.imports()]
-        names = {s.label for s in stored}
-        sets = [s for s in sets if s.label not in names] + stored
-        catalogs.append(store)
-    return Icd10Source(sets, catalogs)
+    except BaseException:
+        store.close()
+        raise
+    names = {s.label for s in stored}
+    return Icd10Source([s for s in sets if s.label not in names] + stored, [*catalogs, store], store.recovered)
 
 
 def attach(packs: RulePacks, option: Path | Literal[False] | None) -> Icd10Source:
     """The source a run reads (the store the location rules find, if any, over the shipped releases), set as
     `packs.icd10` for DX001."""
-    source = open_source(LOCATION.for_run(option))
+    path = LOCATION.for_run(option)
+    source = open_source(path)
     packs.icd10 = source
+    for done in source.recovered:
+        log.warning("icd10.recovered", file=path.name if path else None, what=done)
     log.info("icd10.source", releases=[s.label for s in source.sets])
     return source

@@ -15,11 +15,13 @@ from typing import Annotated
 
 import typer
 
-from edi837.errors import InputRefused, outcome_of
+from edi837.datafiles import journal
+from edi837.errors import InputRefused, one_line, outcome_of, printable
 from edi837.ncci import paths
-from edi837.ncci.formats import CODE, KIND_NAMES, MUE, PTP, PTP_PARTS, quarter_start
-from edi837.ncci.source import CmsMue, CmsPairs, complete, iso_day, select, versions
-from edi837.ncci.store import ImportInfo, NcciStore, Outcome, import_files
+from edi837.ncci.formats import CODE, KIND_NAMES, MUE, PTP, PTP_PARTS, iso_day, quarter_start
+from edi837.ncci.load import Outcome, import_files
+from edi837.ncci.source import CmsMue, CmsPairs, complete, select, versions
+from edi837.ncci.store import ImportInfo, NcciStore
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
@@ -35,6 +37,7 @@ PinOption = Annotated[
     typer.Option("--ncci-version", metavar="VERSION",
                  help="Read this version (v322r0, 2025-q4) instead of the newest."),
 ]
+SYNTHETIC_SAID = " (SYNTHETIC: an edi837 test file, not from CMS)"
 _INDICATORS = {0: "0: no modifier bypasses it", 1: "1: a modifier may bypass it when documented",
                9: "9: not applied"}
 
@@ -69,9 +72,11 @@ def import_command(
 
     def action() -> int:
         database = paths.for_import(db)
-        outcomes = import_files(database, files, version)
-        for outcome in outcomes:
+        run = import_files(database, files, version)
+        for outcome in run.outcomes:
             _report(outcome)
+        for note in run.notes:
+            print(one_line(note))
         if not database.is_file():
             return 2
         print(f"database: {database}")
@@ -85,7 +90,7 @@ def import_command(
                 break
         finally:
             store.close()
-        return 2 if any(o.refused for o in outcomes) else 0
+        return 2 if any(o.refused for o in run.outcomes) else 0
 
     _guard(action)
 
@@ -93,17 +98,19 @@ def import_command(
 def _report(outcome: Outcome) -> None:
     info = outcome.info
     if outcome.refused:
-        print(f"edi-fix: refused: {outcome.refused}", file=sys.stderr)
+        print(f"edi-fix: {one_line(f'refused: {outcome.refused}')}", file=sys.stderr)
     elif outcome.skipped:
-        print(f"skipped  {outcome.label}: {outcome.skipped}")
+        print(printable(f"skipped  {outcome.label}: {outcome.skipped}"))
     elif info is not None:
         what = f"{KIND_NAMES[info.kind]} {info.version}" + (f" part {info.part}" if info.part else "")
+        what += SYNTHETIC_SAID if info.synthetic else ""
         if outcome.loaded:
             unknown = f" ({_number(info.unknown_values)} with no published value, kept unknown)" \
                 if info.unknown_values else ""
-            print(f"loaded   {outcome.label}: {what}, {_number(info.rows)} row{'s' if info.rows != 1 else ''}{unknown}")
+            rows = f"{_number(info.rows)} row{'s' if info.rows != 1 else ''}"
+            print(printable(f"loaded   {outcome.label}: {what}, {rows}{unknown}"))
         else:
-            print(f"already  {outcome.label}: {what}, loaded {info.imported_at[:10]}; nothing to do")
+            print(printable(f"already  {outcome.label}: {what}, loaded {info.imported_at[:10]}; nothing to do"))
 
 
 @app.command("status")
@@ -113,14 +120,18 @@ def status_command(*, db: DbOption = None) -> None:
     def action() -> int:
         choice = paths.choose(db)
         how = {"--ncci-db": "--db", "default": "the per-user default"}.get(choice.how, choice.how)
-        if choice.path is None or not choice.path.is_file():
+        if choice.path is None or not choice.path.is_file() or choice.path.stat().st_size == 0:
             where = f" at {choice.path}" if choice.path else ""
             print(f"no NCCI database{where} (chosen by {how}): runs use the shipped pairs of rules/ncci.toml and "
                   "MUE001 does nothing; load the CMS files with `edi-fix ncci import FILE...`")
+            for line in journal.status_lines(choice.path, [], paths.LOCATION) if choice.path else ():
+                print(line)
             return 0
-        store = NcciStore.open(choice.path)
+        store = NcciStore.open(choice.path, tidy=True)
         try:
             print(f"NCCI database: {choice.path} (chosen by {how})")
+            for line in journal.status_lines(store.path, store.recovered, paths.LOCATION):
+                print(line)
             imports = store.imports()
             chosen = select(store)
             in_use = {info.id for info in (*chosen.ptp, *chosen.mue)}
@@ -144,14 +155,15 @@ def status_command(*, db: DbOption = None) -> None:
 def _version_line(kind: str, parts: list[ImportInfo], in_use: set[int]) -> str:
     rows = sum(p.rows for p in parts)
     used = "in use, " if any(p.id in in_use for p in parts) else ""
+    marked = SYNTHETIC_SAID if any(p.synthetic for p in parts) else ""
     when = max(p.imported_at for p in parts)[:10]
     if kind == PTP:
         have = ", ".join(f"f{p.part}" if p.part else p.file_name for p in sorted(parts, key=lambda p: p.part or 0))
         state = "" if complete(parts) else f" (incomplete: {PTP_PARTS} files make a version)"
-        return f"{used}files {have}{state}, {_number(rows)} rows, imported {when}"
+        return f"{used}files {have}{state}, {_number(rows)} rows, imported {when}{marked}"
     unknown = sum(p.unknown_values for p in parts)
     blank = f" ({_number(unknown)} with no published value)" if unknown else ""
-    return f"{used}{parts[0].file_name}, {_number(rows)} codes{blank}, imported {when}"
+    return f"{used}{parts[0].file_name}, {_number(rows)} codes{blank}, imported {when}{marked}"
 
 
 @app.command("lookup")

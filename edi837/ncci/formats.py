@@ -5,8 +5,9 @@ the outpatient-hospital PTP file has the practitioner file's layout exactly. A f
 tab-separated column headings (Column 1, Column 2, ..., Effective, Deletion, Modifier) stand above rows
 of that shape; it is an MUE table when a CSV header names the code, the MUE values and the adjudication
 indicator (matched by substring: the header's first cell holds a line break, and its wording varies).
-Anything else is refused with one line saying why. A row that does not have the layout refuses the
-whole file: a truncated or damaged file must not load half its edits.
+Anything else is refused with one line saying why. A row that does not have the layout (a field more or
+less, a line longer than any CMS line, a row repeated) refuses the whole file, naming the line: a
+truncated, damaged or altered file must not load half its edits, nor edits CMS did not publish.
 
 Layouts (no CMS file was read; from public parsers and fixtures that agree with each other):
 - PTP text: latin-1, CRLF, an AMA notice and a title, then the column headings wrapped over several
@@ -22,24 +23,31 @@ from __future__ import annotations
 import csv
 import io
 import re
+from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import IO
 
-from edi837.errors import InputRefused
+from edi837.datafiles.lines import SNIFF_BYTES, FormatRefused, Readable, bounded_lines
+from edi837.ncci import limits
 
 PTP, MUE = "ptp", "mue"
 KIND_NAMES = {PTP: "PTP practitioner", MUE: "MUE practitioner"}
 PTP_PARTS = 4  # ccipra-vNNNrN-f1 ... f4: a PTP version answers only once all its parts are loaded
 MAX_PREAMBLE_LINES = 200  # notice, title and headings: a "PTP file" with more before its rows is not one
-SNIFF_BYTES = 1 << 16
 CODE = re.compile(rb"[A-Z0-9]{5}")
-_CHUNK = 1 << 20
+PTP_FIELDS = 7  # column 1, column 2, before 1996, effective, deletion, modifier indicator, rationale
+NEVER = "no CMS row or heading is; not a CMS file"  # a line past the cap is one that
+# The first bytes of every file edi837.testing.ncci_files writes (after the opening quote of the MUE CSV's
+# notice cell). A CMS file begins with the AMA's CPT notice, so no CMS download begins with these bytes,
+# and a file that carries them anywhere else (a rationale, a later line) is not called synthetic.
+SYNTHETIC_MARK = b"EDI837-SYNTHETIC-NCCI-TEST-FILE"
 
 
-class FormatRefused(InputRefused):
-    """A file that is not a CMS NCCI practitioner PTP or MUE table, or one that is damaged (exit 2)."""
+def is_synthetic(head: bytes) -> bool:
+    """Whether a table was written by edi837's generator: its very first bytes are the mark."""
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    return text.startswith(SYNTHETIC_MARK) or text.startswith(b'"' + SYNTHETIC_MARK)
 
 
 # A PTP row as stored: column1, column2, effective (YYYYMMDD), deletion (YYYYMMDD or None), modifier
@@ -105,6 +113,11 @@ def quarter_start(version: str) -> date:
     return date(year, 3 * quarter - 2, 1)
 
 
+def iso_day(day: int) -> str:
+    """YYYYMMDD as stored -> YYYY-MM-DD."""
+    return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
+
+
 def part_of(name: str) -> int | None:
     """Which of a PTP version's files this is (`ccipra-v322r0-f3.txt` -> 3), when the name says so."""
     found = _PART.search(name)
@@ -112,7 +125,8 @@ def part_of(name: str) -> int | None:
 
 
 # --- telling the kind ------------------------------------------------------------------------------------------
-def _words(text: str) -> str:
+def plain_words(text: str) -> str:
+    """Lower case, runs of white space (line breaks included) made one space."""
     return " ".join(text.lower().split())
 
 
@@ -129,24 +143,30 @@ def sniff(head: bytes, name: str) -> str:
     for number, line in enumerate(lines[:MAX_PREAMBLE_LINES]):
         if _ptp_fields(line.encode("latin-1").split(b"\t")) is not None:
             _check_ptp_headings(lines[:number], name)
-            if "ccioph" in name.lower() or "outpatient hospital" in _words(text[:4096]):
+            if "ccioph" in name.lower() or "outpatient hospital" in plain_words(text[:4096]):
                 raise FormatRefused(f"{name}: an outpatient hospital PTP file (ccioph); professional claims are "
                                     "checked against the practitioner file (ccipra)")
             return PTP
-    if _mue_header(text) is not None:
+    if mue_header(text) is not None:
         return MUE
     raise FormatRefused(f"{name}: not a CMS NCCI practitioner PTP or MUE file (no PTP column headings and rows, "
                         "no MUE header with the code, MUE values and adjudication indicator)")
 
 
 def _check_ptp_headings(preamble: list[str], name: str) -> None:
-    """The wrapped headings, merged column by column, must name the PTP columns in the PTP order."""
+    """The wrapped headings, merged column by column, must name the PTP columns in the PTP order, and no
+    column more (`preamble`: the lines above the first row, line 1 first)."""
     merged: dict[int, str] = {}
-    for line in preamble:
+    for number, line in enumerate(preamble, start=1):
         if "\t" in line:
-            for index, cell in enumerate(line.split("\t")):
+            cells = line.split("\t")
+            if any(cell.strip() for cell in cells[PTP_FIELDS:]):
+                raise FormatRefused(f"{name}: line {number}: the column headings have {len(cells)} columns where the "
+                                    f"CMS layout has {PTP_FIELDS}; another layout, not read")
+            for index, cell in enumerate(cells):
                 merged[index] = f"{merged.get(index, '')} {cell}"
-    columns = {i: _words(t).replace("column1", "column 1").replace("column2", "column 2") for i, t in merged.items()}
+    columns = {i: plain_words(t).replace("column1", "column 1").replace("column2", "column 2")
+               for i, t in merged.items()}
     wanted = {0: "column 1", 1: "column 2", 3: "effective", 4: "deletion", 5: "modifier"}
     missing = [word for index, word in wanted.items() if word not in columns.get(index, "")]
     if missing:
@@ -172,7 +192,10 @@ class _PtpReader:
         self.tag = tag
 
     def row(self, fields: list[bytes]) -> PtpRow | str:
-        """The row, or what is wrong with it (never quoting it)."""
+        """The row, or what is wrong with it (never quoting it). Seven fields, or more when the ones after
+        the seventh are blank (a trailing tab)."""
+        if len(fields) != 7 and (len(fields) < PTP_FIELDS or any(f.strip() for f in fields[PTP_FIELDS:])):
+            return f"{len(fields)} tab-separated fields where a PTP row has {PTP_FIELDS}"  # 7: PTP_FIELDS, inlined
         try:
             row = (self.codes[fields[0]], self.codes[fields[1]], self.effective[fields[3]], self.deletion[fields[4]],
                    self.indicators[fields[5]], self.priors[fields[2]])
@@ -181,7 +204,7 @@ class _PtpReader:
             if problem:
                 return problem
             return self.row(fields)
-        raw = fields[6] if len(fields) > 6 else b""
+        raw = fields[6]
         rationale = self.rationales.get(raw)
         if rationale is None:
             rationale = self.rationales[raw] = self.rationale(raw.decode("latin-1").strip())
@@ -190,8 +213,6 @@ class _PtpReader:
     def _learn(self, fields: list[bytes]) -> str:
         """Check the raw values a row holds that no earlier row had, remembering the good ones; or say what
         is wrong."""
-        if len(fields) < 6:
-            return f"{len(fields)} tab-separated fields where a PTP row has 7"
         for raw in fields[:2]:
             if raw not in self.codes:
                 if not CODE.fullmatch(raw.strip()):
@@ -235,57 +256,85 @@ def _ptp_fields(fields: list[bytes]) -> PtpRow | None:
     return row if isinstance(row, tuple) else None
 
 
-def read_ptp(stream: IO[bytes], name: str, *, rationale: Callable[[str], object] = str,
-             tag: object = None) -> Iterator[PtpRow]:
+@dataclass
+class PtpSeen:
+    """What reading a PTP file saw besides its rows: each row's line number, and whether the rows came ordered by
+    column 1 and column 2 (then every repeated window was already caught while reading)."""
+
+    lines: array[int] = field(default_factory=lambda: array("I"))  # 4 bytes a row
+    ordered: bool = True
+
+
+def repeated_window(name: str, first: int, second: int, key: tuple[str, str], window: tuple[int, int | None]) -> str:
+    until = f"deletion date {iso_day(window[1])}" if window[1] is not None else "no deletion date"
+    return (f"{name}: lines {first} and {second} both give {key[0]}/{key[1]} the window from {iso_day(window[0])} "
+            f"({until}); a CMS file lists an edit's window once; a damaged or altered file, nothing of it was loaded")
+
+
+def read_ptp(stream: Readable, name: str, *, rationale: Callable[[str], object] = str, tag: object = None,
+             seen: PtpSeen | None = None) -> Iterator[PtpRow]:
     """Every edit row of a PTP file, in file order, after its notice and headings: (column1, column2,
-    effective, deletion, indicator, before-1996, rationale(text), tag).
+    effective, deletion, indicator, before-1996, rationale(text), tag). `seen` gets the line of each row and
+    whether the rows were ordered by key.
 
     Refuses the file at the first line after the headings that is not a PTP row (a truncated last line,
-    a damaged byte, another table glued on): a half-read quarter would make missing edits look absent.
-    Lines are split from large chunks, which reads a ZIP member several times faster than line by line.
+    a damaged byte, another table glued on, a column more), at a key repeated with a window it had among
+    the rows of that key just before (in a file ordered by key, as CMS writes them, that is every repeat;
+    the caller checks an unordered file once its rows are in), and past the rows a CMS file can hold
+    (edi837.ncci.limits): a half-read quarter would make missing edits look absent, and one row repeated
+    millions of times is not a CMS file.
     """
-    row_of = _PtpReader(rationale, tag).row
+    caps = limits.current()
+    seen = seen if seen is not None else PtpSeen()
+    row_of, line_of, most = _PtpReader(rationale, tag).row, seen.lines.append, caps.rows(PTP)
     preamble: list[str] = []
     started = False
-    number = 0
-    carry = b""
-    while True:
-        chunk = stream.read(_CHUNK)
-        lines = (carry + chunk).split(b"\n")
-        carry = lines.pop() if chunk else b""
-        for line in lines:
-            number += 1
-            row = row_of(line.split(b"\t"))
-            if type(row) is tuple:
-                if not started:
-                    _check_ptp_headings(preamble, name)
-                    started = True
-                yield row
-            elif not started:
-                preamble.append(line.decode("latin-1"))
-                if number > MAX_PREAMBLE_LINES:
-                    raise FormatRefused(f"{name}: no PTP rows in its first {MAX_PREAMBLE_LINES} lines")
-            elif line.strip():
-                raise FormatRefused(f"{name}: line {number} is not a PTP row ({row}); the file looks truncated or "
-                                    "damaged; nothing of it was loaded")
-        if not chunk:
-            break
+    rows = 0
+    column1 = column2 = ""
+    windows: dict[tuple[int, int | None], int] = {}
+    for number, line in enumerate(bounded_lines(stream, name, caps.line, NEVER), start=1):
+        row = row_of(line.split(b"\t"))
+        if type(row) is tuple:
+            if not started:
+                _check_ptp_headings(preamble, name)
+                started = True
+            window = (row[2], row[3])
+            if row[1] == column2 and row[0] == column1:
+                if window in windows:
+                    raise FormatRefused(repeated_window(name, windows[window], number, (column1, column2), window))
+                windows[window] = number
+            else:
+                seen.ordered = seen.ordered and (row[0], row[1]) > (column1, column2)
+                column1, column2, windows = row[0], row[1], {window: number}
+            rows += 1
+            if rows > most:
+                raise FormatRefused(f"{name}: more than {most:,} rows (line {number}), more than a CMS PTP file "
+                                    "holds; not loaded")
+            line_of(number)
+            yield row
+        elif not started:
+            preamble.append(line.decode("latin-1"))
+            if number > MAX_PREAMBLE_LINES:
+                raise FormatRefused(f"{name}: no PTP rows in its first {MAX_PREAMBLE_LINES} lines")
+        elif line.strip():
+            raise FormatRefused(f"{name}: line {number} is not a PTP row ({row}); the file looks truncated, damaged "
+                                "or of another layout; nothing of it was loaded")
     if not started:
         raise FormatRefused(f"{name}: PTP headings but no PTP rows; the file looks truncated")
 
 
 # --- MUE rows --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _MueColumns:
+class MueColumns:
     code: int
     value: int
     indicator: int
     rationale: int | None
 
 
-def _mue_columns(cells: list[str]) -> _MueColumns | None:
+def mue_columns(cells: list[str]) -> MueColumns | None:
     """Which cell is which, by substring of the header's words (its wording and first cell vary)."""
-    words = [_words(c) for c in cells]
+    words = [plain_words(c) for c in cells]
 
     def find(*needles: str) -> int | None:
         return next((i for i, w in enumerate(words) if any(n in w for n in needles)), None)
@@ -294,15 +343,15 @@ def _mue_columns(cells: list[str]) -> _MueColumns | None:
     indicator, rationale = find("adjudication indicator"), find("rationale")
     if code is None or value is None or indicator is None or len({code, value, indicator}) < 3:
         return None
-    return _MueColumns(code, value, indicator, rationale)
+    return MueColumns(code, value, indicator, rationale)
 
 
-def _mue_header(text: str) -> tuple[_MueColumns, int] | None:
+def mue_header(text: str) -> tuple[MueColumns, int] | None:
     """The MUE header among the first records: its columns and how many records come before the data."""
     reader = csv.reader(io.StringIO(text))
     try:
         for index, cells in enumerate(reader):
-            columns = _mue_columns(cells)
+            columns = mue_columns(cells)
             if columns is not None:
                 return columns, index + 1
             if index > 30:
@@ -310,52 +359,3 @@ def _mue_header(text: str) -> tuple[_MueColumns, int] | None:
     except csv.Error:
         return None
     return None
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without a BOM) when it is, else Windows-1252 / latin-1: the notice's (c) decides."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def read_mue(data: bytes, name: str) -> Iterator[MueRow]:
-    """Every row of a practitioner MUE table. Refuses another table (outpatient hospital, DME) and a file
-    whose rows are not code rows; a blank or non-numeric value (CMS marks some confidential) is unknown."""
-    text = _decode(data)
-    header = _mue_header(text)
-    if header is None:
-        raise FormatRefused(f"{name}: no MUE header (HCPCS/CPT code, MUE values, MUE adjudication indicator)")
-    columns, skip = header
-    reader = csv.reader(io.StringIO(text), strict=True)
-    cells: list[str] = []
-    try:
-        for index, cells in enumerate(reader):
-            if index + 1 == skip:
-                value_header = _words(cells[columns.value])
-                if any(w in value_header for w in ("hospital", "facility", "dme", "supplier")):
-                    raise FormatRefused(f"{name}: an MUE table for another kind of provider ({value_header}); "
-                                        "professional claims are checked against the practitioner table")
-            if index < skip or not any(c.strip() for c in cells):
-                continue
-            yield _mue_row(cells, columns, name, reader.line_num)
-    except csv.Error as error:
-        raise FormatRefused(f"{name}: line {reader.line_num} cannot be read as CSV ({error}); the file looks "
-                            "truncated or damaged; nothing of it was loaded") from None
-
-
-def _mue_row(cells: list[str], columns: _MueColumns, name: str, line: int) -> MueRow:
-    def cell(index: int | None) -> str:
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    code = cell(columns.code).upper()
-    if not CODE.fullmatch(code.encode("ascii", "replace")):
-        raise FormatRefused(f"{name}: line {line} is not an MUE row (its code is not a 5-character CPT/HCPCS code); "
-                            "the file looks truncated or damaged; nothing of it was loaded")
-    value_text = cell(columns.value)
-    value = int(value_text) if value_text.isascii() and value_text.isdigit() else None
-    indicator_text = cell(columns.indicator)
-    indicator = int(indicator_text[0]) if indicator_text[:1] in ("1", "2", "3") and (
-        len(indicator_text) == 1 or not indicator_text[1].isdigit()) else None
-    return code, value, indicator, cell(columns.rationale)

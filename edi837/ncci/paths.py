@@ -13,7 +13,7 @@ from edi837.datafiles.location import Choice, Location
 
 ENV_VAR = "EDI837_NCCI_DB"
 FILE_NAME = "ncci.sqlite3"
-LOCATION = Location("--ncci-db", ENV_VAR, FILE_NAME, "NCCI database", "edi-fix ncci import", "run without")
+LOCATION = Location("--ncci-db", ENV_VAR, FILE_NAME, "NCCI database", "edi-fix ncci", "run without")
 
 __all__ = ["ENV_VAR", "FILE_NAME", "LOCATION", "Choice", "choose", "default_path", "for_import", "for_run"]
 

@@ -27,7 +27,7 @@ import structlog
 
 from edi837.errors import InputRefused
 from edi837.ncci import paths
-from edi837.ncci.formats import MUE, PTP, PTP_PARTS, quarter_start, version_key
+from edi837.ncci.formats import MUE, PTP, PTP_PARTS, iso_day, quarter_start, version_key
 from edi837.ncci.store import ImportInfo, NcciStore
 from edi837.packs import RulePacks
 from edi837.packs.pairs import MAI_NAMES, MueLimit, combos
@@ -35,11 +35,6 @@ from edi837.packs.tables import NcciPair
 
 log = structlog.get_logger("edi837")
 _Row = tuple[str, str, int, int | None, int, int]  # column1, column2, effective, deletion, indicator, import id
-
-
-def iso_day(day: int) -> str:
-    """YYYYMMDD as stored -> YYYY-MM-DD."""
-    return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
 def _int_day(day: date) -> int:
@@ -237,6 +232,8 @@ def attach(packs: RulePacks, option: Path | Literal[False] | None, pins: Iterabl
             raise InputRefused("--ncci-version needs an NCCI database (--ncci-db, EDI837_NCCI_DB or the per-user one)")
         return
     store = NcciStore.open(path)
+    for done in store.recovered:
+        log.warning("ncci.recovered", file=path.name, what=done)
     try:
         selection = select(store, pins)
     except BaseException:

@@ -107,6 +107,6 @@ def write_spec(spec: Path, folder: Path) -> list[Path]:
 def icd10_database(source: Path) -> Path:
     """A store for a rule case: `source` is a spec (.toml, written as CMS files and imported), an ICD-10-CM
     store, or CMS files (a ZIP, a file, or a folder of them) to import. Built once per process."""
-    from edi837.icd10.store import import_files
+    from edi837.icd10.load import import_files
 
     return store_for(source, name="icd10cm.sqlite3", write_spec=write_spec, import_files=import_files)

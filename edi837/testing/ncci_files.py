@@ -17,19 +17,24 @@ whole path: layout, detection, parsing, the store and the lookups by date of ser
 from __future__ import annotations
 
 import argparse
+import heapq
 import random
+import struct
 import tomllib
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from edi837.ncci.formats import PTP_PARTS, quarter_start
+from edi837.ncci.formats import PTP_PARTS, SYNTHETIC_MARK, quarter_start
 from edi837.testing.stores import store_for
 
-NOTICE = ("Synthetic test data in the layout of the CMS NCCI files, made by edi837; no CMS edit and no CPT "
-          "description is in it. CPT\u00ae codes are used as identifiers only.")
+# The mark comes first: `ncci status`, `ncci lookup` and every record citing the file then say it is synthetic
+# (edi837.ncci.formats.is_synthetic); a CMS file begins with the AMA's notice instead.
+NOTICE = (f"{SYNTHETIC_MARK.decode()}: synthetic test data in the layout of the CMS NCCI files, made by edi837; no "
+          "CMS edit and no CPT description is in it. CPT\u00ae codes are used as identifiers only.")
 PTP_TITLE = "Column1/Column2 Edits"
 PTP_HEADINGS = (
     ("Column 1", "Column 2", "*=in existence", "Effective", "Deletion", "Modifier", "PTP Edit Rationale"),
@@ -119,6 +124,38 @@ def zip_file(path: Path, files: Sequence[Path]) -> Path:
     return path
 
 
+def deflate_bomb(path: Path, name: str, head: bytes, block: bytes, total: int) -> Path:
+    """A ZIP of one entry `name` that inflates to `head` then `block` repeated up to about `total` bytes: what a
+    1.6 GB "MUE table" in a 5 MB download looks like to the importer. Written by hand from one compressed
+    copy of `block` (a full flush resets deflate's window, so every copy compresses to the same bytes):
+    seconds to write however large it inflates, with the right sizes and CRC in its headers."""
+    copies = max(1, (total - len(head)) // len(block))
+    size = len(head) + copies * len(block)
+    if size >= 1 << 32:
+        raise ValueError("under 4 GB: no ZIP64 headers are written")
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = packer.compress(head) + packer.flush(zlib.Z_FULL_FLUSH)
+    copy = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = packer.flush()
+    crc = zlib.crc32(head)
+    for _ in range(copies):
+        crc = zlib.crc32(block, crc)
+    packed = len(start) + copies * len(copy) + len(end)
+    raw = name.encode()
+    with path.open("wb") as out:
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, packed, size, len(raw), 0) + raw)
+        out.write(start)
+        for _ in range(copies):
+            out.write(copy)
+        out.write(end)
+        directory = out.tell()
+        entry = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, packed, size, len(raw), 0, 0, 0,
+                            0, 0, 0) + raw
+        out.write(entry)
+        out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(entry), directory, 0))
+    return path
+
+
 def _filler(part: int) -> PtpEdit:
     """A row for a part the spec gives none (a CMS part always has rows): indicator 9, never in force."""
     return PtpEdit("Z9990", f"Z999{part}", "19960101", "19960101", 9, rationale="filler")
@@ -160,7 +197,7 @@ def write_spec(spec: Path, folder: Path) -> list[Path]:
 def ncci_database(source: Path) -> Path:
     """A database for a rule case: `source` is a spec (.toml, written as CMS files and imported), an NCCI
     database, or CMS files (a ZIP, a table, or a folder of them) to import. Built once per process."""
-    from edi837.ncci.store import import_files
+    from edi837.ncci.load import import_files
 
     return store_for(source, name="ncci.sqlite3", write_spec=write_spec, import_files=import_files)
 
@@ -184,46 +221,74 @@ def _codes(rng: random.Random, count: int) -> list[str]:
 
 
 def random_ptp(rows: int, *, seed: int = 0, codes: int = 12000) -> Iterator[PtpEdit]:
-    """About `rows` PTP rows in file order (by column 1): about one key in ten repeated with another window
-    and indicator, deletions "*", indicator 9 rows deleted the day they took effect."""
+    """Exactly `rows` PTP rows ordered by column 1, then column 2, as CMS writes them, the therapy edits among
+    them: about one key in ten repeated with another window and indicator, deletions "*", indicator 9 rows
+    deleted the day they took effect; never a key repeated with the same window (a CMS file has none, and
+    the importer refuses one)."""
+    therapy = sorted(THERAPY_EDITS[:rows], key=_key)
+    yield from heapq.merge(therapy, _random_rows(rows - len(therapy), seed, codes), key=_key)
+
+
+def _key(edit: PtpEdit) -> tuple[str, str]:
+    return edit.column1, edit.column2
+
+
+def _random_rows(left: int, seed: int, codes: int) -> Iterator[PtpEdit]:
+    if left <= 0:
+        return
     rng = random.Random(seed)
     pool = _codes(rng, codes)
-    per_code = max(1, rows // len(pool))
-    written = 0
-    yield from THERAPY_EDITS
+    per_code = -(-left // len(pool))  # every column 1 gets at least this many rows: the pool reaches `left`
     for column1 in pool:
-        for column2 in rng.sample(pool, min(len(pool), rng.randint(per_code // 2, per_code * 3 // 2 + 1))):
-            if written >= rows:
+        for column2 in sorted(rng.sample(pool, min(len(pool), rng.randint(per_code, 2 * per_code)))):
+            for edit in _history(rng, column1, column2)[:left]:
+                yield edit
+                left -= 1
+            if left <= 0:
                 return
-            effective = f"{rng.randint(1996, 2025)}{rng.choice(('01', '04', '07', '10'))}01"
-            if rng.random() < 0.1:
-                yield PtpEdit(column1, column2, effective, f"{int(effective[:4]) + 1}0101", 1)
-                written += 1
-                effective = f"{int(effective[:4]) + 1}0101"
-            deletion = "*" if rng.random() < 0.8 else f"{int(effective[:4]) + rng.randint(1, 5)}0101"
-            indicator = rng.choice((0, 1, 1, 1))
-            if rng.random() < 0.02:
-                deletion, indicator = effective, 9
-            yield PtpEdit(column1, column2, effective, deletion, indicator, prior_1996=effective < "1996")
-            written += 1
+
+
+def _history(rng: random.Random, column1: str, column2: str) -> list[PtpEdit]:
+    """One key's rows: one window, or (one key in ten) an earlier window at indicator 1 before it."""
+    edits = []
+    effective = f"{rng.randint(1996, 2025)}{rng.choice(('01', '04', '07', '10'))}01"
+    if rng.random() < 0.1:
+        edits.append(PtpEdit(column1, column2, effective, f"{int(effective[:4]) + 1}0101", 1))
+        effective = f"{int(effective[:4]) + 1}0101"
+    deletion = "*" if rng.random() < 0.8 else f"{int(effective[:4]) + rng.randint(1, 5)}0101"
+    indicator = rng.choice((0, 1, 1, 1))
+    if rng.random() < 0.02:
+        deletion, indicator = effective, 9
+    edits.append(PtpEdit(column1, column2, effective, deletion, indicator, prior_1996=effective < "1996"))
+    return edits
+
+
+def parts_of(rows: int) -> list[int]:
+    """How `rows` rows are dealt over a version's four files: as evenly as they go, none empty from 4 rows."""
+    if rows < PTP_PARTS:
+        raise ValueError(f"a PTP version is {PTP_PARTS} files, each with rows: at least {PTP_PARTS} rows, not {rows}")
+    return [rows // PTP_PARTS + (part < rows % PTP_PARTS) for part in range(PTP_PARTS)]
 
 
 def write_big_version(folder: Path, version: str, rows: int, *, seed: int = 0) -> list[Path]:
-    """A PTP version of about `rows` rows over four zipped parts, streamed (never all rows in memory)."""
+    """A PTP version of exactly `rows` rows over four zipped parts, streamed (never all rows in memory)."""
     edits = random_ptp(rows, seed=seed)
-    per_part = -(-(rows + len(THERAPY_EDITS)) // PTP_PARTS)
-    return write_ptp_version(folder, version, [islice(edits, per_part) for _ in range(PTP_PARTS)])
+    return write_ptp_version(folder, version, [islice(edits, count) for count in parts_of(rows)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m edi837.testing.ncci_files --ptp-rows N --out DIR`: a generated PTP version and MUE table."""
-    parser = argparse.ArgumentParser(description="Write CMS-layout NCCI files of invented rows.")
-    parser.add_argument("--ptp-rows", type=int, default=100000)
+    parser = argparse.ArgumentParser(description="Write CMS-layout NCCI files of invented rows, marked synthetic.")
+    parser.add_argument("--ptp-rows", type=int, default=100000,
+                        help=f"rows of the PTP version, dealt over its {PTP_PARTS} files (at least {PTP_PARTS})")
     parser.add_argument("--version", default="v321r0")
     parser.add_argument("--mue-version", default="2026-q1")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.ptp_rows < PTP_PARTS:
+        parser.error(f"--ptp-rows {args.ptp_rows}: a PTP version is {PTP_PARTS} files and each needs a row; give at "
+                     f"least {PTP_PARTS}")
     args.out.mkdir(parents=True, exist_ok=True)
     for path in write_big_version(args.out, args.version, args.ptp_rows, seed=args.seed):
         print(path)

@@ -14,11 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from edi837.datafiles.load import ImportRun
+
 _BUILT: dict[tuple[str, Path, int], Path] = {}
 
 
 def store_for(source: Path, *, name: str, write_spec: Callable[[Path, Path], list[Path]],
-              import_files: Callable[[Path, Sequence[Path]], Sequence[Any]]) -> Path:
+              import_files: Callable[[Path, Sequence[Path]], ImportRun[Any]]) -> Path:
     """The store `name` ("ncci.sqlite3") for `source`: a spec (.toml, written by `write_spec(spec, folder)`
     and imported), an existing store (returned as it is), or CMS files (a file, or a folder of them)."""
     key = (name, source.resolve(), source.stat().st_mtime_ns)
@@ -35,7 +37,7 @@ def store_for(source: Path, *, name: str, write_spec: Callable[[Path, Path], lis
     else:
         files = sorted(source.iterdir()) if source.is_dir() else [source]
     database = folder / name
-    refused = [o.refused for o in import_files(database, files) if o.refused]
+    refused = [o.refused for o in import_files(database, files).outcomes if o.refused]
     if refused:
         raise ValueError(f"{source}: the test files were refused: {refused}")
     _BUILT[key] = database
