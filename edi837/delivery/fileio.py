@@ -20,7 +20,6 @@ import io
 import os
 import re
 import shutil
-import signal
 import stat
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from edi837.errors import InputRefused, OutputFailed, one_line
+from edi837.forking import signals_held
 
 _umask_lock = threading.Lock()
 TEMP_SUFFIX = ".edi837.tmp"
@@ -42,7 +42,6 @@ _NAME_BUDGET = 120  # bytes of the target's name kept in a temp name (file syste
 # the moment its writer's cleanup is registered (`with` / ExitStack.enter_context), no __exit__ would run.
 # The entry point removes what is left here when it unwinds (`remove_live_temps`).
 _LIVE_TEMPS: set[Path] = set()
-_DEFERRED = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
 
 
 def current_umask() -> int:
@@ -195,7 +194,7 @@ class AtomicWriter:
 
     def __enter__(self) -> AtomicWriter:
         try:
-            with _signals_deferred():  # the file exists only once it is known to _LIVE_TEMPS
+            with signals_held():  # the file exists only once it is known to _LIVE_TEMPS
                 fd, name = tempfile.mkstemp(prefix=f".{short_name(self.path.name)}.{os.getpid()}-",
                                             suffix=TEMP_SUFFIX, dir=self.directory)
                 self.temp_path = Path(name)
@@ -238,20 +237,6 @@ class AtomicWriter:
                 with contextlib.suppress(OSError):
                     self.temp_path.unlink()
                 _LIVE_TEMPS.discard(self.temp_path)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP back for a few instructions (POSIX, main thread): a signal that arrives
-    meanwhile is delivered when the block ends, once what it must clean up is registered."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def remove_live_temps() -> int:
