@@ -9,7 +9,6 @@ back to one process cannot pass for a parallel one.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import pickle
 import re
@@ -153,85 +152,6 @@ def test_edi_fix_jobs_writes_the_same_files(tmp_path: Path) -> None:
     assert outputs[1] == outputs[0]
 
 
-def _workers_of(caller: subprocess.Popen[bytes]) -> list[int]:
-    """The live child processes of `caller` once it has some (Linux's /proc), waiting up to a minute."""
-    import time
-
-    deadline = time.monotonic() + 60
-    while True:
-        assert caller.poll() is None and time.monotonic() < deadline, "no worker was ever started"
-        found = []
-        for entry in Path("/proc").iterdir():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                fields = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
-                if int(fields[1]) == caller.pid and fields[0] != b"Z":
-                    found.append(int(entry.name))
-        if found:
-            return found
-        time.sleep(0.01)
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="children are found through Linux's /proc")
-@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
-def test_a_worker_killed_mid_run_costs_speed_not_the_run(how: str, tmp_path: Path) -> None:
-    # The out-of-memory killer (or an operator's kill) takes a worker: its chunks are run by the caller,
-    # with the same answer; a worker does not inherit the command line's SIGTERM handler, which would turn
-    # the signal into an interrupt of the whole run.
-    import os
-    import signal
-
-    source = tmp_path / "in.837"
-    source.write_bytes(build_837(random_claims(6000, seed=14, minutes_share=0.3), seed=14))
-    runs = []
-    for jobs in ("1", "2"):
-        out = tmp_path / f"out{jobs}.837"
-        caller = subprocess.Popen([sys.executable, "-m", "edi837", str(source), str(out), "--no-validate", "--jobs",
-                                   jobs], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-        try:
-            if jobs == "2":
-                for worker in _workers_of(caller):
-                    os.kill(worker, getattr(signal, how))
-            stdout, stderr = caller.communicate(timeout=300)
-        finally:
-            caller.kill()
-            caller.wait()
-        summary = stdout.replace(str(out).encode(), b"OUT")  # the summary names where it wrote
-        runs.append((caller.returncode, out.read_bytes(), Path(f"{out}.changes.jsonl").read_bytes(), summary))
-        if jobs == "2":
-            assert b'"farm.lost"' in stderr  # the worker was lost mid-run, and the run said so
-            assert b"Traceback" not in stderr
-    assert runs[1] == runs[0]
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="children are found through Linux's /proc")
-def test_workers_end_with_a_caller_killed_by_sigkill(tmp_path: Path) -> None:
-    # An orphaned worker would hold what it inherited: the watcher's lock on OUTBOUND, the caller's files.
-    import os
-    import signal
-    import time
-
-    source = tmp_path / "in.837"
-    source.write_bytes(build_837(random_claims(5200, seed=12, minutes_share=0.3), seed=12))
-    caller = subprocess.Popen([sys.executable, "-m", "edi837", str(source), str(tmp_path / "out.837"),
-                               "--no-validate", "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              cwd=ROOT)
-
-    try:
-        workers = _workers_of(caller)
-        os.kill(caller.pid, signal.SIGKILL)
-        caller.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        alive = workers
-        while alive and time.monotonic() < deadline:
-            alive = [pid for pid in alive if Path(f"/proc/{pid}").exists()
-                     and b") Z" not in Path(f"/proc/{pid}/stat").read_bytes()]
-            time.sleep(0.05)
-        assert not alive, f"workers outlived their caller: {alive}"
-    finally:
-        caller.kill()
-        caller.wait()
-
-
 def test_the_run_tells_its_ncci_source_once_however_many_processes(tmp_path: Path) -> None:
     # Each worker builds the run's engine again; what it found is the caller's to log, once.
     from edi837.testing.ncci_files import ncci_database
@@ -341,9 +261,8 @@ def test_answers_are_consumed_in_input_order_however_they_finish(workers: int,
             return ("outcome", claim)
 
     monkeypatch.setattr(farm, "CHUNK", 3)
-    monkeypatch.setattr(farm, "_engine", Engine())
     pool = ThreadPoolExecutor(workers)
-    claim_farm = farm.ClaimFarm(Engine(), lambda claims: pool.submit(farm._run_chunk, claims, {}),  # type: ignore[arg-type]
+    claim_farm = farm.ClaimFarm(Engine(), lambda claims: pool.submit(farm.run_claims, Engine(), claims),  # type: ignore[arg-type]
                                 workers, lambda: pool.shutdown(wait=True))
     units: list[object] = []
     for n in range(101):

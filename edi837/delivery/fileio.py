@@ -20,7 +20,6 @@ import contextlib
 import errno
 import io
 import os
-import signal
 import stat
 import tempfile
 import threading
@@ -38,6 +37,7 @@ from edi837.delivery.names import short_name as short_name
 from edi837.delivery.streams import borrow as borrow  # re-exported: where callers have found them
 from edi837.delivery.streams import spool_stdin as spool_stdin
 from edi837.errors import InputRefused, OutputFailed, TargetRefused, one_line
+from edi837.forking import signals_held
 
 _umask_lock = threading.Lock()
 # Temporary files this process created and has neither committed nor removed. An interrupt (SIGTERM,
@@ -45,7 +45,6 @@ _umask_lock = threading.Lock()
 # the moment its writer's cleanup is registered (`with` / ExitStack.enter_context), no __exit__ would run.
 # The entry point removes what is left here when it unwinds (`remove_live_temps`).
 _LIVE_TEMPS: set[Path] = set()
-_DEFERRED = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
 
 
 def current_umask() -> int:
@@ -160,7 +159,7 @@ class AtomicWriter:
 
     def __enter__(self) -> AtomicWriter:
         try:
-            with _signals_deferred():  # the file exists only once it is known to _LIVE_TEMPS
+            with signals_held():  # the file exists only once it is known to _LIVE_TEMPS
                 fd, name = tempfile.mkstemp(prefix=f".{short_name(self.path.name)}.{os.getpid()}-",
                                             suffix=TEMP_SUFFIX, dir=self.directory)
                 self.temp_path = Path(name)
@@ -227,20 +226,6 @@ class AtomicWriter:
                 with contextlib.suppress(OSError):
                     self.temp_path.unlink()
                 _LIVE_TEMPS.discard(self.temp_path)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP back for a few instructions (POSIX, main thread): a signal that arrives
-    meanwhile is delivered when the block ends, once what it must clean up is registered."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def remove_live_temps() -> int:

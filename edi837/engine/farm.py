@@ -23,33 +23,26 @@ other threads, such as the long-running watcher or a Dask worker), on one core, 
 
 What can go wrong is told as one process would tell it. A claim the rules refuse, or the walker's refusal
 of the file, is raised at its place in input order, never ahead of an earlier one (the walker reads
-chunks ahead of the answers). A worker that dies (the out-of-memory killer) or cannot be started costs
-speed, not the run: the chunks it held are run here. A worker dies with the process that forked it, so
-a killed caller leaves none behind holding its files or locks.
+chunks ahead of the answers). A worker that dies (the out-of-memory killer, an operator's kill), at any
+point of its work, or cannot be started costs speed, not the run: the chunks it held are run here, and
+the log says `farm.lost`. No wait here outlasts the worker it waits on, and a signal ends any of them
+(engine/workers.py). A worker dies with the process that forked it, so a killed caller leaves none behind
+holding its files or locks.
 """
 
 from __future__ import annotations
 
-import ctypes
-import logging
-import multiprocessing
-import os
-import signal
-import socket
-import sys
-import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
-from contextlib import suppress
+from concurrent.futures import BrokenExecutor, CancelledError
 from dataclasses import dataclass
 from typing import Protocol
 
-from edi837.engine.partners import Partners, subset
+from edi837.engine.partners import subset
 from edi837.engine.runner import ClaimOutcome, RuleEngine
+from edi837.engine.workers import Answer, LocalWorkers, Unanswered, WorkerLost, run_claims
 from edi837.forking import cores, fork_is_safe
-from edi837.log import ROOT, get_logger
+from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.walker import Unit
 
@@ -57,75 +50,16 @@ MIN_BYTES = 2_000_000  # below this, starting workers costs more than the second
 CHUNK = 200  # claims per task: a few tens of milliseconds of rule work, against well under one of messaging
 AHEAD = 3  # chunks away per worker: the next is already queued when one finishes, and memory stays flat
 HEDGE_AFTER = 0.5  # seconds a hedging farm waits for a chunk that is away: ten times one chunk's rule work
-_PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a Linux process gets when its parent dies
 
 log = get_logger("edi837.farm")
 
-_engine: RuleEngine | None = None  # a worker's own engine, built once by _start_worker
-
-
-def here() -> str:
-    """This process, as a chunk's answer names who ran it (`FixResult.jobs` counts them)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _start_worker(build: Callable[[], RuleEngine], inherited: tuple[int, ...], parent: int) -> None:
-    global _engine
-    _die_with(parent)
-    # The command line's SIGTERM/SIGHUP handler turns a signal into KeyboardInterrupt, which the pool would
-    # carry back as the chunk's answer and end the run. A worker signalled on its own should just die (the
-    # caller then runs its chunks); Ctrl-C is the caller's to handle (the workers die with it).
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for fd in inherited:  # the caller's ends of its other children's pipes (gate/ahead.py)
-        with suppress(OSError):
-            os.close(fd)
-    # The run's information events (which NCCI database and version, say) are the caller's to tell, once;
-    # a worker building the same engine would tell them again. Its warnings and errors still go out.
-    edi837_logs = logging.getLogger(ROOT)
-    edi837_logs.setLevel(max(edi837_logs.getEffectiveLevel(), logging.WARNING))
-    _engine = build()
-
-
-def _die_with(parent: int) -> None:
-    """End this worker when the process that forked it ends, however it ends (SIGKILL included): an orphan
-    would go on holding what it inherited, the watcher's lock on OUTBOUND among it. Linux says so at once
-    (prctl PR_SET_PDEATHSIG); elsewhere a thread looks every half second."""
-    if sys.platform.startswith("linux"):
-        with suppress(Exception):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    else:
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(1)
-
-        threading.Thread(target=watch, daemon=True).start()
-    if os.getppid() != parent:  # it died before the signal was asked for
-        os._exit(1)
-
-
-def run_claims(engine: RuleEngine, claims: list[Claim]) -> Answer:
-    """A chunk's answer, wherever it runs: this process's name and each claim's outcome, in order."""
-    run = engine.run
-    return here(), [run(claim) for claim in claims]
-
-
-def _run_chunk(claims: list[Claim], partners: Partners) -> Answer:
-    assert _engine is not None, "the worker's initializer builds the engine"
-    _engine.partners = partners  # the chunk's claims' partner lines, sent with them
-    return run_claims(_engine, claims)
+__all__ = ["AHEAD", "Answer", "ClaimFarm", "Remote", "in_process", "jobs_for", "lost", "run_claims"]
 
 
 def jobs_for(requested: int | None) -> int:
     """Processes for `--jobs`, the caller included (None: as many as the cores this process may use; 1: the
     caller alone)."""
     return max(1, cores() if requested is None else requested)
-
-
-Answer = tuple[str, list[ClaimOutcome]]  # who ran a chunk, and its claims' outcomes in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +70,7 @@ class Failed:
 
 
 class Remote(Protocol):
-    """A chunk sent away: a concurrent.futures.Future here, a dask.distributed Future on a cluster."""
+    """A chunk sent away: to a worker forked here (engine/workers.py), or a dask.distributed Future."""
 
     def done(self) -> bool: ...
 
@@ -151,7 +85,7 @@ Reply = Remote | Answer | Failed
 def lost(error: BaseException) -> bool:
     """True when a chunk's error says where it ran is gone (a dead worker, a pool that could not start),
     not what its claims are: the chunk is then run here, with the same answer."""
-    return isinstance(error, BrokenExecutor | CancelledError) or type(error).__name__ == "KilledWorker"
+    return isinstance(error, WorkerLost | BrokenExecutor | CancelledError) or type(error).__name__ == "KilledWorker"
 
 
 class ClaimFarm:
@@ -182,15 +116,13 @@ class ClaimFarm:
     def start(cls, jobs: int, input_bytes: int | None, engine: RuleEngine, build: Callable[[], RuleEngine],
               inherited: tuple[int, ...] = ()) -> ClaimFarm | None:
         """`jobs - 1` forked worker processes beside this one when they pay and are safe here, else None
-        (the claims run in process). The pool forks at the first chunk sent; a fork that fails then
-        sends every chunk here."""
+        (the claims run in process). They are forked at the first chunk sent (engine/workers.py); a fork
+        that fails then sends every chunk here."""
         if jobs < 2 or input_bytes is None or input_bytes < MIN_BYTES or not fork_is_safe():
             return None
-        pool = ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_start_worker, initargs=(build, inherited, os.getpid()))
-        return cls(engine, lambda claims: pool.submit(_run_chunk, claims, subset(engine.partners, claims)),
-                   AHEAD * (jobs - 1),
-                   lambda: pool.shutdown(wait=True, cancel_futures=True))
+        workers = LocalWorkers(jobs - 1, build, inherited)
+        return cls(engine, lambda claims: workers.submit(claims, subset(engine.partners, claims)),
+                   AHEAD * (jobs - 1), workers.close)
 
     @property
     def processes(self) -> int:
@@ -235,7 +167,7 @@ class ClaimFarm:
         if len(self._away) < self._capacity and not self._broken:
             try:
                 remote = self._submit(claims)
-            except Exception as error:  # no worker could be started (out of processes or memory)
+            except Exception as error:  # no worker could be started (out of processes or memory), or it is gone
                 self._lose(error)
                 return self._run_here(claims)
             self._away.append(remote)
@@ -263,6 +195,8 @@ class ClaimFarm:
             except TimeoutError:  # hedging: still away, most likely queued behind other work
                 remote.cancel()
                 self._impatient = True
+                reply = self._run_here(claims)
+            except Unanswered:  # its rules raised there: here they raise the same, in input order
                 reply = self._run_here(claims)
             except Exception as error:
                 if not lost(error):

@@ -10,7 +10,9 @@ and expressions already loaded, but forking is safe only in a single-threaded pr
 machine; there, for files large enough to gain, the scan runs ahead; otherwise it runs after the fix, in
 process, exactly as before. The child only reads
 the pipe and answers; it never touches a file. If it fails for any reason, the gate scans in process:
-the verdict never depends on whether the scan ran ahead.
+the verdict never depends on whether the scan ran ahead. It takes signals as a child (forking.as_child):
+SIGTERM ends it (the gate then scans in process), SIGINT is the caller's to handle; the caller's own
+handler, which turns SIGTERM into an interrupt of the run, never runs in it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
-from edi837.forking import fork_is_safe
+from edi837.forking import as_child, fork_is_safe, signals_held
 from edi837.gate.cache import load_tables
 from edi837.gate.fast import ScanResult, scan
 
@@ -30,6 +32,7 @@ _CHUNK = 1 << 16
 
 
 def _child(read_fd: int, write_fd: int, answer: Connection, parents_answer: Connection) -> None:
+    as_child()  # forked with signals held: one sent until here waited for the child's own handlers
     os.close(write_fd)  # the parent's end, inherited by the fork: kept open, the pipe would never end
     # The parent's end of the answer pipe, inherited too: kept open, an answer larger than the pipe's buffer
     # would block here for ever once the parent stops listening (a refused run), instead of failing at once.
@@ -61,7 +64,8 @@ class ScanAhead:
         try:
             self._process = context.Process(target=_child, args=(read_fd, self._write_fd, child_end, self._answer),
                                             daemon=True)
-            self._process.start()
+            with signals_held():
+                self._process.start()
         except BaseException:  # no child: every end is ours to close, or each failed start leaks four fds
             for fd in (read_fd, self._write_fd):
                 os.close(fd)
@@ -116,12 +120,15 @@ class ScanAhead:
             self._write_fd = -1
 
     def close(self) -> None:
-        self._close_pipe()
-        self._answer.close()
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        """End the child (it ends at the end of its pipe; killed after a few seconds if not) and reap it, a
+        signal that arrives meanwhile taken after: none is left behind for the interpreter to wait on."""
+        with signals_held():
+            self._close_pipe()
+            self._answer.close()
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
 
 
 class Tee:
