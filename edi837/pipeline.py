@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from edi837 import hold as holding
-from edi837.delivery.fileio import borrow
 from edi837.engine import farm as farming
 from edi837.engine.partners import Partners, index_partners
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas, selected
 from edi837.engine.runner import ClaimOutcome, RuleEngine
+from edi837.files.streams import borrow
 from edi837.gate.pyx12_gate import Opener, ValidationIssue, validate
 from edi837.icd10.source import attach as attach_icd10
 from edi837.log import get_logger

@@ -169,7 +169,7 @@ def test_kill_9_leaves_temp_files_that_the_next_run_removes(tmp_path: Path) -> N
 def test_temp_files_of_a_killed_process_its_parent_has_not_reaped_yet_are_removed(tmp_path: Path) -> None:
     # A Dask worker killed mid-file is a zombie until its nanny reaps it, which can be just when the batch
     # cleans up after it: its temp files must go then, not wait for a retry that may never come.
-    from edi837.delivery.fileio import TEMP_SUFFIX, pid_alive, remove_stale_temps
+    from edi837.files.leftovers import TEMP_SUFFIX, pid_alive, remove_stale_temps
 
     child = os.fork()
     if child == 0:
@@ -205,9 +205,9 @@ def test_an_interrupt_just_after_a_temp_file_is_made_leaves_nothing(
     """SIGTERM raises KeyboardInterrupt wherever the process is. Landing between mkstemp and the moment the
     writer's cleanup is registered (its __enter__ has not returned), no __exit__ runs: the entry point must
     still remove the file. The test raises the interrupt exactly there, where a real signal lands at random."""
-    import edi837.delivery.fileio as fileio
+    import edi837.files.atomic as atomic
 
-    real, made = fileio._OutputFile, []
+    real, made = atomic._OutputFile, []
 
     def interrupted(raw: object) -> object:
         made.append(raw)
@@ -215,7 +215,7 @@ def test_an_interrupt_just_after_a_temp_file_is_made_leaves_nothing(
             raise KeyboardInterrupt
         return real(raw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(fileio, "_OutputFile", interrupted)
+    monkeypatch.setattr(atomic, "_OutputFile", interrupted)
     (tmp_path / "in.837").write_bytes(FIXABLE)
     monkeypatch.chdir(tmp_path)
     code, _, err = in_process(["in.837", "out.837", "--no-validate"], capsys)
@@ -229,8 +229,8 @@ def test_a_failing_close_still_removes_the_temp_file(tmp_path: Path) -> None:
     temporary file must go anyway (simulated: a handle whose every write and flush fail with ENOSPC)."""
     import errno
 
-    from edi837.delivery.fileio import AtomicWriter
     from edi837.errors import OutputFailed
+    from edi837.files.atomic import AtomicWriter
 
     class Full:
         def __init__(self, real: object) -> None:

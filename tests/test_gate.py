@@ -107,7 +107,7 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path: Path, monkeypatch: py
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("edi837.delivery.fileio.os.replace", explode)
+    monkeypatch.setattr("edi837.files.atomic.os.replace", explode)
     with pytest.raises(OutputFailed, match=r"out\.837\.changes\.jsonl: cannot be written"):  # exit 2, not 3
         run_cli(tmp_path, FixOptions())
     assert (tmp_path / "out.837").read_bytes() == b"old contents"

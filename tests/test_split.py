@@ -431,13 +431,13 @@ def test_hook_everything_held_never_removes_a_file_rewritten_meanwhile(tmp_path:
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Everything held: the hook removes FILE once the held file is committed. A FILE the client wrote again
     in the moment between (while the held file and change log were fsynced) must not be removed."""
-    from edi837.delivery import fileio
     from edi837.delivery.hook import fix_in_place
+    from edi837.files import atomic
 
     target = tmp_path / "batch.837"
     data = build_837([review("E1"), review("E2")])
     target.write_bytes(data)
-    real = fileio.fsync_directory
+    real = atomic.fsync_directory
     rewritten = build_837([clean("N1")])
 
     def rewrite_once(folder: Path) -> None:
@@ -445,7 +445,7 @@ def test_hook_everything_held_never_removes_a_file_rewritten_meanwhile(tmp_path:
             target.write_bytes(rewritten)  # the client, meanwhile
         real(folder)
 
-    monkeypatch.setattr(fileio, "fsync_directory", rewrite_once)
+    monkeypatch.setattr(atomic, "fsync_directory", rewrite_once)
     code = fix_in_place(target, changelog=None, as_json=False, options=FixOptions(hold=REVIEW, validate=False))
     assert code == 2
     assert target.read_bytes() == rewritten

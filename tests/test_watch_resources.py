@@ -173,8 +173,9 @@ def test_a_full_disk_is_a_wait_not_a_rejection_in_process(folders: tuple[Path, P
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process twin of the tmpfs tests, for machines that cannot mount: every write into READY's temp
     folder, and then into logs/, fails with ENOSPC."""
-    from edi837.delivery import fileio, handoff
+    from edi837.delivery import handoff
     from edi837.delivery.watch import FolderWatcher
+    from edi837.files import atomic
 
     outbound, ready = folders
     (outbound / "a.837").write_bytes(FIXABLE)
@@ -205,7 +206,7 @@ def test_a_full_disk_is_a_wait_not_a_rejection_in_process(folders: tuple[Path, P
     assert visible(ready) == [] and leftovers(outbound, ready) == [] and (outbound / "a.837").exists()
     monkeypatch.undo()
 
-    monkeypatch.setattr(fileio._OutputFile, "write",
+    monkeypatch.setattr(atomic._OutputFile, "write",
                         lambda self, data: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
     watcher = FolderWatcher(outbound, ready, FixOptions(validate=False), settle=0)
     watcher.prepare()

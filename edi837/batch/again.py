@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from edi837 import __version__
-from edi837.delivery.fileio import AtomicWriter, data_file_mode, short_name
+from edi837.files.atomic import AtomicWriter
+from edi837.files.modes import data_file_mode
+from edi837.files.names import short_name
 from edi837.pipeline import FixOptions
 from edi837.resources import data_dir
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edi837.batch.again import record_path
-from edi837.delivery.fileio import short_name
 from edi837.errors import InputRefused
+from edi837.files.names import short_name
 from edi837.pipeline import FixOptions
 
 REJECTED = "rejected"

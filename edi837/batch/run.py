@@ -24,8 +24,8 @@ from edi837.batch.chunks import SPLIT_BYTES, close_semaphore
 from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
-from edi837.delivery.fileio import make_data_dirs
 from edi837.errors import one_line, outcome_of
+from edi837.files.modes import make_data_dirs
 from edi837.icd10.store import LOCATION as ICD10_LOCATION
 from edi837.ncci import paths as ncci_paths
 from edi837.pipeline import FixOptions

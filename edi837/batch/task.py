@@ -26,19 +26,12 @@ from edi837 import log as logconfig
 from edi837.batch import again
 from edi837.batch.chunks import cluster_farm
 from edi837.batch.plan import FileTask
-from edi837.delivery.fileio import (
-    AtomicWriter,
-    data_file_mode,
-    make_data_dirs,
-    open_input_path,
-    open_regular,
-    reason_path,
-    refuse_special,
-    remove_stale_temps,
-    write_reason,
-)
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, TargetRefused, outcome_of, with_file
+from edi837.files.atomic import AtomicWriter, reason_path, write_reason
+from edi837.files.leftovers import remove_stale_temps
+from edi837.files.modes import data_file_mode, make_data_dirs
+from edi837.files.safety import open_input_path, open_regular, refuse_special
 from edi837.pipeline import FixResult
 
 # What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written

@@ -28,16 +28,12 @@ from edi837 import __version__
 from edi837 import hold as holding
 from edi837 import log as logconfig
 from edi837.delivery import terminal
-from edi837.delivery.fileio import (
-    borrow,
-    open_input_path,
-    refuse_unsafe_target,
-    remove_live_temps,
-    remove_stale_temps,
-    spool_stdin,
-)
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, TargetRefused, one_line, outcome_of, with_file
+from edi837.files.atomic import remove_live_temps
+from edi837.files.leftovers import remove_stale_temps
+from edi837.files.safety import open_input_path, refuse_unsafe_target
+from edi837.files.streams import borrow, spool_stdin
 from edi837.icd10.cli import app as icd10_app
 from edi837.ncci.cli import app as ncci_app
 from edi837.pipeline import FixOptions

@@ -17,16 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edi837.delivery.fileio import (
-    data_file_mode,
-    fsync_directory,
-    make_data_dirs,
-    open_regular,
-    reason_path,
-    remove_dead_temps,
-    short_name,
-    write_reason,
-)
 from edi837.delivery.journal import (
     STATE,
     TEMP,
@@ -42,10 +32,14 @@ from edi837.delivery.journal import (
     sha256_of,
     sha256_path,
 )
-from edi837.delivery.names import first_free, numbered
 from edi837.delivery.outputs import Outputs, worklist_of
 from edi837.delivery.wholeness import held_for_writing
 from edi837.errors import InputRefused, OutputFailed, outcome_of
+from edi837.files.atomic import fsync_directory, reason_path, write_reason
+from edi837.files.leftovers import remove_dead_temps
+from edi837.files.modes import data_file_mode, make_data_dirs
+from edi837.files.names import first_free, numbered, short_name
+from edi837.files.safety import open_regular
 from edi837.log import get_logger
 from edi837.pipeline import FixOptions
 

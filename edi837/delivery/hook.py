@@ -33,9 +33,10 @@ from pathlib import Path
 
 from edi837 import log as logconfig
 from edi837.delivery import terminal
-from edi837.delivery.fileio import open_regular, refuse_unsafe_target, remove_stale_temps
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
+from edi837.files.leftovers import remove_stale_temps
+from edi837.files.safety import open_regular, refuse_unsafe_target
 from edi837.pipeline import FixOptions, FixResult
 from edi837.report.summary import summary_dict, summary_text
 

@@ -41,9 +41,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from edi837.delivery.fileio import AtomicWriter, fsync_directory, short_name
-from edi837.delivery.names import rename_noreplace
 from edi837.errors import OutputFailed
+from edi837.files.atomic import AtomicWriter, fsync_directory
+from edi837.files.names import rename_noreplace, short_name
 
 STATE = ".edi837"
 TEMP = ".edi837-tmp"

@@ -21,7 +21,7 @@ What a later run may replace, and what never:
 Every path is a regular file or nothing: checked by the caller before the run (refuse_unsafe_target) and
 here again just before anything is committed, so a device, FIFO, socket, folder or link that appeared
 meanwhile stops the commit with nothing touched. Files are written 0600, or 0640 with `group_readable`,
-never wider than the input's mode (fileio.data_file_mode), except an output that keeps `mode_like`'s.
+never wider than the input's mode (files.modes.data_file_mode), except an output that keeps `mode_like`'s.
 
 Commit order: the held file first (its name goes into the change log and the report), then the change
 log and the report, then OUT, so a committed OUT always has its log. Everything that can fail but a rename
@@ -38,15 +38,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from edi837.delivery.fileio import (
-    AtomicWriter,
-    data_file_mode,
-    fsync_directory,
-    make_data_dirs,
-    refuse_special,
-    short_name,
-)
-from edi837.delivery.names import first_free
+from edi837.files.atomic import AtomicWriter, fsync_directory
+from edi837.files.modes import data_file_mode, make_data_dirs
+from edi837.files.names import first_free, short_name
+from edi837.files.safety import refuse_special
 from edi837.gate.pyx12_gate import Opener
 from edi837.pipeline import FarmStarter, FixOptions, FixResult, Sinks, run
 from edi837.report.changelog import HOLD_RULE, ChangeLogWriter, held_message_moved

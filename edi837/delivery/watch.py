@@ -39,11 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from edi837.delivery.fileio import kind_of, make_data_dirs
 from edi837.delivery.handoff import Deferred, Handoff
 from edi837.delivery.journal import problem_of
 from edi837.delivery.wholeness import held_for_writing, looks_complete
 from edi837.errors import InputRefused, OutputFailed
+from edi837.files.modes import make_data_dirs
+from edi837.files.safety import kind_of
 from edi837.log import get_logger
 from edi837.pipeline import FixOptions
 

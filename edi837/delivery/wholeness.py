@@ -15,8 +15,8 @@ import os
 import stat
 from pathlib import Path
 
-from edi837.delivery.fileio import open_regular
 from edi837.errors import InputRefused
+from edi837.files.safety import open_regular
 from edi837.x12.envelope import BOM, ISA_LENGTH, WHITESPACE
 
 _PROC = Path("/proc")

@@ -17,7 +17,7 @@ from json.encoder import encode_basestring
 from operator import attrgetter
 from pathlib import Path
 
-from edi837.delivery.fileio import AtomicWriter
+from edi837.files.atomic import AtomicWriter
 
 ACTIONS = frozenset(
     {"append_modifier", "set_units", "set_charge", "remove_line", "set_claim_total", "review"}

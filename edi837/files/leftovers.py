@@ -1,6 +1,6 @@
 """What a killed run leaves behind, and how the next run clears it without touching a live run's files.
 
-A temporary file is named `.<name>.<pid>-<random>.edi837.tmp` (fileio.AtomicWriter): the pid lets the next
+A temporary file is named `.<name>.<pid>-<random>.edi837.tmp` (atomic.AtomicWriter): the pid lets the next
 run remove what a killed run (kill -9, power loss) left beside its target, and only that: a temp file of a
 process that is still alive is another run's work in progress.
 """
@@ -13,7 +13,7 @@ import re
 import time
 from pathlib import Path
 
-from edi837.delivery.names import short_name
+from edi837.files.names import short_name
 
 TEMP_SUFFIX = ".edi837.tmp"
 STALE_AFTER = 24 * 3600.0  # a temp file whose pid cannot be checked is stale after a day

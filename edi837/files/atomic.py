@@ -1,4 +1,4 @@
-"""Files that never end up half written: atomic replace, stdin spooling, borrowed handles, safe opening.
+"""Files that never end up half written: the atomic replace every output goes through.
 
 A claim file is money. Every output (the fixed 837, the change log, the report, the hook's in-place
 rewrite) is written to a temporary file in the destination's own directory, flushed and fsynced,
@@ -10,83 +10,34 @@ the last flush).
 A temporary file is named `.<name>.<pid>-<random>.edi837.tmp`: the pid lets the next run remove what
 a killed run (kill -9, power loss) left behind without touching a live run's file (leftovers.py).
 
-Only a regular file is ever replaced (refuse_special): a device, FIFO, socket, folder or link at an
-output path is refused, untouched. Files with patient data are written for their owner (data_file_mode).
+Only a regular file is ever replaced (safety.refuse_special): a device, FIFO, socket, folder or link at an
+output path is refused, untouched. Files with patient data are written for their owner (modes.data_file_mode).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import os
 import stat
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from edi837.delivery.leftovers import TEMP_SUFFIX
-from edi837.delivery.leftovers import pid_alive as pid_alive  # re-exported: where callers have found them
-from edi837.delivery.leftovers import remove_dead_temps as remove_dead_temps
-from edi837.delivery.leftovers import remove_stale_temps as remove_stale_temps
-from edi837.delivery.names import Companion, place_new
-from edi837.delivery.names import short_name as short_name
-from edi837.delivery.streams import borrow as borrow  # re-exported: where callers have found them
-from edi837.delivery.streams import spool_stdin as spool_stdin
-from edi837.errors import InputRefused, OutputFailed, TargetRefused, one_line
+from edi837.errors import OutputFailed, one_line
+from edi837.files.leftovers import TEMP_SUFFIX
+from edi837.files.modes import data_file_mode
+from edi837.files.names import Companion, place_new, short_name
+from edi837.files.safety import refuse_special
 from edi837.forking import signals_held
 
-_umask_lock = threading.Lock()
 # Temporary files this process created and has neither committed nor removed. An interrupt (SIGTERM,
 # Ctrl-C) is raised as KeyboardInterrupt wherever the main thread is: between a temp file's creation and
 # the moment its writer's cleanup is registered (`with` / ExitStack.enter_context), no __exit__ would run.
 # The entry point removes what is left here when it unwinds (`remove_live_temps`).
 _LIVE_TEMPS: set[Path] = set()
-
-
-def current_umask() -> int:
-    with _umask_lock:
-        mask = os.umask(0)
-        os.umask(mask)
-    return mask
-
-
-# Files that carry patient data (the fixed 837, the held file, change log, report, ledger) are for their
-# owner: 0600, or 0640 for an outbound folder a group shares (--group-readable). Folders made for them
-# match: 0700 or 0750. The umask narrows both further; nothing is ever wider than that.
-PRIVATE_FILE, GROUP_FILE = 0o600, 0o640
-PRIVATE_DIR, GROUP_DIR = 0o700, 0o750
-
-
-def data_file_mode(*, group_readable: bool = False, like: int | None = None) -> int:
-    """The mode of a new file that carries patient data: 0600 (0640 with `group_readable`), never wider for
-    group and others than `like` (the input file's st_mode, when there is one), narrowed by the umask.
-    The owner always keeps read-write: the owner is whoever runs edi837 and must be able to replace it."""
-    mode = GROUP_FILE if group_readable else PRIVATE_FILE
-    if like is not None:
-        mode &= stat.S_IMODE(like) | PRIVATE_FILE
-    return mode & ~current_umask()
-
-
-def data_dir_mode(*, group_readable: bool = False) -> int:
-    """The mode of a folder edi837 makes for such files (held/, logs/, rejected/, OUT_DIR): 0700 or 0750."""
-    return (GROUP_DIR if group_readable else PRIVATE_DIR) & ~current_umask()
-
-
-def make_data_dirs(folder: Path, *, group_readable: bool = False) -> None:
-    """Create `folder` and any missing parent with `data_dir_mode` (Path.mkdir gives the parents the usual
-    0777 minus umask); folders that exist are left as they are."""
-    missing = []
-    for path in (folder, *folder.parents):
-        if os.path.isdir(path):
-            break
-        missing.append(path)
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another worker made it meanwhile
-            os.mkdir(path, data_dir_mode(group_readable=group_readable))
 
 
 def fsync_directory(directory: Path) -> None:
@@ -261,75 +212,6 @@ def atomic_output(path: Path, *, mode_like: Path | None = None) -> Iterator[IO[b
     """Yield a temporary file that replaces `path` atomically on a clean exit (see AtomicWriter)."""
     with AtomicWriter(path, mode_like=mode_like) as writer:
         yield writer.handle
-
-
-def refuse_special(path: Path, what: str) -> None:
-    """Refuse (TargetRefused) to write `path` unless it is a regular file or nothing: a device, a FIFO, a
-    socket, a folder or a symbolic link there would be replaced by the rename (a device node swapped for a
-    file of claims), or, opened, written through. A link is refused rather than followed or replaced: the
-    file it names is not the path given, and a link planted where root writes is an old attack."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return  # nothing there (or a path the writer will fail on with its own reason)
-    if not stat.S_ISREG(info.st_mode):
-        raise TargetRefused(f"{path}: the {what} path is {kind_of(info.st_mode)}, not a regular file; give the "
-                            "path of a file (nothing was written)")
-
-
-def refuse_unsafe_target(path: Path, what: str, protected: list[Path]) -> None:
-    """Refuse, before any work, a place to write that would clobber a file we must not touch (the input,
-    the output), that is not a regular file (refuse_special), or whose folder is missing."""
-    refuse_special(path, what)
-    if not path.parent.exists() and str(path.parent):
-        raise TargetRefused(f"{path.parent}: the folder for the {what} does not exist")
-    for other in protected:
-        same = path.resolve() == other.resolve() or (path.exists() and other.exists() and os.path.samefile(path, other))
-        if same:
-            raise TargetRefused(f"{path}: the {what} would overwrite {other}; give another path")
-
-
-def open_input_path(path: Path) -> IO[bytes]:
-    """Open an input file for reading, refusing what is not a readable regular file."""
-    if not path.exists():
-        raise InputRefused(f"{path}: no such file")
-    if path.is_dir():
-        raise InputRefused(f"{path}: is a directory, not an 837 file")
-    try:
-        return path.open("rb")
-    except PermissionError:
-        raise InputRefused(f"{path}: permission denied") from None
-    except OSError as error:
-        raise InputRefused(f"{path}: cannot be read ({error.strerror})") from None
-
-
-def kind_of(mode: int) -> str:
-    """A file type in words, for messages about what is not a regular file."""
-    for test, words in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
-                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                        (stat.S_ISBLK, "a block device")):
-        if test(mode):
-            return words
-    return "not a regular file"
-
-
-def open_regular(path: Path) -> IO[bytes]:
-    """Open `path` for reading only if it is a regular file, without following a symbolic link and without
-    ever blocking (a FIFO opened for reading waits for a writer; O_NONBLOCK makes it return at once, and
-    the fstat then refuses it). For the watcher and the hook, which must not be steered by what is
-    dropped into a folder."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise InputRefused(f"{path.name}: is a symbolic link; the file itself is needed") from None
-        raise
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise InputRefused(f"{path.name}: is {kind_of(info.st_mode)}, not an 837 file")
-    return os.fdopen(fd, "rb")
 
 
 def reason_path(rejected: Path) -> Path:
