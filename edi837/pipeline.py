@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from edi837 import hold as holding
 from edi837.engine import farm as farming
 from edi837.engine.partners import Partners, index_partners
+from edi837.engine.records import ChangeRecord
 from edi837.engine.registry import RuleLike, build_rules, rule_schemas, selected
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.files.streams import borrow
@@ -39,11 +40,10 @@ from edi837.icd10.source import attach as attach_icd10
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
+from edi837.model.summary import ClaimSummary, amount, clm02, lines_of
 from edi837.model.walker import Passthrough, TransactionEnd, Unit, Walker
 from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
-from edi837.report.changelog import ChangeRecord
-from edi837.report.claims import ClaimSummary, amount, clm02, lines_of
 from edi837.rules import all_factories
 from edi837.writer.diff import SegmentDiff, claim_diff, segment_text
 from edi837.writer.splice import Splicer

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edi837.engine.findings import Severity
-from edi837.report.changelog import _FIELDS, ChangeRecord
+from edi837.engine.records import _FIELDS, ChangeRecord
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)  # quotes, backslashes, controls, non-ASCII
 MAYBE_TEXT = st.none() | TEXT

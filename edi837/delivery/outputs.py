@@ -38,13 +38,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from edi837.engine.records import HOLD_RULE
 from edi837.files.atomic import AtomicWriter, fsync_directory
 from edi837.files.modes import data_file_mode, make_data_dirs
 from edi837.files.names import first_free, short_name
 from edi837.files.safety import refuse_special
 from edi837.gate.pyx12_gate import Opener
 from edi837.pipeline import FarmStarter, FixOptions, FixResult, Sinks, run
-from edi837.report.changelog import HOLD_RULE, ChangeLogWriter, held_message_moved
+from edi837.report.changelog import ChangeLogWriter, held_message_moved
 
 
 def worklist_of(held: Path) -> Path:

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from edi837.engine.context import ClaimContext
 from edi837.engine.findings import Applicability, Finding, Fix, Severity
 from edi837.engine.partners import Partners, partners_of
+from edi837.engine.records import ChangeRecord
 from edi837.engine.registry import RuleLike
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable
 from edi837.packs import PayerProfile, RulePacks
-from edi837.report.changelog import ChangeRecord
 from edi837.writer.edits import ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
 from edi837.x12.envelope import Delimiters
 

@@ -16,10 +16,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from edi837.engine.records import HOLD_RULE, ChangeRecord
 from edi837.errors import InputRefused
 from edi837.gate.pyx12_gate import ValidationIssue
 from edi837.model.claim import Claim
-from edi837.report.changelog import HOLD_RULE, ChangeRecord
 
 REVIEW, INVALID = "review", "invalid"
 POLICIES = (REVIEW, INVALID)

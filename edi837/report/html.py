@@ -26,11 +26,10 @@ from lxml import etree
 from lxml.html import builder as E
 
 from edi837 import __version__
+from edi837.engine.records import HOLD_RULE, ChangeRecord
 from edi837.errors import one_line
-from edi837.hold import HOLD_RULE
+from edi837.model.summary import ClaimSummary, LineSummary
 from edi837.pipeline import FixResult
-from edi837.report.changelog import ChangeRecord
-from edi837.report.claims import ClaimSummary, LineSummary
 from edi837.words import dollars, plural
 
 _STYLE = """

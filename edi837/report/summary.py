@@ -11,8 +11,8 @@ import json
 from collections import Counter
 from typing import Any
 
+from edi837.engine.records import HOLD_RULE
 from edi837.errors import one_line, printable
-from edi837.hold import HOLD_RULE
 from edi837.pipeline import FixResult
 from edi837.words import dollars, plural
 from edi837.writer.diff import SegmentDiff

@@ -1,5 +1,6 @@
 """What the report and the summary know of one claim: its lines, its amounts, why it was held.
 
+A value type beside the claim model it is read from (the pipeline makes them, the report shows them).
 Kept per claim that has a finding or was held (only when the caller keeps records, as the HTML report
 does), so the report can show service dates and line charges next to each change without reading the
 file again. Nothing here is patient data: claim ids, line numbers, codes, amounts and dates of service.
