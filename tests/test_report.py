@@ -111,7 +111,7 @@ def test_readme_rule_table_is_generated_from_the_rules() -> None:
 def test_streamed_records_are_not_kept_and_the_summary_still_counts_them() -> None:
     """With a record sink (the CLI, hook and watcher), memory holds counts and a bounded review sample,
     not every record; the summary's numbers come from the counts."""
-    from edi837.pipeline import REVIEW_SAMPLE
+    from edi837.pipeline.result import REVIEW_SAMPLE
     from edi837.report.summary import summary_dict
 
     claims = [ClaimSpec(f"S{i}", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40")))

@@ -25,7 +25,6 @@ from typing import IO, Annotated, Any
 import typer
 
 from edi837 import __version__
-from edi837 import hold as holding
 from edi837 import log as logconfig
 from edi837.delivery import terminal
 from edi837.delivery.outputs import Outputs
@@ -37,6 +36,7 @@ from edi837.files.streams import borrow, spool_stdin
 from edi837.icd10.cli import app as icd10_app
 from edi837.ncci.cli import app as ncci_app
 from edi837.pipeline import FixOptions
+from edi837.pipeline import hold as holding
 from edi837.report.summary import diff_text, summary_json, summary_text
 
 EXIT_OK, EXIT_REVIEW, EXIT_REFUSED, EXIT_INTERNAL = 0, 1, 2, 3
@@ -439,7 +439,7 @@ def fix_files(
             terminal.write_bytes_to_stdout(iter(lambda: sink.read(1 << 20), b""))
         written = None if check or result.nothing_delivered else output_name
 
-    code = result.exit_code
+    code: int = result.exit_code
     if check:  # 1 only when something would change or be held; review items and input warnings too with --strict
         code = EXIT_REVIEW if result.changed or result.held or (strict and result.exit_code) else EXIT_OK
     names: dict[str, Any] = {

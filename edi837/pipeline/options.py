@@ -1,0 +1,73 @@
+"""What a run is asked to do (FixOptions) and where its by-products go (Sinks): the pipeline's inputs.
+
+Every entry point builds these: the command line from its flags (cli/flags.py), the watcher, the hook and
+the batch from the same flags, the Python API from keywords. They are plain values, so a run made again
+(to hold invalid claims) or in another process (a Dask worker) reads the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from edi837.engine import farm as farming
+from edi837.engine.records import ChangeRecord
+from edi837.engine.registry import RuleLike
+from edi837.engine.runner import RuleEngine
+from edi837.x12.envelope import Delimiters
+
+
+@dataclass
+class FixOptions:
+    """What a run does (the run settings): the same for every entry point, the CLI flags map onto them."""
+
+    validate: bool = True
+    validator: str = "fast"  # "fast": compiled tables, pyx12 as referee; "pyx12": pyx12 over the whole file
+    apply_review: bool = False
+    rules_dir: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    minutes_file: Path | None = None
+    extra_rules: tuple[RuleLike, ...] = ()  # rules of the caller's own, run beside the selected ones
+    hold: frozenset[str] = frozenset()  # "review", "invalid": claims that go to the held file (Sinks.held)
+    # The CMS NCCI database (edi837.ncci): None finds it as every entry point does (EDI837_NCCI_DB, then
+    # the per-user file); False runs on the shipped pairs alone. `ncci_version` pins versions ("v322r0",
+    # "2025-q4") instead of the newest.
+    ncci_db: Path | Literal[False] | None = None
+    ncci_version: tuple[str, ...] | str = ()
+    # The ICD-10-CM store (edi837.icd10): None finds it as for NCCI (EDI837_ICD10_DB, then the per-user
+    # file); False reads the releases shipped with edi837 alone.
+    icd10_db: Path | Literal[False] | None = None
+    # Processes for the rules (engine/farm.py): 1, this one alone; None, as many as the cores (the
+    # command line's default). Only used for a large file in a process that may fork; the output is the
+    # same bytes either way. One by default here: a library's caller (a web server, a task queue) decides
+    # whether its process forks.
+    jobs: int | None = 1
+
+
+FarmStarter = Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None]
+
+
+@dataclass
+class Sinks:
+    """Where a run's by-products go, which is the caller's business, not the run's.
+
+    Change records stream to `record_sink` as they are made (the CLI, hook and watcher write them into the
+    change log's temporary file) and the result keeps them all only with `keep_records` (the API and the
+    HTML report need them): streaming keeps memory flat however many findings a file has. `collect_diff`
+    keeps the segment diff for --diff; `on_progress` is told the bytes read so far.
+    """
+
+    record_sink: Callable[[ChangeRecord], None] | None = None
+    keep_records: bool = True
+    collect_diff: bool = False
+    on_progress: Callable[[int], None] | None = None
+    held: IO[bytes] | None = None  # where held claims go with a hold policy (readable and seekable to be gated)
+    held_name: str = ""  # the held file's path, for the hold records (EDI003) to name; "" when there is none
+    restart: Callable[[], None] | None = None  # the record sink starts over (a run made again to hold invalid claims)
+    # Where the claims' rule work goes (engine/farm.py): None, this machine's worker processes per
+    # FixOptions.jobs; a batch on Dask gives the cluster's (batch/chunks.py). Told the run's engine, the
+    # input's delimiters and its size; None back: the claims run in process.
+    farm: FarmStarter | None = None
