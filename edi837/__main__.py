@@ -12,6 +12,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd(), "."):
     del sys.path[0]
 
-from edi837.delivery.launch import main
+from edi837.cli.launch import main
 
 sys.exit(main())

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from edi837.exits import ExitCode
+
 
 class InputRefused(Exception):
     """The input is not something edi837 may change (exit 2); nothing is written.
@@ -19,7 +21,7 @@ class InputRefused(Exception):
     segment positions, segment ids, element references and control numbers only.
     """
 
-    exit_code = 2
+    exit_code = ExitCode.REFUSED
 
 
 class ValueRefused(InputRefused):
@@ -57,7 +59,7 @@ class OutputFailed(Exception):
     so that nobody reads it as a verdict on the input.
     """
 
-    exit_code = 2
+    exit_code = ExitCode.REFUSED
 
 
 # ANSI/VT escape sequences (CSI, OSC, two-byte ESC forms), then any other control character: C0, DEL,
@@ -110,17 +112,19 @@ def _where(error: BaseException) -> str:
     return f" at {Path(ours[-1].filename).name}:{ours[-1].lineno}"
 
 
-def outcome_of(error: BaseException) -> tuple[int, str]:
+def outcome_of(error: BaseException) -> tuple[ExitCode, str]:
     """The exit code and the one-line message for an exception that ends a run (CLI, hook, watcher):
-    2 for a refusal or an output that could not be written, 3 for anything else; never a traceback.
+    REFUSED (2) for a refusal or an output that could not be written, INTERNAL (3) for anything else;
+    never a traceback.
 
     An internal error names its type and where it happened, never its text: an exception raised on
     bad data can carry that data in its message (a KeyError of a name, a ValueError of a value).
     """
     if isinstance(error, InputRefused):
-        return 2, one_line(f"refused: {error}")
+        return ExitCode.REFUSED, one_line(f"refused: {error}")
     if isinstance(error, OutputFailed):
-        return 2, one_line(f"failed: {error}")
+        return ExitCode.REFUSED, one_line(f"failed: {error}")
     if isinstance(error, KeyboardInterrupt):
-        return 3, "interrupted; nothing written"
-    return 3, one_line(f"internal error: {type(error).__name__}{_where(error)}; nothing written (please report it)")
+        return ExitCode.INTERNAL, "interrupted; nothing written"
+    return ExitCode.INTERNAL, one_line(f"internal error: {type(error).__name__}{_where(error)}; nothing written "
+                                       "(please report it)")

@@ -19,3 +19,8 @@ def dollars(amount: Decimal) -> str:
     """`$1,234.50`: how a billing clerk reads an amount (two decimals, thousands separated)."""
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
+
+
+def thousands(count: int) -> str:
+    """`12,345`: a count of rows or codes as a person reads it."""
+    return f"{count:,}"

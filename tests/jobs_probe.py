@@ -153,7 +153,7 @@ def main(argv: list[str]) -> None:
 def cli(kill: str, args: list[str]) -> int:
     """`edi-fix ARGS` as the console script runs it, with every forked child armed with `kill`."""
     global _kill
-    from edi837.delivery.launch import main as edi_fix
+    from edi837.cli.launch import main as edi_fix
     from edi837.gate import ahead
 
     _setup()

@@ -171,7 +171,7 @@ class _Stdin(io.TextIOWrapper):
 def run_cli(data: bytes, folder: Path, flags: list[str]) -> Outcome:
     """`edi-fix IN OUT [flags]` in this process on `data`, with stdout and stderr captured. The flag STDIN
     means `edi-fix - -` with `data` on stdin; REPORT means `--report <folder>/report.html`."""
-    from edi837.delivery.cli import main
+    from edi837.cli.app import main
 
     for old in folder.iterdir():
         old.unlink()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.docs import listing, rule_page
+from edi837.cli.rule_docs import listing, rule_page
 from edi837.testing.cases import load_cases, run_case
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 

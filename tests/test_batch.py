@@ -32,7 +32,7 @@ import pytest
 from edi837.batch.plan import find_inputs, plan
 from edi837.batch.run import BatchSummary
 from edi837.batch.task import FileOutcome
-from edi837.delivery import cli
+from edi837.cli import app as cli
 from edi837.pipeline import FixOptions
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837, random_claims
 from tests.cli_helpers import one_refusal

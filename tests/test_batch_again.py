@@ -124,9 +124,9 @@ def test_the_settings_digest_changes_with_what_decides_the_output(tmp_path: Path
               settings_digest(FixOptions(ncci_db=False, hold=frozenset({"review"})), report=False,
                               group_readable=False),
               settings_digest(base, report=True, group_readable=False),
-              settings_digest(FixOptions(ncci_db=False, rules_dir=rules), report=False, group_readable=False)]
+              settings_digest(FixOptions(ncci_db=False, packs_dir=rules), report=False, group_readable=False)]
     (rules / "local.toml").write_text("# changed\n")  # a rule pack edited between two batches
-    others.append(settings_digest(FixOptions(ncci_db=False, rules_dir=rules), report=False, group_readable=False))
+    others.append(settings_digest(FixOptions(ncci_db=False, packs_dir=rules), report=False, group_readable=False))
     database = tmp_path / "ncci.sqlite3"
     database.write_bytes(b"first import")
     others.append(settings_digest(FixOptions(ncci_db=database), report=False, group_readable=False))

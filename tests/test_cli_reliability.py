@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.delivery.cli import main
+from edi837.cli.app import main
 from edi837.pipeline import fix
 from edi837.testing.generator import build_837, random_claims
 from tests.cli_helpers import BIG, FIXABLE, edi_fix, one_refusal
@@ -356,7 +356,7 @@ def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.Captur
     commands = (r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  batch +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n"
                 r"  icd10 +\S.*\n  help +\S")
     assert re.search(commands, out, re.MULTILINE), out
-    assert "--rules DIR" in out and "--format text|json" in out
+    assert "--packs DIR" in out and "--rules" not in out and "--format text|json" in out
     assert not re.search(r"<(bool|str|path|text\|json)>|\{IN\}", out), out
     assert in_process(["help"], capsys)[1] == out  # `edi-fix help` is the same help, not "Missing argument"
     code, watch_help, _ = in_process(["help", "watch"], capsys)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from edi837.delivery.cli import main
+from edi837.cli.app import main
 from edi837.errors import GateFailed, InputRefused
 from edi837.gate import decide
 from edi837.gate.excerpt import cut

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from edi837.delivery.cli import SummaryFormat, fix_files
+from edi837.cli.common import SummaryFormat
+from edi837.cli.fix import fix_files
 from edi837.errors import GateFailed, OutputFailed
 from edi837.pipeline import FixOptions, fix
 from edi837.writer import edits
@@ -42,7 +43,7 @@ def test_gate_refuses_a_new_error_and_nothing_is_written(tmp_path: Path, monkeyp
     assert "segment 30 SV1 SV101-4: value too short" in str(refused.value)
     assert "value too short" in str(refused.value)
 
-    from edi837.delivery.cli import guarded
+    from edi837.cli.common import guarded
 
     code = guarded(lambda: run_cli(tmp_path, FixOptions(ignore=("ALL",), extra_rules=(rule,))))
     assert code == 2

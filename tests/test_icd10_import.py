@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.delivery.cli import main
+from edi837.cli.app import main
 from edi837.icd10.formats import release_in
 from edi837.icd10.load import Outcome
 from edi837.icd10.load import import_files as load_files

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.delivery.cli import main
+from edi837.cli.app import main
 from edi837.ncci.load import Outcome
 from edi837.ncci.load import import_files as load_files
 from edi837.testing.ncci_files import (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import edi837
-from edi837.delivery.cli import main
+from edi837.cli.app import main
 from edi837.delivery.hook import fix_in_place
 from edi837.delivery.watch import watch
 from edi837.errors import InputRefused

@@ -14,7 +14,8 @@ import pytest
 import structlog
 
 from edi837 import log as logconfig
-from edi837.delivery.cli import SummaryFormat, fix_files
+from edi837.cli.common import SummaryFormat
+from edi837.cli.fix import fix_files
 from edi837.pipeline import FixOptions
 from edi837.writer.edits import AppendModifier, RemoveLine
 from tests.helpers import FIXTURES

@@ -109,7 +109,7 @@ def refused_untouched(tmp_path: Path, which: str, kind: str, run: Callable[[], t
 
 
 def in_process(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    from edi837.delivery.cli import main
+    from edi837.cli.app import main
 
     code = main(args)
     return code, capsys.readouterr().err

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.delivery import cli
+from edi837.cli import app as cli
 from tests.helpers import FIXTURES
 
 

@@ -49,7 +49,7 @@ def test_report_numbers_agree_with_the_change_log_and_the_summary(tmp_path: Path
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """The staff worklist: totals, changes by rule and held cards, each number checked against the change log
     and the terminal's JSON summary of the same run; every link lands on a claim."""
-    from edi837.delivery.cli import main
+    from edi837.cli.app import main
     from tests.test_split import mixed_file
 
     src, out, report = tmp_path / "week.837", tmp_path / "out.837", tmp_path / "week.html"
@@ -98,11 +98,11 @@ def test_readme_rule_table_is_generated_from_the_rules() -> None:
     """The README's rule table is the rules' own documentation; editing a rule without regenerating it fails."""
     from pathlib import Path
 
-    from edi837.docs import END, START, readme_table, with_table
+    from edi837.cli.rule_docs import END, START, readme_table, with_table
     from edi837.engine.registry import rule_schemas
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert with_table(readme, readme_table()) == readme, "run: python -m edi837.docs --write README.md"
+    assert with_table(readme, readme_table()) == readme, "run: python -m edi837.cli.rule_docs --write README.md"
     table = readme.split(START, 1)[1].split(END, 1)[0]
     for code in rule_schemas(all_factories()):
         assert code.startswith("EDI") or f"| {code} |" in table, code
@@ -128,7 +128,7 @@ def test_streamed_records_are_not_kept_and_the_summary_still_counts_them() -> No
 
 def test_rules_and_rule_commands_document_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
     """`edi-fix rules` lists every rule; `edi-fix rule CODE` prints its sections and settings (like ruff)."""
-    from edi837.delivery.cli import main
+    from edi837.cli.app import main
     from edi837.engine.rule import SECTIONS
     from edi837.rules import BUILTIN
 

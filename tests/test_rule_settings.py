@@ -30,8 +30,8 @@ def pack_with_profile(tmp_path: Path, rules_table: str) -> Path:
     return tmp_path
 
 
-def records_by_claim(claims: list[ClaimSpec], rules_dir: Path) -> dict[str, list[tuple[str, str, bool]]]:
-    result = fix(build_837(claims), FixOptions(validate=False, rules_dir=rules_dir))
+def records_by_claim(claims: list[ClaimSpec], packs_dir: Path) -> dict[str, list[tuple[str, str, bool]]]:
+    result = fix(build_837(claims), FixOptions(validate=False, packs_dir=packs_dir))
     out: dict[str, list[tuple[str, str, bool]]] = {c.claim_id: [] for c in claims}
     for r in result.records:
         if r.rule != "EDI001":

@@ -345,7 +345,7 @@ def test_a_billing_provider_without_claims_stays_in_the_delivered_file() -> None
 # -- the CLI and the hook --------------------------------------------------------------------------------
 
 def test_cli_hold_writes_both_files_exits_1_and_says_where(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from edi837.delivery.cli import main
+    from edi837.cli.app import main
 
     src, out = tmp_path / "in.837", tmp_path / "out.837"
     src.write_bytes(mixed_file())
@@ -375,7 +375,7 @@ def test_cli_hold_writes_both_files_exits_1_and_says_where(tmp_path: Path, capsy
 ])
 def test_cli_hold_usage_is_one_line_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        args: list[str], message: str) -> None:
-    from edi837.delivery.cli import main
+    from edi837.cli.app import main
 
     src = tmp_path / "in.837"
     src.write_bytes(build_837([review("U1")]))

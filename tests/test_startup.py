@@ -12,11 +12,11 @@ import sys
 
 import pytest
 
-HEAVY = ("typer", "structlog", "lxml", "rich", "pyx12", "edi837.pipeline", "edi837.delivery.cli")
+HEAVY = ("typer", "structlog", "lxml", "rich", "pyx12", "edi837.pipeline", "edi837.cli.app")
 
 
 def test_version_imports_none_of_the_heavy_modules() -> None:
-    code = ("import sys; from edi837.delivery.launch import main; code = main(['--version']); "
+    code = ("import sys; from edi837.cli.launch import main; code = main(['--version']); "
             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules)); sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -34,7 +34,8 @@ def test_the_api_names_still_import_from_the_package() -> None:
 
 
 def test_the_short_path_prints_what_the_cli_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    from edi837.delivery import cli, launch
+    from edi837.cli import app as cli
+    from edi837.cli import launch
 
     assert launch.main(["--version"]) == 0
     short = capsys.readouterr().out

@@ -78,7 +78,7 @@ def settings_digest(options: FixOptions, *, report: bool, group_readable: bool) 
     settled = {f.name: getattr(options, f.name) for f in fields(options) if f.name not in ("jobs", "extra_rules")}
     feed(repr(sorted((name, repr(value)) for name, value in settled.items())))
     feed(repr([getattr(rule, "code", type(rule).__name__) for rule in options.extra_rules]))
-    for folder in (_PACKAGE, data_dir("rules"), data_dir("segments"), options.rules_dir):
+    for folder in (_PACKAGE, data_dir("rules"), data_dir("segments"), options.packs_dir):
         if folder is not None:
             _feed_folder(feed, folder)
     feed(*_plugins())

@@ -25,6 +25,7 @@ from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
 from edi837.errors import one_line, outcome_of
+from edi837.exits import ExitCode
 from edi837.files.modes import make_data_dirs
 from edi837.icd10.store import LOCATION as ICD10_LOCATION
 from edi837.ncci import paths as ncci_paths
@@ -61,14 +62,14 @@ class BatchSummary:
         return sum(o.held_claims for o in self.outcomes)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         kinds = self.kinds
         if kinds["error"]:
-            return 3
+            return ExitCode.INTERNAL
         if kinds["refused"] or kinds["failed"]:
-            return 2
-        skipped = max((o.exit_code for o in self.outcomes if o.kind == "skipped"), default=0)  # as it was then
-        return 1 if kinds["review"] or kinds["held"] or skipped else 0
+            return ExitCode.REFUSED
+        skipped = any(o.exit_code for o in self.outcomes if o.kind == "skipped")  # as it was then
+        return ExitCode.NEEDS_PERSON if kinds["review"] or kinds["held"] or skipped else ExitCode.OK
 
     def by_rule(self, which: str) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -172,7 +173,7 @@ def for_workers(options: FixOptions) -> FixOptions:
     each file on a worker."""
     database = ncci_paths.for_run(options.ncci_db)
     icd10 = ICD10_LOCATION.for_run(options.icd10_db)
-    return replace(options, rules_dir=options.rules_dir.absolute() if options.rules_dir else None,
+    return replace(options, packs_dir=options.packs_dir.absolute() if options.packs_dir else None,
                    minutes_file=options.minutes_file.absolute() if options.minutes_file else None,
                    ncci_db=database.absolute() if database is not None else False,
                    icd10_db=icd10.absolute() if icd10 is not None else False)

@@ -43,6 +43,7 @@ from edi837.delivery.handoff import Deferred, Handoff
 from edi837.delivery.journal import problem_of
 from edi837.delivery.wholeness import held_for_writing, looks_complete
 from edi837.errors import InputRefused, OutputFailed
+from edi837.exits import ExitCode
 from edi837.files.modes import make_data_dirs
 from edi837.files.safety import kind_of
 from edi837.log import get_logger
@@ -63,13 +64,14 @@ class WatchRefused(InputRefused):
 class Tally:
     outcomes: Counter[str] = field(default_factory=Counter)
 
-    def exit_code(self) -> int:
-        """0 all done; 1 some need review, wait, or could not be archived; 2 some were rejected."""
+    def exit_code(self) -> ExitCode:
+        """OK all done; NEEDS_PERSON some need review, wait, or could not be archived; REFUSED some were
+        rejected."""
         if self.outcomes["rejected"]:
-            return 2
+            return ExitCode.REFUSED
         if self.outcomes["review"] or self.outcomes["held"] or self.outcomes["deferred"] or self.outcomes["stuck"]:
-            return 1
-        return 0
+            return ExitCode.NEEDS_PERSON
+        return ExitCode.OK
 
 
 class FolderWatcher:
@@ -297,7 +299,7 @@ class FolderWatcher:
             observer.stop()
             observer.join(timeout=5)
         log.info("watch.stopped", folder=str(self.outbound), outcome="stopped")
-        return 0
+        return ExitCode.OK
 
     def stop(self, signum: int = 0, frame: FrameType | None = None) -> None:
         self.stopping.set()

@@ -56,6 +56,10 @@ class Unanswered(Exception):
     order, raised by its own code (an error is never carried across the pipe)."""
 
 
+# A worker's own exit status: nobody waits on it for a verdict (answers come back on the pipes, a worker that
+# dies is seen as its pipe's end), so these are not exit codes of the command line (edi837/exits.py).
+_ENDED, _ORPHANED = 0, 1
+
 def here() -> str:
     """This process, as a chunk's answer names who ran it (`FixResult.jobs` counts them)."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -225,7 +229,7 @@ def _serve(build: Callable[[], RuleEngine], parent: int, chunks: Connection, ans
                 reply = ("failed", None)
             answers.send(reply)
     finally:
-        os._exit(0)
+        os._exit(_ENDED)
 
 
 def _receive(chunks: Connection, inbox: SimpleQueue[tuple[list[Claim], Partners]]) -> None:
@@ -234,7 +238,7 @@ def _receive(chunks: Connection, inbox: SimpleQueue[tuple[list[Claim], Partners]
         while True:
             inbox.put(chunks.recv())
     finally:
-        os._exit(0)
+        os._exit(_ENDED)
 
 
 def _die_with(parent: int) -> None:
@@ -248,8 +252,8 @@ def _die_with(parent: int) -> None:
         def watch() -> None:
             while os.getppid() == parent:
                 time.sleep(0.5)
-            os._exit(1)
+            os._exit(_ORPHANED)
 
         threading.Thread(target=watch, daemon=True).start()
     if os.getppid() != parent:  # it died before the signal was asked for
-        os._exit(1)
+        os._exit(_ORPHANED)

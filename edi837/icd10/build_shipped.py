@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from edi837.exits import ExitCode
 from edi837.icd10.formats import CM_CODE, ORDER, parse_version, read_codes
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         how, file = rest.split(":", 1)
         releases.append((version, how, Path(file), sources.get(version, Path(file).name)))
     build(releases, args.out)
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ class FixOptions:
     validate: bool = True
     validator: str = "fast"  # "fast": compiled tables, pyx12 as referee; "pyx12": pyx12 over the whole file
     apply_review: bool = False
-    rules_dir: Path | None = None
+    packs_dir: Path | None = None  # a user rule-pack folder layered over the shipped packs (--packs DIR)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     minutes_file: Path | None = None

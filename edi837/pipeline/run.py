@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
@@ -58,7 +59,7 @@ log = get_logger("edi837")  # silent unless the application configures logging
 def build_engine(delimiters: Delimiters, options: FixOptions, minutes: MinutesTable | None = None) -> RuleEngine:
     """The rule engine for a run; packs are loaded, the NCCI database attached and rules selected once per run."""
     factories = all_factories()
-    packs = load_packs(options.rules_dir, schemas=rule_schemas(factories))
+    packs = load_packs(options.packs_dir, schemas=rule_schemas(factories))
     pins = (options.ncci_version,) if isinstance(options.ncci_version, str) else options.ncci_version
     attach_ncci(packs, options.ncci_db, pins)
     try:
@@ -305,9 +306,13 @@ def _size(source: IO[bytes]) -> int | None:
 def fix(data: bytes, options: FixOptions | None = None, sinks: Sinks | None = None, **settings: Any) -> FixResult:
     """Fix an 837P held in memory; the output bytes are in `result.output`.
 
-    Settings are FixOptions' fields as keywords (`rules_dir=`, `select=`, `apply_review=`, `validate=`,
-    `minutes_file=` ...). Raises InputRefused when the input is refused or the gate fails.
+    Settings are FixOptions' fields as keywords (`packs_dir=`, `select=`, `apply_review=`, `validate=`,
+    `minutes_file=` ...); `rules_dir=`, the older name of `packs_dir=`, is still accepted (with a
+    DeprecationWarning). Raises InputRefused when the input is refused or the gate fails.
     """
+    if "rules_dir" in settings:
+        warnings.warn("edi837.fix(rules_dir=...) is now packs_dir=...", DeprecationWarning, stacklevel=2)
+        settings["packs_dir"] = settings.pop("rules_dir")
     if settings:
         options = replace(options or FixOptions(), **settings)
     sink = io.BytesIO()

@@ -13,6 +13,7 @@ from typing import Any
 
 from edi837.engine.records import HOLD_RULE
 from edi837.errors import one_line, printable
+from edi837.exits import ExitCode
 from edi837.pipeline import FixResult
 from edi837.words import dollars, plural
 from edi837.writer.diff import SegmentDiff
@@ -26,7 +27,7 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
     review = Counter({rule: n for (rule, was_applied), n in result.counts.items()
                       if not was_applied and rule != HOLD_RULE})
     if exit_code is None:
-        exit_code = (1 if result.changed else 0) if check else result.exit_code
+        exit_code = (ExitCode.NEEDS_PERSON if result.changed else ExitCode.OK) if check else result.exit_code
     return {
         "exit_code": exit_code,
         "changed": result.changed,

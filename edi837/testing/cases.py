@@ -120,7 +120,7 @@ def case_options(case: RuleCase, extra_rules: Sequence[Callable[[RulePacks], Rul
         from edi837.testing.icd10_files import icd10_database
 
         icd10 = icd10_database(icd10)
-    options = FixOptions(rules_dir=case.path("rules"), apply_review=bool(case.data.get("apply_review", False)),
+    options = FixOptions(packs_dir=case.path("rules"), apply_review=bool(case.data.get("apply_review", False)),
                          minutes_file=case.path("minutes"), ncci_db=ncci or False,
                          ncci_version=str(case.data.get("ncci_version", "")) or (), icd10_db=icd10 or False)
     if extra_rules:
@@ -128,7 +128,7 @@ def case_options(case: RuleCase, extra_rules: Sequence[Callable[[RulePacks], Rul
         from edi837.ncci.source import attach
         from edi837.packs import load_packs
 
-        packs = load_packs(options.rules_dir)
+        packs = load_packs(options.packs_dir)
         attach(packs, options.ncci_db, (options.ncci_version,) if isinstance(options.ncci_version, str) else ())
         attach_icd10(packs, options.icd10_db)
         options.extra_rules = tuple(factory(packs) for factory in extra_rules)

@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import BinaryIO
 
+from edi837.exits import ExitCode
 from edi837.testing.random_claims import random_claims
 from edi837.testing.specs import (
     BILLING_NPI,
@@ -487,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
                 write(fp)
     except ValueError as exc:
         parser.error(str(exc))
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

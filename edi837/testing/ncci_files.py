@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from edi837.exits import ExitCode
 from edi837.ncci.formats import PTP_PARTS, SYNTHETIC_MARK, quarter_start
 from edi837.testing.stores import store_for
 
@@ -294,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(path)
     print(zip_file(args.out / mue_zip_name(args.mue_version),
                    [write_mue(args.out / mue_name(args.mue_version), random_mue(), args.mue_version)]))
-    return 0
+    return ExitCode.OK
 
 
 def random_mue(*, seed: int = 0, codes: int = 12000) -> list[MueEntry]:

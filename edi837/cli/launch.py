@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         from edi837 import __version__
         from edi837.delivery import terminal
         from edi837.errors import OutputFailed
+        from edi837.exits import ExitCode
 
         terminal.reopen_closed_std_fds()
         try:
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         except OutputFailed:
             pass  # the CLI says why, with its exit code
         else:
-            return 0
-    from edi837.delivery.cli import main as cli_main
+            return ExitCode.OK
+    from edi837.cli.app import main as cli_main
 
     return cli_main(args)

@@ -8,24 +8,26 @@ error. Output names files, versions, codes and counts only: CMS files carry no p
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from edi837.cli.common import guarded, make_app
 from edi837.datafiles import journal
-from edi837.errors import InputRefused, one_line, outcome_of, printable
+from edi837.errors import InputRefused, one_line, printable
+from edi837.exits import ExitCode
 from edi837.ncci import paths
 from edi837.ncci.formats import CODE, KIND_NAMES, MUE, PTP, PTP_PARTS, iso_day, quarter_start
 from edi837.ncci.load import Outcome, import_files
 from edi837.ncci.source import CmsMue, CmsPairs, complete, select, versions
 from edi837.ncci.store import ImportInfo, NcciStore
+from edi837.words import thousands
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
-                  context_settings={"help_option_names": ["-h", "--help"]},
-                  help="The CMS NCCI practitioner PTP and MUE files: import them, list them, look an edit up.")
+app = make_app("The CMS NCCI practitioner PTP and MUE files: import them, list them, look an edit up.")
+USAGE = "edi-fix ncci import|status|lookup ..."
+ABOUT = "Load the CMS NCCI practitioner PTP and MUE files, list what is loaded, look an edit up."
 
 DbOption = Annotated[
     Path | None,
@@ -40,21 +42,6 @@ PinOption = Annotated[
 SYNTHETIC_SAID = " (SYNTHETIC: an edi837 test file, not from CMS)"
 _INDICATORS = {0: "0: no modifier bypasses it", 1: "1: a modifier may bypass it when documented",
                9: "9: not applied"}
-
-
-def _guard(action: Callable[[], int]) -> None:
-    """One line and exit 2 for a refusal, 3 for anything else; never a traceback."""
-    try:
-        code = action()
-    except (Exception, KeyboardInterrupt) as error:
-        code, message = outcome_of(error)
-        print(f"edi-fix: {message}", file=sys.stderr)
-    raise typer.Exit(code)
-
-
-def _number(n: int) -> str:
-    return f"{n:,}"
-
 
 
 @app.command("import")
@@ -78,7 +65,7 @@ def import_command(
         for note in run.notes:
             print(one_line(note))
         if not database.is_file():
-            return 2
+            return ExitCode.REFUSED
         print(f"database: {database}")
         store = NcciStore.open(database)
         try:
@@ -90,9 +77,9 @@ def import_command(
                 break
         finally:
             store.close()
-        return 2 if any(o.refused for o in run.outcomes) else 0
+        return ExitCode.REFUSED if any(o.refused for o in run.outcomes) else ExitCode.OK
 
-    _guard(action)
+    raise typer.Exit(guarded(action))
 
 
 def _report(outcome: Outcome) -> None:
@@ -105,9 +92,9 @@ def _report(outcome: Outcome) -> None:
         what = f"{KIND_NAMES[info.kind]} {info.version}" + (f" part {info.part}" if info.part else "")
         what += SYNTHETIC_SAID if info.synthetic else ""
         if outcome.loaded:
-            unknown = f" ({_number(info.unknown_values)} with no published value, kept unknown)" \
+            unknown = f" ({thousands(info.unknown_values)} with no published value, kept unknown)" \
                 if info.unknown_values else ""
-            rows = f"{_number(info.rows)} row{'s' if info.rows != 1 else ''}"
+            rows = f"{thousands(info.rows)} row{'s' if info.rows != 1 else ''}"
             print(printable(f"loaded   {outcome.label}: {what}, {rows}{unknown}"))
         else:
             print(printable(f"already  {outcome.label}: {what}, loaded {info.imported_at[:10]}; nothing to do"))
@@ -126,7 +113,7 @@ def status_command(*, db: DbOption = None) -> None:
                   "MUE001 does nothing; load the CMS files with `edi-fix ncci import FILE...`")
             for line in journal.status_lines(choice.path, [], paths.LOCATION) if choice.path else ():
                 print(line)
-            return 0
+            return ExitCode.OK
         store = NcciStore.open(choice.path, tidy=True)
         try:
             print(f"NCCI database: {choice.path} (chosen by {how})")
@@ -147,9 +134,9 @@ def status_command(*, db: DbOption = None) -> None:
                      or "none (MUE001 does nothing)"))
         finally:
             store.close()
-        return 0
+        return ExitCode.OK
 
-    _guard(action)
+    raise typer.Exit(guarded(action))
 
 
 def _version_line(kind: str, parts: list[ImportInfo], in_use: set[int]) -> str:
@@ -160,10 +147,10 @@ def _version_line(kind: str, parts: list[ImportInfo], in_use: set[int]) -> str:
     if kind == PTP:
         have = ", ".join(f"f{p.part}" if p.part else p.file_name for p in sorted(parts, key=lambda p: p.part or 0))
         state = "" if complete(parts) else f" (incomplete: {PTP_PARTS} files make a version)"
-        return f"{used}files {have}{state}, {_number(rows)} rows, imported {when}{marked}"
+        return f"{used}files {have}{state}, {thousands(rows)} rows, imported {when}{marked}"
     unknown = sum(p.unknown_values for p in parts)
-    blank = f" ({_number(unknown)} with no published value)" if unknown else ""
-    return f"{used}{parts[0].file_name}, {_number(rows)} codes{blank}, imported {when}{marked}"
+    blank = f" ({thousands(unknown)} with no published value)" if unknown else ""
+    return f"{used}{parts[0].file_name}, {thousands(rows)} codes{blank}, imported {when}{marked}"
 
 
 @app.command("lookup")
@@ -195,9 +182,9 @@ def lookup_command(
                 print(line)
         finally:
             store.close()
-        return 0
+        return ExitCode.OK
 
-    _guard(action)
+    raise typer.Exit(guarded(action))
 
 
 def _pair_lines(store: NcciStore, parts: tuple[ImportInfo, ...], code_a: str, code_b: str, day: date) -> list[str]:
@@ -227,7 +214,3 @@ def _mue_lines(store: NcciStore, tables: tuple[ImportInfo, ...], code: str, day:
         return [f"{code} on {day}: no MUE row in {table.described}"]
     return [f"{code} on {day}: {limit.citation}"]
 
-
-def main(args: list[str]) -> None:
-    """`edi-fix ncci ...`, dispatched from edi837.cli.main by its first argument."""
-    app(args=args, prog_name="edi-fix ncci")

@@ -18,17 +18,19 @@ from typing import Annotated
 
 import typer
 
+from edi837.cli.common import guarded, make_app
 from edi837.datafiles import journal
 from edi837.errors import InputRefused, one_line, printable
+from edi837.exits import ExitCode
 from edi837.icd10.formats import KIND_NAMES, VERSION_FORMS
 from edi837.icd10.load import Outcome, import_files
 from edi837.icd10.source import dotted, open_source
 from edi837.icd10.store import ENV_VAR, LOCATION
-from edi837.ncci.cli import _guard, _number
+from edi837.words import thousands
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
-                  context_settings={"help_option_names": ["-h", "--help"]},
-                  help="The ICD-10-CM code set by release: import the CMS files, list what is covered, look a code up.")
+app = make_app("The ICD-10-CM code set by release: import the CMS files, list what is covered, look a code up.")
+USAGE = "edi-fix icd10 import|status|lookup ..."
+ABOUT = "Load the CMS ICD-10-CM code files, list the dates of service covered, look a code up."
 
 DbOption = Annotated[
     Path | None,
@@ -60,11 +62,11 @@ def import_command(
         for note in run.notes:
             print(one_line(note))
         if not database.is_file():
-            return 2
+            return ExitCode.REFUSED
         print(f"store: {database}")
-        return 2 if any(o.refused for o in run.outcomes) else 0
+        return ExitCode.REFUSED if any(o.refused for o in run.outcomes) else ExitCode.OK
 
-    _guard(action)
+    raise typer.Exit(guarded(action))
 
 
 def _report(outcome: Outcome) -> None:
@@ -76,8 +78,8 @@ def _report(outcome: Outcome) -> None:
     elif info is not None:
         what = f"ICD-10-CM {info.version} ({KIND_NAMES[info.kind]}), in force from {info.effective}"
         if outcome.loaded:
-            print(printable(f"loaded   {outcome.label}: {what}, {_number(info.rows)} codes, "
-                            f"{_number(info.billable)} billable"))
+            print(printable(f"loaded   {outcome.label}: {what}, {thousands(info.rows)} codes, "
+                            f"{thousands(info.billable)} billable"))
         else:
             print(printable(f"already  {outcome.label}: {what}, loaded {info.imported_at[:10]}; nothing to do"))
 
@@ -105,9 +107,9 @@ def status_command(*, db: DbOption = None) -> None:
             print("dates of service outside these are not checked (DX001 counts their claims in the summary)")
         finally:
             source.close()
-        return 0
+        return ExitCode.OK
 
-    _guard(action)
+    raise typer.Exit(guarded(action))
 
 
 @app.command("lookup")
@@ -144,11 +146,7 @@ def lookup_command(
                 print(f"  {code_set.label:10} from {code_set.release.effective}: {state}")
         finally:
             source.close()
-        return 0
+        return ExitCode.OK
 
-    _guard(action)
+    raise typer.Exit(guarded(action))
 
-
-def main(args: list[str]) -> None:
-    """`edi-fix icd10 ...`, dispatched from the CLI by its first argument."""
-    app(args=args, prog_name="edi-fix icd10")
