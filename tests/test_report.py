@@ -104,8 +104,32 @@ def test_readme_rule_table_is_generated_from_the_rules() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert with_table(readme, readme_table()) == readme, "run: python -m edi837.cli.rule_docs --write README.md"
     table = readme.split(START, 1)[1].split(END, 1)[0]
-    for code in rule_schemas(all_factories()):
-        assert code.startswith("EDI") or f"| {code} |" in table, code
+    for code in rule_schemas(all_factories()):  # the engine's own records (EDI001-EDI003) are rows too
+        assert f"| {code} |" in table, code
+
+
+def test_the_engine_records_are_documented_like_any_rule(tmp_path: Path) -> None:
+    """EDI001-EDI003 are declared like rules (engine/engine_rules.py): `edi-fix rule EDI003` documents them,
+    `edi-fix rules` lists them, and each record the run writes cites the source its documentation names."""
+    from edi837.cli.rule_docs import listing, rule_page
+    from edi837.engine.engine_rules import ENGINE_RULES
+
+    listed = listing()
+    for rule in ENGINE_RULES:
+        page = rule_page(rule.code.lower())
+        assert page is not None and page.startswith(f"{rule.code} {rule.name}\n"), rule.code
+        assert f"\n{rule.code}  {rule.name} " in f"\n{listed}", rule.code
+    # a claim of 116 whose 97140 line (7 minutes, per-code payer) goes, and a claim held for review: the
+    # EDI001 and EDI003 records cite their rules' Source sections word for word
+    claims = [ClaimSpec("TOT-1", ("M6281",), (LineSpec("97110", "76", units="33", basis="MJ"),
+                                               LineSpec("97140", "40", units="7", basis="MJ"))),
+              ClaimSpec("HELD-1", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40")))]
+    result = fix(build_837(claims), FixOptions(validate=False, hold=frozenset({"review"})))
+    cited = {r.rule: r.source for r in result.records if r.rule.startswith("EDI")}
+    assert set(cited) == {"EDI001", "EDI003"}
+    for rule in ENGINE_RULES:
+        if rule.code in cited:
+            assert cited[rule.code] == rule.doc().sections["Source"].rstrip("."), rule.code
 
 
 def test_streamed_records_are_not_kept_and_the_summary_still_counts_them() -> None:

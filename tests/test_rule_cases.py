@@ -31,7 +31,9 @@ def test_every_rule_has_a_case_file_of_its_own() -> None:
 
     codes = set(rule_schemas(all_factories()))
     files = {p.stem for p in CASES_DIR.glob("*.toml")}
-    assert codes - {"EDI001"} <= files
+    # EDI001 (claim totals) is in every case that changes a charge; EDI003 (a held claim) is the split's: held
+    # claims leave the output, which a case's segment replacements cannot say (tests/test_split.py).
+    assert codes - {"EDI001", "EDI003"} <= files
     assert files <= codes
     for case in load_cases(CASES_DIR):  # a case lives in the file of a rule it is about
         rules = {r.get("rule") for r in case.data.get("records", [])}

@@ -38,7 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from edi837.engine.records import HOLD_RULE
+from edi837.engine.engine_rules import HOLD_RULE
 from edi837.files.atomic import AtomicWriter, fsync_directory
 from edi837.files.modes import data_file_mode, make_data_dirs
 from edi837.files.names import first_free, short_name

@@ -73,5 +73,3 @@ _KEYS = tuple(f'"{name}": ' for name in _FIELDS)
 # a record is written for each of ~28k findings on a 20,000-claim file.
 _values = attrgetter(*_FIELDS)
 
-
-HOLD_RULE = "EDI003"  # the hold policy's record (pipeline/hold.py)

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from edi837.engine.engine_rules import ENGINE_RULES
 from edi837.errors import RulePackError
 from edi837.packs import RulePacks, Schemas, Setting
 
@@ -92,8 +93,8 @@ def rule_schemas(factories: Sequence[RuleFactory]) -> Schemas:
         code = getattr(factory, "code", None)
         if isinstance(code, str):
             schemas[code] = tuple(getattr(factory, "settings", ()))
-    schemas.setdefault("EDI001", ())
-    schemas.setdefault("EDI002", ())
+    for own in ENGINE_RULES:  # EDI001-EDI003 take a [rules.EDIxxx] table like any rule (they declare nothing)
+        schemas.setdefault(own.code, own.settings)
     return schemas
 
 
@@ -121,6 +122,9 @@ def check_codes(codes: Sequence[str], known: Sequence[str], option: str) -> None
     for code in codes:
         if code == "ALL" or any(k.startswith(code) for k in known):
             continue
+        if any(own.code.startswith(code.upper()) for own in ENGINE_RULES):
+            raise RulePackError(f"--{option} {code}: EDI001-EDI003 are the engine's own records, written wherever "
+                                "they apply; they cannot be selected or ignored")
         near = difflib.get_close_matches(code.upper(), known, n=1, cutoff=0.5)
         hint = f"did you mean {near[0]}?" if near else f"rule codes: {', '.join(known)}"
         raise RulePackError(f"--{option} {code}: no rule has this code or prefix ({hint})")

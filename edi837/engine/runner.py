@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from edi837.engine.context import ClaimContext
+from edi837.engine.engine_rules import CLAIM_TOTAL_RULE, CLAIM_TOTAL_SOURCE, FREQUENCY_RULE, FREQUENCY_SOURCE
 from edi837.engine.findings import Applicability, Finding, Fix, Severity
 from edi837.engine.partners import Partners, partners_of
 from edi837.engine.records import ChangeRecord
@@ -41,8 +42,6 @@ class ClaimOutcome:
 # code (NUBC's bill-type frequency codes for the 837P; clearinghouses such as Stedi reject any other).
 FIXABLE_FREQUENCIES = frozenset({"1", "7"})
 VOID_FREQUENCY = "8"
-FREQUENCY_SOURCE = ("NUBC bill type frequency codes for use in the 837 Professional (1 original, 7 replacement of "
-                    "prior claim, 8 void/cancel of prior claim); X12 RFI 1538 (REF*F8 on replacements and voids)")
 
 
 def _touches(edit: Edit) -> tuple[str, int] | None:
@@ -88,7 +87,7 @@ class RuleEngine:
             return ClaimOutcome(None, [], left_alone="void")
         if frequency not in FIXABLE_FREQUENCIES:
             shown = frequency if frequency.isascii() and frequency.isalnum() and len(frequency) <= 2 else "unreadable"
-            finding = Finding("EDI002", claim.claim_id, (), None,
+            finding = Finding(FREQUENCY_RULE, claim.claim_id, (), None,
                               f"CLM05-3 claim frequency code is {shown or 'missing'}; the 837P uses 1 (original), "
                               "7 (replacement) and 8 (void): no rule changed this claim; correct the code",
                               Severity.WARNING, None, FREQUENCY_SOURCE)
@@ -208,7 +207,7 @@ class RuleEngine:
             claim_id=claim.claim_id,
             line_number=None,
             procedure=None,
-            rule="EDI001",
+            rule=CLAIM_TOTAL_RULE,
             action=change.action,
             segment_before=change.before,
             segment_after=change.after,
@@ -216,7 +215,7 @@ class RuleEngine:
             message="CLM02 recomputed as the sum of the claim's SV102 line charges",
             severity="info",
             applicability="safe",
-            source="005010X222A1 2300 CLM02: total claim charge equals the sum of 2400 SV102",
+            source=CLAIM_TOTAL_SOURCE,
             transaction=claim.transaction.control_number,
             segment=claim.first_ordinal,
         )

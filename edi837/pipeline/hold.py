@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from edi837.engine.records import HOLD_RULE, ChangeRecord
+from edi837.engine.engine_rules import HOLD_RULE, HOLD_SOURCE
+from edi837.engine.records import ChangeRecord
 from edi837.errors import InputRefused
 from edi837.gate.pyx12_gate import ValidationIssue
 from edi837.model.claim import Claim
@@ -25,8 +26,6 @@ REVIEW, INVALID = "review", "invalid"
 POLICIES = (REVIEW, INVALID)
 WATCH_DEFAULT = frozenset({REVIEW, INVALID})
 MISSING_CODE = "3"  # pyx12's error code for a mandatory segment or loop missing (map_walker.py)
-HOLD_SOURCE = ("edi837 hold policy (--hold review: unapplied review items; --hold invalid: validation errors and "
-               "error-severity findings)")
 
 
 def parse_policy(values: Iterable[str]) -> frozenset[str]:

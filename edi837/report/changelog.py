@@ -11,7 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from edi837.engine.records import HOLD_RULE, ChangeRecord
+from edi837.engine.engine_rules import HOLD_RULE
+from edi837.engine.records import ChangeRecord
 from edi837.files.atomic import AtomicWriter
 
 

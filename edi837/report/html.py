@@ -26,7 +26,8 @@ from lxml import etree
 from lxml.html import builder as E
 
 from edi837 import __version__
-from edi837.engine.records import HOLD_RULE, ChangeRecord
+from edi837.engine.engine_rules import HOLD_RULE
+from edi837.engine.records import ChangeRecord
 from edi837.errors import one_line
 from edi837.model.summary import ClaimSummary, LineSummary
 from edi837.pipeline import FixResult

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from edi837.engine.records import HOLD_RULE
+from edi837.engine.engine_rules import HOLD_RULE
 from edi837.errors import one_line, printable
 from edi837.exits import ExitCode
 from edi837.pipeline import FixResult

@@ -8,6 +8,7 @@ README's rule table is generated from these classes (`python -m edi837.cli.rule_
 
 from __future__ import annotations
 
+from edi837.engine.engine_rules import ENGINE_RULES
 from edi837.engine.registry import RuleFactory, plugin_factories
 from edi837.engine.rule import Rule
 from edi837.rules.dx001 import InvalidDiagnosis
@@ -44,4 +45,10 @@ def all_factories() -> list[RuleFactory]:
     return [*BUILTIN, *plugin_factories()]
 
 
-__all__ = ["BUILTIN", "all_factories"]
+def documented_factories() -> list[RuleFactory]:
+    """Every rule `edi-fix rules` lists and `edi-fix rule CODE` documents: the engine's own records
+    (EDI001-EDI003, engine/engine_rules.py), then every rule a run may select."""
+    return [*ENGINE_RULES, *all_factories()]
+
+
+__all__ = ["BUILTIN", "all_factories", "documented_factories"]

@@ -46,6 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from edi837.engine.engine_rules import CLAIM_TOTAL_RULE
 from edi837.engine.registry import RuleLike
 from edi837.packs import RulePacks
 from edi837.pipeline import FixOptions, FixResult, fix
@@ -177,7 +178,7 @@ def run_case(case: RuleCase, *, extra_rules: Sequence[Callable[[RulePacks], Rule
     result = fix(data, replace(options, validate=bool(case.data.get("input_invalid"))))
     why = case.data.get("why", case.name)
     assert result.output == expected_output(data, case.data.get("changes", [])), why
-    records = [r for r in result.records if r.rule != "EDI001"]
+    records = [r for r in result.records if r.rule != CLAIM_TOTAL_RULE]
     expected_records = case.data.get("records", [])
     assert len(records) == len(expected_records), [r.message for r in records]
     for record, expected in zip(records, expected_records, strict=True):
