@@ -33,7 +33,7 @@ class ValueRefused(InputRefused):
 
 
 class RulePackError(InputRefused):
-    """A rule pack (shipped or from `--rules`) cannot be loaded: its file and line are named."""
+    """A rule pack (shipped or from `--packs`) cannot be loaded: its file and line are named."""
 
 
 class GateFailed(InputRefused):

@@ -1,7 +1,7 @@
-"""Where the shipped data folders (`rules/`, `segments/`) are found.
+"""Where the shipped data folders (`packs/`, `segments/`) are found.
 
-In a wheel they sit inside the package as `edi837/_data/rules` and `edi837/_data/segments`, placed there
-by hatchling's force-include (not `edi837/rules`, which is the package of the rules' code). In an
+In a wheel they sit inside the package as `edi837/_data/packs` and `edi837/_data/segments`, placed there
+by hatchling's force-include. In an
 editable install or a plain checkout they sit at the top of the repository, one level above the
 package. Looking in that order means an installed edi837 never reads a stray folder from the current
 directory.
@@ -17,7 +17,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 @cache
 def data_dir(name: str) -> Path:
-    """The shipped data folder `name` ("rules" or "segments")."""
+    """The shipped data folder `name` ("packs" or "segments")."""
     for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate

@@ -126,7 +126,7 @@ def test_deeply_nested_toml_is_a_refusal(tmp_path: Path, capsys: pytest.CaptureF
     pack = tmp_path / "pack"
     pack.mkdir()
     (pack / "config.toml").write_text("select = " + "[" * 3000 + "]" * 3000 + "\n")
-    code, _, err = in_process([str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--rules", str(pack)], capsys)
+    code, _, err = in_process([str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--packs", str(pack)], capsys)
     assert code == 2
     assert f"{pack / 'config.toml'}: not valid TOML: values nested too deeply" in one_refusal(err)
     assert not (tmp_path / "out.837").exists()
@@ -282,13 +282,13 @@ def test_an_unknown_pack_key_is_refused_with_the_nearest_key(tmp_path: Path,
     (pack / "payers").mkdir(parents=True)
     profile = pack / "payers" / "acme.toml"
     profile.write_text('[payer]\nname = "Acme"\npayer_ids = ["ACME1"]\ndistinct_modifer = "XS"\n')
-    code, _, err = in_process([str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--rules", str(pack)], capsys)
+    code, _, err = in_process([str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--packs", str(pack)], capsys)
     assert code == 2
     assert one_refusal(err) == (f"edi-fix: refused: {profile} line 4: unknown key 'distinct_modifer' in [payer] "
                                 "(did you mean 'distinct_modifier'?)")
     (pack / "payers" / "acme.toml").unlink()
     (pack / "ncci_pairs.toml").write_text("")
-    code, _, err = in_process([str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--rules", str(pack)], capsys)
+    code, _, err = in_process([str(tmp_path / "in.837"), str(tmp_path / "out.837"), "--packs", str(pack)], capsys)
     assert code == 2 and "ncci_pairs.toml: not a rule-pack file name (did you mean ncci.toml?)" in one_refusal(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.837", "pack"]
 

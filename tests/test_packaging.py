@@ -27,9 +27,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_wheel_contains_the_data_folders(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for shipped in sorted((REPO / "segments").glob("*.xml")) + sorted((REPO / "rules").rglob("*.toml")):
+    for shipped in sorted((REPO / "segments").glob("*.xml")) + sorted((REPO / "packs").rglob("*.toml")):
         assert f"edi837/_data/{shipped.relative_to(REPO).as_posix()}" in names
-    assert not any(n.startswith(("rules/", "segments/", "tests/")) for n in names)  # nothing importable beside edi837
+    # nothing importable beside edi837, and no test-only module inside it
+    assert not any(n.startswith(("packs/", "rules/", "segments/", "tests/")) for n in names)
 
 
 @pytest.mark.slow

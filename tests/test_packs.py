@@ -35,6 +35,43 @@ def test_shipped_packs_load_with_sources() -> None:
     assert packs.modifier_rank("59") < packs.modifier_rank("51") < packs.modifier_rank("GP") < packs.modifier_rank("RT")
 
 
+def test_the_shipped_packs_repeat_no_default() -> None:
+    """A default is said once: by the rule that declares the setting (its Setting) or by the loader for
+    config.toml's own keys (CONFIG_DEFAULTS). A shipped config.toml or payer profile value equal to the default
+    it would otherwise get is a second copy that can drift from the first."""
+    import tomllib
+
+    from edi837.packs import CONFIG_DEFAULTS
+    from edi837.resources import data_dir
+
+    shipped = data_dir("packs")
+    schemas = rule_schemas(all_factories())
+    config = tomllib.loads((shipped / "config.toml").read_text())
+    repeats = [f"config.toml {key}" for key, default in CONFIG_DEFAULTS.items()
+               if key in config and config[key] == default]
+    in_force = {code: {s.name: s.default for s in schemas[code]} for code in schemas}
+    for code, table in config.get("rules", {}).items():
+        repeats += [f"config.toml [rules.{code}] {key}" for key, value in table.items()
+                    if _same(value, in_force[code][key])]
+        in_force[code].update(table)
+    for profile in sorted((shipped / "payers").glob("*.toml")):  # over the defaults and config.toml
+        for code, table in tomllib.loads(profile.read_text()).get("rules", {}).items():
+            repeats += [f"payers/{profile.name} [rules.{code}] {key}" for key, value in table.items()
+                        if _same(value, in_force[code][key])]
+    assert repeats == []
+
+
+def test_a_repeated_default_would_be_seen() -> None:
+    assert _same(["98940", "98941"], ("98940", "98941")) and not _same(["98940"], ["98941"])
+    assert _same("fix", "fix") and not _same("review", "fix")
+
+
+def _same(value: object, default: object) -> bool:
+    if isinstance(value, list | tuple) and isinstance(default, list | tuple):
+        return list(value) == list(default)
+    return value == default
+
+
 def test_user_folder_overrides_key_by_key(tmp_path: Path) -> None:
     (tmp_path / "payers").mkdir()
     (tmp_path / "payers" / "medicare.toml").write_text('[payer]\ndistinct_modifier = "XS"\n')
@@ -99,7 +136,7 @@ def test_cli_refuses_a_broken_pack_with_exit_2(tmp_path: Path) -> None:
     (tmp_path / "pack").mkdir()
     (tmp_path / "pack" / "regions.toml").write_text('[codes]\n"M25.51" = { region = "shoulder", source = "x" }\n')
     proc = subprocess.run([sys.executable, "-m", "edi837", str(FIXTURES / "walker_loops.837"),
-                           str(tmp_path / "out.837"), "--rules", str(tmp_path / "pack")],
+                           str(tmp_path / "out.837"), "--packs", str(tmp_path / "pack")],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert "regions.toml line 2" in proc.stderr and "'shoulder' is not one of" in proc.stderr

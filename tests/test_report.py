@@ -164,6 +164,6 @@ def test_rules_and_rule_commands_document_every_rule(capsys: pytest.CaptureFixtu
     page = capsys.readouterr().out
     assert page.startswith("NC002 therapy-time-blocks")
     assert all(f"## {section}" in page for section in SECTIONS)
-    assert "action (one of fix, review; default fix)" in page and "ncci (rules/ncci.toml)" in page
+    assert "action (one of fix, review; default fix)" in page and "ncci (packs/ncci.toml)" in page
     assert main(["rule", "NC0O1"]) == 2
     assert "no rule has the code 'NC0O1'" in capsys.readouterr().err

@@ -10,7 +10,7 @@ size, or that nothing was delivered) and its outcome. The next batch leaves the 
 - the input has the same bytes (sha256 over the whole file, read again each time);
 - the settings digest is the same: edi837's version and every file of its code and shipped data (a checkout
   that changed code without a new version counts as changed), the installed rule plugins and their
-  versions, the `--rules` folder's files, the NCCI database in use (its path, size, time and inode, and of
+  versions, the `--packs` folder's files, the NCCI database in use (its path, size, time and inode, and of
   its write-ahead log), every option that decides the output or which files are written (`--hold`,
   `--report`, `--group-readable`, the rule options);
 - OUT_DIR/NAME holds the bytes that run wrote (or, when that run delivered nothing, is absent), and the
@@ -78,7 +78,7 @@ def settings_digest(options: FixOptions, *, report: bool, group_readable: bool) 
     settled = {f.name: getattr(options, f.name) for f in fields(options) if f.name not in ("jobs", "extra_rules")}
     feed(repr(sorted((name, repr(value)) for name, value in settled.items())))
     feed(repr([getattr(rule, "code", type(rule).__name__) for rule in options.extra_rules]))
-    for folder in (_PACKAGE, data_dir("rules"), data_dir("segments"), options.packs_dir):
+    for folder in (_PACKAGE, data_dir("packs"), data_dir("segments"), options.packs_dir):
         if folder is not None:
             _feed_folder(feed, folder)
     feed(*_plugins())

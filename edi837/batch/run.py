@@ -167,7 +167,7 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
 
 def for_workers(options: FixOptions) -> FixOptions:
     """The options with every path settled here, where the command was typed: a worker has another working
-    folder (and, on another machine, another environment and home), so a relative `--rules` or an NCCI
+    folder (and, on another machine, another environment and home), so a relative `--packs` or an NCCI
     database (or ICD-10-CM store) found through EDI837_NCCI_DB (EDI837_ICD10_DB) or the per-user folder
     would otherwise mean something else there. A database named but missing refuses the whole batch now, not
     each file on a worker."""

@@ -109,7 +109,7 @@ def status_command(*, db: DbOption = None) -> None:
         how = {"--ncci-db": "--db", "default": "the per-user default"}.get(choice.how, choice.how)
         if choice.path is None or not choice.path.is_file() or choice.path.stat().st_size == 0:
             where = f" at {choice.path}" if choice.path else ""
-            print(f"no NCCI database{where} (chosen by {how}): runs use the shipped pairs of rules/ncci.toml and "
+            print(f"no NCCI database{where} (chosen by {how}): runs use the shipped pairs of packs/ncci.toml and "
                   "MUE001 does nothing; load the CMS files with `edi-fix ncci import FILE...`")
             for line in journal.status_lines(choice.path, [], paths.LOCATION) if choice.path else ():
                 print(line)
@@ -129,7 +129,7 @@ def status_command(*, db: DbOption = None) -> None:
                     print("  none loaded")
                 for name, parts in groups.items():
                     print(f"  {name}  {_version_line(kind, parts, in_use)}")
-            print(f"runs read: PTP {chosen.ptp_version or 'none (the shipped pairs of rules/ncci.toml)'}; MUE "
+            print(f"runs read: PTP {chosen.ptp_version or 'none (the shipped pairs of packs/ncci.toml)'}; MUE "
                   + (", ".join(f"{t.version} for dates of service from {quarter_start(t.version)}" for t in chosen.mue)
                      or "none (MUE001 does nothing)"))
         finally:

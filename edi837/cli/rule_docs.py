@@ -65,7 +65,7 @@ def rule_page(code: str, factories: Sequence[RuleFactory] | None = None) -> str 
         out += ["", f"## {section}", textwrap.fill(doc.sections.get(section, ""), 100)]
     out += ["", "## Settings ([rules." + rule.code + "] in config.toml or a payer profile)"]
     out += [f"- {s.describe()}" for s in rule.settings] or ["- none"]
-    out += ["", "## Pack tables it reads", "- " + (", ".join(f"{t} (rules/{t}.toml)" for t in rule.tables) or "none")]
+    out += ["", "## Pack tables it reads", "- " + (", ".join(f"{t} (packs/{t}.toml)" for t in rule.tables) or "none")]
     return "\n".join(out)
 
 

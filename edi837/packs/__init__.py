@@ -1,9 +1,9 @@
 """Rule packs: the billing facts rules read, as TOML a billing manager can check against the source.
 
 Why data and not code: NCCI edits change every quarter, payers disagree about 59 versus XS, and a
-region table is a clinical-coding decision. All of that lives in `rules/*.toml` (shipped inside the
+region table is a clinical-coding decision. All of that lives in `packs/*.toml` (shipped inside the
 package) with the source of every value, and a practice can layer its own folder over it
-(`--rules DIR`, same layout): files there override the shipped ones key by key, and its payer
+(`--packs DIR`, same layout): files there override the shipped ones key by key, and its payer
 profiles win over shipped ones that match the same claim.
 
 Packs are loaded and validated once per run. A broken pack is refused (exit 2) with its file and
@@ -48,8 +48,14 @@ from edi837.resources import data_dir
 if TYPE_CHECKING:
     from edi837.icd10.source import Icd10Source
 
-__all__ = ["NO_SITE", "REGIONS", "UNIT_METHODS", "ManipulationCode", "MueLimit", "MueSource", "NcciPair", "PairSource",
+__all__ = ["CONFIG_DEFAULTS", "NO_SITE", "REGIONS", "UNIT_METHODS", "ManipulationCode", "MueLimit", "MueSource",
+           "NcciPair", "PairSource",
            "PayerProfile", "RegionEntry", "RulePacks", "Schemas", "Setting", "Telehealth", "load_packs"]
+
+
+# What config.toml's own keys are when no pack sets them: every rule runs, none is ignored, review fixes are
+# shown, not applied. Said here once; the shipped config.toml writes only what differs (tests/test_packs.py).
+CONFIG_DEFAULTS: Mapping[str, Any] = {"select": ["ALL"], "ignore": [], "apply_review": False}
 
 
 @dataclass
@@ -126,7 +132,7 @@ class RulePacks:
 
     def profile_for(self, payer_id: str, claim_filing: str) -> PayerProfile:
         """The payer profile for a claim: the most specific match wins (payer id over SBR09 over the
-        default); on a tie a profile from the user's --rules folder wins over a shipped one; then the
+        default); on a tie a profile from the user's --packs folder wins over a shipped one; then the
         file name decides. So a user's own SBR09 = MB profile replaces the shipped Medicare one, but a
         user's default profile (or an override of the shipped default) never captures Medicare claims."""
         best: tuple[int, int] | None = None
@@ -155,17 +161,17 @@ class RulePacks:
 
 def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = None,
                schemas: Schemas | None = None) -> RulePacks:
-    """Load the shipped packs, with `user_folder` (a `--rules DIR`) layered over them.
+    """Load the shipped packs, with `user_folder` (a `--packs DIR`) layered over them.
 
     `schemas` are the settings each rule declares, by rule code (the registry's `rule_schemas`); with
     them every `[rules.CODE]` table is checked, without them only its shape.
     """
-    shipped_dir = shipped_folder or data_dir("rules")
+    shipped_dir = shipped_folder or data_dir("packs")
     shipped = load_folder(shipped_dir)
     user: dict[str, PackFile] = {}
     if user_folder is not None:
         if not user_folder.is_dir():
-            raise RulePackError(f"{user_folder}: --rules needs a folder (with payers/*.toml and pack files)")
+            raise RulePackError(f"{user_folder}: --packs needs a folder (with payers/*.toml and pack files)")
         user = load_folder(user_folder)
     for name, file in user.items():
         if name not in TABLE_FILES and not name.startswith("payers/"):
@@ -216,9 +222,10 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         modifier_ranks=load_modifier_ranks(modifiers, modifiers_file),
         modifier_default_rank=int_value(modifiers.get("unlisted_rank", 2), modifiers_file, "unlisted_rank") * 100 + 99,
         profiles=tuple(profiles),
-        select=codes_list(config.get("select", ["ALL"]), config_file, "select"),
-        ignore=codes_list(config.get("ignore", []), config_file, "ignore"),
-        apply_review=bool_value(config.get("apply_review", False), config_file, "apply_review"),
+        select=codes_list(config.get("select", CONFIG_DEFAULTS["select"]), config_file, "select"),
+        ignore=codes_list(config.get("ignore", CONFIG_DEFAULTS["ignore"]), config_file, "ignore"),
+        apply_review=bool_value(config.get("apply_review", CONFIG_DEFAULTS["apply_review"]), config_file,
+                                "apply_review"),
         rules=check_rule_settings(config.get("rules", {}), schemas, config_file, "rules"),
         timed_codes=load_code_set(timed.get("timed", {}), timed_file, "timed"),
         untimed_codes=load_code_set(timed.get("untimed", {}), timed_file, "untimed"),

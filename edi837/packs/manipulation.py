@@ -3,8 +3,8 @@
 Why data: a manipulation code's descriptor says which kind of body region it treats and how many (98940
 "spinal, 1-2 regions", 98943 "extraspinal, 1 or more regions", 98926 "3-4 body regions"), and the rules
 that read a line's diagnosis pointers must check the pointers against exactly that. It is CPT's, not the
-code's, so it lives in rules/manipulation.toml with its source, where a billing manager can read it. The
-telehealth place-of-service codes and modifiers (rules/telehealth.toml) are CMS's and CPT's code sets.
+code's, so it lives in packs/manipulation.toml with its source, where a billing manager can read it. The
+telehealth place-of-service codes and modifiers (packs/telehealth.toml) are CMS's and CPT's code sets.
 """
 
 from __future__ import annotations

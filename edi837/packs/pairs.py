@@ -1,7 +1,7 @@
 """Where a run's NCCI pairs and unit limits come from: the pack's hand-kept rows, or the CMS files.
 
 Why an abstraction: the rules ask one question, "which NCCI edits stand between these two codes on
-this date of service?", and must not care whether the answer comes from `rules/ncci.toml` (hand-kept
+this date of service?", and must not care whether the answer comes from `packs/ncci.toml` (hand-kept
 rows, the fallback) or from the CMS quarterly PTP file in the NCCI database (millions of rows,
 looked up and cached per run by `edi837.ncci.source`). A user's own pack rows override either. The MUE
 unit limits exist only in the CMS files: without a database there is no MUE source at all.
@@ -42,9 +42,9 @@ class PairSource(Protocol):
 
 
 class PackPairs:
-    """The `[[pair]]` rows of the packs (shipped `rules/ncci.toml` layered with the user's)."""
+    """The `[[pair]]` rows of the packs (shipped `packs/ncci.toml` layered with the user's)."""
 
-    description = "rules/ncci.toml"
+    description = "packs/ncci.toml"
 
     def __init__(self, pairs: Iterable[NcciPair]) -> None:
         self.pairs = tuple(pairs)

@@ -62,7 +62,7 @@ class NcciPair:
     confidence: str
     source: str
     enabled: bool = True
-    user: bool = False  # written in the user's --rules folder: it overrides the CMS rows of its pair
+    user: bool = False  # written in the user's --packs folder: it overrides the CMS rows of its pair
     cited: str = ""  # how a record cites it, when it came from a CMS file (file, version, row)
 
     def active_on(self, day: date | None) -> bool:
@@ -91,7 +91,7 @@ class RegionEntry:
 
 def load_pairs(data: Mapping[str, Any], file: PackFile | None,
                user_files: Iterable[PackFile] = ()) -> Iterable[NcciPair]:
-    """The [[pair]] rows; those whose file is one of `user_files` (the --rules folder's) are marked `user`."""
+    """The [[pair]] rows; those whose file is one of `user_files` (the --packs folder's) are marked `user`."""
     users = tuple(user_files)
     entries = need(data.get("pair", []), list, file, "pair", what="must be [[pair]] tables")
     for position, entry in enumerate(entries):

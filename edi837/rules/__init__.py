@@ -2,7 +2,7 @@
 
 To add a rule: write `edi837/rules/<code>.py` with a `Rule` subclass (code, name, phase, fix_safety,
 settings, tables, a docstring with What it does / Why / Example / Fix safety / Source), list it below,
-add its data to `rules/*.toml` if it reads any, and its cases to `tests/fixtures/rules/<CODE>.toml`. The
+add its data to `packs/*.toml` if it reads any, and its cases to `tests/fixtures/rules/<CODE>.toml`. The
 README's rule table is generated from these classes (`python -m edi837.cli.rule_docs`).
 """
 

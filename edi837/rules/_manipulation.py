@@ -1,6 +1,6 @@
 """What a claim proves was manipulated: each manipulation line's own pointers read against what its code is.
 
-A manipulation code says which kind of region it treats and how many (rules/manipulation.toml: 98940 "spinal,
+A manipulation code says which kind of region it treats and how many (packs/manipulation.toml: 98940 "spinal,
 1-2 regions", 98943 "extraspinal, 1 or more", 98926 "3-4 body regions"). A line's diagnosis pointers are the
 proof a payer reads, but only as far as they agree with the code:
 
@@ -56,7 +56,7 @@ def read_manipulation(packs: RulePacks, claim: Claim, line: ServiceLine) -> Evid
     where = f"{line.procedure} on {line_name(line)}"
     code = packs.manipulation.get(line.procedure)
     if code is None:
-        return Evidence(line, unknown=f"{where}: rules/manipulation.toml does not say which regions it manipulates")
+        return Evidence(line, unknown=f"{where}: packs/manipulation.toml does not say which regions it manipulates")
     problem = claim.pointer_problem(line)
     if problem:
         return Evidence(line, unknown=f"{where}: {problem}")

@@ -1,4 +1,4 @@
-"""What on a claim says a line was furnished by telehealth (rules/telehealth.toml): read by TH001 and NC001."""
+"""What on a claim says a line was furnished by telehealth (packs/telehealth.toml): read by TH001 and NC001."""
 
 from __future__ import annotations
 

@@ -9,6 +9,14 @@ from edi837.model.claim import Claim
 from edi837.model.lines import Diagnosis, ServiceLine
 from edi837.rules._medicare import NOT_COVERED, SPINAL_CMT, is_medicare
 
+# Medicare pays spinal CMT only to treat a subluxation, read from the line's primary diagnosis (SV107-1)
+# (Medicare Benefit Policy Manual ch. 15 §240.1.2-240.1.4). Primary codes every MAC lists: NGS's LCD from
+# 2015-10-01 names Group 1 as M99.01-M99.05 (Illinois Chiropractic Society, ilchiro.org "NGS changes
+# chiropractic LCD"); Noridian (article A57913) also takes M99.00 and M99.10-M99.15 (hjrosscompany.com,
+# "Noridian Medicare denials"), while another billing service reads M99.1x as not listed by Medicare
+# (outsourcestrategies.com): those are MAC-dependent, a warning to check the MAC's own article. M99.00 is the
+# "head region": occiput-C1 is spinal for Medicare (the LCDs' location of subluxation lists the occiput under
+# the neck), the TMJ is not, and the code does not say which. The LCD tables themselves were not read here.
 SUBLUXATION = ["M99.01", "M99.02", "M99.03", "M99.04", "M99.05"]
 MAC_DEPENDENT = ["M99.00", "M99.10", "M99.11", "M99.12", "M99.13", "M99.14", "M99.15"]
 ICD10 = ("ABK", "ABF")  # HI qualifiers of ICD-10-CM codes (BK/BF are ICD-9-CM: this rule cannot judge them)

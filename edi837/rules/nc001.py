@@ -22,6 +22,8 @@ HNS_SOURCE = ("97140 with CMT 'ONLY if the therapy is provided to an anatomical 
               "therapy CPT 97140); CPT position on 97140 with CMT/OMT on separate body regions (AAPC Chiropractic "
               "Coding Alert); ChiroCode Q&A 97124 vs 97140")
 NOT_MODIFIED = "not modified: bill it only with documentation of a separate region, or remove it"
+# Osteopathic manipulation (OMT, 1-2 ... 9-10 body regions): manual therapy on a region it treated is included in
+# it, like CMT (ncci.toml, OMT rows). Which regions each code treats, and how many: manipulation.toml.
 OMT = [f"9892{n}" for n in range(5, 10)]
 
 
@@ -33,7 +35,7 @@ class CmtManualTherapy(Rule):
     (2420A, else 2310B, else the billing provider, whatever other provider loops the claim has), it compares
     the anatomic regions of the diagnoses each line points to (SV107). Every manipulation line of that day
     counts, whatever its kind. A manipulation line's pointers are read against what its code is
-    (rules/manipulation.toml): a line that points to no region its code can treat (98940 -> a shoulder only),
+    (packs/manipulation.toml): a line that points to no region its code can treat (98940 -> a shoulder only),
     whose pointers cannot be read, or that points to a diagnosis the pack does not place, leaves what was
     manipulated unknown: review, whatever 97140 points to. A line naming fewer regions of its kind than its
     code means (98941, 3-4 spinal regions, pointing to one), or more, leaves every region of that kind open;
@@ -76,7 +78,7 @@ class CmtManualTherapy(Rule):
     manipulation of the claim itself is on 97140's exact date; everything else is a review item.
 
     Source: NCCI PTP 98940-98942/97140, indicator 1 (chiro.org "Decoding Manual Therapy"; ChiroEconomics
-    on the 59 modifier); OMT 98925-98929/97140 (rules/ncci.toml, inferred); "ONLY if the therapy is provided
+    on the 59 modifier); OMT 98925-98929/97140 (packs/ncci.toml, inferred); "ONLY if the therapy is provided
     to an anatomical region different from the region(s) manipulated" and the diagnosis-pointer proof
     (healthnetworksolutions.net, manual therapy 97140; ChiroCode Q&A 97124 vs 97140); the CPT position on
     97140 with CMT/OMT on separate body regions (AAPC); regions and region counts of each code (CPT
@@ -93,6 +95,10 @@ class CmtManualTherapy(Rule):
     settings = (
         Setting("cmt_codes", "codes", ["98940", "98941", "98942"],
                 "the spinal manipulation codes NCCI pairs with manual therapy (column 1)"),
+        # Extraspinal manipulation (head, extremities, rib cage, abdomen): a 97140 on a shoulder 98943 manipulated is
+        # never a distinct region ("97140 ... will not be separately reimbursed when billed with 98940-98943 (CMT)
+        # for the same region", a payer policy quoted at medicarepaymentandreimbursement.com, 2016). Whether NCCI
+        # pairs 98943 with 97140 was not confirmed: see ncci.toml, where that row ships disabled.
         Setting("extraspinal_cmt_codes", "codes", ["98943"],
                 "extraspinal manipulation: the regions it manipulates count as manipulated"),
         Setting("omt_codes", "codes", OMT, "osteopathic manipulation (OMT), paired with manual therapy like CMT"),

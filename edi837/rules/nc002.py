@@ -53,6 +53,8 @@ class ManualTherapyTherapeuticActivities(Rule):
     tables = ("ncci",)
     settings = (
         Setting("pair", "codes", ["97140", "97530"], "the two codes of the pair", count=2),
+        # The 837 cannot show that 97140 and 97530 were done in separate time blocks: "fix" applies the modifier and
+        # says in the change log that it rests on the practice's documentation; "review" only reports it.
         Setting("action", "choice", "fix", "fix: apply the modifier (the practice attests to separate time "
                 "blocks); review: only report it", choices=("fix", "review")),
         Setting("modifier_on", "choice", "column2", "which code of the NCCI pair gets the modifier",

@@ -26,7 +26,7 @@ class OtherPairs(Rule):
     and claim), it reports a review item on the column-2 line; the suggested fix (the payer's distinct
     modifier on the column-2 code) is applied only with --apply-review. The edits are the CMS
     practitioner PTP file's when an NCCI database is loaded (`edi-fix ncci import`: every pair of the
-    claim's codes, the row in force on the date of service), else the pairs of rules/ncci.toml; a
+    claim's codes, the row in force on the date of service), else the pairs of packs/ncci.toml; a
     user pack's rows override either. The record cites the CMS file and version the edit came from.
 
     Why: a modifier bypasses an indicator-1 edit only when the documentation supports a distinct
@@ -38,7 +38,7 @@ class OtherPairs(Rule):
 
     Source: NCCI PTP mechanics (CMS FAQ; MLN1783722 "Proper use of modifiers 59, XE, XP, XS and XU");
     the CMS practitioner PTP file loaded in the NCCI database, else each pair's own source in
-    rules/ncci.toml; the unit of edit: CMS "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes
+    packs/ncci.toml; the unit of edit: CMS "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes
     "for the same beneficiary on the same date of service").
     """
 

@@ -21,7 +21,7 @@ class BlockedPairs(OtherPairs):
     names), it reports an error-severity finding on the column-2 line ("cannot be billed together, no
     modifier bypasses this edit"); it never adds a modifier. The edits are the CMS
     practitioner PTP file's when an NCCI database is loaded (the row in force on the date of service),
-    else the pairs of rules/ncci.toml; a user pack's rows override either.
+    else the pairs of packs/ncci.toml; a user pack's rows override either.
 
     Why: with modifier indicator 0 no modifier can bypass the edit: the column-2 code will be denied
     whatever the claim says; a person must remove it (billing it on another claim does not escape the
@@ -33,7 +33,7 @@ class BlockedPairs(OtherPairs):
     Fix safety: none; no change can make the pair payable.
 
     Source: NCCI modifier indicator definitions (medlearn.com; MLN Feb 2024); the CMS practitioner PTP file
-    loaded in the NCCI database, else each pair's own source in rules/ncci.toml; the unit of edit: CMS
+    loaded in the NCCI database, else each pair's own source in packs/ncci.toml; the unit of edit: CMS
     "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes "for the same beneficiary on the same
     date of service").
     """

@@ -20,9 +20,9 @@ SOURCE = ("CMS Place of Service code set: POS 02 and 10 are telehealth (CMS Pub 
 class ManipulationTelehealth(Rule):
     """TH001 manipulation-telehealth: chiropractic or osteopathic manipulation billed as telehealth.
 
-    What it does: a manipulation line (every code of rules/manipulation.toml: 98940-98943, 98925-98929) whose
+    What it does: a manipulation line (every code of packs/manipulation.toml: 98940-98943, 98925-98929) whose
     place of service (its SV105, else the claim's CLM05-1) is a telehealth one (02, 10), or that carries a
-    telehealth modifier (95, 93, GT, GQ, FQ; rules/telehealth.toml), is a review item naming what says
+    telehealth modifier (95, 93, GT, GQ, FQ; packs/telehealth.toml), is a review item naming what says
     telehealth. Nothing is changed: whether the visit was in person with a wrong place of service or
     modifier, or the line should not be billed at all, is in the visit note. NC001 adds no distinct-procedure
     modifier on such a claim, nor on a 97140 of another claim of the file that NCCI pairs with such a line.

@@ -11,7 +11,7 @@ changes = [["SV1*HC:97140*40*UN*1***2", "SV1*HC:97140:59*40*UN*1***2"]]   # [bef
 records = [{ claim_id = "NC001-A", line_number = 2, rule = "NC001", action = "append_modifier",
              applied = true, words = ["a region other than"], absent = ["appended"] }]
 exit_code = 0                             # optional: what edi-fix exits with
-rules = "packs/xs_payer"                  # optional: a --rules folder, relative to the TOML file
+packs = "packs/xs_payer"                  # optional: a --packs folder, relative to the TOML file (or `rules`)
 minutes = "side.csv"                      # optional: a --minutes file
 apply_review = false                      # optional
 input_invalid = false                     # optional: the input already fails pyx12 (the fix may add no error)
@@ -110,7 +110,7 @@ def expected_output(data: bytes, changes: Sequence[Sequence[Any]]) -> bytes:
 
 
 def case_options(case: RuleCase, extra_rules: Sequence[Callable[[RulePacks], RuleLike]] = ()) -> FixOptions:
-    """The run settings a case asks for (its --rules folder, minutes file, --apply-review, NCCI database)."""
+    """The run settings a case asks for (its --packs folder, minutes file, --apply-review, NCCI database)."""
     ncci = case.path("ncci")
     if ncci is not None:
         from edi837.testing.ncci_files import ncci_database
@@ -121,7 +121,8 @@ def case_options(case: RuleCase, extra_rules: Sequence[Callable[[RulePacks], Rul
         from edi837.testing.icd10_files import icd10_database
 
         icd10 = icd10_database(icd10)
-    options = FixOptions(packs_dir=case.path("rules"), apply_review=bool(case.data.get("apply_review", False)),
+    options = FixOptions(packs_dir=case.path("packs") or case.path("rules"),  # `rules`: the key's older name
+                         apply_review=bool(case.data.get("apply_review", False)),
                          minutes_file=case.path("minutes"), ncci_db=ncci or False,
                          ncci_version=str(case.data.get("ncci_version", "")) or (), icd10_db=icd10 or False)
     if extra_rules:

@@ -204,7 +204,7 @@ def ncci_database(source: Path) -> Path:
 
 
 # --- files of the real size, for bench/ncci.py ----------------------------------------------------------------
-# The codes the 837 generator bills get exactly the pairs the shipped rules/ncci.toml gives them, and no random
+# The codes the 837 generator bills get exactly the pairs the shipped packs/ncci.toml gives them, and no random
 # row touches them: a run with the database then finds what a run without it finds, and the bench measures
 # what the database costs (lookups, pre-checks), not extra findings.
 BILLED_CODES = frozenset({"98940", "98941", "98942", "97140", "97530", "97110", "97112", "97116", "97035", "99213"})

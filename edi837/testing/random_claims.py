@@ -149,7 +149,7 @@ def _chiro_visit(rng: random.Random) -> tuple[tuple[str, ...], _Plan]:
         diagnoses.append(other)
         plan.append(("97140", (len(diagnoses),), ()))
     if rng.random() < 0.25:
-        # Therapy beside CMT that NCCI does not pair with it (97112 and 97124 are paired: rules/ncci.toml).
+        # Therapy beside CMT that NCCI does not pair with it (97112 and 97124 are paired: packs/ncci.toml).
         plan.append((rng.choice(("97110", "97116", "97530")), (1,), ()))
     if rng.random() < 0.1:
         plan.append(("99213", (1,), ("25",)))
