@@ -1,7 +1,8 @@
 """Screenshot the demo's HTML report for the README (docs/report-demo.png).
 
 Run after `make demo`: `.venv/bin/python examples/report_screenshot.py`. It needs Playwright and a Chromium
-(see edi837/testing/browser.py); the picture is committed, so nobody needs them to read the README.
+(see tests/browser.py, which the report tests use too); the picture is committed, so nobody needs them to read
+the README.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from edi837.testing.browser import browser
+from edi837.exits import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/browser.py, a test helper: not in the installed package
+
+from tests.browser import browser  # noqa: E402
 
 
 def main() -> int:
     report = ROOT / "build" / "clinic-week.report.html"
     if not report.exists():
         print("no build/clinic-week.report.html: run `make demo` first", file=sys.stderr)
-        return 2
+        return ExitCode.REFUSED
     target = ROOT / "docs" / "report-demo.png"
     target.parent.mkdir(exist_ok=True)
     with browser() as chromium:
@@ -26,7 +30,7 @@ def main() -> int:
         page.goto(report.as_uri())
         page.screenshot(path=str(target), full_page=True)
     print(target.relative_to(ROOT))
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

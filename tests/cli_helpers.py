@@ -12,7 +12,8 @@ from typing import Any
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 from tests.helpers import FIXTURES
 
-FIXABLE = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()  # 97140 gets 59; 97140 -> M25511 (shoulder)
+# 97140 gets 59; 97140 -> M25511 (shoulder)
+FIXABLE = (FIXTURES / "rules" / "NC001" / "nc001_distinct.837").read_bytes()
 CLEAN = build_837([ClaimSpec("CLEAN-1", ("M542",), (LineSpec("99213", "95"),))])
 BIG = 5000 * b"9"  # past Python's 4300-digit limit for int()
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SEEDS = [FIXTURES / "walker_loops.837", *sorted((FIXTURES / "rules").glob("*.837"))]
+SEEDS = [FIXTURES / "walker_loops.837", *sorted((FIXTURES / "rules").rglob("*.837"))]
 NASTY = [
     b"9" * 5000, b"-1", b"0", b"NaN", b"Infinity", b"1E+999999", b"1E-999999", b"", b" ", b"*", b":", b"~", b"^",
     b"\x1b[2J", b"\r\n", b"\x00", b"\xff\xfe", b"A" * 300, b"HC:98940:1:2:3:4:5:6:7:8:9", b"1:2:3:4:5:6:7:8:9:10",

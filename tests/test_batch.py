@@ -178,7 +178,7 @@ def test_big_files_are_split_across_the_workers_and_give_the_same_bytes(tmp_path
     # worker keeps engines for, on threads Dask adds while a split file waits.
     from edi837.testing.ncci_files import ncci_database
 
-    database = ncci_database(Path(__file__).parent / "fixtures" / "rules" / "ncci" / "cms.toml")
+    database = ncci_database(Path(__file__).parent / "fixtures" / "ncci" / "cms.toml")
     files = {f"big{n}.837": build_837(random_claims(900, seed=21 + n, minutes_share=0.3, shapes=True),
                                       claims_per_transaction=250, seed=21 + n) for n in range(6)}
     files["small.837"] = INPUTS["fixed.837"]

@@ -21,7 +21,7 @@ from edi837.testing.generator import ClaimSpec, LineSpec, build_837, random_clai
 from tests.helpers import FIXTURES, REPO
 from tests.watch_helpers import visible
 
-FIXABLE = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()  # 97140 gets 59
+FIXABLE = (FIXTURES / "rules" / "NC001" / "nc001_distinct.837").read_bytes()  # 97140 gets 59
 CLEAN = build_837([ClaimSpec("CLEAN-1", ("M542",), (LineSpec("99213", "95"),))])
 GARBAGE = b"this is not an 837 file\n" * 10
 

@@ -1,5 +1,5 @@
 """DX001 in a whole run: held with --hold invalid, counted when a date is not covered, the store chosen as
-for NCCI, and clean claims not parsed. The rule's own cases are in tests/fixtures/rules/DX001.toml."""
+for NCCI, and clean claims not parsed. The rule's own cases are in tests/fixtures/rules/DX001/cases.toml."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from edi837.x12.envelope import SegmentStream
 from tests.cli_helpers import edi_fix, one_refusal
 from tests.helpers import FIXTURES, pyx12_errors
 
-RELEASES = FIXTURES / "rules" / "icd10" / "releases.toml"
+RELEASES = FIXTURES / "icd10" / "releases.toml"
 MAY = date(2026, 5, 4)  # in the shipped FY2026 April update: M54.5 is a header, M54.50 and M99.03 billable
 
 
@@ -61,7 +61,7 @@ def test_the_cli_reads_the_store_given_and_refuses_a_missing_one(tmp_path: Path)
     from edi837.testing.icd10_files import icd10_database
 
     store = icd10_database(RELEASES)  # FY2026 (October) imported: 2026-03-02 is covered
-    source = FIXTURES / "rules" / "dx001_m545_2026.837"
+    source = FIXTURES / "rules" / "DX001" / "dx001_m545_2026.837"
     out = tmp_path / "out.837"
     done = edi_fix(str(source), str(out), "--icd10-db", str(store), "--no-validate")
     assert done.returncode == 1, done.stderr

@@ -156,7 +156,7 @@ def test_the_run_tells_its_ncci_source_once_however_many_processes(tmp_path: Pat
     # Each worker builds the run's engine again; what it found is the caller's to log, once.
     from edi837.testing.ncci_files import ncci_database
 
-    database = ncci_database(Path(__file__).parent / "fixtures" / "rules" / "ncci" / "cms.toml")
+    database = ncci_database(Path(__file__).parent / "fixtures" / "ncci" / "cms.toml")
     source = tmp_path / "in.837"
     source.write_bytes(build_837(random_claims(5200, seed=13), seed=13))
     said = []

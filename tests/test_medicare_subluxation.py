@@ -10,7 +10,7 @@ RULES = FIXTURES / "rules"
 
 
 def test_no_subluxation_is_held_for_review() -> None:
-    data = (RULES / "mc004_no_subluxation.837").read_bytes()
+    data = (RULES / "MC004" / "mc004_no_subluxation.837").read_bytes()
     result = fix(data, FixOptions(validate=False, ncci_db=False, hold=frozenset({"review"})))
     assert [s.claim_id for s in result.held] == ["MC4-A"]
     assert result.held_output is not None and b"SV1*HC:98940:AT*45*UN*1***1:2~" in result.held_output
@@ -18,6 +18,6 @@ def test_no_subluxation_is_held_for_review() -> None:
 
 
 def test_subluxation_primary_is_delivered() -> None:
-    data = (RULES / "mc004_subluxation_primary.837").read_bytes()
+    data = (RULES / "MC004" / "mc004_subluxation_primary.837").read_bytes()
     result = fix(data, FixOptions(validate=False, ncci_db=False, hold=frozenset({"review"})))
     assert result.held == [] and result.output == data

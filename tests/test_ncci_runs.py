@@ -23,8 +23,8 @@ from edi837.testing.ncci_files import ncci_database
 from tests.helpers import FIXTURES
 
 RULES = FIXTURES / "rules"
-CMS = RULES / "ncci" / "cms.toml"
-DISTINCT = (RULES / "nc001_distinct.837").read_bytes()  # 98940 lumbar, 97140 shoulder, 2026-03-02
+CMS = FIXTURES / "ncci" / "cms.toml"
+DISTINCT = (RULES / "NC001" / "nc001_distinct.837").read_bytes()  # 98940 lumbar, 97140 shoulder, 2026-03-02
 # The test files are written by edi837's generator, which marks them synthetic: every record citing them says so.
 NOT_CMS = "an edi837 test file, not from CMS"
 NC001_CMS = (f"SYNTHETIC NCCI PTP practitioner v321r0 (ccipra-v321r0-f1.txt, {NOT_CMS}): 98940/97140 indicator 1, "
@@ -57,7 +57,7 @@ def test_nc001_fix_cites_the_cms_row() -> None:
 
 
 def test_nc002_reads_the_column_order_of_the_cms_row() -> None:
-    data = (RULES / "nc002_pair.837").read_bytes()  # 97110, 97530, 97140 on one date
+    data = (RULES / "NC002" / "nc002_pair.837").read_bytes()  # 97110, 97530, 97140 on one date
     result = edi837.fix(data, ncci_db=ncci_database(CMS), validate=False)
     assert nc_records(result) == [("NC002", "append_modifier", "SYNTHETIC NCCI PTP practitioner v321r0 "
                                    f"(ccipra-v321r0-f2.txt, {NOT_CMS}): 97140/97530 indicator 1, effective 2000-01-01")]

@@ -31,6 +31,7 @@ def test_wheel_contains_the_data_folders(wheel: Path) -> None:
         assert f"edi837/_data/{shipped.relative_to(REPO).as_posix()}" in names
     # nothing importable beside edi837, and no test-only module inside it
     assert not any(n.startswith(("packs/", "rules/", "segments/", "tests/")) for n in names)
+    assert "edi837/testing/browser.py" not in names and "edi837/testing/cases.py" in names
 
 
 @pytest.mark.slow

@@ -211,7 +211,8 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path, capsys: pyt
     for text in (out, err, (tmp_path / "r.html").read_text()):
         assert "\x1b" not in text and "\r" not in text  # ... its control characters are not
     # found by bench/fuzz.py: the same in a claim that has a review item (the summary lists it by claim id)
-    review = (FIXTURES / "rules" / "nc001_m99_00.837").read_bytes().replace(b"CLM*NC001-J", b"CLM*\x1b[2J\rNC001-J")
+    review = (FIXTURES / "rules" / "NC001" / "nc001_m99_00.837").read_bytes().replace(b"CLM*NC001-J",
+                                                                          b"CLM*\x1b[2J\rNC001-J")
     assert b"\x1b" in review
     src.write_bytes(review)
     main([str(src), str(tmp_path / "out3.837"), "--no-validate"])

@@ -19,7 +19,7 @@ from edi837.pipeline import FixOptions, fix
 from edi837.x12.envelope import SegmentStream
 from tests.helpers import FIXTURES
 
-ER_MANUAL = FIXTURES / "rules" / "nc001_er_manual_therapy.837"  # 98940 (HC) -> M99.03, ER:97140 -> M25.511
+ER_MANUAL = FIXTURES / "rules" / "NC001" / "nc001_er_manual_therapy.837"  # 98940 (HC) -> M99.03, ER:97140 -> M25.511
 
 
 def the_claim() -> Claim:

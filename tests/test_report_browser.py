@@ -14,7 +14,7 @@ import pytest
 
 from edi837.pipeline import FixOptions, fix
 from edi837.report.html import render_report
-from edi837.testing.browser import browser
+from tests.browser import browser
 from tests.test_split import mixed_file
 
 # Every text run between two break opportunities (<wbr>) of a segment, and the number of line boxes it

@@ -1,4 +1,4 @@
-"""Per-rule fixture cases (tests/fixtures/rules/<CODE>.toml), run by the harness plugin authors use too.
+"""Per-rule fixture cases (tests/fixtures/rules/<CODE>/cases.toml), run by the harness plugin authors use too.
 
 Each case gives an input 837P, the segment replacements expected (written by hand from the rule's
 source) and the expected change-log records; `edi837.testing.cases.run_case` builds the expected output
@@ -25,19 +25,36 @@ def test_rule_case(case: RuleCase) -> None:
     run_case(case)
 
 
-def test_every_rule_has_a_case_file_of_its_own() -> None:
-    """One fixture file per rule code, named by the code; every file names a rule that exists."""
+def test_every_rule_has_a_folder_of_its_own() -> None:
+    """One fixture folder per rule code, named by the code: its cases.toml, the inputs its cases name and the
+    builder part that makes them (inputs.py); every folder names a rule that exists, and nothing of a rule lies
+    loose beside the folders."""
     from edi837.engine.registry import rule_schemas
 
     codes = set(rule_schemas(all_factories()))
-    files = {p.stem for p in CASES_DIR.glob("*.toml")}
+    files = {p.parent.name for p in CASES_DIR.glob("*/cases.toml")}
+    assert {p.name for p in CASES_DIR.iterdir()} - files <= {"_specs.py", "build_inputs.py", "__pycache__"}
     # EDI001 (claim totals) is in every case that changes a charge; EDI003 (a held claim) is the split's: held
     # claims leave the output, which a case's segment replacements cannot say (tests/test_split.py).
     assert codes - {"EDI001", "EDI003"} <= files
     assert files <= codes
     for case in load_cases(CASES_DIR):  # a case lives in the file of a rule it is about
         rules = {r.get("rule") for r in case.data.get("records", [])}
-        assert not rules or case.file.stem in rules or case.file.stem.startswith("EDI"), case.id
+        assert not rules or case.rule in rules or case.rule.startswith("EDI"), case.id
+
+
+def test_each_folder_builds_the_inputs_it_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule folder's inputs.py names exactly the 837 files of its folder (its part of build_inputs.py)."""
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(CASES_DIR))  # as when build_inputs.py runs: _specs.py beside it
+    for folder in sorted(p.parent for p in CASES_DIR.glob("*/cases.toml")):
+        spec = importlib.util.spec_from_file_location(f"inputs_{folder.name}", folder / "inputs.py")
+        assert spec is not None and spec.loader is not None, folder.name
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        made = {*module.INPUTS, *getattr(module, "INTERCHANGES", {}), *getattr(module, "SPECIAL", {})}
+        assert made == {p.name for p in folder.glob("*.837")}, folder.name
 
 
 def test_inputs_are_not_the_real_samples() -> None:
@@ -45,7 +62,7 @@ def test_inputs_are_not_the_real_samples() -> None:
     from tests.helpers import sample_files
 
     samples = {p.read_bytes() for p in sample_files()}
-    assert not any(p.read_bytes() in samples for p in Path(CASES_DIR).glob("*.837"))
+    assert not any(p.read_bytes() in samples for p in Path(CASES_DIR).rglob("*.837"))
 
 
 def test_every_record_action_is_one_of_the_contract() -> None:

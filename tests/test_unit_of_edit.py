@@ -2,7 +2,7 @@
 every entry point: the pass that finds partner claims reads the input before the run (engine/partners.py),
 so stdin must be spooled and a hook's file reopened; and what that pass keeps identifies no patient.
 
-The rule answers themselves are rule cases (tests/fixtures/rules/NC001.toml and others: "another claim",
+The rule answers themselves are rule cases (tests/fixtures/rules/NC001/cases.toml and others: "another claim",
 "range"); the byte identity on several processes and on Dask is in tests/test_jobs.py and tests/test_batch.py.
 """
 
@@ -23,7 +23,8 @@ from edi837.pipeline import FixOptions, fix
 from edi837.x12.envelope import SegmentStream
 from tests.helpers import FIXTURES
 
-SPLIT = FIXTURES / "rules" / "nc001_other_claim.837"  # 98940 on SPLIT-A, 97140 (shoulder) on SPLIT-B, one member
+# 98940 on SPLIT-A, 97140 (shoulder) on SPLIT-B, one member
+SPLIT = FIXTURES / "rules" / "NC001" / "nc001_other_claim.837"
 NAMED = "98940 is billed on claim SPLIT-A line 1"
 BEFORE, AFTER = b"SV1*HC:97140*40*UN*1***1~", b"SV1*HC:97140:59*40*UN*1***1~"
 
@@ -93,7 +94,7 @@ def test_a_claim_that_names_no_member_is_not_paired() -> None:
 
 def test_one_claim_alone_is_judged_as_before() -> None:
     """A claim whose partners are all in the claim itself gets no partner lines at all (the map is empty)."""
-    data = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()
+    data = (FIXTURES / "rules" / "NC001" / "nc001_distinct.837").read_bytes()
     assert index_partners(lambda: io.BytesIO(data)) == {}
 
 

@@ -73,7 +73,7 @@ def test_minutes_file_errors_name_the_csv_line(tmp_path: Path) -> None:
 def test_a_row_naming_a_missing_line_refuses_the_run(tmp_path: Path) -> None:
     minutes = tmp_path / "minutes.csv"
     minutes.write_text("claim_id,line_number,minutes\nSIDE-1,1,38\nSIDE-1,7,10\nNOPE,1,20\n")
-    proc = subprocess.run([sys.executable, "-m", "edi837", str(FIXTURES / "rules" / "tu001_side_file.837"),
+    proc = subprocess.run([sys.executable, "-m", "edi837", str(FIXTURES / "rules" / "TU001" / "tu001_side_file.837"),
                            str(tmp_path / "out.837"), "--minutes", str(minutes)],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2, proc.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 from edi837.pipeline import FixOptions, fix
 from tests.helpers import FIXTURES
 
-FIXABLE = (FIXTURES / "rules" / "nc001_distinct.837").read_bytes()
+FIXABLE = (FIXTURES / "rules" / "NC001" / "nc001_distinct.837").read_bytes()
 FIXED = fix(FIXABLE, FixOptions(validate=False)).output
 # What `edi-fix watch --no-validate` runs: the watcher holds claims with review items by default.
 WATCHED = FixOptions(validate=False, hold=frozenset({"review"}))

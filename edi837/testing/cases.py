@@ -1,6 +1,8 @@
 """Rule cases: how every rule is tested, built-in or plugin (sqlfluff's YAML rule cases, in TOML).
 
-One TOML file per rule code holds its cases. Each `[[case]]` is:
+One TOML file per rule code holds its cases: either `<CODE>/cases.toml`, in a folder of the rule's own with
+the input files its cases name (edi837's own fixtures: tests/fixtures/rules/NC001/), or `<CODE>.toml` beside
+its inputs. Each `[[case]]` is:
 
 ```toml
 [[case]]
@@ -52,6 +54,7 @@ from edi837.packs import RulePacks
 from edi837.pipeline import FixOptions, FixResult, fix
 
 Errors = Callable[[bytes], list[str]]
+CASES_FILE = "cases.toml"  # a rule folder's case file: <CODE>/cases.toml
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,13 @@ class RuleCase:
     data: dict[str, Any]
 
     @property
+    def rule(self) -> str:
+        """The rule code the case file is for: its folder's name (`NC001/cases.toml`) or its own (`NC001.toml`)."""
+        return self.file.parent.name if self.file.name == CASES_FILE else self.file.stem
+
+    @property
     def id(self) -> str:
-        return f"{self.file.stem}-{self.name}"
+        return f"{self.rule}-{self.name}"
 
     def path(self, key: str) -> Path | None:
         value = self.data.get(key)
@@ -72,8 +80,10 @@ class RuleCase:
 
 
 def load_cases(where: Path) -> list[RuleCase]:
-    """The cases of one rule-case file, or of every `*.toml` file of a folder (sorted by file name)."""
-    files = sorted(where.glob("*.toml")) if where.is_dir() else [where]
+    """The cases of one rule-case file, or of a folder's: every `<CODE>/cases.toml` and `<CODE>.toml` in it,
+    by rule code."""
+    files = ([*where.glob(f"*/{CASES_FILE}"), *where.glob("*.toml")] if where.is_dir() else [where])
+    files.sort(key=lambda f: f.parent.name if f.name == CASES_FILE else f.stem)
     cases = []
     for file in files:
         for entry in tomllib.loads(file.read_text(encoding="utf-8")).get("case", []):
