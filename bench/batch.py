@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from edi837.exits import ExitCode
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "batch"
 
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{plain / seconds:>9.2f}x{cpu:>9.1f}  {same}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(runs, ignore_errors=True)
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

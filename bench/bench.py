@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from edi837.exits import ExitCode
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 
@@ -182,7 +184,7 @@ def main() -> int:
                 print(f"  --validator pyx12 run / default gated run: {old.seconds / gated.seconds:.1f}")
         print(f"  peak memory: --no-validate {fix.peak_mb:.0f} MB, gated {gated.peak_mb:.0f} MB "
               "(target < 150 MB, flat in file size)\n")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from edi837.exits import ExitCode  # noqa: E402
 from tests.mutations import mutate, run_cli, seeds, violations  # noqa: E402 - after the path set-up
 
 FLAGS = [["--no-validate"], ["--no-validate", "--format", "json"], ["--no-validate", "--check"],
@@ -59,7 +60,7 @@ def work(job: tuple[int, int, int]) -> tuple[Counter[str], Counter[str], Counter
             flags = [] if gate_every and n % gate_every == 0 else rng.choice(FLAGS)
             outcome = run_cli(data, Path(folder), flags)
             codes[f"exit {outcome.code}" + (" (gate)" if not flags else "")] += 1
-            if outcome.code == 2:
+            if outcome.code == ExitCode.REFUSED:
                 kinds[_kind(outcome.stderr)] += 1
             problems = violations(outcome, flags)
             for problem in problems:

@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from edi837.errors import InputRefused  # noqa: E402 - after the path set-up
+from edi837.exits import ExitCode  # noqa: E402
 from edi837.gate.fast import scan  # noqa: E402
 from edi837.gate.pyx12_gate import validate  # noqa: E402
 from tests.gate_mutations import bases, mutate  # noqa: E402
@@ -85,7 +86,7 @@ def main() -> int:
     extra = sum(n for (fast, pyx12), n in total.items() if fast != "clean" and pyx12 == "accepts")
     print(f"\nagree: {agree}; sent to pyx12 though it accepts: {extra}; "
           f"scan clean but pyx12 rejects: {wrong} (must be 0)")
-    return 1 if wrong else 0
+    return ExitCode.NEEDS_PERSON if wrong else ExitCode.OK
 
 
 if __name__ == "__main__":

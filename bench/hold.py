@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import OUT, SPLIT, generate, measure
+from edi837.exits import ExitCode
 
 
 def pair(path: Path, extra: list[str], repeat: int) -> tuple[float, float]:
@@ -59,7 +60,7 @@ def main() -> int:
         print(f"  {label:<14} without hold {without:7.2f} s   --hold review {with_hold:7.2f} s   "
               f"ratio {with_hold / without:.2f}x (target <= 1.2)   held file {held_mb:.1f} MB")
         print(f"  {'':<14} --hold review takes {with_hold / split:.1f}x the bare split's time")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from edi837.exits import ExitCode
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "ncci"
 
@@ -101,7 +103,7 @@ def main() -> int:
               f"{'  (target at most +10%: ' + ('met' if b <= a * 1.10 else 'NOT met') + ')' if index else ''}")
     print(f"  wall times without: {', '.join(f'{r[0]:.2f}' for r in without)}; "
           f"with: {', '.join(f'{r[0]:.2f}' for r in with_db)}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":
