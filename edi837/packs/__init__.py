@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from edi837.errors import RulePackError
 from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
@@ -45,9 +45,6 @@ from edi837.packs.tables import (
 )
 from edi837.resources import data_dir
 
-if TYPE_CHECKING:
-    from edi837.icd10.source import Icd10Source
-
 __all__ = ["CONFIG_DEFAULTS", "NO_SITE", "REGIONS", "UNIT_METHODS", "ManipulationCode", "MueLimit", "MueSource",
            "NcciPair", "PairSource",
            "PayerProfile", "RegionEntry", "RulePacks", "Schemas", "Setting", "Telehealth", "load_packs"]
@@ -56,6 +53,13 @@ __all__ = ["CONFIG_DEFAULTS", "NO_SITE", "REGIONS", "UNIT_METHODS", "Manipulatio
 # What config.toml's own keys are when no pack sets them: every rule runs, none is ignored, review fixes are
 # shown, not applied. Said here once; the shipped config.toml writes only what differs (tests/test_packs.py).
 CONFIG_DEFAULTS: Mapping[str, Any] = {"select": ["ALL"], "ignore": [], "apply_review": False}
+
+
+class AttachedStore(Protocol):
+    """A store a run attaches to the packs that the packs only close: the ICD-10-CM releases
+    (edi837.icd10.source.Icd10Source, which lives a floor up, beside the other CMS stores, and reads the packs)."""
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -90,7 +94,7 @@ class RulePacks:
     mue: MueSource | None = None
     # The ICD-10-CM releases a run knows (edi837.icd10.source: the shipped ones and the imported ones),
     # attached by the pipeline for DX001; None when a run has not attached them (a rule then does nothing).
-    icd10: Icd10Source | None = None
+    icd10: AttachedStore | None = None
 
     def __post_init__(self) -> None:
         if self.ncci is None:

@@ -76,10 +76,15 @@ class InvalidDiagnosis(Rule):
     name = "invalid-diagnosis"
     fix_safety = "none"
 
+    def _releases(self) -> Icd10Source | None:
+        """The ICD-10-CM releases the run attached (edi837.icd10.source.attach), or None."""
+        source = self.packs.icd10
+        return source if isinstance(source, Icd10Source) else None
+
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
         """From the raw bytes: True unless every diagnosis is valid on every date of the claim (cached
         verdicts) or no date is covered (then the claim is counted, not parsed)."""
-        source = self.packs.icd10
+        source = self._releases()
         if source is None:
             return False
         his, dates, composite, icd9 = _patterns(claim.delimiters)
@@ -100,7 +105,7 @@ class InvalidDiagnosis(Rule):
         return any(v.message for v in verdicts)
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
-        source = self.packs.icd10
+        source = self._releases()
         if source is None:
             return
         for index, diagnosis in enumerate(claim.diagnoses, start=1):
