@@ -10,7 +10,6 @@ from lxml import html
 
 from edi837.pipeline import FixOptions, Sinks, fix
 from edi837.report.html import render_report
-from edi837.rules import all_factories
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
 
@@ -94,20 +93,6 @@ def test_report_numbers_agree_with_the_change_log_and_the_summary(tmp_path: Path
     assert "@media print" in style and "break-after: avoid" in style and "break-inside: avoid" in style
 
 
-def test_readme_rule_table_is_generated_from_the_rules() -> None:
-    """The README's rule table is the rules' own documentation; editing a rule without regenerating it fails."""
-    from pathlib import Path
-
-    from edi837.docs import END, START, readme_table, with_table
-    from edi837.engine.registry import rule_schemas
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert with_table(readme, readme_table()) == readme, "run: python -m edi837.docs --write README.md"
-    table = readme.split(START, 1)[1].split(END, 1)[0]
-    for code in rule_schemas(all_factories()):
-        assert code.startswith("EDI") or f"| {code} |" in table, code
-
-
 def test_streamed_records_are_not_kept_and_the_summary_still_counts_them() -> None:
     """With a record sink (the CLI, hook and watcher), memory holds counts and a bounded review sample,
     not every record; the summary's numbers come from the counts."""
@@ -140,6 +125,6 @@ def test_rules_and_rule_commands_document_every_rule(capsys: pytest.CaptureFixtu
     page = capsys.readouterr().out
     assert page.startswith("NC002 therapy-time-blocks")
     assert all(f"## {section}" in page for section in SECTIONS)
-    assert "action (one of fix, review; default fix)" in page and "ncci (rules/ncci.toml)" in page
+    assert "action (one of fix, review; default fix)" in page and "ncci (packs/ncci.toml)" in page
     assert main(["rule", "NC0O1"]) == 2
     assert "no rule has the code 'NC0O1'" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """The change log: one JSON Lines record per finding, the audit trail a billing manager shows a payer.
 
-Field names are a contract (DESIGN.md): claim_id, line_number, procedure, rule, action,
+Field names are a contract (docs/change-log.md): claim_id, line_number, procedure, rule, action,
 segment_before, segment_after, applied, message. Extra fields add context an auditor asks for: the
 rule's source, the fix's applicability, the severity, the transaction control number and the
 segment position in the input. Records carry segment text of SV1 and CLM only, never of

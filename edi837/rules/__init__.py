@@ -2,8 +2,8 @@
 
 To add a rule: write `edi837/rules/<code>.py` with a `Rule` subclass (code, name, phase, fix_safety,
 settings, tables, a docstring with What it does / Why / Example / Fix safety / Source), list it below,
-add its data to `rules/*.toml` if it reads any, and its cases to `tests/fixtures/rules/<CODE>.toml`. The
-README's rule table is generated from these classes (`python -m edi837.docs`).
+add its data to `rules/*.toml` if it reads any, and its cases to `tests/fixtures/rules/<CODE>.toml`.
+docs/rules.md and the README's rule list are generated from these classes (`python -m edi837.docs`).
 """
 
 from __future__ import annotations
