@@ -23,7 +23,8 @@ demo: $(VENV)/.installed
 	@mkdir -p build
 	@$(BIN)/edi-fix $(DEMO_IN) $(DEMO_OUT) --diff --hold review --report build/clinic-week.report.html; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status
-	@echo "change log: $(DEMO_OUT).changes.jsonl; held claims: $(DEMO_OUT).held.837; report: build/clinic-week.report.html"
+	@held=$$(ls -t $(DEMO_OUT).held*.837 2>/dev/null | head -n 1); \
+	  echo "change log: $(DEMO_OUT).changes.jsonl; held claims: $${held:-none}; report: build/clinic-week.report.html"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check edi837 tests bench examples

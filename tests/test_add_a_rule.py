@@ -1,8 +1,9 @@
-"""The README's "How to add a rule", done for real: a throwaway rule added through the public plugin path.
+"""docs/architecture.md's "How to add a rule", done for real: a throwaway rule added through the public
+plugin path.
 
-The five steps of the README, in order, with nothing but public names: a Rule subclass in a module of its
+The five steps of that page, in order, with nothing but public names: a Rule subclass in a module of its
 own, an entry point in the `edi837.rules` group, its setting in a pack, a fixture file of its cases,
-and the case runner of `edi837.testing`. If any step stops working the way the README says, this fails.
+and the case runner of `edi837.testing`. If any step stops working the way the page says, this fails.
 """
 
 from __future__ import annotations

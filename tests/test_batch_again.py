@@ -132,6 +132,11 @@ def test_the_settings_digest_changes_with_what_decides_the_output(tmp_path: Path
     others.append(settings_digest(FixOptions(ncci_db=database), report=False, group_readable=False))
     database.write_bytes(b"a newer import")
     others.append(settings_digest(FixOptions(ncci_db=database), report=False, group_readable=False))
+    codes = tmp_path / "icd10.sqlite3"  # an `icd10 import` between two batches changes which codes are valid
+    codes.write_bytes(b"FY2026 codes")
+    others.append(settings_digest(FixOptions(ncci_db=False, icd10_db=codes), report=False, group_readable=False))
+    codes.write_bytes(b"FY2026 and FY2027 codes")
+    others.append(settings_digest(FixOptions(ncci_db=False, icd10_db=codes), report=False, group_readable=False))
     assert len({same, *others}) == len(others) + 1
     assert settings_digest(FixOptions(ncci_db=False, jobs=4), report=False, group_readable=False) == same
 

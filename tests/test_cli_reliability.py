@@ -3,8 +3,8 @@ codes, temp files that do not outlive a crash, typos refused, a quiet API, and w
 on. Real processes where the behaviour is about processes (signals, closed descriptors, pipes); the CLI
 in-process where it is about messages.
 
-Expected values come from the contract (DESIGN.md, the issue): exit 0/1 written, 2 refused or not
-written, 3 internal error only; one line per refusal; nothing written on refusal.
+Expected values come from the contract (the README's exit codes, docs/cli.md, the issue): exit 0/1
+written, 2 refused or not written, 3 internal error only; one line per refusal; nothing written on refusal.
 """
 
 from __future__ import annotations

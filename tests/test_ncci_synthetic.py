@@ -3,7 +3,7 @@ writes is one the importer completes, and what `ncci status`, `ncci lookup` and 
 files says they are synthetic, while a file in the real layout without the mark is never called synthetic.
 
 Real processes: the generator and `edi-fix` run as the commands a person types; the expected row counts are the
-ones asked of the generator, the expected wording is the contract in the README ("CMS NCCI edits").
+ones asked of the generator, the expected wording is the contract in docs/ncci.md.
 """
 
 from __future__ import annotations

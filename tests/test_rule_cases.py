@@ -66,7 +66,7 @@ def test_inputs_are_not_the_real_samples() -> None:
 
 
 def test_every_record_action_is_one_of_the_contract() -> None:
-    """DESIGN.md fixes the action values; a rule that invents one breaks every consumer of the log."""
+    """docs/change-log.md fixes the action values; a rule that invents one breaks every consumer of the log."""
     from edi837.engine.records import ACTIONS
     from edi837.pipeline import fix
 

@@ -3,9 +3,9 @@ watcher sharing READY does and however the move to archive/ fails. Real `edi-fix
 folders; where a condition needs privileges this machine may not give (mounting a small tmpfs, a second
 file system), the test says so and an in-process test simulates the same errno beside it.
 
-What the contract expects (README, delivery guarantees): every input ends up exactly once in READY (or with
-the uploader) or in rejected/ with a reason; a file whose journal says delivered is never delivered again;
-`--once` exits 0 all done, 1 something waits or needs a person, 2 something was rejected, never 3.
+What the contract expects (docs/reliability.md, delivery guarantees): every input ends up exactly once in
+READY (or with the uploader) or in rejected/ with a reason; a file whose journal says delivered is never
+delivered again; `--once` exits 0 all done, 1 something waits or needs a person, 2 something was rejected, never 3.
 """
 
 from __future__ import annotations

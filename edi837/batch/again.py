@@ -10,8 +10,8 @@ size, or that nothing was delivered) and its outcome. The next batch leaves the 
 - the input has the same bytes (sha256 over the whole file, read again each time);
 - the settings digest is the same: edi837's version and every file of its code and shipped data (a checkout
   that changed code without a new version counts as changed), the installed rule plugins and their
-  versions, the `--packs` folder's files, the NCCI database in use (its path, size, time and inode, and of
-  its write-ahead log), every option that decides the output or which files are written (`--hold`,
+  versions, the `--packs` folder's files, the NCCI and ICD-10-CM databases in use (path, size, time and inode of
+  each, and of its write-ahead log), every option that decides the output or which files are written (`--hold`,
   `--report`, `--group-readable`, the rule options);
 - OUT_DIR/NAME holds the bytes that run wrote (or, when that run delivered nothing, is absent), and the
   change log is there.
@@ -82,8 +82,10 @@ def settings_digest(options: FixOptions, *, report: bool, group_readable: bool) 
         if folder is not None:
             _feed_folder(feed, folder)
     feed(*_plugins())
-    if options.ncci_db:
-        for path in (options.ncci_db, Path(f"{options.ncci_db}-wal")):
+    for store in (options.ncci_db, options.icd10_db):  # the CMS stores: a new import changes the answers
+        if not store:
+            continue
+        for path in (store, Path(f"{store}-wal")):
             try:
                 info = os.stat(path)
             except OSError:

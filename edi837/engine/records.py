@@ -1,11 +1,11 @@
 """What the engine's work comes out as: one change record per finding, the change log's lines.
 
 A value type of the engine's output, below everything that reads it (the pipeline, the hold policy, the
-report, the change-log file writer in report/changelog.py). Field names are a contract (the change-log
-format): claim_id, line_number, procedure, rule, action, segment_before, segment_after, applied, message.
-Extra fields add context an auditor asks for: the rule's source, the fix's applicability, the severity,
-the transaction control number and the segment position in the input. Records carry segment text of SV1
-and CLM only, never of patient loops.
+report, the change-log file writer in report/changelog.py). Field names are a contract (docs/change-log.md):
+claim_id, line_number, procedure, rule, action, segment_before, segment_after, applied, message. Extra fields
+add context an auditor asks for: the rule's source, the fix's applicability, the severity, the transaction
+control number and the segment position in the input. Records carry segment text of SV1 and CLM only, never
+of patient loops.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Like a ruff or sqlfluff rule, simpler: one module per rule under `edi837/rules/`, a class that subclasses
 `Rule`, and a docstring in fixed sections (What it does / Why / Example / Fix safety / Source) that
-`edi-fix rule CODE` prints and the README's rule table is generated from. The class is checked when it is
+`edi-fix rule CODE` prints and docs/rules.md is generated from. The class is checked when it is
 defined, so a rule without its code, name, phase or documentation cannot even be imported.
 
 A rule reads its settings per claim (`self.setting(context, "name")`), so a payer profile's

@@ -1,8 +1,7 @@
 """How big a CMS/CDC ICD-10-CM code file can be, and the caps every file handed to `edi-fix icd10 import` is
 held to. Why caps, and how they are applied (the same way as for the NCCI files): edi837.datafiles.limits.
 
-How the caps were set, from the real files, with a wide margin (see the README, "ICD-10-CM codes by date of
-service"):
+How the caps were set, from the real files, with a wide margin (see docs/icd10.md):
 - The order file of a release lists every code, header or billable, one per line: about 100,000 lines
   (the CDC's FY2021 January order file, read for this, has 95,358; an import of a whole release loads
   98,186 codes), each under 400 bytes (77 bytes of fixed columns, then the long description). So a file

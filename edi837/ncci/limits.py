@@ -4,7 +4,7 @@ Why caps, and how they are applied (the same way for every store): edi837.datafi
 
 How the caps were set. No CMS page read for this gives the sizes of the files, so they were NOT read from
 CMS: they come from row counts that public projects loading the real files have published, with a wide
-margin (see the README, "CMS NCCI edits"):
+margin (see docs/ncci.md):
 - PTP practitioner: 675,037 rows were counted in ccipra-v322r0-f1 (2026 Q3), and 4.5 million PTP rows in
   the practitioner and outpatient hospital files of 2026 Q4 together: a part holds under a million rows
   and a whole practitioner version about three million. A row is 40-120 bytes (two codes, two dates, the

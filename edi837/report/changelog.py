@@ -1,7 +1,8 @@
 """The change-log file: the records of a run streamed into a file that appears only if the run is committed.
 
-The records themselves (engine/records.py) are one JSON Lines object each; this is where they are
-written, atomically, and where the hold records are rewritten when the held file had to take another name.
+The records themselves (engine/records.py; their fields are a contract: docs/change-log.md) are one JSON
+Lines object each; this is where they are written, atomically, and where the hold records are rewritten when
+the held file had to take another name.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 To add a rule: write `edi837/rules/<code>.py` with a `Rule` subclass (code, name, phase, fix_safety,
 settings, tables, a docstring with What it does / Why / Example / Fix safety / Source), list it below,
 add its data to `packs/*.toml` if it reads any, and its cases to a folder `tests/fixtures/rules/<CODE>/`
-(cases.toml, the inputs, inputs.py that builds them). The README's rule table is generated from these classes
-(`python -m edi837.cli.rule_docs`).
+(cases.toml, the inputs, inputs.py that builds them). docs/rules.md and the README's rule list are generated
+from these classes (`python -m edi837.cli.rule_docs`).
 """
 
 from __future__ import annotations
