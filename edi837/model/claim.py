@@ -12,27 +12,19 @@ import re
 from decimal import Decimal
 from functools import cache
 
-from edi837.errors import InputRefused
-from edi837.model.fields import decimal, field, text
+from edi837.model.fields import decimal, field
 from edi837.model.header import BillingProvider, Patient, Subscriber, Transaction
 from edi837.model.lines import (
-    CLAIM_PROVIDER_LOOPS,
     HCPCS,
-    LINE_PROVIDER_LOOPS,
     Diagnosis,
     OtherPayer,
     Provider,
     ServiceLine,
-    adjudication_of,
-    npi_of,
-    parse_sv1,
     procedure_key,
-    set_line_dates,
     taxonomy_of,
-    with_taxonomy,
 )
+from edi837.model.loops import read_loops
 from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
-from edi837.x12.untrusted import number
 
 
 def space_pattern(delims: Delimiters) -> bytes:
@@ -351,110 +343,6 @@ class Claim:
         return ""
 
     def _parse(self) -> None:
-        """Read lines, diagnoses, provider loops and other payers, whatever order the loops come in.
-
-        The walk follows the 837P's loop structure by the segment that opens each loop: LX opens a 2400
-        line; NM1 opens a provider loop, told apart by its entity code (NM101); SBR opens a 2320 other
-        payer, after which every NM1 until the first LX belongs to 2330A-G; in a line, SVD opens a 2430
-        adjudication, LIN a 2410 drug and LQ a 2440 form. A PRV*PE belongs to the provider loop it follows.
-        """
-        delims = self.delimiters
-        ele, comp = delims.element, delims.component
-        lines: list[ServiceLine] = []
-        line: ServiceLine | None = None
-        loop = "2300"  # the loop of the last opening segment: 2300, 2310x, 2320, 2330, 2400, 2410, 2420x, 2430, 2440
-        provider_at: str | None = None  # the provider loop a PRV would belong to
-        providers = self._providers
-        for index, piece in enumerate(self.pieces):
-            body = piece.lstrip(WHITESPACE)
-            end = body.find(ele)
-            sid = body if end < 0 else body[:end]
-            if sid == b"LX":
-                if line is not None:
-                    line.end_index = index
-                given = body[end + 1 :].split(ele, 1)[0] if end >= 0 else b""
-                value = number(given, "LX01")  # 5010: LX01 is N0 of at most 6 digits
-                if value is None and given.isdigit():
-                    raise InputRefused(f"segment {self.first_ordinal + index}: LX01 is not a usable line number")
-                line = ServiceLine(value or 0, index, index + 1)
-                lines.append(line)
-                loop, provider_at = "2400", None
-            elif line is not None:
-                if sid == b"SV1" and loop == "2400":
-                    line.sv1_index = index
-                    parse_sv1(line, body, delims, self.first_ordinal + index)
-                elif sid == b"DTP" and loop == "2400" and body[end + 1 : end + 4] == b"472":
-                    set_line_dates(line, body, ele)
-                elif sid == b"NM1":
-                    fields = body.split(ele)
-                    opened = LINE_PROVIDER_LOOPS.get(fields[1] if len(fields) > 1 else b"")
-                    loop = opened[0] if opened else "2420?"
-                    provider_at = None
-                    if opened and loop not in line.providers:
-                        line.providers[loop] = Provider(loop, opened[1], npi_of(fields))
-                        provider_at = loop
-                elif sid == b"PRV" and provider_at is not None:
-                    line.providers[provider_at] = with_taxonomy(line.providers[provider_at], body.split(ele))
-                elif sid == b"SVD":
-                    loop, provider_at = "2430", None
-                    line.adjudications.append(adjudication_of(body.split(ele), comp))
-                elif sid == b"LIN":
-                    loop, provider_at = "2410", None
-                elif sid == b"LQ":
-                    loop, provider_at = "2440", None
-            elif sid == b"SBR":
-                fields = body.split(ele)
-                self._other_payers.append(OtherPayer(field(fields, 1), field(fields, 9)))
-                loop, provider_at = "2320", None
-            elif loop in ("2320", "2330", "2330B"):
-                if sid == b"NM1":
-                    fields = body.split(ele)
-                    loop = "2330B" if len(fields) > 1 and fields[1] == b"PR" else "2330"
-                    if loop == "2330B":
-                        self._other_payers[-1].payer_id = field(fields, 9)
-                elif sid == b"CAS" and loop == "2320":
-                    self._other_payers[-1].adjusted = True
-                elif sid == b"DTP" and loop == "2330B" and body[end + 1 : end + 4] == b"573":
-                    self._other_payers[-1].adjudication_date = True
-                elif sid == b"AMT" and loop == "2320" and body[end + 1 : end + 3] == b"D" + ele[:1]:
-                    fields = body.split(ele)
-                    self._other_payers[-1].paid = decimal(fields[2] if len(fields) > 2 else b"",
-                                                           "2320 AMT02 payer paid amount", self.first_ordinal + index)
-            elif sid == b"HI":  # 2300 (before any 2320); practice systems sometimes write it after 2310x
-                self._read_diagnoses(body, ele, comp)
-            elif sid == b"NM1":
-                fields = body.split(ele)
-                opened = CLAIM_PROVIDER_LOOPS.get(fields[1] if len(fields) > 1 else b"")
-                loop = opened[0] if opened else "2310?"
-                provider_at = None
-                if opened and loop not in providers:
-                    providers[loop] = Provider(loop, opened[1], npi_of(fields))
-                    provider_at = loop
-            elif sid == b"PRV" and provider_at is not None:
-                providers[provider_at] = with_taxonomy(providers[provider_at], body.split(ele))
-        if line is not None:
-            line.end_index = len(self.pieces)
-        self._lines = lines
-
-    def _read_diagnoses(self, body: bytes, ele: bytes, comp: bytes) -> None:
-        """Collect HI diagnosis composites (ABK/BK principal, ABF/BF others) in pointer order.
-
-        Only the diagnosis HI counts: an HI of another kind (anesthesia procedures BP/BO, condition
-        codes BG) leaves the pointer list alone. A composite of a diagnosis HI that cannot be read (an
-        unknown qualifier, no code) keeps its place with an empty code, so that the pointers after it
-        still name the right diagnoses and a pointer to it names "unknown".
-        """
-        composites = body.split(ele)[1:]
-        if not composites:
-            return
-        first = composites[0].split(comp, 1)[0]
-        if first not in (b"ABK", b"BK") and not (self._diagnoses and first in (b"ABF", b"BF")):
-            return
-        for composite in composites:
-            if not composite:
-                continue  # an empty element between two diagnoses holds no pointer position
-            parts = composite.split(comp)
-            if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF") and parts[1].isalnum():
-                self._diagnoses.append(Diagnosis(text(parts[0]), text(parts[1])))
-            else:
-                self._diagnoses.append(Diagnosis(text(parts[0]), ""))
+        """Read lines, diagnoses, provider loops and other payers (model/loops.py), once."""
+        self._lines = read_loops(self.pieces, self.delimiters, self.first_ordinal, self._providers,
+                                 self._other_payers, self._diagnoses)
