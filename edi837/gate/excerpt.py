@@ -15,7 +15,7 @@ the excerpt's segments back to its position in the file, so what pyx12 reports n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from edi837.gate.fast import LEADING_SPACE
@@ -68,13 +68,8 @@ def cut(open_data: Opener, wanted: set[int]) -> Excerpt:
     # one segment a line, unless the terminator is itself a line break (a second one would be read as
     # an empty segment, which ends pyx12's reading)
     end = term if term in (b"\n", b"\r") else term + b"\n"
-    out: list[bytes] = []
-    origin: list[int] = []
-
-    def put(position: int, line: bytes) -> None:
-        out.append(line + end)
-        origin.append(position)
-
+    written = _Written(end)
+    put = written.put
     isa: tuple[int, bytes] | None = None
     gs: tuple[int, bytes] | None = None
     header: list[tuple[int, bytes]] = []
@@ -125,30 +120,16 @@ def cut(open_data: Opener, wanted: set[int]) -> Excerpt:
             copying = claim_index in wanted
             if copying:
                 chosen += 1
-                if not isa_out and isa is not None:
-                    put(*isa)
-                    isa_out = True
-                if not gs_out and gs is not None:
-                    put(*gs)
-                    gs_out = True
+                for done, opening in ((isa_out, isa), (gs_out, gs)):
+                    if not done and opening is not None:
+                        put(*opening)
+                isa_out, gs_out = isa_out or isa is not None, gs_out or gs is not None
                 if not st_out:
                     for piece in header:
                         put(*piece)
                     st_out, st_segments = True, len(header)
-                parent_id = 0
-                for block in stack:
-                    if not block.new_id:
-                        hl_next += 1
-                        block.new_id = hl_next
-                        first_position, hl_line = block.pieces[0]
-                        parts = hl_line.split(ele)
-                        parts[1] = str(hl_next).encode()
-                        parts[2] = str(parent_id).encode() if parent_id else b""
-                        put(first_position, ele.join(parts))
-                        for piece in block.pieces[1:]:
-                            put(*piece)
-                        st_segments += len(block.pieces)
-                    parent_id = block.new_id
+                hl_next, blocks_out = _put_blocks(stack, hl_next, ele, put)
+                st_segments += blocks_out
             in_block = False
         if copying:
             put(position, line)
@@ -157,4 +138,37 @@ def cut(open_data: Opener, wanted: set[int]) -> Excerpt:
             header.append((position, line))
         elif in_block:
             stack[-1].pieces.append((position, line))
-    return Excerpt(b"".join(out), origin, claim_index + 1, chosen)
+    return Excerpt(b"".join(written.out), written.origin, claim_index + 1, chosen)
+
+
+class _Written:
+    """The excerpt as it is written: its segments (one a line) and, for each, its position in the file."""
+
+    def __init__(self, end: bytes) -> None:
+        self.end = end
+        self.out: list[bytes] = []
+        self.origin: list[int] = []
+
+    def put(self, position: int, line: bytes) -> None:
+        self.out.append(line + self.end)
+        self.origin.append(position)
+
+
+def _put_blocks(stack: list[_Block], hl_next: int, ele: bytes, put: Callable[[int, bytes], None]) -> tuple[int, int]:
+    """Write the HL blocks of a chosen claim's chain not yet in the excerpt, renumbered: HL01 in excerpt order,
+    HL02 its parent's new number. (The next HL number, the segments written.)"""
+    parent_id = written = 0
+    for block in stack:
+        if not block.new_id:
+            hl_next += 1
+            block.new_id = hl_next
+            first_position, hl_line = block.pieces[0]
+            parts = hl_line.split(ele)
+            parts[1] = str(hl_next).encode()
+            parts[2] = str(parent_id).encode() if parent_id else b""
+            put(first_position, ele.join(parts))
+            for piece in block.pieces[1:]:
+                put(*piece)
+            written += len(block.pieces)
+        parent_id = block.new_id
+    return hl_next, written

@@ -192,24 +192,7 @@ class _Scanner:
                         self.result.flagged.add(index)
             return
         if sid == b"HL":
-            self.hl_count += 1
-            own = parts[1].rstrip(comp) if len(parts) > 1 else b""
-            parent = parts[2].rstrip(comp) if len(parts) > 2 else None
-            if own != str(self.hl_count).encode():
-                self.stop(f"segment {ordinal}: HL01")
-            # pyx12 reads HL02 with int(); an HL02 that is not the digits of a number HL01 can be (at most 12,
-            # no leading zero) is left to pyx12 itself, which is never wrong about its own verdict
-            value = number(parent, "HL02") if parent else None
-            numeric = value is not None and str(value).encode() == parent
-            if parent is None or (parent and (not numeric or value not in self.hl_stack)):
-                self.stop(f"segment {ordinal}: HL02")
-            if parent and numeric:
-                while self.hl_stack and self.hl_stack[-1] != value:
-                    self.hl_stack.pop()
-                    self.chain.pop()
-            self.hl_stack.append(self.hl_count)
-            self.chain.append(ordinal)
-            self.unit_kind, self.unit_id = HEADER, ordinal
+            self._hl(parts, ordinal)
             return
         self.unit_kind, self.unit_id = ENVELOPE, ordinal
         if sid == b"ISA":
@@ -251,6 +234,28 @@ class _Scanner:
             self._trailer(sid, parts, ordinal)
         else:
             self.stop(f"segment {ordinal}")
+
+    def _hl(self, parts: list[bytes], ordinal: int) -> None:
+        """An HL: HL01 must count them, HL02 name an HL above it; the chain of HL blocks the claims below sit in."""
+        comp = self.delims.component
+        self.hl_count += 1
+        own = parts[1].rstrip(comp) if len(parts) > 1 else b""
+        parent = parts[2].rstrip(comp) if len(parts) > 2 else None
+        if own != str(self.hl_count).encode():
+            self.stop(f"segment {ordinal}: HL01")
+        # pyx12 reads HL02 with int(); an HL02 that is not the digits of a number HL01 can be (at most 12,
+        # no leading zero) is left to pyx12 itself, which is never wrong about its own verdict
+        value = number(parent, "HL02") if parent else None
+        numeric = value is not None and str(value).encode() == parent
+        if parent is None or (parent and (not numeric or value not in self.hl_stack)):
+            self.stop(f"segment {ordinal}: HL02")
+        if parent and numeric:
+            while self.hl_stack and self.hl_stack[-1] != value:
+                self.hl_stack.pop()
+                self.chain.pop()
+        self.hl_stack.append(self.hl_count)
+        self.chain.append(ordinal)
+        self.unit_kind, self.unit_id = HEADER, ordinal
 
     def _trailer(self, sid: bytes, parts: list[bytes], ordinal: int) -> None:
         comp = self.delims.component

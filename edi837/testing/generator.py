@@ -24,12 +24,13 @@ import io
 import random
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from itertools import chain
 from typing import BinaryIO
 
 from edi837.exits import ExitCode
+from edi837.testing.layout import DEFAULT_DELIMITERS, LINE_BREAKS, MIXED, Format, check_layout
+from edi837.testing.people import DEPENDENTS, RENDERING_NAMES, SUBSCRIBERS, Person, person
 from edi837.testing.random_claims import random_claims
 from edi837.testing.specs import (
     BILLING_NPI,
@@ -57,13 +58,7 @@ __all__ = [
     "write_837",
 ]
 
-
-DEFAULT_DELIMITERS = Delimiters(element=b"*", component=b":", repetition=b"^", segment=b"~")
-
-# The layouts seen in real files: none, LF, CRLF, CR, and files whose
-# breaks differ from segment to segment.
-LINE_BREAKS = ("", "\n", "\r\n", "\r")
-MIXED = "mixed"
+# The --line-break names of the command line (the layouts themselves: edi837/testing/layout.py)
 _CLI_BREAKS = {"none": "", "lf": "\n", "crlf": "\r\n", "cr": "\r", "mixed": MIXED}
 
 _BOM = b"\xef\xbb\xbf"
@@ -71,54 +66,8 @@ _BOM = b"\xef\xbb\xbf"
 _CREATED = datetime(2026, 3, 9, 12, 0)
 _SENDER = "EXAMPLESUBMIT"
 _RECEIVER = "EXAMPLERECV"
-# Characters the generator's own filler uses (names, addresses, RD8 date ranges): a delimiter among
-# them would split a value.
-_FILLER_CHARS = frozenset(" -.")
 # Text is handed to fp in batches of about this many characters: few write calls, bounded memory.
 _FLUSH_CHARS = 1 << 18
-
-
-# --- synthetic people ------------------------------------------------------------------------------
-
-# Obviously fake names; the generator never writes a real person.
-_SUBSCRIBERS = (
-    ("DOE", "JANE", "F"), ("DOE", "JOHN", "M"), ("ROE", "RICHARD", "M"), ("ROE", "MARY", "F"),
-    ("PUBLIC", "JOHN", "M"), ("SAMPLE", "SAM", "M"), ("TESTER", "TINA", "F"), ("EXAMPLE", "ERIN", "F"),
-    ("PLACEHOLDER", "PAT", "F"), ("MOCK", "MICHAEL", "M"), ("DUMMY", "DANA", "F"), ("FAKE", "FRANK", "M"),
-)
-_DEPENDENTS = (("JIMMY", "M"), ("JILL", "F"), ("BABY", "F"), ("JUNIOR", "M"), ("KIDDO", "M"), ("TEENA", "F"))
-_STREETS = ("EXAMPLE ST", "SAMPLE AVE", "TEST RD", "MAIN ST", "NOWHERE LN")
-_CITIES = (("ANYTOWN", "PA"), ("SOMEWHERE", "OH"), ("FAKEVILLE", "NY"), ("TESTBURG", "MD"))
-_RENDERING_NAMES = (("ADJUSTER", "ALEX"), ("THERAPIST", "TERRY"), ("CLINICIAN", "CASEY"), ("HEALER", "HAL"))
-
-
-@dataclass(frozen=True, slots=True)
-class _Person:
-    last: str
-    first: str
-    sex: str
-    birth: str
-    street: str
-    city: str
-    state: str
-    postal: str
-    member_id: str
-
-
-def _person(rng: random.Random, last: str, first: str, sex: str, born_from: int, born_to: int) -> _Person:
-    # One draw per person, cut into fields: the writer makes a person per claim, and separate draws
-    # for each field cost more than the rest of the claim's text.
-    bits = rng.getrandbits(96)
-    bits, days = divmod(bits, (born_to - born_from) * 365)
-    bits, house = divmod(bits, 9999)
-    bits, street = divmod(bits, len(_STREETS))
-    bits, city = divmod(bits, len(_CITIES))
-    bits, postal = divmod(bits, 90000)
-    member = bits % 1_000_000_000
-    birth = date(born_from, 1, 1) + timedelta(days=days)
-    city_name, state = _CITIES[city]
-    return _Person(last, first, sex, f"{birth:%Y%m%d}", f"{house + 1} {_STREETS[street]}", city_name, state,
-                   str(10000 + postal), f"MBR{member:09d}")
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -159,7 +108,7 @@ class _Out:
 class _Transaction:
     """Writes one ST..SE: the header loops once, then claims; keeps the HL counter and SE01."""
 
-    def __init__(self, out: _Out, fmt: _Format, number: int, interchange_control: int,
+    def __init__(self, out: _Out, fmt: Format, number: int, interchange_control: int,
                  people: random.Random, billing_taxonomy: str | None) -> None:
         self.out = out
         self.fmt = fmt
@@ -179,7 +128,7 @@ class _Transaction:
         ])
         self._billing_taxonomy = billing_taxonomy
         self._provider: tuple[str, int] | None = None  # the open 2000A: billing NPI, HL01
-        self._subscriber: tuple[str, int, bool, _Person] | None = None  # the open shared 2000B: key, HL01, ...
+        self._subscriber: tuple[str, int, bool, Person] | None = None  # the open shared 2000B: key, HL01, ...
 
     def _billing_provider(self, npi: str) -> list[str]:
         """A 2000A loop (the first one, HL*1, is written before the first claim)."""
@@ -210,13 +159,13 @@ class _Transaction:
             self._add_claim(spec, segs, shared[3], shared[1], new_subscriber=False)
             return
         draw = random.Random(f"person/{spec.person}") if spec.person else rng  # a keyed person: the same each time
-        last, first, sex = draw.choice(_SUBSCRIBERS)
-        subscriber = _person(draw, last, first, sex, 1950, 1995)
+        last, first, sex = draw.choice(SUBSCRIBERS)
+        subscriber = person(draw, last, first, sex, 1950, 1995)
         self._hl += 1
         self._subscriber = (spec.subscriber, self._hl, spec.patient_loop, subscriber) if spec.subscriber else None
         self._add_claim(spec, segs, subscriber, self._hl, new_subscriber=True)
 
-    def _add_claim(self, spec: ClaimSpec, segs: list[str], subscriber: _Person, subscriber_hl: int, *,
+    def _add_claim(self, spec: ClaimSpec, segs: list[str], subscriber: Person, subscriber_hl: int, *,
                    new_subscriber: bool) -> None:
         s, c, rng = self.fmt.seg, self.fmt.comp, self.people
         assert self._provider is not None
@@ -234,8 +183,8 @@ class _Transaction:
             ]
         if spec.patient_loop:
             draw = random.Random(f"person/{spec.person}/dependant") if spec.person else rng
-            first, sex = draw.choice(_DEPENDENTS)
-            patient = _person(draw, subscriber.last, first, sex, 2008, 2020)
+            first, sex = draw.choice(DEPENDENTS)
+            patient = person(draw, subscriber.last, first, sex, 2008, 2020)
             self._hl += 1
             segs += [
                 s("HL", str(self._hl), str(subscriber_hl), "23", "0"),
@@ -298,7 +247,7 @@ class _Transaction:
 
 
 def _rendering(s: Callable[..., str], npi: str) -> list[str]:
-    last, first = _RENDERING_NAMES[int(npi[-2]) % len(_RENDERING_NAMES)]
+    last, first = RENDERING_NAMES[int(npi[-2]) % len(RENDERING_NAMES)]
     return [s("NM1", "82", "1", last, first, "", "", "", "XX", npi)]
 
 
@@ -311,68 +260,12 @@ def _provider(s: Callable[..., str], provider: ProviderSpec) -> list[str]:
         if provider.role == "facility":
             segs += [s("N3", "200 EXAMPLE PLAZA"), s("N4", "ANYTOWN", "PA", "123450001")]
         return segs
-    last, first = _RENDERING_NAMES[int(provider.npi[-2]) % len(_RENDERING_NAMES)] if provider.npi else ("NONPI", "PAT")
+    last, first = RENDERING_NAMES[int(provider.npi[-2]) % len(RENDERING_NAMES)] if provider.npi else ("NONPI", "PAT")
     segs = [s("NM1", entity, "1", last, first, "", "", "", "XX", provider.npi) if provider.npi
             else s("NM1", entity, "1", last, first)]
     if provider.taxonomy is not None:
         segs.append(s("PRV", "PE", "PXC", provider.taxonomy))
     return segs
-
-
-class _Format:
-    """Joins elements and components with the interchange's delimiters; guards values against them."""
-
-    def __init__(self, delimiters: Delimiters) -> None:
-        self.element = delimiters.element.decode("latin-1")
-        self.component = delimiters.component.decode("latin-1")
-        self._all = delimiters.all().decode("latin-1")
-
-    def seg(self, *elements: str) -> str:
-        return self.element.join(elements)
-
-    def comp(self, *components: str) -> str:
-        return self.component.join(components)
-
-    def check(self, spec: ClaimSpec) -> None:
-        # A delimiter inside a value would silently add an element or a segment. Only these three spec
-        # fields are free text: the others are held to letters, digits and "." by the specs themselves,
-        # and the filler uses letters, digits and " -." (which _check_layout refuses as delimiters).
-        text = "".join((spec.claim_id, spec.payer_id, spec.payer_name))
-        bad = [d for d in self._all if d in text]
-        if bad:
-            raise ValueError(f"claim {spec.claim_id!r}: a value contains the delimiter {bad[0]!r}")
-
-
-def _check_layout(delimiters: Delimiters, line_break: str) -> None:
-    """Refuse delimiter/break combinations that would not read back as the segments written."""
-    if line_break != MIXED and line_break not in LINE_BREAKS:
-        raise ValueError(f"line_break {line_break!r}: one of '', '\\n', '\\r\\n', '\\r' or 'mixed'")
-    ds = (delimiters.element, delimiters.component, delimiters.repetition, delimiters.segment)
-    if any(len(d) != 1 for d in ds):
-        raise ValueError(f"delimiters must be single bytes: {delimiters.describe()}")
-    if len(set(ds)) != 4:
-        raise ValueError(f"delimiters must be distinct: {delimiters.describe()}")
-    for d in ds:
-        ch = d.decode("latin-1")
-        if ch.isalnum() or ch in _FILLER_CHARS:
-            raise ValueError(f"delimiter {ch!r} would occur inside values: {delimiters.describe()}")
-        if ch == "\t":
-            raise ValueError(f"a tab delimiter is read as white space: {delimiters.describe()}")
-    for d in ds[:3]:
-        if d in b"\r\n":
-            raise ValueError(f"only the segment terminator may be a line break: {delimiters.describe()}")
-    isa_data = (("repetition (ISA11)", delimiters.repetition), ("component (ISA16)", delimiters.component))
-    for name, d in isa_data:
-        if not 0x21 <= d[0] <= 0x7E:
-            # These two are also ISA data elements, and pyx12 rejects a control or non-ASCII character
-            # there ("contains an invalid control character(<US>)"); element and segment may be any byte.
-            raise ValueError(f"the {name} separator must be printable ASCII: {delimiters.describe()}")
-    term = delimiters.segment.decode("latin-1")
-    breaks = LINE_BREAKS if line_break == MIXED else (line_break,)
-    if any(term in b for b in breaks):
-        # A CR terminator followed by a CRLF break reads as an empty segment, which ends pyx12's reading.
-        raise ValueError(f"segment terminator {term!r} is itself a line break; line_break {line_break!r} "
-                         "would put a second one after it")
 
 
 def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimiters = DEFAULT_DELIMITERS,
@@ -384,7 +277,7 @@ def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimite
     people (so the same claims with the same seed give the same bytes) and the "mixed" line breaks.
     `billing_taxonomy` is the billing provider's PRV*BI (a chiropractor by default; None: no PRV).
     """
-    _check_layout(delimiters, line_break)
+    check_layout(delimiters, line_break)
     if claims_per_transaction < 1:
         raise ValueError("claims_per_transaction must be at least 1")
     if not 1 <= interchange_control <= 999_999_999:
@@ -395,7 +288,7 @@ def write_837(fp: BinaryIO, claims: Iterable[ClaimSpec], *, delimiters: Delimite
         # Checked before the first byte: an 837 without a claim is invalid (2000B is required).
         raise ValueError("an 837P needs at least one claim")
 
-    fmt = _Format(delimiters)
+    fmt = Format(delimiters)
     out = _Out(fp, delimiters, line_break, seed)
     people = random.Random(f"people/{seed}")
     if bom:
@@ -468,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--claims must be at least 1")
     try:
         # Before the output is opened, so a refused layout does not leave an empty file behind.
-        _check_layout(args.delimiters, _CLI_BREAKS[args.line_break])
+        check_layout(args.delimiters, _CLI_BREAKS[args.line_break])
     except ValueError as exc:
         parser.error(str(exc))
     claims = random_claims(args.claims, seed=args.seed, patient_loop_share=args.patient_share,
