@@ -1,6 +1,6 @@
 """Handing one file over from OUTBOUND to READY: fix, journal, deliver, archive (or reject), exactly once.
 
-The protocol and the meaning of each journal state are in delivery.py; the watcher (watcher.py) decides
+The protocol and the meaning of each journal state are in journal.py; the watcher (watch.py) decides
 *when* a file is taken, this module *how*. Everything that can run out (READY or OUTBOUND full or
 read-only, a name too long for READY) either completes or leaves the file where it was with nothing
 behind, raising Deferred so the watcher tries again later; nothing here is ever retried in a loop.
@@ -27,6 +27,7 @@ from edi837.delivery.journal import (
     move,
     name_key,
     problem_of,
+    reason_kind,
     rename_noreplace,
     scope_of,
     sha256_of,
@@ -380,7 +381,7 @@ class Handoff:
             raise Deferred(problem_of(error)) from None
         fsync_directory(self.rejected)
         duration = round(time.perf_counter() - started, 3) if started else None
-        log.warning("watch.file", file=name, outcome="rejected", reason_kind=_kind(reason), duration=duration)
+        log.warning("watch.file", file=name, outcome="rejected", reason_kind=reason_kind(reason), duration=duration)
         return "rejected"
 
     def reject_quietly(self, path: Path, reason: str, *, shown_as: str | None = None) -> str:
@@ -392,15 +393,6 @@ class Handoff:
                 self.reported.add((path.name, "reject"))
                 log.error("watch.file", file=path.name, outcome="deferred", reason_kind=str(problem))
             return "deferred"
-
-
-def _kind(reason: str) -> str:
-    """A short, data-free label of a rejection reason for the log line (the reason file has the words)."""
-    if reason.startswith("refused:"):
-        return "refused"
-    if reason.startswith("internal error"):
-        return "internal-error"
-    return "not-a-claim-file"
 
 
 __all__ = ["Deferred", "Handoff"]

@@ -208,5 +208,14 @@ def problem_of(error: BaseException) -> str:
     return type(error).__name__
 
 
+def reason_kind(reason: str) -> str:
+    """A short, data-free label of a rejection reason for the log line (the reason file has the words)."""
+    if reason.startswith("refused:"):
+        return "refused"
+    if reason.startswith("internal error"):
+        return "internal-error"
+    return "not-a-claim-file"
+
+
 __all__ = ["STATE", "TEMP", "Entry", "Journal", "archive_original", "free_name", "move", "name_key", "problem_of",
-           "rename_noreplace", "scope_of", "sha256_of", "sha256_path"]
+           "reason_kind", "rename_noreplace", "scope_of", "sha256_of", "sha256_path"]

@@ -11,7 +11,7 @@ How each file is delivered, so that a crash (even `kill -9`) at any instant is r
   2. it is fixed into a temporary file under READY/.edi837-tmp/<scope>/, fsynced; its change log is
      committed to OUTBOUND/logs/; if the file changed while it was read, all of that is dropped and the
      file is taken again later;
-  3. a journal entry `staged` is written (delivery.py says what each state means);
+  3. a journal entry `staged` is written (journal.py says what each state means);
   4. the temporary file is renamed into READY (atomic, never over an existing file): the delivery;
   5. the entry becomes `delivered`, the original moves to OUTBOUND/archive/ (copied then removed across
      file systems), and the entry goes. If the move fails, the entry stays (`stuck`), the file is

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from edi837.model.claim import Claim, space_pattern
+from edi837.model.fields import field as element_text
 from edi837.model.walker import TransactionEnd
 from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
 from edi837.x12.untrusted import number
@@ -229,7 +230,8 @@ class SplitWriter:
             depth = _PROVIDER if level == b"20" else _SUBSCRIBER if level == b"22" else _PATIENT
             self._close(depth)
             self._hl_ordinal += 1
-            node = _Node(depth, piece, hl_id=_text(fields, 1), hl_parent=_text(fields, 2), ordinal=self._hl_ordinal)
+            node = _Node(depth, piece, hl_id=element_text(fields, 1), hl_parent=element_text(fields, 2),
+                         ordinal=self._hl_ordinal)
             subscriber = self._chain[_SUBSCRIBER]
             if depth == _PATIENT and subscriber is not None:
                 subscriber.patients = True
@@ -392,10 +394,6 @@ class SplitWriter:
 
 _LOOP_NAMES = {_ST: "transaction set header", _PROVIDER: "billing provider loop (2000A)",
                _SUBSCRIBER: "subscriber loop (2000B)", _PATIENT: "patient loop (2000C)"}
-
-
-def _text(fields: list[bytes], index: int) -> str:
-    return fields[index].decode("latin-1") if index < len(fields) else ""
 
 
 __all__ = ["DELIVERED", "HELD", "SplitWriter"]
