@@ -205,3 +205,21 @@ def test_a_diagnosis_setting_takes_icd10_codes_only(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text('[rules.MC004]\nsubluxation_codes = ["M99.03", "subluxation"]\n')
     with pytest.raises(RulePackError, match=r"MC004.subluxation_codes: .* must be a list of ICD-10-CM codes"):
         load_packs(tmp_path, schemas=rule_schemas(all_factories()))
+
+
+def test_the_older_name_rules_dir_still_works(tmp_path: Path) -> None:
+    """API callers written before the rename (rules_dir -> packs_dir) keep their pack: FixOptions(rules_dir=)
+    and edi837.fix(data, rules_dir=) both apply it, with a DeprecationWarning saying the new name."""
+    import edi837
+
+    folder = pack_with_profile(tmp_path, '[rules.NC001]\ncmt_codes = ["98941", "98942"]\n')
+    data = build_837([cmt_claim("A", **ACME)])
+    with pytest.warns(DeprecationWarning, match="packs_dir"):
+        options = FixOptions(validate=False, rules_dir=folder)
+    assert options.packs_dir == folder
+    with pytest.warns(DeprecationWarning, match="packs_dir"):
+        by_keyword = edi837.fix(data, validate=False, rules_dir=folder)
+    for result in (fix(data, options), by_keyword):  # Acme's profile: 98940 is no CMT code of NC001's
+        assert [(r.rule, r.action) for r in result.records] == [("NC003", "review")]
+    with pytest.raises(TypeError, match="older name of packs_dir"):
+        FixOptions(packs_dir=folder, rules_dir=tmp_path / "other")

@@ -7,8 +7,9 @@ the batch from the same flags, the Python API from keywords. They are plain valu
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import IO, Literal
 
@@ -45,6 +46,16 @@ class FixOptions:
     # same bytes either way. One by default here: a library's caller (a web server, a task queue) decides
     # whether its process forks.
     jobs: int | None = 1
+    # The older name of packs_dir, still accepted when FixOptions is made (with a DeprecationWarning) so that
+    # callers written before the rename keep working; not a field (not in replace(), fields() or a digest).
+    rules_dir: InitVar[Path | None] = None
+
+    def __post_init__(self, rules_dir: Path | None) -> None:
+        if rules_dir is not None:
+            if self.packs_dir is not None and self.packs_dir != rules_dir:
+                raise TypeError("FixOptions: rules_dir is the older name of packs_dir; give one of them")
+            warnings.warn("FixOptions(rules_dir=...) is now packs_dir=...", DeprecationWarning, stacklevel=3)
+            self.packs_dir = rules_dir
 
 
 FarmStarter = Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None]
