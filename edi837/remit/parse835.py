@@ -95,7 +95,7 @@ def _on_line(line: ServiceLine, seg: Segment) -> ServiceLine:
     if seg.id == "REF" and seg.get(1) == "6R":
         return replace(line, control=seg.get(2) or None)
     if seg.id == "LQ" and seg.get(1) == "HE" and seg.get(2):
-        return replace(line, remarks=line.remarks + (seg.get(2),))
+        return replace(line, remarks=(*line.remarks, seg.get(2)))
     return line
 
 
