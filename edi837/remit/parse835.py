@@ -81,10 +81,14 @@ def _on_claim(claim: _Claim, seg: Segment) -> None:
     elif seg.id == "MOA":
         claim.head = replace(claim.head, remarks=claim.head.remarks + tuple(c for c in (seg.get(n) for n in
                                                                                       range(3, 8)) if c))
-    elif seg.id == "DTM":
-        field_name = {"232": "period_from", "233": "period_to", "050": "received"}.get(seg.get(1))
-        if field_name:
-            claim.head = replace(claim.head, **{field_name: seg.day(2)})
+    elif seg.id == "DTM" and seg.get(1) in ("232", "233", "050"):
+        qualifier, day = seg.get(1), seg.day(2)
+        if qualifier == "232":
+            claim.head = replace(claim.head, period_from=day)
+        elif qualifier == "233":
+            claim.head = replace(claim.head, period_to=day)
+        else:
+            claim.head = replace(claim.head, received=day)
 
 
 def _on_line(line: ServiceLine, seg: Segment) -> ServiceLine:
