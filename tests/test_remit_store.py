@@ -9,8 +9,7 @@ from pathlib import Path
 
 from edi837.remit.commands import remit
 from edi837.remit.match import DeliveredClaim
-from edi837.testing.remits import (PAID, PATIENT, ClaimAnswer, StatusAnswer, build_277ca, build_835, delivered,
-                                   denied)
+from edi837.testing.remits import PAID, PATIENT, ClaimAnswer, StatusAnswer, build_277ca, build_835, delivered, denied
 from tests.remit_scenarios import chiro
 
 CLAIMS = [chiro("S1"), chiro("S2"), chiro("S3")]
