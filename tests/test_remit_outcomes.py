@@ -144,3 +144,13 @@ def test_one_paid_59_line_in_twelve_is_still_consistent_at_90_percent_not_at_100
     outcomes_command(store, "text", StringIO(), proposals, Thresholds(min_share=Decimal(share)))
     # 12 of 13 59-lines denied = 92%: enough at 0.9, not at 1
     assert (proposals / "XSP.toml").exists() == (share == "0.9")
+
+
+def test_outcomes_name_the_payer_as_the_delivered_claim_did(tmp_path: Path) -> None:
+    # A payer profile matches the 837's payer id (2010BB NM109); the 835 may name the payer otherwise (REF*2U).
+    claim = chiro("P1", "59", "P837")
+    (tmp_path / "p.835").write_bytes(build_835([ClaimAnswer(claim, (PAID, PAID), "IP1")], payer_id="P835"))
+    store = tmp_path / "p.sqlite"
+    known = delivered([claim])
+    assert remit([tmp_path / "p.835"], store, lambda ids: known, StringIO(), StringIO()) == 0
+    assert list(_json(store)["by_payer"]) == ["P837"]

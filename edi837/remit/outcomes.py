@@ -23,7 +23,7 @@ from edi837.remit.codes import is_denial_reason
 class OutcomeLine:
     """One matched line of a standing payment, with what edi837 sent and what its rules did to it."""
 
-    payer_id: str
+    payer_id: str  # as the delivered claim named the payer (what a payer profile matches)
     claim_id: str
     code: str  # as delivered
     modifiers: tuple[str, ...]  # as delivered
@@ -114,8 +114,8 @@ def aggregate(lines: list[OutcomeLine], rejections: Counter[str] | None = None) 
 
 
 _LINES = """
-SELECT c.payer_id, c.claim_id, l.sent_code, l.sent_modifiers, l.charge, l.paid, l.adjustments, l.remarks,
-       l.findings, l.changed, r.paid_on
+SELECT coalesce(c.sent_payer_id, c.payer_id), c.claim_id, l.sent_code, l.sent_modifiers, l.charge, l.paid,
+       l.adjustments, l.remarks, l.findings, l.changed, r.paid_on
 FROM remit_lines l JOIN remit_claims c ON c.id = l.remit_claim JOIN remittances r ON r.id = c.remittance
 WHERE l.position IS NOT NULL AND c.status != '22' AND c.reversed_by IS NULL AND c.replaced_by IS NULL
 ORDER BY c.id, l.ordinal

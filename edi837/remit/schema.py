@@ -7,6 +7,9 @@ dates ISO TEXT, JSON arrays for small lists read only with their row. `remit_cla
 `claims.id` of the matched delivered claim when the ledger gave it (NULL otherwise); `remit_lines.position`
 is the delivered line's position in that claim (`claim_lines.position`), so both join to the ledger.
 
+`remit_claims.sent_payer_id` is the payer id the delivered claim carried (2010BB NM109): the one a payer
+profile's `payer_ids` matches, which the 835's own payer id (N1*PR N104, REF*2U, TRN03) need not equal.
+
 Why the delivered line's code, modifiers and findings are copied into `remit_lines`: outcomes must say what
 edi837 sent for the line the payer judged, and a remittance can arrive for a claim whose run the ledger
 has pruned; the copy is ids and codes only.
@@ -48,6 +51,7 @@ CREATE TABLE IF NOT EXISTS remit_claims (
     adjustments TEXT NOT NULL,
     remarks TEXT NOT NULL,
     claim INTEGER,
+    sent_payer_id TEXT,
     matched INTEGER NOT NULL,
     reversed_by INTEGER REFERENCES remit_claims (id),
     replaced_by INTEGER REFERENCES remit_claims (id),

@@ -77,11 +77,12 @@ def _insert_claim(db: sqlite3.Connection, remittance: int, ordinal: int, found: 
     ledger_id = found.delivered.ledger_id if found.delivered else None
     cur = db.execute(
         "INSERT INTO remit_claims (remittance, ordinal, claim_id, payer_id, status, charge, paid,"
-        " patient_responsibility, payer_control, period_from, period_to, adjustments, remarks, claim, matched)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " patient_responsibility, payer_control, period_from, period_to, adjustments, remarks, claim, sent_payer_id,"
+        " matched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (remittance, ordinal, p.claim_id, p.payer_id, p.status, str(p.charge), str(p.paid),
          _text(p.patient_responsibility), p.payer_control, _text(p.period_from), _text(p.period_to),
-         _adjustments(p.adjustments), json.dumps(list(p.remarks)), ledger_id, int(found.delivered is not None)))
+         _adjustments(p.adjustments), json.dumps(list(p.remarks)), ledger_id,
+         found.delivered.payer_id if found.delivered else None, int(found.delivered is not None)))
     row = int(cur.lastrowid or 0)
     db.executemany(
         "INSERT INTO remit_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
