@@ -288,7 +288,7 @@ class CmtManualTherapy(Rule):
             what = f"{first.dotted} ({self._place(first.code)})"
         return (f"points to {elsewhere} only as a secondary diagnosis: its first pointer (the primary diagnosis, "
                 f"SV107-1) is {what}; move the {elsewhere} diagnosis to the first pointer and confirm the units "
-                f"exclude the work on the manipulated region, or remove the line")
+                f"exclude the work on the manipulated region")
 
     def _unplaced(self, claim: Claim, manual: ServiceLine) -> str:
         """What the 97140 line's pointers show when they name no region, exactly as the line has them."""

@@ -120,7 +120,7 @@ class ManualTherapyTherapeuticActivities(Rule):
                            f"on {where}); the modifier is valid only if the two were done in separate time blocks, "
                            + ("as the practice attests separate time blocks ([rules.NC002] "
                               "attest_separate_time_blocks)" if attested else
-                              "which the 837 cannot show: are separate time blocks documented?"))
+                              "which the 837 cannot show (are separate time blocks documented?)"))
                 finding = modifier_finding(self.packs, self.code, claim, target, wanted, context.profile, message,
                                            source, Applicability.REVIEW, approved=attested, partners=others)
                 if finding is not None:
