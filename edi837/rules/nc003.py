@@ -29,8 +29,9 @@ class OtherPairs(Rule):
     claim's codes, the row in force on the date of service), else the pairs of rules/ncci.toml; a
     user pack's rows override either. The record cites the CMS file and version the edit came from. An
     office visit (E/M, modifiers.toml [evaluation]) as the column-2 code is never asked for 59 or an X
-    modifier, whatever the edit says: beside manipulation it is EM001's (25), and beside any other procedure
-    it is a review item that says 25, without a fix (none when the visit carries 25).
+    modifier, whatever the edit says: beside manipulation that day (by the same provider) it is EM001's (25),
+    and beside any other procedure it is a review item that says 25, without a fix (none when the visit
+    carries 25).
 
     Why: a modifier bypasses an indicator-1 edit only when the documentation supports a distinct
     service, which the 837 does not show; guessing it is the audit risk OIG reports. 59 and the X modifiers
@@ -89,11 +90,15 @@ class OtherPairs(Rule):
                 if pair.label in handled[0] or frozenset((pair.column1, pair.column2)) == handled[1]:
                     continue
                 evaluation = self.indicator == 1 and self.packs.is_evaluation(pair.column2)
-                if evaluation and pair.column1 in self.cmt.codes(context)[1]:
+                manipulation = self.cmt.codes(context)[1]
+                if evaluation and pair.column1 in manipulation:
                     continue  # an office visit beside manipulation: EM001's (25), never a 59 here
                 for line in unit.home:
                     if line.procedure != pair.column2:
                         continue
+                    if evaluation and any(x.procedure in manipulation and same_performer(claim, x, line)
+                                          for x in lines):
+                        continue  # that day's manipulation makes the visit EM001's: one request for 25
                     partners = [x for x in lines if x.procedure == pair.column1 and same_performer(claim, x, line)]
                     if not partners:
                         continue
