@@ -58,7 +58,8 @@ def test_nc001_fix_cites_the_cms_row() -> None:
 
 def test_nc002_reads_the_column_order_of_the_cms_row() -> None:
     data = (RULES / "NC002" / "nc002_pair.837").read_bytes()  # 97110, 97530, 97140 on one date
-    result = edi837.fix(data, ncci_db=ncci_database(CMS), validate=False)
+    # the 59 on 97530 is a review fix (separate time blocks are not on the claim): --apply-review writes it
+    result = edi837.fix(data, ncci_db=ncci_database(CMS), validate=False, apply_review=True)
     assert nc_records(result) == [("NC002", "append_modifier", "SYNTHETIC NCCI PTP practitioner v321r0 "
                                    f"(ccipra-v321r0-f2.txt, {NOT_CMS}): 97140/97530 indicator 1, effective 2000-01-01")]
     assert b"SV1*HC:97530:59*45*UN*1***2" in (result.output or b"")

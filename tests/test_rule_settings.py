@@ -52,14 +52,24 @@ def test_nc001_cmt_codes_per_payer(tmp_path: Path) -> None:
     assert got == {"A": [("NC003", "review", False)], "B": [("NC001", "append_modifier", True)]}
 
 
+def time_blocks_claim(claim_id: str, **payer: str) -> ClaimSpec:
+    return ClaimSpec(claim_id, ("M25561",), (LineSpec("97140", "40"), LineSpec("97530", "45")), **payer)
+
+
 def test_nc002_action_per_payer(tmp_path: Path) -> None:
+    """The practice attests separate time blocks for all its claims; one payer's profile keeps NC002 review."""
     folder = pack_with_profile(tmp_path, '[rules.NC002]\naction = "review"\n')
-
-    def claim(claim_id: str, **payer: str) -> ClaimSpec:
-        return ClaimSpec(claim_id, ("M25561",), (LineSpec("97140", "40"), LineSpec("97530", "45")), **payer)
-
-    got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
+    (folder / "config.toml").write_text("[rules.NC002]\nattest_separate_time_blocks = true\n")
+    got = records_by_claim([time_blocks_claim("A", **ACME), time_blocks_claim("B", **OTHER)], folder)
     assert got == {"A": [("NC002", "review", False)], "B": [("NC002", "append_modifier", True)]}
+
+
+def test_nc002_attestation_per_payer(tmp_path: Path) -> None:
+    """Nobody attests as shipped (the 837 cannot show time blocks): only the payer whose profile attests it gets
+    the 59 applied."""
+    folder = pack_with_profile(tmp_path, "[rules.NC002]\nattest_separate_time_blocks = true\n")
+    got = records_by_claim([time_blocks_claim("A", **ACME), time_blocks_claim("B", **OTHER)], folder)
+    assert got == {"A": [("NC002", "append_modifier", True)], "B": [("NC002", "review", False)]}
 
 
 def test_tu003_max_units_per_payer(tmp_path: Path) -> None:

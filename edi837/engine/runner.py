@@ -25,7 +25,17 @@ from edi837.engine.registry import RuleLike
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable
 from edi837.packs import PayerProfile, RulePacks
-from edi837.writer.edits import ClaimEditor, Edit, EditRejected, RemoveLine, SegmentChange, SetCharge, SetUnits
+from edi837.writer.edits import (
+    AppendModifier,
+    ClaimEditor,
+    Edit,
+    EditRejected,
+    RemoveLine,
+    SegmentChange,
+    SetCharge,
+    SetUnits,
+    format_decimal,
+)
 from edi837.x12.envelope import Delimiters
 
 
@@ -66,6 +76,7 @@ class RuleEngine:
         self.packs = packs
         self.apply_review = apply_review
         self._rank = packs.modifier_rank if packs is not None else None
+        self._modifier_check = packs.modifier_problems if packs is not None else None
         self.minutes = minutes
         # The partner lines of the file's claims (engine/partners.py), set by the run; a worker's engine gets
         # the entries of each chunk's claims with the chunk (engine/farm.py).
@@ -117,7 +128,7 @@ class RuleEngine:
                     records.append(self._record(claim, finding, None, applied=False, note=clash))
                     continue
                 if editor is None:
-                    editor = ClaimEditor(claim, self.delimiters, self._rank)
+                    editor = ClaimEditor(claim, self.delimiters, self._rank, self._modifier_check)
                 if self._apply(editor, claim, finding, records):
                     for edit in fix.edits:
                         key = _touches(edit)
@@ -157,15 +168,22 @@ class RuleEngine:
         assert finding.fix is not None
         point = editor.checkpoint()
         start = len(editor.changes)
+        made: list[tuple[Edit, SegmentChange]] = []
         try:
             for edit in finding.fix.edits:
+                before = len(editor.changes)
                 editor.apply(edit)
+                made += [(edit, change) for change in editor.changes[before:]]
         except EditRejected as why:
             editor.rollback(point)
             records.append(self._record(claim, finding, None, applied=False, note=f"not applied: {why}"))
             return False
-        for change in editor.changes[start:]:
-            records.append(self._record(claim, finding, change, applied=True))
+        # One finding, several changes (GY and GP; units, charge and a merged line): each record says which
+        # change it is, so the log never shows one text for two different segments.
+        several = len(editor.changes) - start > 1
+        for edit, change in made:
+            records.append(self._record(claim, finding, change, applied=True,
+                                        note=f"this record: {_step(edit)}" if several else None))
         return True
 
     def _record(self, claim: Claim, finding: Finding, change: SegmentChange | None, *, applied: bool,
@@ -219,3 +237,14 @@ class RuleEngine:
             transaction=claim.transaction.control_number,
             segment=claim.first_ordinal,
         )
+
+
+def _step(edit: Edit) -> str:
+    """What one edit of a finding did, in words, for the record of its change."""
+    if isinstance(edit, AppendModifier):
+        return f"{edit.modifier} appended"
+    if isinstance(edit, SetUnits):
+        return f"units set to {format_decimal(edit.units)}"
+    if isinstance(edit, SetCharge):
+        return f"charge set to {format_decimal(edit.amount)}"
+    return f"line {edit.line} removed"

@@ -140,7 +140,7 @@ class ServiceLine:
     sv1_index: int = -1
     qualifier: str = ""
     procedure: str = ""
-    modifiers: tuple[str, ...] = ()
+    modifiers: tuple[str, ...] = ()  # SV101-3..6 as codes (upper case), without empty slots
     charge: Decimal = Decimal(0)
     unit_basis: str = ""
     units: Decimal = Decimal(0)
@@ -231,8 +231,11 @@ def _read_sv1(body: bytes, element: bytes, component: bytes) -> _Sv1 | str:
     if any(p.isdigit() and len(p) > POINTER_DIGITS for p in elements[7].split(comp)):  # 5010: N0 1-2 each
         return "SV107 diagnosis pointer is not a usable number"
     pointers, problem = _pointers(elements[7], comp)
-    return (parts[0], procedure_key(parts[0], parts[1]) if len(parts) > 1 else "", tuple([m for m in parts[2:6] if m]),
-            elements[3], charge, units, pointers, problem, elements[5])
+    # A modifier is read as the code it names, whatever its case ("xs" is XS): every rule compares modifiers,
+    # and "59 beside xs" is still 59 beside XS. The bytes keep the case they came in (the editor writes
+    # SV101's modifiers from the segment's own text, not from these).
+    return (parts[0], procedure_key(parts[0], parts[1]) if len(parts) > 1 else "",
+            tuple([m.upper() for m in parts[2:6] if m]), elements[3], charge, units, pointers, problem, elements[5])
 
 
 MAX_POINTERS = 4  # SV107-1..SV107-4 (005010X222A1)

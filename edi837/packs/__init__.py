@@ -22,8 +22,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edi837.errors import RulePackError
+from edi837.model.lines import ServiceLine
 from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
 from edi837.packs.manipulation import ManipulationCode, Telehealth, load_manipulation, load_telehealth
+from edi837.packs.modifiers import (
+    CodeRanges,
+    ModifierScope,
+    conflicts,
+    in_ranges,
+    load_evaluation,
+    load_modifier_scopes,
+    misplaced,
+)
 from edi837.packs.pairs import MueLimit, MueSource, PackPairs, PairSource
 from edi837.packs.profiles import UNIT_METHODS, PayerProfile, load_profile
 from edi837.packs.settings import Schemas, Setting, check_rule_settings
@@ -37,6 +47,7 @@ from edi837.packs.tables import (
     load_code_set,
     load_disciplines,
     load_fees,
+    load_initial_time_codes,
     load_m99_00,
     load_modifier_ranks,
     load_pairs,
@@ -78,6 +89,8 @@ class RulePacks:
     rules: Mapping[str, Mapping[str, Any]]
     timed_codes: frozenset[str] = frozenset()
     untimed_codes: frozenset[str] = frozenset()
+    # timed codes whose descriptor splits the time: code -> (the initial code, its add-on); never converted
+    initial_time_codes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     fee_schedule: Mapping[str, Decimal] = field(default_factory=dict)
     tie_order: tuple[str, ...] = ()
     taxonomy_prefixes: Mapping[str, str] = field(default_factory=dict)
@@ -86,6 +99,9 @@ class RulePacks:
     # manipulation code -> the regions its family treats and how many it means (manipulation.toml)
     manipulation: Mapping[str, ManipulationCode] = field(default_factory=dict)
     telehealth: Telehealth = field(default_factory=lambda: Telehealth({}, {}))  # telehealth.toml
+    # modifier -> the codes it may be on (modifiers.toml [only_on]); the E/M codes (modifiers.toml [evaluation])
+    modifier_scopes: Mapping[str, ModifierScope] = field(default_factory=dict)
+    evaluation: CodeRanges = ()
     # (rule, key) pairs some payer profile overrides: only these make a setting depend on the claim's payer
     profile_overrides: frozenset[tuple[str, str]] = frozenset()
     # Where NCCI pairs come from: the pack rows above unless a run attaches the CMS files
@@ -133,6 +149,19 @@ class RulePacks:
 
     def modifier_rank(self, modifier: str) -> int:
         return self.modifier_ranks.get(modifier, self.modifier_default_rank)
+
+    def is_evaluation(self, code: str) -> bool:
+        """An evaluation and management (E/M) code (modifiers.toml [evaluation]): it takes 25, never 59/X."""
+        return in_ranges(code, self.evaluation)
+
+    def modifier_problems(self, line: ServiceLine) -> list[str]:
+        """What a line's own modifiers contradict, in words: each other (59 with XS, GP twice), or its code (25
+        on 97140) for a CPT/HCPCS line; [] when nothing does (packs/modifiers.py). MOD001 reports them, and no
+        modifier is added beside them."""
+        found = conflicts(line.modifiers)
+        if line.is_hcpcs and line.modifiers:
+            found += misplaced(self.modifier_scopes, line.procedure, line.modifiers)
+        return found
 
     def profile_for(self, payer_id: str, claim_filing: str) -> PayerProfile:
         """The payer profile for a claim: the most specific match wins (payer id over SBR09 over the
@@ -225,6 +254,8 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         m99_00_region=load_m99_00(regions, regions_file),
         modifier_ranks=load_modifier_ranks(modifiers, modifiers_file),
         modifier_default_rank=int_value(modifiers.get("unlisted_rank", 2), modifiers_file, "unlisted_rank") * 100 + 99,
+        modifier_scopes=load_modifier_scopes(modifiers, modifiers_file),
+        evaluation=load_evaluation(modifiers, modifiers_file),
         profiles=tuple(profiles),
         select=codes_list(config.get("select", CONFIG_DEFAULTS["select"]), config_file, "select"),
         ignore=codes_list(config.get("ignore", CONFIG_DEFAULTS["ignore"]), config_file, "ignore"),
@@ -233,6 +264,7 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         rules=check_rule_settings(config.get("rules", {}), schemas, config_file, "rules"),
         timed_codes=load_code_set(timed.get("timed", {}), timed_file, "timed"),
         untimed_codes=load_code_set(timed.get("untimed", {}), timed_file, "untimed"),
+        initial_time_codes=load_initial_time_codes(timed, timed_file),
         tie_order=tuple(codes_list(timed.get("tie_order", []), timed_file, "tie_order")),
         fee_schedule=load_fees(fees.get("fee", {}), fees_file, "fee"),
         taxonomy_prefixes=load_taxonomy(taxonomy, taxonomy_file),

@@ -37,8 +37,8 @@ TABLE_FILES: dict[str, tuple[str, ...]] = {
     "config.toml": ("select", "ignore", "apply_review", "rules"),
     "ncci.toml": ("pair",),
     "regions.toml": ("settings", "codes"),
-    "modifiers.toml": ("unlisted_rank", "order"),
-    "timed_codes.toml": ("tie_order", "timed", "untimed"),
+    "modifiers.toml": ("unlisted_rank", "order", "only_on", "evaluation"),
+    "timed_codes.toml": ("tie_order", "timed", "untimed", "initial_and_additional"),
     "fees.toml": ("fee",),
     "taxonomy.toml": ("prefixes",),
     "therapy_codes.toml": ("always_therapy", "discipline"),
@@ -171,6 +171,22 @@ def load_code_set(data: Any, file: PackFile | None, key: str) -> frozenset[str]:
         code_value(code, file, key, code)
         text_value(source, file, key, code)
     return frozenset(table)
+
+
+def load_initial_time_codes(data: Mapping[str, Any], file: PackFile | None) -> dict[str, tuple[str, str]]:
+    """`[initial_and_additional]`: initial code = { add_on = code, source = ... }; every code of a pair ->
+    (initial, add-on)."""
+    table = need(data.get("initial_and_additional", {}), dict, file, "initial_and_additional",
+                 what="must be a table of code = { add_on = ..., source = ... }")
+    out: dict[str, tuple[str, str]] = {}
+    for code, entry in table.items():
+        code_value(code, file, "initial_and_additional", code)
+        need(entry, dict, file, "initial_and_additional", code, what="must be { add_on = ..., source = ... }")
+        check_keys(entry, ("add_on", "source"), file, "initial_and_additional", code)
+        add_on = code_value(entry.get("add_on"), file, "initial_and_additional", code, "add_on")
+        text_value(entry.get("source", ""), file, "initial_and_additional", code, "source")
+        out[code] = out[add_on] = (code, add_on)
+    return out
 
 
 def load_fees(data: Any, file: PackFile | None, key: str) -> dict[str, Decimal]:

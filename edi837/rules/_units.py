@@ -100,6 +100,16 @@ def why_no_unit(t: TimedCode, timed: list[TimedCode], units: dict[str, int], tie
     return "; ".join(parts)
 
 
+def decided_by_tie(timed: list[TimedCode], units: dict[str, int]) -> list[TimedCode]:
+    """The codes `distribute_cms` left with no unit although their leftover minutes tie those of a code that got
+    one of the remaining units: CMS lets either be billed (ch. 5 §20.2, example 2: "choose either"), so which
+    line goes is the therapist's choice, not something the claim shows."""
+    whole = {t.code: int((t.minutes / FIFTEEN).to_integral_value(rounding=ROUND_FLOOR)) for t in timed}
+    left = {t.code: t.minutes - FIFTEEN * whole[t.code] for t in timed}
+    winners = [o for o in timed if units[o.code] > whole[o.code]]
+    return [t for t in timed if units[t.code] == 0 and any(left[o.code] == left[t.code] for o in winners)]
+
+
 DISCIPLINES = ("GP", "GO", "GN")  # physical therapy, occupational therapy, speech-language pathology
 
 

@@ -11,11 +11,18 @@ from edi837.packs import NO_SITE, NcciPair
 from edi837.rules._claims import UnitOfEdit, hedge_each, line_name, performer_key, same_performer, unit_procedures
 from edi837.rules._manipulation import Evidence, caveats, named_words, read_manipulation, why_reached
 from edi837.rules._medicare import chiropractor_unknown, payable_units
-from edi837.rules._modifiers import SITE_MODIFIERS, modifier_finding, satisfied, wanted_modifier
+from edi837.rules._modifiers import (
+    SITE_MODIFIERS,
+    modifier_finding,
+    satisfied,
+    separate_practitioner,
+    wanted_modifier,
+)
 from edi837.rules._pairs import other_pairs_bypassed
 from edi837.rules._regions import regions_of, words
 from edi837.rules._telehealth import remote_manipulation, remote_signs
 from edi837.words import article
+from edi837.writer.edits import DISTINCT_MODIFIERS
 
 HNS_SOURCE = ("97140 with CMT 'ONLY if the therapy is provided to an anatomical region different from the "
               "region(s) manipulated', shown by the diagnosis linked to 97140 (healthnetworksolutions.net, manual "
@@ -120,6 +127,32 @@ class CmtManualTherapy(Rule):
         rests on: a range that may not cover its date, or another claim's line, makes it a review item."""
         units = payable_units(self.packs, claim, context)
         yield from hedge_each(self._check(claim, context, units), claim, units, frozenset(self.codes(context)[1]))
+        yield from self._modifier_on_manipulation(claim, context, units)
+
+    def _modifier_on_manipulation(self, claim: Claim, context: ClaimContext,
+                                  units: list[UnitOfEdit]) -> Iterator[Finding]:
+        """A 59/X on the manipulation line itself, beside a 97140 NCCI pairs it with: a review item on that line.
+
+        The distinct-procedure modifier of the pair goes on the column-2 code (97140); on the manipulation it
+        says the manipulation itself was distinct from the manual therapy, which nothing on the claim shows.
+        Nothing is removed (the claim does not show why it is there); this claim's own lines only."""
+        manual_code, manipulation = self.codes(context)
+        for unit in units:
+            for line in unit.home:
+                marked = [m for m in line.modifiers if m in DISTINCT_MODIFIERS]
+                if line.procedure not in manipulation or not marked or claim.is_history(line):
+                    continue
+                beside = [m for m in unit.lines if m.procedure == manual_code and same_performer(claim, m, line)
+                          and any(p.modifier_indicator == 1 and p.column1 == line.procedure
+                                  for p in self.packs.pairs_for(line.procedure, manual_code, unit.day))]
+                if beside:
+                    partner = beside[0]
+                    yield self._review(claim, line, (
+                        f"{line.procedure} ({line_name(line)}) carries {', '.join(marked)} beside {manual_code} "
+                        f"({line_name(partner)}) on {unit.day}: the distinct-procedure modifier of the NCCI "
+                        f"{line.procedure}/{manual_code} pair goes on {manual_code}, the column-2 code; on the "
+                        "manipulation it says the manipulation itself was a distinct service, which nothing on the "
+                        "claim shows: remove it unless the documentation says so; not changed"), HNS_SOURCE)
 
     def _check(self, claim: Claim, context: ClaimContext, units: list[UnitOfEdit]) -> Iterator[Finding]:
         manual_code, manipulation = self.codes(context)
@@ -150,6 +183,10 @@ class CmtManualTherapy(Rule):
         pair = pairs[0] if pairs else None
         source = pair.citation if pair else HNS_SOURCE
         names = f"{', '.join(sorted({c.procedure for c in partners}))} on {day}"
+        xp = separate_practitioner(claim, manual, partners) if pair is not None else ""
+        if xp:
+            yield self._review(claim, manual, f"{manual.procedure} billed with manipulation {names}: {xp}", source)
+            return
         evidence = [read_manipulation(packs, claim, c) for c in partners]
         unknown = [e.unknown for e in evidence if e.unknown]
         if unknown:
@@ -166,6 +203,12 @@ class CmtManualTherapy(Rule):
             return
         if pair is None:
             return  # another region and no NCCI edit between these codes: nothing to add
+        secondary = self._primary_reached(claim, manual, distinct, evidence)
+        if secondary:
+            claimed = [m for m in manual.modifiers if m in SITE_MODIFIERS]
+            has = f"carries {', '.join(claimed)} but " if claimed else ""
+            yield self._review(claim, manual, f"{manual.procedure} {has}{secondary} ({names}); {NOT_MODIFIED}", source)
+            return
         where = (f"{article(words(distinct))} diagnosis, a region" if len(distinct) == 1 else
                  f"diagnoses of the {words(distinct)} regions")
         also = manual_regions - distinct
@@ -184,7 +227,7 @@ class CmtManualTherapy(Rule):
         if blocker:
             yield self._review(claim, manual, f"{shown}, but {blocker}", source)
             return
-        finding = modifier_finding(self.code, claim, manual, wanted, context.profile, shown, source,
+        finding = modifier_finding(self.packs, self.code, claim, manual, wanted, context.profile, shown, source,
                                    Applicability.SAFE, approved=False)
         if finding is not None:
             yield finding
@@ -230,6 +273,28 @@ class CmtManualTherapy(Rule):
                                "separate region, or remove the line", source)
             return
         yield self._review(claim, manual, f"{what}; {NOT_MODIFIED}", source)
+
+    def _primary_reached(self, claim: Claim, manual: ServiceLine, distinct: set[str],
+                         evidence: list[Evidence]) -> str:
+        """Why 97140's primary diagnosis does not show the distinct region, or "" when it does.
+
+        The payer reads the diagnosis linked first (SV107-1): "the primary diagnosis linked to the manual
+        therapy code must clearly indicate ... a different anatomical region" (HNS/BCBSNC). A distinct region
+        only among the secondary pointers shows at best part of the line on it: what the units cover is then
+        for a person to confirm."""
+        first = claim.diagnoses_for(manual)[0]
+        region, known = self.packs.region_of(first.code)
+        if known and region in distinct:
+            return ""
+        elsewhere = words(distinct)
+        if known and region is not None and region != NO_SITE:
+            reached, _ = why_reached({region}, evidence)
+            what = f"{first.dotted}, {reached}"
+        else:
+            what = f"{first.dotted} ({self._place(first.code)})"
+        return (f"points to {elsewhere} only as a secondary diagnosis: its first pointer (the primary diagnosis, "
+                f"SV107-1) is {what}; move the {elsewhere} diagnosis to the first pointer and confirm the units "
+                f"exclude the work on the manipulated region")
 
     def _unplaced(self, claim: Claim, manual: ServiceLine) -> str:
         """What the 97140 line's pointers show when they name no region, exactly as the line has them."""

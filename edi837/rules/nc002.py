@@ -1,4 +1,4 @@
-"""NC002: 97140 with 97530 on one date: the distinct modifier goes on 97530, on the practice's word."""
+"""NC002: 97140 with 97530 on one date: the distinct modifier goes on 97530, on the practice's attestation only."""
 
 from __future__ import annotations
 
@@ -17,33 +17,38 @@ from edi837.writer.edits import DISTINCT_MODIFIERS
 
 
 class ManualTherapyTherapeuticActivities(Rule):
-    """NC002 therapy-time-blocks: 97140 with 97530 on the same day gets the distinct modifier on 97530.
+    """NC002 therapy-time-blocks: 97140 with 97530 on the same day: the distinct modifier on 97530 is a review item.
 
     What it does: on a claim with 97140 and 97530 lines on the same date of service (same performing
-    provider), it appends the payer's distinct-procedure modifier to the NCCI column-2 code of the
-    pair in the pack (97530). Pack settings under [rules.NC002]: `action = "review"` reports instead
-    of fixing; `modifier_on = "column1"` puts the modifier on 97140 instead. The other code billed as a
-    range of dates (DTP*472 RD8) that covers the date, or on another claim of the file for the same
-    patient, payer and provider that date, pairs too, but the practice's attestation covers time blocks
-    billed together, not a pair the claim cannot show: then the fix is a review fix (--apply-review) and
-    the message names the other line and claim.
+    provider), it offers the payer's distinct-procedure modifier on the NCCI column-2 code of the pair in the
+    pack (97530) as a review fix: applied with --apply-review, or when the practice attests that it bills the
+    two only for separate time blocks (`attest_separate_time_blocks = true` under [rules.NC002], off by
+    default). `action = "review"` keeps it a review item even then (for one payer's profile, say);
+    `modifier_on = "column1"` puts the modifier on 97140 instead. A 97530 that already carries XP (a separate
+    practitioner) while the claim shows one performer for both lines is a review item. The other code billed as
+    a range of dates (DTP*472 RD8) that covers the date, or on another claim of the file for the same patient,
+    payer and provider that date, pairs too, but the attestation covers time blocks billed together, not a pair
+    the claim cannot show: then the fix is never applied on its own and the message names the other line and
+    claim.
 
-    Why: NCCI pairs 97140 (column 1) with 97530 (column 2), indicator 1; 97530 is denied unless the
-    two were done in separate time blocks and the claim says so with 59/X. The 837 cannot show time
-    blocks, so the fix is a `review` fix that the shipped pack approves: its log message says it rests
-    on the practice's documentation of separate time blocks.
+    Why: NCCI pairs 97140 (column 1) with 97530 (column 2), indicator 1; 97530 is denied unless the two were
+    done in separate time blocks and the claim says so with 59/X. CMS: "97530 should not be reported and
+    modifier 59 should not be used if the two procedures are performed during the same time block", and 59
+    must not bypass an edit unless its criteria are met. The 837 cannot show time blocks, so only the
+    practice's own attestation (like MC001's and EM001's) lets the fix apply; a shipped default cannot attest
+    for anyone.
 
-    Example: 97530 billed beside 97140 on 2026-03-03: `SV1*HC:97530*45*UN*1***2` becomes
-    `SV1*HC:97530:59*45*UN*1***2`.
+    Example: 97530 billed beside 97140 on 2026-03-03, `SV1*HC:97530*45*UN*1***2`: review "separate time
+    blocks documented?"; with the practice's attestation it becomes `SV1*HC:97530:59*45*UN*1***2`.
 
-    Fix safety: review, approved by the shipped pack (`action = "fix"`): the 837 cannot show separate
-    time blocks, so the change log says the modifier rests on the practice's documentation; a pack can
-    make it review only. Never approved when the partner is a range or on another claim.
+    Fix safety: review; applied only with --apply-review or the practice's attestation, and never on its own
+    when the partner is a range or on another claim.
 
-    Source: WebPT "How to handle modifier 59 denials for 97530 and 97140" (2023), quoting the CMS
-    example ("97530 should not be reported and modifier 59 should not be used if the two procedures
-    are performed during the same time block"); the unit of edit: CMS "Medicare NCCI Procedure to Procedure
-    (PTP) Edits" (the two codes "for the same beneficiary on the same date of service").
+    Source: WebPT "How to handle modifier 59 denials for 97530 and 97140" (2023), quoting the CMS example
+    ("97530 should not be reported and modifier 59 should not be used if the two procedures are performed
+    during the same time block"); CMS SE0715 / MLN1783722 (59 "should NOT be used to bypass an NCCI edit
+    unless the proper criteria for use of the modifier are met"); the unit of edit: CMS "Medicare NCCI Procedure
+    to Procedure (PTP) Edits" (the two codes "for the same beneficiary on the same date of service").
     """
 
     code = "NC002"
@@ -53,10 +58,13 @@ class ManualTherapyTherapeuticActivities(Rule):
     tables = ("ncci",)
     settings = (
         Setting("pair", "codes", ["97140", "97530"], "the two codes of the pair", count=2),
-        # The 837 cannot show that 97140 and 97530 were done in separate time blocks: "fix" applies the modifier and
-        # says in the change log that it rests on the practice's documentation; "review" only reports it.
-        Setting("action", "choice", "fix", "fix: apply the modifier (the practice attests to separate time "
-                "blocks); review: only report it", choices=("fix", "review")),
+        # The 837 cannot show that 97140 and 97530 were done in separate time blocks: only a practice that attests
+        # it (its documentation shows the blocks) gets the modifier applied; "review" only reports it, attested or not.
+        Setting("attest_separate_time_blocks", "bool", False,
+                "true: the practice attests it bills 97140 and 97530 together only for separate time blocks, as "
+                "its documentation shows (the modifier is applied)"),
+        Setting("action", "choice", "fix", "fix: apply the modifier when the practice attests separate time "
+                "blocks; review: only report it, attested or not", choices=("fix", "review")),
         Setting("modifier_on", "choice", "column2", "which code of the NCCI pair gets the modifier",
                 choices=("column1", "column2")),
     )
@@ -68,7 +76,7 @@ class ManualTherapyTherapeuticActivities(Rule):
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         first, second = self.setting(context, "pair")
-        action = self.setting(context, "action")
+        attested = self.setting(context, "attest_separate_time_blocks") and self.setting(context, "action") == "fix"
         placement = self.setting(context, "modifier_on")
         for unit in payable_units(self.packs, claim, context):
             day, lines = unit.day, unit.lines
@@ -109,12 +117,14 @@ class ManualTherapyTherapeuticActivities(Rule):
                                         f"{target_code} billed with {other_code} on {day}, {unknown}",
                                         Severity.WARNING, None, source), claim, target, partners)
                     continue
-                message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, "
-                           f"modifier on {'column 2' if target_code == pair.column2 else 'column 1 by pack setting'})"
-                           "; valid only if the two were done in separate time blocks, which the practice's "
-                           "documentation must show")
-                finding = modifier_finding(self.code, claim, target, wanted, context.profile, message, source,
-                                           Applicability.REVIEW, approved=action == "fix")
+                where = 'column 2' if target_code == pair.column2 else 'column 1 by pack setting'
+                message = (f"{target_code} billed with {other_code} on {day} (NCCI {pair.label} indicator 1, modifier "
+                           f"on {where}); the modifier is valid only if the two were done in separate time blocks, "
+                           + ("as the practice attests separate time blocks ([rules.NC002] "
+                              "attest_separate_time_blocks)" if attested else
+                              "which the 837 cannot show (are separate time blocks documented?)"))
+                finding = modifier_finding(self.packs, self.code, claim, target, wanted, context.profile, message,
+                                           source, Applicability.REVIEW, approved=attested, partners=others)
                 if finding is not None:
                     yield hedge(finding, claim, target, partners)
 

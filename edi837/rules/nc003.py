@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from edi837.engine import Applicability, ClaimContext, Finding, Rule
+from edi837.engine import Applicability, ClaimContext, Finding, Rule, Severity
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.packs import NcciPair, RulePacks
@@ -27,19 +27,25 @@ class OtherPairs(Rule):
     modifier on the column-2 code) is applied only with --apply-review. The edits are the CMS
     practitioner PTP file's when an NCCI database is loaded (`edi-fix ncci import`: every pair of the
     claim's codes, the row in force on the date of service), else the pairs of packs/ncci.toml; a
-    user pack's rows override either. The record cites the CMS file and version the edit came from.
+    user pack's rows override either. The record cites the CMS file and version the edit came from. An
+    office visit (E/M, modifiers.toml [evaluation]) as the column-2 code is never asked for 59 or an X
+    modifier, whatever the edit says: beside manipulation that day (by the same provider) it is EM001's (25),
+    and beside any other procedure it is a review item that says 25, without a fix (none when the visit
+    carries 25).
 
     Why: a modifier bypasses an indicator-1 edit only when the documentation supports a distinct
-    service, which the 837 does not show; guessing it is the audit risk OIG reports.
+    service, which the 837 does not show; guessing it is the audit risk OIG reports. 59 and the X modifiers
+    are for procedures other than E/M; an office visit's own modifier is 25.
 
     Example: 97012 and 97140 on the same day: review item on 97140 (column 2), no change by default.
 
     Fix safety: review; applied only with --apply-review (a distinct service is a documentation fact).
 
-    Source: NCCI PTP mechanics (CMS FAQ; MLN1783722 "Proper use of modifiers 59, XE, XP, XS and XU");
-    the CMS practitioner PTP file loaded in the NCCI database, else each pair's own source in
-    packs/ncci.toml; the unit of edit: CMS "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes
-    "for the same beneficiary on the same date of service").
+    Source: NCCI PTP mechanics (CMS FAQ; MLN1783722 "Proper use of modifiers 59, XE, XP, XS and XU"); CPT
+    modifier 59 ("procedures/services, other than E/M services") and modifier 25; the CMS practitioner PTP
+    file loaded in the NCCI database, else each pair's own source in packs/ncci.toml; the unit of edit: CMS
+    "Medicare NCCI Procedure to Procedure (PTP) Edits" (the two codes "for the same beneficiary on the same
+    date of service").
     """
 
     code = "NC003"
@@ -83,21 +89,45 @@ class OtherPairs(Rule):
                 handled = handled or self.handled(context)
                 if pair.label in handled[0] or frozenset((pair.column1, pair.column2)) == handled[1]:
                     continue
+                evaluation = self.indicator == 1 and self.packs.is_evaluation(pair.column2)
+                manipulation = self.cmt.codes(context)[1]
+                if evaluation and pair.column1 in manipulation:
+                    continue  # an office visit beside manipulation: EM001's (25), never a 59 here
                 for line in unit.home:
                     if line.procedure != pair.column2:
                         continue
+                    if evaluation and any(x.procedure in manipulation and same_performer(claim, x, line)
+                                          for x in lines):
+                        continue  # that day's manipulation makes the visit EM001's: one request for 25
                     partners = [x for x in lines if x.procedure == pair.column1 and same_performer(claim, x, line)]
-                    for finding in self._finding(claim, context, line, pair, day) if partners else ():
+                    if not partners:
+                        continue
+                    for finding in (self._evaluation(claim, line, pair, day) if evaluation else
+                                    self._finding(claim, context, line, pair, day, partners)):
                         yield hedge(finding, claim, line, partners)
 
     def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
-                 day: date | None) -> Iterator[Finding]:
+                 day: date | None, partners: list[ServiceLine]) -> Iterator[Finding]:
         source = pair.citation
         wanted = wanted_modifier(context, self.code)
         message = (f"{pair.column2} billed with {pair.column1} on {day} (NCCI {pair.label} indicator 1): the "
                    f"column-2 code is denied unless documentation supports a distinct service and {wanted} or "
                    "an X modifier says so")
-        finding = modifier_finding(self.code, claim, line, wanted, context.profile, message, source,
-                                   Applicability.REVIEW, approved=False)
+        finding = modifier_finding(self.packs, self.code, claim, line, wanted, context.profile, message, source,
+                                   Applicability.REVIEW, approved=False, partners=partners)
         if finding is not None:
             yield finding
+
+    def _evaluation(self, claim: Claim, line: ServiceLine, pair: NcciPair, day: date | None) -> Iterator[Finding]:
+        """An office visit (E/M) as column 2: paid beside the procedure only with 25, for a significant, separately
+        identifiable visit; 59 and the X modifiers are for procedures other than E/M (CPT), so no fix is offered
+        (25 asserts what only the visit note shows). Nothing when the visit already carries 25."""
+        if "25" in line.modifiers:
+            return
+        yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
+                      f"{pair.column2} billed with {pair.column1} on {day} (NCCI {pair.label} indicator 1): an office "
+                      "visit (E/M) beside a procedure is paid only with 25, for a significant, separately identifiable "
+                      "visit as its note must show, never 59 or an X modifier (those are for procedures other than "
+                      "E/M); check the note and append 25 by hand, or remove the visit", Severity.WARNING, None,
+                      f"{pair.citation}; CPT modifiers 25 and 59 (59: 'procedures/services, other than E/M "
+                      "services', CMS MLN1783722)")

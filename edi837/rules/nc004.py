@@ -44,7 +44,7 @@ class BlockedPairs(OtherPairs):
     indicator = 0
 
     def _finding(self, claim: Claim, context: ClaimContext, line: ServiceLine, pair: NcciPair,
-                 day: date | None) -> Iterator[Finding]:
+                 day: date | None, partners: list[ServiceLine]) -> Iterator[Finding]:
         source = pair.citation
         yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
                       f"{pair.column2} billed with {pair.column1} on {day}: NCCI {pair.label} has modifier "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from edi837.rules._units import (
     CPT_SOURCE,
     DISCIPLINES,
     TimedCode,
+    decided_by_tie,
     distribute_cms,
     in_minutes,
     minutes_text,
@@ -52,8 +53,12 @@ class TimedUnits(Rule):
     item says why, when: every line of the claim would go; a date mixes minute lines with timed lines in
     units; lines of one code differ in modifiers or date span; the minutes file and SV104 disagree; a
     line was adjudicated by a prior payer; or (cms-total) the day's lines belong to more than one therapy
-    discipline (GP/GO/GN), whose plans of care CMS was not confirmed to total together. Untimed codes are
-    never converted; voids are never edited.
+    discipline (GP/GO/GN), whose plans of care CMS was not confirmed to total together, or a line in minutes
+    is an "initial / each additional" time code (97129 with its add-on 97130: timed_codes.toml
+    [initial_and_additional]), which is never converted (per-code: the day's other codes still are). When the
+    cms-total distribution removes a line on a tie of leftover minutes (CMS: "choose either"), the day's
+    conversion is a review fix, applied whole with --apply-review. Untimed codes are never converted; voids are
+    never edited.
 
     Why: payers pay timed codes per 15-minute unit; units billed off the 8-minute rule are denied or
     recouped in audits, and a code billed for under 8 minutes is not billable at all. Two 10-minute blocks
@@ -64,7 +69,8 @@ class TimedUnits(Rule):
     `SV1*HC:97110*...*MJ*33` -> `...*UN*2`, `SV1*HC:97140*...*MJ*7` -> `...*UN*1`. Under per-code the same
     session gives 97110 2 units and removes the 97140 line (7 minutes is under the midpoint).
 
-    Fix safety: safe; the minutes on the claim (or the side file) prove the units.
+    Fix safety: safe; the minutes on the claim (or the side file) prove the units. A line removed on a tie of
+    leftover minutes is the therapist's choice, not the claim's: that day's fixes are review fixes.
 
     Source: CMS Pub 100-04 ch. 5 §20.2 and its examples (chirocode.com article 25388; findacode.com therapy
     documentation article; First Coast MAC 0508065; NGS "Counting units for therapy codes"); CPT midpoint
@@ -129,6 +135,12 @@ class TimedUnits(Rule):
                                              "carries no minutes (SV104 is 0 or empty): the minutes were lost or the "
                                              "line should go, a person decides; not converted", source))
                 continue
+            split = [x for x in with_minutes if x.procedure in self.packs.initial_time_codes]
+            if split and method == "cms-total":
+                findings.append(self._review(claim, with_minutes, self._split_day(day, split), source))
+                continue
+            if split:  # per code: the others are counted on their own; TU002 says what to do with these
+                timed = [x for x in timed if all(x is not y for y in split)]
             if method == "cms-total":
                 findings.extend(self._cms_day(claim, day, timed, state))
                 continue
@@ -156,6 +168,14 @@ class TimedUnits(Rule):
                                "send it", source)
             return
         yield from findings
+
+    def _split_day(self, day: date | None, split: list[ServiceLine]) -> str:
+        """Why a cms-total day with an "initial / each additional" time code in minutes is not converted."""
+        named = ", ".join(f"{x.procedure} (line {x.number})" for x in split)
+        pairs = ", ".join(sorted({" and ".join(self.packs.initial_time_codes[x.procedure]) for x in split}))
+        return (f"{day}: {named} is billed in minutes, but its time is split between an initial code and an add-on "
+                f"({pairs}), which edi837 does not convert (it cannot add the add-on's line); its minutes count "
+                "toward the day's total, so the day's timed minutes are not converted either: convert them by hand")
 
     def _review(self, claim: Claim, lines: list[ServiceLine], message: str, source: str) -> Finding:
         return Finding(self.code, claim.claim_id, tuple(x.number for x in lines), None, message, Severity.WARNING,
@@ -219,6 +239,7 @@ class TimedUnits(Rule):
         parts = ", ".join(minutes_text(t, minutes) for t in codes)
         head = (f"CMS 8-minute rule, {day}: {format_decimal(total)} timed minutes ({parts}) = "
                 f"{plural(day_units, 'unit')}")
+        tied = decided_by_tie(codes, units)
         for t in codes:
             n = units[t.code]
             if n:
@@ -229,6 +250,8 @@ class TimedUnits(Rule):
                 why = (f"{head}; {t.code}'s {format_decimal(t.minutes)} minutes count toward the day's total, but "
                        f"{why_no_unit(t, codes, units, self.packs.tie_order)}")
             finding = self._code_finding(claim, t, n, why, CMS_SOURCE, state)
+            if finding is not None and tied:
+                finding = _on_a_tie(finding, tied)
             if finding is not None:
                 yield finding
 
@@ -283,6 +306,20 @@ class TimedUnits(Rule):
     def _fee(self, profile: PayerProfile | None, line: ServiceLine) -> Decimal | None:
         return (profile.fee_schedule.get(line.procedure) if profile else None) or \
             self.packs.fee_schedule.get(line.procedure)
+
+
+def _on_a_tie(finding: Finding, tied: list[TimedCode]) -> Finding:
+    """A finding of a day whose conversion removes a line on a tie of leftover minutes, as a review fix.
+
+    Which of the tied codes is billed is the therapist's choice (CMS ch. 5 §20.2: "choose either"), not the
+    claim's, and every finding of the day depends on it (the day's units are right only together), so each
+    becomes a review fix: applied together with --apply-review (edi837's pick), or by hand as the note says."""
+    assert finding.fix is not None
+    lines = ", ".join(f"{t.code} (line {t.first})" for t in tied)
+    return replace(finding, fix=Fix(finding.fix.edits, Applicability.REVIEW), message=(
+        f"{finding.message}; the day's units rest on a tie of leftover minutes that removes {lines}: CMS lets the "
+        "therapist choose either code (ch. 5 §20.2, example 2), which the claim does not show, so the day's "
+        "conversion is a review fix, applied whole with --apply-review (the pick above) or by hand"))
 
 
 def _by_code(lines: list[ServiceLine], minutes: dict[int, Decimal]) -> list[TimedCode]:

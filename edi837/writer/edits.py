@@ -11,9 +11,11 @@ History is never edited, whatever a rule asks: a void claim (CLM05-3 = 8), a lin
 and the CLM02 of a claim a prior payer adjudicated (see `_editable`).
 
 Hard invariants are enforced here, whatever a rule asks: at most four modifiers, never a
-duplicate, never 59 beside an X modifier, never a claim without lines, never an edit on a line whose
-LX01 number repeats in the claim. A rule that asks for one of these gets an EditRejected, which the
-engine turns into a review finding instead of a change. A value the 837P definition refuses (an
+duplicate, never 59 beside an X modifier, never a modifier beside ones that already contradict each other
+or the line's code (the run's `modifier_check`: MOD001's review items), never a claim without lines, never
+an edit on a line whose LX01 number repeats in the claim. Modifiers compare by code whatever their case, and
+the ones already on a line are written back as they came. A rule that asks for one of these gets an
+EditRejected, which the engine turns into a review finding instead of a change. A value the 837P definition refuses (an
 amount too long, a modifier with a delimiter) is never written: the editor's methods raise ValueRefused,
 and `apply` (the engine's way in) turns it into an EditRejected, so the finding becomes a review item.
 """
@@ -100,12 +102,16 @@ class ClaimEditor:
     """Applies edits to one claim; `changes` lists what changed, `pieces` is the new raw claim."""
 
     def __init__(self, claim: Claim, delimiters: Delimiters,
-                 modifier_rank: Callable[[str], int] | None = None) -> None:
+                 modifier_rank: Callable[[str], int] | None = None,
+                 modifier_check: Callable[[ServiceLine], list[str]] | None = None) -> None:
         self.claim = claim
         self.delims = delimiters
         self.pieces = list(claim.pieces)
         self.changes: list[SegmentChange] = []
         self._rank = modifier_rank or (lambda _m: 0)
+        # What a line's own modifiers contradict (each other, its code), in words; [] when nothing: no modifier
+        # is added to such a line, whichever rule asks.
+        self._modifier_check = modifier_check
         # The editor's own copies: editing them never changes what the claim object says (later rules read
         # the claim as edited through `view`).
         self._all_lines = [copy_line(line) for line in claim.all_lines]
@@ -214,10 +220,10 @@ class ClaimEditor:
 
     def append_modifier(self, number: int, modifier: str) -> SegmentChange:
         line = self._editable(number, "modifiers")
-        current = list(line.modifiers)
-        if modifier in current:
+        current = list(line.modifiers)  # codes, upper case (the parser's reading)
+        if modifier.upper() in current:
             raise EditRejected(f"modifier {modifier} is already on line {number}")
-        if modifier in DISTINCT_MODIFIERS and DISTINCT_MODIFIERS.intersection(current):
+        if modifier.upper() in DISTINCT_MODIFIERS and DISTINCT_MODIFIERS.intersection(current):
             present = ", ".join(m for m in current if m in DISTINCT_MODIFIERS)
             raise EditRejected(f"line {number} already carries {present}; 59 and X modifiers never go together")
         if len(current) >= MAX_MODIFIERS:
@@ -225,17 +231,24 @@ class ClaimEditor:
                 f"line {number} already has {MAX_MODIFIERS} modifiers ({':'.join(current)}); "
                 f"SV101 has no room for {modifier}"
             )
+        problems = self._modifier_check(line) if self._modifier_check is not None else []
+        if problems:
+            raise EditRejected(f"line {number} carries {'; '.join(problems)} (see MOD001): no modifier is added "
+                               "beside them until a person corrects them")
         check_value("SV101-03", modifier, self.delims)
-        rank = self._rank(modifier)
-        at = next((i for i, m in enumerate(current) if self._rank(m) > rank), len(current))
-        current.insert(at, modifier)
 
         comp = self.delims.component.decode("latin-1")
         parts = split_lead(self.pieces[line.sv1_index])[1].split(self.delims.element)[1].decode("latin-1").split(comp)
         parts += [""] * (2 - len(parts))
+        # The modifiers already there keep their place and the case they were written in; the new one goes
+        # before the first that ranks after it.
+        written = [m for m in parts[2:6] if m]
+        rank = self._rank(modifier)
+        at = next((i for i, m in enumerate(written) if self._rank(m.upper()) > rank), len(written))
+        written.insert(at, modifier)
         # Keep any description (SV101-7) and later components where they are.
         rest = parts[6:]
-        modifiers = current + [""] * (MAX_MODIFIERS - len(current)) if rest else current
+        modifiers = written + [""] * (MAX_MODIFIERS - len(written)) if rest else written
         before, after = self._replace_element(line.sv1_index, 1, comp.join(parts[:2] + modifiers + rest))
         self._reparse(line)
         change = SegmentChange("append_modifier", number, line.procedure, before, after, line.sv1_index)
