@@ -29,6 +29,7 @@ from edi837.model.lines import (
     procedure_key,
     set_line_dates,
     taxonomy_of,
+    unreadable_diagnosis,
     with_taxonomy,
 )
 from edi837.x12.envelope import WHITESPACE, Delimiters, split_lead
@@ -346,8 +347,10 @@ class Claim:
             return (f"SV107 points to {which}, but the claim has {len(diagnoses)} "
                     f"diagnosis code{'s' if len(diagnoses) != 1 else ''}"
                     + (f" (its pointers: {', '.join(map(str, line.pointers))})" if len(line.pointers) > 1 else ""))
-        if any(not diagnoses[p - 1].code for p in line.pointers):
-            return "SV107 points to an HI entry that cannot be read"
+        unread = next((p for p in line.pointers if not diagnoses[p - 1].code), None)
+        if unread is not None:
+            why = diagnoses[unread - 1].problem
+            return f"SV107 points to diagnosis {unread}, an HI entry that cannot be read ({why})"
         return ""
 
     def _parse(self) -> None:
@@ -457,4 +460,4 @@ class Claim:
             if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF") and parts[1].isalnum():
                 self._diagnoses.append(Diagnosis(text(parts[0]), text(parts[1])))
             else:
-                self._diagnoses.append(Diagnosis(text(parts[0]), ""))
+                self._diagnoses.append(unreadable_diagnosis(parts[0], parts[1] if len(parts) > 1 else b""))
