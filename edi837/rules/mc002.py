@@ -20,6 +20,9 @@ from edi837.rules.em001 import EVALUATION, OMT
 from edi837.writer.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier, Edit
 
 THERAPY_MODIFIER = "GP"
+# Chiropractic manipulative treatment (CPT 98940-98943): the one sign on a claim that a chiropractor may have
+# performed its other lines, when no taxonomy says who did.
+CHIROPRACTIC = (*SPINAL_CMT, "98943")
 # Modifiers that assert the line is payable or medically necessary: they contradict "statutorily excluded"
 CONTRADICT_GY = ("GA", "GZ", "KX", "AT")
 
@@ -33,10 +36,13 @@ class ChiropractorNotCovered(Rule):
     (safe); a line that already carries a discipline modifier (GP, GO, GN) gets GY only. A line that would
     need a fifth modifier, or that carries 59/X, GA, GZ, KX or AT (which contradict GY), is a review item.
     Without a taxonomy the pack knows as a person's (none, an unknown one, a group's) nothing is assumed: no
-    modifier is added, the summary counts the claim, and one review item names the lines whose performer is
-    unknown (not those already carrying GY, adjudicated by a prior payer, or an always-therapy code without
-    GP/GO/GN, about which MC003 asks, or a visit without 25 beside manipulation, about which EM001 asks), so
-    `--hold review` holds the claim.
+    modifier is added and the summary counts the claim. When the claim bills chiropractic manipulation
+    (98940-98943: the sign that a chiropractor may have performed its other lines; a DME supplier's oxygen
+    rental is not asked about) and no taxonomy, or only a group's, names the performer (one the pack does not
+    know is some other provider's, an ambulance supplier's 3416L0300X, never a chiropractor's 111N), one
+    review item names the lines whose performer is unknown, so `--hold review` holds the claim; not the lines
+    already carrying GY or adjudicated by a prior payer, an always-therapy code without GP/GO/GN (MC003
+    asks), or a visit without 25 beside manipulation (EM001 asks).
 
     Why: Medicare covers only manual manipulation of the spine from a chiropractor; everything else is
     excluded by statute and, billed at the beneficiary's request, must carry GY; a therapy code billed with
@@ -68,13 +74,14 @@ class ChiropractorNotCovered(Rule):
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         covered = self.setting(context, "covered_codes")
         unknown: list[ServiceLine] = []
+        chiropractic = not claim.procedures.isdisjoint(CHIROPRACTIC)
         for line in claim.lines:
             if line.procedure in covered or not line.procedure:
                 continue
             kind = specialty(self.packs, claim, line)
             if not kind:
                 context.notes.add(NOTE_NO_TAXONOMY)
-                if self._undecided(claim, line, context):
+                if chiropractic and self._undecided(claim, line, context):
                     unknown.append(line)
             if kind != "chiropractor":
                 continue
@@ -107,9 +114,13 @@ class ChiropractorNotCovered(Rule):
             yield self._unknown(claim, unknown)
 
     def _undecided(self, claim: Claim, line: ServiceLine, context: ClaimContext) -> bool:
-        """A line whose performer is unknown and that no other record asks about: not already GY, not history,
-        not an always-therapy code without a discipline modifier (MC003 asks who performed it), not a visit
-        without 25 beside manipulation that day (EM001 asks)."""
+        """A line that may be a chiropractor's, no taxonomy or only a group's naming its performer, and that no
+        other record asks about: not already GY, not history, not an always-therapy code without a discipline
+        modifier (MC003 asks who performed it), not a visit without 25 beside manipulation that day (EM001
+        asks)."""
+        taxonomy = claim.performer_taxonomy(line)
+        if taxonomy and self.packs.specialty_of(taxonomy) != "group":
+            return False  # a taxonomy the pack does not know: some other provider's, not a chiropractor's
         if NOT_COVERED in line.modifiers or claim.is_history(line):
             return False
         if line.procedure in self.packs.always_therapy:
