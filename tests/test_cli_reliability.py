@@ -295,7 +295,7 @@ def test_an_unknown_pack_key_is_refused_with_the_nearest_key(tmp_path: Path,
 
 @pytest.mark.parametrize(("option", "code", "hint"), [("--select", "NC01", "did you mean NC001?"),
                                                       ("--ignore", "nc002", "did you mean NC002?"),
-                                                      ("--ignore", "ZZ", "rule codes: DX001, EM001, MC001")])
+                                                      ("--ignore", "ZZ", "rule codes: DX001, DX002, EM001, MC001")])
 def test_an_unknown_rule_code_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, code: str,
                                          hint: str) -> None:
     (tmp_path / "in.837").write_bytes(FIXABLE)

@@ -49,7 +49,8 @@ def test_hold_invalid_holds_a_claim_with_a_retired_diagnosis_and_delivers_the_re
 
 
 def test_a_date_no_release_covers_is_counted_in_the_summary_not_guessed() -> None:
-    data = build_837([claim("MAR-1", ("M9903", "M545"), date(2026, 3, 2)), claim("MAY-1", ("M9903", "M5450"))])
+    """2026-10-05 is in FY2027, whose release is not shipped and lies after the newest one: not judged."""
+    data = build_837([claim("OCT-1", ("M9903", "M545"), date(2026, 10, 5)), claim("MAY-1", ("M9903", "M5450"))])
     result = fix(data, FixOptions(validate=False, icd10_db=False))
     assert result.records == [] and result.exit_code == 0
     assert json.loads(summary_json(result, output="o", changelog=None))["notes"] == {"icd10-date-not-covered": 1}
@@ -126,10 +127,11 @@ def test_several_processes_give_the_findings_one_gives(tmp_path: Path) -> None:
     one, two = runs[1][1], runs[2][1]
     assert two["jobs"] == 2
     held = [reasons for _, _, reasons, _ in one["held"]]
-    # M54.5 claims held (DX001); the only other error-severity finding the generator's claims can carry is
-    # MC004's (Medicare CMT whose primary diagnosis is not a subluxation)
+    # M54.5 claims held (DX001); the only other error-severity findings the generator's claims can carry are
+    # MC004's (Medicare CMT whose primary diagnosis is not a subluxation) and MC006's (Medicare CMT without the
+    # initial treatment date, which the generator leaves out)
     assert any("invalid: DX001" in r[0] for r in held)
-    assert all(r[0].startswith(("invalid: DX001", "invalid: MC004")) for r in held)
+    assert all(r[0].startswith(("invalid: DX001", "invalid: MC004", "invalid: MC006")) for r in held)
     for key in one:
         if key != "jobs":
             assert two[key] == one[key], key

@@ -7,6 +7,7 @@ declare is refused.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,7 @@ def test_tu003_max_units_per_payer(tmp_path: Path) -> None:
 
 MEDICARE_A = {"payer_id": "MCRA1", "payer_name": "MEDICARE A", "claim_filing": "MB"}
 MEDICARE_B = {"payer_id": "MCRB2", "payer_name": "MEDICARE B", "claim_filing": "MB"}
+STARTED = date(2026, 2, 2)  # 2300 DTP*454, the initial treatment date Medicare CMT claims carry (MC006)
 
 
 def medicare_pack(tmp_path: Path, rules_table: str) -> Path:
@@ -98,8 +100,9 @@ def medicare_pack(tmp_path: Path, rules_table: str) -> Path:
 def test_mc001_attestation_per_payer(tmp_path: Path) -> None:
     folder = medicare_pack(tmp_path, "[rules.MC001]\nattest_active_treatment = true\n")
 
-    def claim(claim_id: str, **payer: str) -> ClaimSpec:
-        return ClaimSpec(claim_id, ("M9903",), (LineSpec("98941", "60"),), **payer)
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:  # 98941 (3-4 regions) with three subluxations
+        return ClaimSpec(claim_id, ("M9903", "M9901", "M9902"), (LineSpec("98941", "60"),),
+                         initial_treatment=STARTED, **payer)
 
     got = records_by_claim([claim("A", **MEDICARE_A), claim("B", **MEDICARE_B)], folder)
     assert got == {"A": [("MC001", "append_modifier", True)], "B": [("MC001", "review", False)]}
@@ -132,16 +135,66 @@ def test_mc004_subluxation_codes_per_payer(tmp_path: Path) -> None:
                                      '"M99.04", "M99.05"]\nmac_dependent_codes = []\n')
 
     def claim(claim_id: str, **payer: str) -> ClaimSpec:
-        return ClaimSpec(claim_id, ("M9900",), (LineSpec("98940", "45", modifiers=("AT",)),), **payer)
+        return ClaimSpec(claim_id, ("M9900",), (LineSpec("98940", "45", modifiers=("AT",)),),
+                         initial_treatment=STARTED, **payer)
 
     got = records_by_claim([claim("A", **MEDICARE_A), claim("B", **MEDICARE_B)], folder)
     assert got == {"A": [], "B": [("MC004", "review", False)]}
 
 
+def test_mc003_outside_part_b_per_payer(tmp_path: Path) -> None:
+    """A plan that follows CMS's always-therapy rule (as the shipped Medicare Advantage profile says): a
+    chiropractor's 97110 without GP/GO/GN is a review item there, and nothing for another commercial payer."""
+    folder = pack_with_profile(tmp_path, "[rules.MC003]\noutside_part_b = true\n")
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M25561",), (LineSpec("97110", "38"),), **payer)
+
+    got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
+    assert got == {"A": [("MC003", "review", False)], "B": []}
+
+
+def test_mc005_cmt_codes_per_payer(tmp_path: Path) -> None:
+    """98941 (3-4 regions) with one region's subluxation: a review item unless the payer's list leaves it out."""
+    folder = medicare_pack(tmp_path, '[rules.MC005]\ncmt_codes = ["98940", "98942"]\n')
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M9903",), (LineSpec("98941", "60", modifiers=("AT",)),),
+                         initial_treatment=STARTED, **payer)
+
+    got = records_by_claim([claim("A", **MEDICARE_A), claim("B", **MEDICARE_B)], folder)
+    assert got == {"A": [], "B": [("MC005", "review", False)]}
+
+
+def test_mc006_cmt_codes_per_payer(tmp_path: Path) -> None:
+    """98940 without the initial treatment date: an error-severity review item unless the payer's list leaves
+    it out."""
+    folder = medicare_pack(tmp_path, '[rules.MC006]\ncmt_codes = ["98941", "98942"]\n')
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M9903",), (LineSpec("98940", "45", modifiers=("AT",)),), **payer)
+
+    got = records_by_claim([claim("A", **MEDICARE_A), claim("B", **MEDICARE_B)], folder)
+    assert got == {"A": [], "B": [("MC006", "review", False)]}
+
+
+def test_mue002_per_session_codes_per_payer(tmp_path: Path) -> None:
+    """97012 (mechanical traction, untimed) at 2 units: a review item unless the payer's list leaves it out."""
+    folder = pack_with_profile(tmp_path, '[rules.MUE002]\nper_session_codes = ["98940", "98941", "98942"]\n')
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M5450",), (LineSpec("97012", "50", units="2"),), **payer)
+
+    got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
+    assert got == {"A": [], "B": [("MUE002", "review", False)]}
+
+
 def test_every_rule_setting_is_covered_by_a_payer_override_test() -> None:
     """A rule that grows a setting must get its own per-payer test above."""
     covered = {("NC001", "cmt_codes"), ("NC002", "action"), ("TU003", "max_units"), ("MC001", "attest"),
-               ("MC002", "covered_codes"), ("EM001", "attest"), ("MC004", "subluxation_codes")}
+               ("MC002", "covered_codes"), ("EM001", "attest"), ("MC004", "subluxation_codes"),
+               ("MC003", "outside_part_b"), ("MC005", "cmt_codes"), ("MC006", "cmt_codes"),
+               ("MUE002", "per_session_codes")}
     with_settings = {rule.code for rule in BUILTIN if rule.settings}
     assert with_settings == {code for code, _ in covered}
 

@@ -104,6 +104,9 @@ def status_command(*, db: DbOption = None) -> None:
                 print(line)
             for code_set, first, last in source.describe_coverage():
                 print(f"  {code_set.label:10} dates of service {first} to {last}: {code_set.described}")
+            for before, after, first, last in source.describe_gaps():
+                print(f"  {'between':10} dates of service {first} to {last}: no release loaded; a code {before.label} "
+                      f"and {after.label} list alike is judged by them, any other is not checked")
             print("dates of service outside these are not checked (DX001 counts their claims in the summary)")
         finally:
             source.close()
@@ -133,13 +136,21 @@ def lookup_command(
         source = open_source(LOCATION.for_run(db) if choice.path is not None else None)
         try:
             verdict = source.verdict(wanted, day)
-            if verdict.kind == "not-covered":
+            around = source.around(day)
+            if verdict.kind == "not-covered" and around is not None:
+                print(f"{dotted(wanted)} on {day}: no loaded release is in force that day, and ICD-10-CM "
+                      f"{around[0].label} and {around[1].label}, loaded either side of it, list the code differently; "
+                      "import the CMS files of its fiscal year")
+            elif verdict.kind == "not-covered":
                 print(f"{dotted(wanted)} on {day}: no loaded release covers that date of service (see "
                       "`edi-fix icd10 status`); import the CMS files of its fiscal year")
             elif verdict.code_set is not None:
                 print(verdict.message or f"{dotted(wanted)} is valid and billable on {day} (ICD-10-CM "
-                                         f"{verdict.code_set.label})")
-                print(f"  release in force: {verdict.code_set.described}")
+                                         f"{verdict.label}{', either side of that date' if verdict.before else ''})")
+                for code_set in (verdict.before, verdict.code_set):
+                    if code_set is not None:
+                        print(f"  {'release in force' if verdict.before is None else 'release loaded'}: "
+                              f"{code_set.described}")
             statuses = source.statuses(wanted)
             for code_set in source.sets:
                 state = {1: "billable", 0: "header"}.get(statuses.get(code_set, -1), "not listed")

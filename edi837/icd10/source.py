@@ -6,7 +6,12 @@ date of service: the latest one that has taken effect by that date within the da
 runs from 2025-10-01 to 2026-09-30; an April 1 update answers from April 1). A date no release answers is
 not covered, and nothing is said about its codes but that (never a guess from another year). An October
 release answers after April 1 too when no update of its year is loaded, except about codes it does not list:
-an April update may have added them, so those are not covered.
+an April update may have added them, so those are not covered. A date between two loaded releases whose own
+release is not loaded (2025-10-01 to 2026-03-31 with only the April 2025 and April 2026 releases) is judged
+for a code the two list alike (billable in both, a header in both, listed in neither): the code set changes
+only when a release takes effect, so a code both sides agree on was so in between unless a release in the
+gap changed it and the next changed it back. A code they disagree on is not covered; a date before the first
+loaded release or after the last one's fiscal year has none either side, and stays not covered.
 
 A code's verdict on a date, from the release in force and the others:
 - billable in it: valid;
@@ -68,11 +73,25 @@ class CodeSet:
 @dataclass(frozen=True)
 class Verdict:
     """A code on a date: kind "valid", "header", "not-yet", "deleted", "unknown", "not-billable" or
-    "not-covered"; the sentence that says so (None when valid or not covered) and the release it rests on."""
+    "not-covered"; the sentence that says so (None when valid or not covered) and the release it rests on
+    (`before` too when the date falls between two loaded releases, which both said the same)."""
 
     kind: str
     message: str | None = None
     code_set: CodeSet | None = None
+    before: CodeSet | None = None
+
+    @property
+    def label(self) -> str:
+        """The release(s) the verdict rests on: `FY2026-04`, or `FY2025-04 and FY2026-04` either side."""
+        here = self.code_set.label if self.code_set is not None else ""
+        return f"{self.before.label} and {here}" if self.before is not None else here
+
+    @property
+    def cited(self) -> str:
+        """How a record cites the release(s) the verdict rests on."""
+        here = self.code_set.described if self.code_set is not None else ""
+        return f"{self.before.described}; {here}" if self.before is not None else here
 
 
 def dotted(code: str) -> str:
@@ -105,10 +124,20 @@ class Icd10Source:
         found = [s for s in self.sets if s.release.fiscal_year == fy and s.release.effective <= day]
         return found[-1] if found else None
 
+    def around(self, day: date) -> tuple[CodeSet, CodeSet] | None:
+        """For a date no loaded release answers: the loaded releases either side of it (the last to take
+        effect before it, the first after it), or None when it is before the first or after the last."""
+        if self.in_force(day) is not None:
+            return None
+        before = [s for s in self.sets if s.release.effective <= day]
+        after = [s for s in self.sets if s.release.effective > day]
+        return (before[-1], after[0]) if before and after else None
+
     def covered(self, day: date) -> bool:
+        """Whether some codes can be judged on the date: a release answers it, or two lie either side of it."""
         known = self._covered.get(day)
         if known is None:
-            known = self._covered[day] = self.in_force(day) is not None
+            known = self._covered[day] = self.in_force(day) is not None or self.around(day) is not None
         return known
 
     def _in_catalog(self, catalog: Catalog, code: str) -> dict[int, int]:
@@ -136,7 +165,8 @@ class Icd10Source:
     def _verdict(self, code: str, day: date) -> Verdict:
         code_set = self.in_force(day)
         if code_set is None:
-            return Verdict("not-covered")
+            pair = self.around(day)
+            return Verdict("not-covered") if pair is None else self._between(code, day, *pair)
         if self._in_catalog(code_set.catalog, code).get(code_set.ref) == 1:
             return Verdict("valid", None, code_set)  # the other releases (the shipped table) are not read
         statuses = self.statuses(code)
@@ -166,6 +196,34 @@ class Icd10Source:
         return Verdict("unknown", f"{dotted(code)} is not an ICD-10-CM code on {day}: {where} does not list it, nor "
                                   f"does any other release loaded{hint}", code_set)
 
+    def _between(self, code: str, day: date, before: CodeSet, after: CodeSet) -> Verdict:
+        """A date between two loaded releases, the one in force that day not loaded: a code has the status
+        the two agree on (it changes only when a release takes effect), else nothing is said of it."""
+        first = self._in_catalog(before.catalog, code).get(before.ref)
+        second = self._in_catalog(after.catalog, code).get(after.ref)
+        if first != second:
+            return Verdict("not-covered")
+        if first == 1:
+            return Verdict("valid", None, after, before)
+        where = (f"ICD-10-CM {before.label} and {after.label}, the releases loaded either side of {day}, both "
+                 f"list it as")
+        gap = ("; the release in force that day is not loaded, and a code changes only when a release takes "
+               "effect")
+        if first == 0:
+            below = after.catalog.billable_below(code, after.ref, SHOWN_BELOW + 1)
+            use = f"; use a code below it: {_listed(below[:SHOWN_BELOW], len(below) > SHOWN_BELOW)}" if below else ""
+            return Verdict("header", f"{dotted(code)} is not billable on {day}: {where} a header (a category or "
+                                     f"subcategory with codes below it){gap}{use}", after, before)
+        if not (before.headers and after.headers):
+            return Verdict("not-billable", f"{dotted(code)} is not a billable ICD-10-CM code on {day}: neither "
+                                           f"ICD-10-CM {before.label} nor {after.label}, the releases loaded either "
+                                           f"side of that date, lists it as billable{gap}", after, before)
+        hint = ("; ICD-10-CM codes start with a letter: an ICD-9-CM code?" if code[:1].isdigit() else
+                "; the 837 carries a code without its decimal point" if "." in code else "")
+        return Verdict("unknown", f"{dotted(code)} is not an ICD-10-CM code on {day}: neither ICD-10-CM "
+                                  f"{before.label} nor {after.label}, the releases loaded either side of that date, "
+                                  f"lists it{gap}{hint}", after, before)
+
     def _after(self, code_set: CodeSet) -> CodeSet:
         return next(s for s in self.sets if s.release > code_set.release)
 
@@ -190,6 +248,16 @@ class Icd10Source:
         since = self._after(billable[-1])
         return (f"{dotted(code)} is not billable on {day} (ICD-10-CM {code_set.label}): billable in "
                 f"{billable[-1].label}, it is a header (with codes below it) {self._from(billable[-1], since)}{use}")
+
+    def describe_gaps(self) -> list[tuple[CodeSet, CodeSet, date, date]]:
+        """Each stretch of dates no loaded release answers between two that are loaded: (before, after, first
+        day, last day); its codes are judged where the two releases agree."""
+        gaps = []
+        for (code_set, _, end), (following, start, _) in zip(self.describe_coverage(),
+                                                              self.describe_coverage()[1:], strict=False):
+            if end + timedelta(days=1) < start:
+                gaps.append((code_set, following, end + timedelta(days=1), start - timedelta(days=1)))
+        return gaps
 
     def describe_coverage(self) -> list[tuple[CodeSet, date, date]]:
         """Each release with the first and last date of service it answers."""

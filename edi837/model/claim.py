@@ -338,8 +338,10 @@ class Claim:
             return (f"SV107 points to {which}, but the claim has {len(diagnoses)} "
                     f"diagnosis code{'s' if len(diagnoses) != 1 else ''}"
                     + (f" (its pointers: {', '.join(map(str, line.pointers))})" if len(line.pointers) > 1 else ""))
-        if any(not diagnoses[p - 1].code for p in line.pointers):
-            return "SV107 points to an HI entry that cannot be read"
+        unread = next((p for p in line.pointers if not diagnoses[p - 1].code), None)
+        if unread is not None:
+            why = diagnoses[unread - 1].problem
+            return f"SV107 points to diagnosis {unread}, an HI entry that cannot be read ({why})"
         return ""
 
     def _parse(self) -> None:

@@ -5,6 +5,7 @@ Filled from raw segment text by the claim's parser; rules read them, the editor 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -16,18 +17,44 @@ from edi837.model.fields import field as field_at
 from edi837.x12.envelope import Delimiters
 from edi837.x12.untrusted import DIGITS, in_range, number
 
+# An ICD-10-CM code written with its decimal point (M99.03): safe to quote in a message (a code's shape, never a
+# name), unlike anything else an unreadable HI composite may hold.
+_DOTTED_CODE = re.compile(r"[A-Za-z][0-9][0-9A-Za-z]\.[0-9A-Za-z]{1,4}")
+
 
 @dataclass(slots=True)
 class Diagnosis:
-    """One HI composite in pointer order: qualifier (ABK principal / ABF other) and the ICD-10-CM code."""
+    """One HI composite in pointer order: qualifier (ABK principal / ABF other) and the ICD-10-CM code.
+
+    A composite that cannot be read keeps its place with an empty `code` and says why in `problem`; when the
+    only fault is a decimal point (M99.03), `undotted` holds the code as the 837 carries it (M9903).
+    """
 
     qualifier: str
     code: str
+    problem: str = ""
+    undotted: str = ""
 
     @property
     def dotted(self) -> str:
         """The code as ICD-10-CM prints it (M9901 -> M99.01); 837 files carry it without the dot."""
         return self.code if len(self.code) <= 3 or "." in self.code else f"{self.code[:3]}.{self.code[3:]}"
+
+
+def unreadable_diagnosis(qualifier: bytes, code: bytes) -> Diagnosis:
+    """A diagnosis HI composite that cannot be read, and why, in words a message may show (the code itself is
+    quoted only when it has a code's shape with a decimal point: 005010X222A1 leaves the point out)."""
+    value = code.decode("latin-1")
+    if qualifier not in (b"ABK", b"BK", b"ABF", b"BF"):
+        return Diagnosis(qualifier.decode("latin-1"), "",
+                         "its qualifier is not ABK/ABF (ICD-10-CM) or BK/BF (ICD-9-CM)")
+    if not value:
+        return Diagnosis(qualifier.decode("latin-1"), "", "it has no code")
+    if _DOTTED_CODE.fullmatch(value):
+        bare = value.replace(".", "").upper()
+        return Diagnosis(qualifier.decode("latin-1"), "", f"{value} is written with a decimal point, which the 837 "
+                         f"leaves out: {bare}", bare)
+    return Diagnosis(qualifier.decode("latin-1"), "", "its code has characters other than letters and digits")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from edi837.model.lines import (
     npi_of,
     parse_sv1,
     set_line_dates,
+    unreadable_diagnosis,
     with_taxonomy,
 )
 from edi837.x12.envelope import WHITESPACE, Delimiters
@@ -141,4 +142,4 @@ def read_diagnoses(diagnoses: list[Diagnosis], body: bytes, ele: bytes, comp: by
         if len(parts) >= 2 and parts[0] in (b"ABK", b"BK", b"ABF", b"BF") and parts[1].isalnum():
             diagnoses.append(Diagnosis(text(parts[0]), text(parts[1])))
         else:
-            diagnoses.append(Diagnosis(text(parts[0]), ""))
+            diagnoses.append(unreadable_diagnosis(parts[0], parts[1] if len(parts) > 1 else b""))

@@ -105,8 +105,9 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
     uncovered = data["notes"].get("icd10-date-not-covered", 0)
     if uncovered:
         lines.append(f"  {uncovered} claim{'s' if uncovered != 1 else ''} with dates of service no loaded ICD-10-CM "
-                     "release covers: their diagnoses were not checked (DX001); see `edi-fix icd10 status`, load "
-                     "the CMS files with `edi-fix icd10 import`")
+                     "release covers (none in force that day; between two loaded releases, only the codes both "
+                     "list alike are judged): those diagnoses were not checked (DX001); see `edi-fix icd10 "
+                     "status`, load the CMS files with `edi-fix icd10 import`")
     for rule, counts in data["by_rule"].items():
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
     for item in data["review"][:50]:

@@ -13,13 +13,17 @@ from edi837.engine.engine_rules import ENGINE_RULES
 from edi837.engine.registry import RuleFactory, plugin_factories
 from edi837.engine.rule import Rule
 from edi837.rules.dx001 import InvalidDiagnosis
+from edi837.rules.dx002 import ExternalCauseFirst
 from edi837.rules.em001 import EvaluationWithManipulation
 from edi837.rules.mc001 import CmtActiveTreatment
 from edi837.rules.mc002 import ChiropractorNotCovered
 from edi837.rules.mc003 import TherapyDiscipline
 from edi837.rules.mc004 import CmtSubluxationPrimary
+from edi837.rules.mc005 import CmtLevelRegions
+from edi837.rules.mc006 import CmtInitialTreatmentDate
 from edi837.rules.mod001 import ModifierConflict
 from edi837.rules.mue001 import MedicallyUnlikelyUnits
+from edi837.rules.mue002 import PerSessionUnits
 from edi837.rules.nc001 import CmtManualTherapy
 from edi837.rules.nc002 import ManualTherapyTherapeuticActivities
 from edi837.rules.nc003 import OtherPairs
@@ -33,8 +37,9 @@ from edi837.rules.tu005 import ZeroUnits
 
 # In code order; the engine runs them by phase, then code.
 BUILTIN: tuple[type[Rule], ...] = (
-    InvalidDiagnosis, EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered, TherapyDiscipline,
-    CmtSubluxationPrimary, ModifierConflict, MedicallyUnlikelyUnits,
+    InvalidDiagnosis, ExternalCauseFirst, EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered,
+    TherapyDiscipline, CmtSubluxationPrimary, CmtLevelRegions, CmtInitialTreatmentDate, ModifierConflict,
+    MedicallyUnlikelyUnits, PerSessionUnits,
     CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs, ManipulationTelehealth,
     TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
 )

@@ -16,6 +16,8 @@ from edi837.x12.envelope import Delimiters
 
 NOTE_NOT_COVERED = "icd10-date-not-covered"
 ICD9 = ("BK", "BF")
+DECIMAL_SOURCE = ("005010X222A1 2300 HI, note 1: 'Do not transmit the decimal point for ICD codes. The decimal "
+                  "point is implied.'; Stedi claim edits: 'Do not include decimal points in the diagnosis code'")
 ICD9_SOURCE = ("HIPAA code sets, 45 CFR 162.1002(c)(2): ICD-10-CM for diagnoses on or after October 1, 2015 (CMS "
                "ICD-10 implementation); 005010X222A1 HI01-1: ABK/ABF for ICD-10-CM, BK/BF for ICD-9-CM")
 
@@ -54,7 +56,9 @@ class InvalidDiagnosis(Rule):
     below it (M54.5 -> M54.50, M54.51 or M54.59). The releases are those shipped with edi837 and those
     imported with `edi-fix icd10 import`; a date no loaded release covers is not checked, and the summary
     counts such claims. A diagnosis coded in ICD-9-CM (BK/BF) on a date of service from 2015-10-01 is an
-    error too. Held with `--hold invalid` (and `--hold review`). It never changes a diagnosis.
+    error too, and so is an ICD-10-CM code written with its decimal point (HI*ABK:M99.03: the 837 carries
+    codes without it; the message names the code and how to send it, and the code itself is judged as
+    above). Held with `--hold invalid` (and `--hold review`). It never changes a diagnosis.
 
     Why: a payer rejects a claim whose diagnosis is not valid for the date of service (ICD-10-CM changes
     every October 1, some years on April 1 too); retired codes stay in practice systems' favourites lists,
@@ -69,7 +73,8 @@ class InvalidDiagnosis(Rule):
     Source: the ICD-10-CM official code set by fiscal year (CMS/CDC "ICD-10-CM Code Descriptions in Tabular
     Order": a header is not valid for HIPAA-covered transactions), the release cited in each record; CMS ICD-10
     page (each year's files are for "patient encounters occurring from October 1 - September 30"; "use ICD-10
-    to code services provided on or after October 1, 2015"); HIPAA code sets, 45 CFR 162.1002.
+    to code services provided on or after October 1, 2015"); HIPAA code sets, 45 CFR 162.1002; the decimal
+    point: 005010X222A1 2300 HI note ("Do not transmit the decimal point for ICD codes"), Stedi claim edits.
     """
 
     code = "DX001"
@@ -91,14 +96,16 @@ class InvalidDiagnosis(Rule):
         raw = claim.raw
         if icd9.search(raw):
             return True  # an ICD-9-CM qualifier: the check decides by the lines' dates
+        codes = [code.decode("latin-1").upper() for elements in his.findall(raw)
+                 for _, code in composite.findall(elements)]
+        if any("." in code for code in codes):
+            return True  # a code written with its decimal point: an error whatever the date
         days = {_day(text) for pair in dates.findall(raw) for text in pair if text}
         covered = [day for day in days if day is not None and source.covered(day)]
         if len(covered) < len(days):
             context.notes.add(NOTE_NOT_COVERED)
         if not covered:
             return False
-        codes = [code.decode("latin-1").upper() for elements in his.findall(raw)
-                 for _, code in composite.findall(elements)]
         verdicts = [source.verdict(code, day) for code in codes for day in covered]
         if any(v.kind == "not-covered" for v in verdicts):
             context.notes.add(NOTE_NOT_COVERED)  # an October release after April 1: a code it does not list
@@ -109,9 +116,12 @@ class InvalidDiagnosis(Rule):
         if source is None:
             return
         for index, diagnosis in enumerate(claim.diagnoses, start=1):
-            if not diagnosis.code:
-                continue  # an HI entry that cannot be read: the pointer rules say so
             users = [line for line in claim.lines if index in line.pointers]
+            if not diagnosis.code:
+                if not diagnosis.undotted or diagnosis.qualifier in ICD9:
+                    continue  # an HI entry that cannot be read for another reason: the pointer rules say why
+                yield self._finding(claim, index, users, users or claim.lines, diagnosis.problem, DECIMAL_SOURCE)
+                diagnosis = Diagnosis(diagnosis.qualifier, diagnosis.undotted)  # and the code itself, judged too
             if diagnosis.qualifier in ICD9:
                 yield from self._icd9(claim, index, diagnosis, users or claim.lines, bool(users))
             else:
@@ -127,7 +137,7 @@ class InvalidDiagnosis(Rule):
                     context.notes.add(NOTE_NOT_COVERED)
                 if verdict.message is None or verdict.code_set is None:
                     continue
-                lines, cited = found.setdefault(verdict.message, ([], verdict.code_set.described))
+                lines, cited = found.setdefault(verdict.message, ([], verdict.cited))
                 if line not in lines:
                     lines.append(line)
         for message, (lines, cited) in found.items():

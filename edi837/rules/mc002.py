@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from edi837.engine import Applicability, ClaimContext, Finding, Fix, Rule, Setting, Severity
 from edi837.model.claim import Claim
+from edi837.model.lines import ServiceLine
 from edi837.rules._medicare import (
     CHIRO_SOURCE,
     DISCIPLINE_MODIFIERS,
@@ -15,9 +16,13 @@ from edi837.rules._medicare import (
     is_medicare,
     specialty,
 )
+from edi837.rules.em001 import EVALUATION, OMT
 from edi837.writer.edits import DISTINCT_MODIFIERS, MAX_MODIFIERS, AppendModifier, Edit
 
 THERAPY_MODIFIER = "GP"
+# Chiropractic manipulative treatment (CPT 98940-98943): the one sign on a claim that a chiropractor may have
+# performed its other lines, when no taxonomy says who did.
+CHIROPRACTIC = (*SPINAL_CMT, "98943")
 # Modifiers that assert the line is payable or medically necessary: they contradict "statutorily excluded"
 CONTRADICT_GY = ("GA", "GZ", "KX", "AT")
 
@@ -30,8 +35,14 @@ class ChiropractorNotCovered(Rule):
     - gets GY (statutorily excluded) if it lacks it, plus GP when the code is an "always therapy" code
     (safe); a line that already carries a discipline modifier (GP, GO, GN) gets GY only. A line that would
     need a fifth modifier, or that carries 59/X, GA, GZ, KX or AT (which contradict GY), is a review item.
-    Without a taxonomy the pack knows as a person's (none, an unknown one, a group's) nothing is assumed: the
-    rule does not run on the line, and the summary counts the claim.
+    Without a taxonomy the pack knows as a person's (none, an unknown one, a group's) nothing is assumed: no
+    modifier is added and the summary counts the claim. When the claim bills chiropractic manipulation
+    (98940-98943: the sign that a chiropractor may have performed its other lines; a DME supplier's oxygen
+    rental is not asked about) and no taxonomy, or only a group's, names the performer (one the pack does not
+    know is some other provider's, an ambulance supplier's 3416L0300X, never a chiropractor's 111N), one
+    review item names the lines whose performer is unknown, so `--hold review` holds the claim; not the lines
+    already carrying GY or adjudicated by a prior payer, an always-therapy code without GP/GO/GN (MC003
+    asks), or a visit without 25 beside manipulation (EM001 asks).
 
     Why: Medicare covers only manual manipulation of the spine from a chiropractor; everything else is
     excluded by statute and, billed at the beneficiary's request, must carry GY; a therapy code billed with
@@ -62,12 +73,16 @@ class ChiropractorNotCovered(Rule):
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         covered = self.setting(context, "covered_codes")
+        unknown: list[ServiceLine] = []
+        chiropractic = not claim.procedures.isdisjoint(CHIROPRACTIC)
         for line in claim.lines:
             if line.procedure in covered or not line.procedure:
                 continue
             kind = specialty(self.packs, claim, line)
             if not kind:
                 context.notes.add(NOTE_NO_TAXONOMY)
+                if chiropractic and self._undecided(claim, line, context):
+                    unknown.append(line)
             if kind != "chiropractor":
                 continue
             wants_gp = (line.procedure in self.packs.always_therapy
@@ -95,3 +110,34 @@ class ChiropractorNotCovered(Rule):
             yield Finding(self.code, claim.claim_id, (line.number,), line.procedure,
                           f"{what} (only spinal manipulation is): append {' and '.join(needed)}{note}",
                           Severity.INFO, Fix(edits, Applicability.SAFE), CHIRO_SOURCE)
+        if unknown:
+            yield self._unknown(claim, unknown)
+
+    def _undecided(self, claim: Claim, line: ServiceLine, context: ClaimContext) -> bool:
+        """A line that may be a chiropractor's, no taxonomy or only a group's naming its performer, and that no
+        other record asks about: not already GY, not history, not an always-therapy code without a discipline
+        modifier (MC003 asks who performed it), not a visit without 25 beside manipulation that day (EM001
+        asks)."""
+        taxonomy = claim.performer_taxonomy(line)
+        if taxonomy and self.packs.specialty_of(taxonomy) != "group":
+            return False  # a taxonomy the pack does not know: some other provider's, not a chiropractor's
+        if NOT_COVERED in line.modifiers or claim.is_history(line):
+            return False
+        if line.procedure in self.packs.always_therapy:
+            return any(m in DISCIPLINE_MODIFIERS for m in line.modifiers)
+        if line.procedure in context.setting("EM001", "evaluation_codes", EVALUATION) and "25" not in line.modifiers:
+            manipulation = {*context.setting("EM001", "cmt_codes", list(SPINAL_CMT)),
+                            *context.setting("EM001", "omt_codes", OMT)}
+            return not any(x.procedure in manipulation and x.service_date == line.service_date for x in claim.lines)
+        return True
+
+    def _unknown(self, claim: Claim, lines: list[ServiceLine]) -> Finding:
+        """One review item for the claim: the lines whose performer the claim does not name."""
+        names = " and ".join(f"{x.procedure} (line {x.number})" for x in lines)
+        it, they = ("it", "it is") if len(lines) == 1 else ("them", "they are")
+        return Finding(self.code, claim.claim_id, tuple(x.number for x in lines), lines[0].procedure,
+                       f"the claim does not say who performed {names}: no PRV taxonomy for the performing provider, "
+                       "a group's, or one the pack does not know; from a chiropractor Medicare does not cover "
+                       f"{it} (GY, and GP on therapy codes), from a therapist or a physician {they} payable as "
+                       "billed: add the performer's PRV taxonomy (2420A or 2310B PRV*PE, or the billing provider's "
+                       "PRV*BI), or decide by hand", Severity.WARNING, None, CHIRO_SOURCE)

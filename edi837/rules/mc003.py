@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from edi837.engine import Applicability, ClaimContext, Finding, Fix, Rule, Severity
+from edi837.engine import Applicability, ClaimContext, Finding, Fix, Rule, Setting, Severity
 from edi837.model.claim import Claim
 from edi837.model.lines import ServiceLine
 from edi837.rules._medicare import DISCIPLINE_MODIFIERS, NOTE_NO_TAXONOMY, THERAPISTS, is_medicare, specialty
@@ -15,9 +15,13 @@ from edi837.writer.edits import MAX_MODIFIERS, AppendModifier
 DISCIPLINES = {"GP": "physical therapy", "GO": "occupational therapy", "GN": "speech-language pathology"}
 ASSISTANTS = {"physical_therapist_assistant": "CQ", "occupational_therapist_assistant": "CO"}
 ASSISTANT_MODIFIERS_FROM = date(2020, 1, 1)  # CQ/CO required on claims from this date of service
-ASSISTANT_SOURCE = ("Social Security Act 1834(v) and Medicare Claims Processing Manual ch. 5 §20.1 (CMS billing "
-                    "examples using CQ/CO): CQ/CO on services furnished in whole or in part by a PTA or OTA, "
-                    "required from DOS 2020-01-01, paid at 85% from 2022-01-01")
+ASSISTANT_SOURCE = ("Medicare Benefit Policy Manual ch. 15 §230.4 and §230.1-230.2 (a PTA's or OTA's services are "
+                    "billed under the enrolled supervising therapist's NPI); APTA Private Practice Section, 'Common "
+                    "questions and answers regarding physical therapist assistants' (a PTA in private practice "
+                    "cannot enrol in Medicare; services billed under the NPI of the supervising therapist); Social "
+                    "Security Act 1834(v) and Medicare Claims Processing Manual ch. 5 §20.1: CQ/CO on services "
+                    "furnished in whole or in part by a PTA or OTA, required from DOS 2020-01-01, paid at 85% from "
+                    "2022-01-01")
 SOURCE = ("CMS CR10176 (Pub 100-04 transmittal 3814): GN, GO or GP required on always-therapy codes; WPS and NGS "
           "therapy modifiers: GP physical therapy, GO occupational therapy, GN speech-language pathology plan of "
           "care; claims without them are returned as unprocessable")
@@ -33,8 +37,12 @@ class TherapyDiscipline(Rule):
     the pack knows as a person's (none, unknown, a group's): review item (the summary counts such claims).
     Two discipline modifiers on one line, one that contradicts the therapist's taxonomy, or a code whose own
     descriptor names another discipline (a PT evaluation 97161 with GO, or from an occupational therapist):
-    review item. A line an assistant (PTA, OTA) performed on or after 2020-01-01 without CQ/CO is also a
-    review item. A chiropractor's therapy codes are MC002's (GY and GP).
+    review item. A claim that names an assistant (PTA 2252, OTA 224Z) as the performer is a review item too:
+    Medicare does not enrol assistants, so the service is billed under the supervising therapist's NPI, with
+    CQ/CO from 2020-01-01 when the assistant furnished it in whole or in part. A chiropractor's therapy codes
+    are MC002's (GY and GP). A payer profile that is not Medicare Part B can ask for the discipline modifiers
+    too (`[rules.MC003] outside_part_b = true`, as the shipped Medicare Advantage profile does); there a
+    chiropractor's always-therapy line without one is a review item, and the assistant check does not run.
 
     Why: Medicare returns always-therapy services without GP/GO/GN as unprocessable; the modifier also
     charges the service to the right therapy threshold (PT and SLP together, OT apart).
@@ -51,27 +59,41 @@ class TherapyDiscipline(Rule):
     name = "medicare-therapy-discipline"
     fix_safety = "safe"
     tables = ("taxonomy", "therapy_codes")
+    settings = (
+        Setting("outside_part_b", "bool", False, "also on claims whose payer profile is not Medicare Part B (a "
+                "Medicare Advantage plan that follows CMS's always-therapy rule): set it in that profile's "
+                "[rules.MC003]"),
+    )
 
     def wants(self, claim: Claim, context: ClaimContext) -> bool:
-        return not self.packs.always_therapy.isdisjoint(claim.procedures) and is_medicare(context)
+        return not self.packs.always_therapy.isdisjoint(claim.procedures) and (
+            is_medicare(context) or self.setting(context, "outside_part_b"))
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
+        part_b = is_medicare(context)
         for line in claim.lines:
             if line.procedure not in self.packs.always_therapy:
                 continue
             kind = specialty(self.packs, claim, line)
-            if kind == "chiropractor":
-                continue
+            if kind == "chiropractor" and part_b:
+                continue  # MC002's: GY, and GP
             finding = self._discipline(claim, line, kind, context)
             if finding is not None:
                 yield finding
-            assistant, who = ASSISTANTS.get(kind), article(kind.replace("_", " "))
-            if (assistant and assistant not in line.modifiers and line.service_date is not None
-                    and line.service_date >= ASSISTANT_MODIFIERS_FROM):
-                yield self._review(claim, line.number, line.procedure,
-                                   f"{line.procedure} was performed by {who}: Medicare wants "
-                                   f"{assistant} when an assistant furnishes a service in whole or in part (paid "
-                                   "at 85%); check who treated and the assistant's enrolment", ASSISTANT_SOURCE)
+            if part_b and kind in ASSISTANTS:
+                yield self._assistant(claim, line, kind)
+
+    def _assistant(self, claim: Claim, line: ServiceLine, kind: str) -> Finding:
+        """An assistant named as the performer on Medicare: never the rendering provider; CQ/CO from 2020."""
+        modifier, who = ASSISTANTS[kind], article(kind.replace("_", " "))
+        due = line.service_date is not None and line.service_date >= ASSISTANT_MODIFIERS_FROM
+        cq = (f" ({modifier} is on the line)" if modifier in line.modifiers else
+              f", with {modifier} when the assistant furnished it in whole or in part (paid at 85%)" if due else "")
+        return self._review(claim, line.number, line.procedure,
+                            f"the claim names {who} (taxonomy {claim.performer_taxonomy(line)}) as the provider "
+                            f"who performed {line.procedure}: Medicare does not enrol therapy assistants, so one "
+                            "cannot be the rendering or billing provider; bill it under the supervising "
+                            f"therapist's NPI{cq}", ASSISTANT_SOURCE)
 
     def _discipline(self, claim: Claim, line: ServiceLine, kind: str, context: ClaimContext) -> Finding | None:
         """The line's discipline-modifier finding: a safe GP/GO/GN, a review item, or None when it is right."""

@@ -197,6 +197,8 @@ class _Transaction:
         total = spec.total_charge if spec.total_charge is not None else spec.default_total()
         segs.append(s("CLM", spec.claim_id, total, "", "", c(spec.place_of_service, "B", spec.frequency),
                       "Y", "A", "Y", "Y"))
+        if spec.initial_treatment is not None:  # 2300 DTPs come before its REFs
+            segs.append(s("DTP", "454", "D8", f"{spec.initial_treatment:%Y%m%d}"))
         if spec.original_reference is not None:
             segs.append(s("REF", "F8", spec.original_reference))
         segs.append(s("HI", *[c("ABK" if i == 0 else "ABF", dx) for i, dx in enumerate(spec.diagnoses)]))

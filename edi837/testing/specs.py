@@ -157,6 +157,7 @@ class ClaimSpec:
     place_of_service: str = "11"
     frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
     original_reference: str | None = None  # REF*F8, the payer's claim number of the claim replaced or voided
+    initial_treatment: date | None = None  # 2300 DTP*454, the day the course of treatment began (Medicare CMT)
     providers: tuple[ProviderSpec, ...] = ()  # 2310x loops in this order, after rendering_npi's 2310B
     responsibility: str = "P"  # SBR01 of the claim's own payer: P primary, S secondary, T tertiary
     other_payers: tuple[OtherPayerSpec, ...] = ()
