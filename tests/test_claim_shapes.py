@@ -96,7 +96,7 @@ def test_the_generated_shapes_cover_what_the_property_is_about() -> None:
     assert any([p.role for p in s.providers][:2] == ["referring", "rendering"] for s in specs)
     assert any(line.providers for s in specs for line in s.lines)
     # NC002's 59 applies only for a practice that attests separate time blocks (the fixture pack does)
-    attest = FIXTURES / "rules" / "packs" / "nc002_attest"
+    attest = FIXTURES / "rules" / "NC002" / "packs" / "nc002_attest"
     result = fix(build_837(specs, seed=11), FixOptions(validate=False, rules_dir=attest))
     rules = {r.rule for r in result.records if r.applied}
     assert {"NC001", "NC002", "TU001"} <= rules

@@ -192,6 +192,17 @@ class RulePacks:
         return self.pair_source.pairs_for(code_a, code_b, day)
 
 
+def _check_user_names(user: dict[str, PackFile]) -> None:
+    """A file of a `--packs DIR` folder that is no pack file is refused, naming the nearest pack file name."""
+    for name, file in user.items():
+        if name not in TABLE_FILES and not name.startswith("payers/"):
+            import difflib
+
+            near = difflib.get_close_matches(name, [*TABLE_FILES, "payers/NAME.toml"], n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}?" if near else f"pack files: {', '.join(TABLE_FILES)}, payers/*.toml"
+            raise RulePackError(f"{file.path}: not a rule-pack file name ({hint})")
+
+
 def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = None,
                schemas: Schemas | None = None) -> RulePacks:
     """Load the shipped packs, with `user_folder` (a `--packs DIR`) layered over them.
@@ -206,13 +217,7 @@ def load_packs(user_folder: Path | None = None, shipped_folder: Path | None = No
         if not user_folder.is_dir():
             raise RulePackError(f"{user_folder}: --packs needs a folder (with payers/*.toml and pack files)")
         user = load_folder(user_folder)
-    for name, file in user.items():
-        if name not in TABLE_FILES and not name.startswith("payers/"):
-            import difflib
-
-            near = difflib.get_close_matches(name, [*TABLE_FILES, "payers/NAME.toml"], n=1, cutoff=0.6)
-            hint = f"did you mean {near[0]}?" if near else f"pack files: {', '.join(TABLE_FILES)}, payers/*.toml"
-            raise RulePackError(f"{file.path}: not a rule-pack file name ({hint})")
+    _check_user_names(user)
 
     def merged(name: str) -> tuple[dict[str, Any], PackFile | None]:
         """The merged data of one pack file, and the file to blame for errors (the user's if it has it)."""
