@@ -22,6 +22,7 @@ from typing import Any
 import typer
 
 from edi837.cli import batch, fix, hook, rules, watch
+from edi837.cli import config as config_command
 from edi837.cli import icd10 as icd10_command
 from edi837.cli import ncci as ncci_command
 from edi837.cli.common import print_text
@@ -41,6 +42,7 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
     "batch": (batch.app, batch.USAGE, batch.ABOUT),
     "rules": (rules.rules_app, rules.RULES_USAGE, rules.RULES_ABOUT),
     "rule": (rules.rule_app, rules.RULE_USAGE, rules.RULE_ABOUT),
+    "config": (config_command.app, config_command.USAGE, config_command.ABOUT),
     "ncci": (ncci_command.app, ncci_command.USAGE, ncci_command.ABOUT),
     "icd10": (icd10_command.app, icd10_command.USAGE, icd10_command.ABOUT),
 }

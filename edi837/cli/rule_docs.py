@@ -31,7 +31,7 @@ def _rule_classes(factories: Sequence[RuleFactory] | None = None) -> list[type[R
     return sorted(classes, key=lambda c: c.code)
 
 
-def _summary(rule: type[Rule]) -> str:
+def summary_of(rule: type[Rule]) -> str:
     text = rule.doc().summary.split(":", 1)[1].strip() if ":" in rule.doc().summary else rule.doc().summary
     return text[:1].upper() + text[1:]
 
@@ -42,7 +42,7 @@ def listing(factories: Sequence[RuleFactory] | None = None) -> str:
     lines = []
     for rule in _rule_classes(factories):
         state = "on" if rule.default_on else "off"
-        lines.append(f"{rule.code}  {rule.name:<28} {_SAFETY_WORDS[rule.fix_safety]:<22} {state:<4} {_summary(rule)}")
+        lines.append(f"{rule.code}  {rule.name:<28} {_SAFETY_WORDS[rule.fix_safety]:<22} {state:<4} {summary_of(rule)}")
     for factory in factories:
         if not (isinstance(factory, type) and issubclass(factory, Rule)):
             code, name = getattr(factory, "code", "?"), getattr(factory, "name", getattr(factory, "__name__", "?"))
@@ -58,7 +58,7 @@ def rule_page(code: str, factories: Sequence[RuleFactory] | None = None) -> str 
     else:
         return None
     doc = rule.doc()
-    out = [f"{rule.code} {rule.name}", "", textwrap.fill(_summary(rule), 100), ""]
+    out = [f"{rule.code} {rule.name}", "", textwrap.fill(summary_of(rule), 100), ""]
     out.append(f"Fix safety: {_SAFETY_WORDS[rule.fix_safety]}; {'on' if rule.default_on else 'off'} by default; "
                f"phase {rule.phase}.")
     for section in SECTIONS:

@@ -70,6 +70,9 @@ class Rule:
     unit_of_edit: ClassVar[bool] = False
     settings: ClassVar[tuple[Setting, ...]] = ()
     tables: ClassVar[tuple[str, ...]] = ()
+    # For a review fix a pack may approve: the setting and the value that approve it (NC002's action = "fix"),
+    # so `edi-fix rules` can show whether the packs in force apply it. None: only --apply-review does.
+    approval: ClassVar[tuple[str, Any] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -94,6 +97,8 @@ class Rule:
         names = [s.name for s in cls.settings]
         if len(set(names)) != len(names):
             problems.append("two settings share a name")
+        if cls.approval is not None and cls.approval[0] not in names:
+            problems.append(f"approval names {cls.approval[0]!r}, not one of its settings")
         if problems:
             raise TypeError(f"rule {cls.__name__}: " + "; ".join(problems))
 
