@@ -35,6 +35,9 @@ from edi837.packs.files import PackFile, check_keys, need
 
 FILE_NAME = "edi837.toml"
 PYPROJECT = "pyproject.toml"
+# Files the watcher and the batch pass over in the folders they read: configuration, never an 837 to fix
+# (taken as one, the watcher would move the practice's configuration to rejected/).
+CONFIG_NAMES = (FILE_NAME, PYPROJECT)
 HOLD_WORDS = ("review", "invalid")
 
 
@@ -177,4 +180,4 @@ def _value(key: Key, value: Any, file: PackFile, where: tuple[str, ...], folder:
     return Path(os.path.normpath(folder / Path(text).expanduser()))
 
 
-__all__ = ["BY_SETTING", "FILE_NAME", "KEYS", "Config", "Key", "discover", "load", "user_config_file"]
+__all__ = ["BY_SETTING", "CONFIG_NAMES", "FILE_NAME", "KEYS", "Config", "Key", "discover", "load", "user_config_file"]
