@@ -347,3 +347,16 @@ def test_rules_names_payer_profiles_that_change_an_approval(tmp_path: Path, env:
     assert done.returncode == ExitCode.OK, done.stderr
     assert _line(done.stdout.decode(), "NC002")[2] == ('applied: action = "fix" (NC002 default); payer profiles '
                                                        'set it: payers/acme.toml')
+
+
+def test_an_approval_must_name_one_of_the_rules_settings() -> None:
+    from edi837.engine.rule import Rule
+
+    with pytest.raises(TypeError, match="approval names 'actoin', not one of its settings"):
+        class Typo(Rule):  # declaring the class is the test
+            """ZZ998 typo-approval: nothing.
+
+            What it does: nothing. Why: a test. Example: none. Fix safety: review. Source: none.
+            """
+
+            code, name, fix_safety, approval = "ZZ998", "typo-approval", "review", ("actoin", "fix")
