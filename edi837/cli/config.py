@@ -16,10 +16,10 @@ from typing import Annotated, Any
 import typer
 
 from edi837.cli.common import FormatOption, SummaryFormat, VersionOption, guarded, make_app, print_text
-from edi837.cli.flags import RunFlags, run_flags
+from edi837.cli.flags import SETTING_NAMES, RunFlags, run_flags
 from edi837.icd10 import store as icd10_store
 from edi837.ncci import paths as ncci_paths
-from edi837.packs.config import KEYS, Config, user_config_file
+from edi837.packs.config import BY_SETTING, KEYS, Config, user_config_file
 
 app = make_app("Show the settings a run would use and where each came from.")
 USAGE = "edi-fix config [PATH] [OPTIONS]"
@@ -31,7 +31,7 @@ _DEFAULTS: dict[str, str] = {"packs": "the shipped packs only", "hold": "none (e
 
 
 @app.command()
-@run_flags()
+@run_flags(without=tuple(n for n in SETTING_NAMES if n not in BY_SETTING))  # the flags a file may set, and which file
 def config_command(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="An input file or folder (default: here).")] = Path("."),
     *,
