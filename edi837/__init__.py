@@ -18,11 +18,12 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from edi837.errors import GateFailed, InputRefused
     from edi837.pipeline import FixOptions, FixResult, Sinks, fix, run
+    from edi837.pipeline.configured import options_for
 
-__all__ = ["FixOptions", "FixResult", "GateFailed", "InputRefused", "Sinks", "__version__", "fix", "run"]
+__all__ = ["FixOptions", "FixResult", "GateFailed", "InputRefused", "Sinks", "__version__", "fix", "options_for", "run"]
 _HOMES = {"GateFailed": "edi837.errors", "InputRefused": "edi837.errors", "FixOptions": "edi837.pipeline",
           "FixResult": "edi837.pipeline", "Sinks": "edi837.pipeline", "fix": "edi837.pipeline",
-          "run": "edi837.pipeline"}
+          "run": "edi837.pipeline", "options_for": "edi837.pipeline.configured"}
 
 
 def __getattr__(name: str) -> Any:

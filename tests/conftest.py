@@ -40,6 +40,13 @@ def no_ncci_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the configuration file of the user it runs as (~/.config/edi837/edi837.toml): the
+    per-user config folder is an empty one of the test run's own; subprocesses inherit it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-user-config"))
+
+
+@pytest.fixture(autouse=True)
 def quiet_logs() -> Iterator[None]:
     """Tests that look at logs configure their own; the rest keep pytest's output readable. A test that ran
     the CLI in-process leaves no handler behind for the next one."""

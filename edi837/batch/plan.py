@@ -23,6 +23,7 @@ from pathlib import Path
 from edi837.batch.again import record_path
 from edi837.errors import InputRefused
 from edi837.files.names import short_name
+from edi837.packs.config import CONFIG_NAMES
 from edi837.pipeline import FixOptions
 
 REJECTED = "rejected"
@@ -68,8 +69,8 @@ def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:
                             and not (here == in_dir and f in (REJECTED, HELD)))  # the batch's own, as the watcher's
         for name in files:
             path = here / name
-            if name.startswith(".") or not stat.S_ISREG(path.lstat().st_mode):
-                continue
+            if name.startswith(".") or name in CONFIG_NAMES or not stat.S_ISREG(path.lstat().st_mode):
+                continue  # hidden, configuration (edi837.toml, pyproject.toml), or not a regular file
             found.append(path.relative_to(in_dir).as_posix())
         if not recursive:
             break

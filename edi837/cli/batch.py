@@ -55,14 +55,15 @@ def batch_command(
     """Fix each file of IN_DIR into OUT_DIR; exit 0 all clean, 1 review or held, 2 a file refused, 3 error."""
 
     def action() -> int:
-        options = flags.to_options()
+        run, _ = flags.configured(in_dir)
+        options = run.to_options()
         from edi837.batch.cluster import DaskMissing
         from edi837.batch.run import batch, progress_bar
 
         try:
             summary = batch(in_dir, to, options, recursive=recursive, report=report, workers=workers,
                             scheduler=scheduler, follow=progress_bar, split_bytes=round(split_above * 1_000_000),
-                            force=force, group_readable=flags.group_readable)
+                            force=force, group_readable=run.group_readable)
         except DaskMissing as missing:  # how to install it is the whole message
             terminal.say(str(missing))
             return ExitCode.REFUSED

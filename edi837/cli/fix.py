@@ -63,9 +63,10 @@ def fix_command(
     """Fix IN and write OUT plus its change log (OUT.changes.jsonl)."""
 
     def action() -> int:
+        run, _ = flags.configured(Path.cwd() if input_name == "-" else Path(input_name))
         return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
-                         summary_format=summary_format, options=flags.to_options(), strict=strict, held=held,
-                         group_readable=flags.group_readable)
+                         summary_format=summary_format, options=run.to_options(), strict=strict, held=held,
+                         group_readable=run.group_readable)
 
     raise typer.Exit(guarded(action))
 

@@ -7,7 +7,8 @@ FixOptions. A command leaves out the flags it has no use for (`without`) or word
 
 RunFlags knows which flags the command line gave (`given`), so settings from elsewhere (a configuration
 file) are layered under the command line in one place: `flags.under(settings)` keeps every flag given on
-the command line and takes the rest from `settings`.
+the command line and takes the rest from `settings`; `flags.configured(start)` does it with the
+configuration file discovered from the input's folder (edi837.packs.config), as every command does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Annotated, Any, get_type_hints
 import typer
 
 from edi837.errors import InputRefused
+from edi837.packs.config import Config
+from edi837.packs.config import discover as discover_config
 from edi837.pipeline import FixOptions
 from edi837.pipeline import hold as holding
 
@@ -69,6 +72,12 @@ class RunFlags:
         "--group-readable", help="Write the files that carry patient data 0640 (the group may read them) instead "
                                  "of 0600, for an outbound folder shared with an uploader's group; never wider "
                                  "than the input's own mode.")] = False
+    config: Annotated[Path | None, typer.Option(
+        "--config", metavar="FILE", help="Read this configuration file (edi837.toml, or a pyproject.toml's "
+                                         "[tool.edi837]) instead of the one found from the input's folder "
+                                         "upwards.")] = None
+    isolated: Annotated[bool, typer.Option(
+        "--isolated", help="Read no configuration file: flags, environment and defaults only.")] = False
     # The flags the command line gave (not their defaults): what settings from elsewhere may not replace.
     given: frozenset[str] = field(default=frozenset(), compare=False)
 
@@ -90,13 +99,26 @@ class RunFlags:
     def under(self, settings: Mapping[str, Any]) -> RunFlags:
         """These flags over `settings` (flag name -> value, already of the flag's type): a flag the command line
         gave keeps its value, any other takes the setting's. An unknown name is refused, naming it."""
-        unknown = sorted(set(settings) - set(FLAG_NAMES))
+        unknown = sorted(set(settings) - set(SETTING_NAMES))
         if unknown:
-            raise InputRefused(f"{unknown[0]}: not a run setting (run settings: {', '.join(FLAG_NAMES)})")
+            raise InputRefused(f"{unknown[0]}: not a run setting (run settings: {', '.join(SETTING_NAMES)})")
         return replace(self, **{name: value for name, value in settings.items() if name not in self.given})
+
+    def discover(self, start: Path) -> Config:
+        """The configuration file in force for a run whose input is `start` (its folder upwards, then the
+        per-user one; --config names it, --isolated reads none): the one way every command finds it."""
+        return discover_config(start, explicit=self.config, isolated=self.isolated)
+
+    def configured(self, start: Path) -> tuple[RunFlags, Config]:
+        """These flags over the configuration discovered from `start` (flags first, then the stores'
+        environment variables, then the file, then the defaults), and that configuration."""
+        config = self.discover(start)
+        return self.under(config.run_settings()), config
 
 
 FLAG_NAMES = tuple(f.name for f in fields(RunFlags) if f.name != "given")
+# The flags a configuration file may set (--config and --isolated say which file, they are not settings).
+SETTING_NAMES = tuple(n for n in FLAG_NAMES if n not in ("config", "isolated"))
 _HINTS = get_type_hints(RunFlags, include_extras=True)
 # `--rules DIR`, the older name of --packs: still accepted, never shown.
 _RULES_ALIAS = Annotated[Path | None, typer.Option("--rules", metavar="DIR", hidden=True)]

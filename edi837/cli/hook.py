@@ -46,6 +46,7 @@ def hook_command(
     if changelog is None and not no_changelog:
         changelog = Path(f"{file}.changes.jsonl")
     try:
+        flags, _ = flags.configured(file)
         options = flags.to_options()
     except InputRefused as refused:
         code, message = outcome_of(refused)

@@ -33,7 +33,7 @@ def _rule_classes(factories: Sequence[RuleFactory] | None = None) -> list[type[R
     return sorted(classes, key=lambda c: c.code)
 
 
-def _summary(rule: type[Rule]) -> str:
+def summary_of(rule: type[Rule]) -> str:
     text = rule.doc().summary.split(":", 1)[1].strip() if ":" in rule.doc().summary else rule.doc().summary
     return text[:1].upper() + text[1:]
 
@@ -48,7 +48,7 @@ def listing(factories: Sequence[RuleFactory] | None = None) -> str:
     lines = []
     for rule in _rule_classes(factories):
         state = "on" if rule.default_on else "off"
-        lines.append(f"{rule.code}  {rule.name:<28} {_SAFETY_WORDS[rule.fix_safety]:<22} {state:<4} {_summary(rule)}")
+        lines.append(f"{rule.code}  {rule.name:<28} {_SAFETY_WORDS[rule.fix_safety]:<22} {state:<4} {summary_of(rule)}")
     for factory in factories:
         if not (isinstance(factory, type) and issubclass(factory, Rule)):
             code, name = getattr(factory, "code", "?"), getattr(factory, "name", getattr(factory, "__name__", "?"))
@@ -64,7 +64,7 @@ def rule_page(code: str, factories: Sequence[RuleFactory] | None = None) -> str 
     else:
         return None
     doc = rule.doc()
-    out = [f"{rule.code} {rule.name}", "", textwrap.fill(_summary(rule), 100), ""]
+    out = [f"{rule.code} {rule.name}", "", textwrap.fill(summary_of(rule), 100), ""]
     out.append(f"Fix safety: {_state(rule)}.")
     for section in SECTIONS:
         out += ["", f"## {section}", textwrap.fill(doc.sections.get(section, ""), 100)]
@@ -101,7 +101,7 @@ def rules_reference(factories: Sequence[RuleFactory] | None = None) -> str:
     rules = _rule_classes(factories)
     out = ["| code | name | fix | by default | in one line |", "|---|---|---|---|---|"]
     out += [f"| [{r.code}](#{anchor(r)}) | {r.name} | {r.fix_safety} | {'on' if r.default_on else 'off'} "
-            f"| {_cell(_summary(r))} |" for r in rules]
+            f"| {_cell(summary_of(r))} |" for r in rules]
     for rule in rules:
         out += _rule_section(rule)
     return "\n".join(out)
@@ -109,7 +109,7 @@ def rules_reference(factories: Sequence[RuleFactory] | None = None) -> str:
 
 def _rule_section(rule: type[Rule]) -> list[str]:
     doc = rule.doc()
-    out = ["", f"## {rule.code} {rule.name}", "", _prose(_summary(rule)), "", f"*{_state(rule).capitalize()}.*"]
+    out = ["", f"## {rule.code} {rule.name}", "", _prose(summary_of(rule)), "", f"*{_state(rule).capitalize()}.*"]
     for section in SECTIONS:
         text = _prose(doc.sections.get(section, ""))
         out += ["", f"**{section}.** {text[:1].upper()}{text[1:]}"]
@@ -125,7 +125,7 @@ def _rule_section(rule: type[Rule]) -> list[str]:
 def rule_list(factories: Sequence[RuleFactory] | None = None) -> str:
     """The README's short list: code (a link to its page in docs/rules.md), fix safety, one line."""
     out = ["| rule | fix | what it looks for |", "|---|---|---|"]
-    out += [f"| [{r.code}](docs/rules.md#{anchor(r)}) | {r.fix_safety} | {_cell(_summary(r))} |"
+    out += [f"| [{r.code}](docs/rules.md#{anchor(r)}) | {r.fix_safety} | {_cell(summary_of(r))} |"
             for r in _rule_classes(factories)]
     return "\n".join(out)
 

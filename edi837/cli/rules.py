@@ -1,26 +1,41 @@
-"""`edi-fix rules` and `edi-fix rule CODE`: the rules' own documentation (cli/rule_docs.py), like `ruff rule`."""
+"""`edi-fix rules` and `edi-fix rule CODE`: the rules' own documentation (cli/rule_docs.py), like `ruff rule`;
+`edi-fix rules` shows each rule as the packs in force (cli/applicability.py) make it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from edi837.cli.common import VersionOption, make_app, print_text
+from edi837.cli.common import VersionOption, guarded, make_app, print_text
+from edi837.cli.flags import SETTING_NAMES, RunFlags, run_flags
 from edi837.errors import InputRefused
 
-rules_app = make_app("List every rule: code, name, fix safety, on or off by default.")
+rules_app = make_app("List every rule: code, name, its fix under the packs in force, on or off, and why.")
 rule_app = make_app("Show one rule's documentation and settings.")
-RULES_USAGE, RULES_ABOUT = "edi-fix rules", "List every rule: code, name, fix safety, on or off by default."
+RULES_USAGE = "edi-fix rules [PATH] [OPTIONS]"
+RULES_ABOUT = "List every rule: code, name, its fix under the packs in force, on or off, and why."
 RULE_USAGE, RULE_ABOUT = "edi-fix rule CODE", "Show one rule's documentation and settings (like `ruff rule`)."
 
 
 @rules_app.command()
-def rules_command(version: VersionOption = False) -> None:
-    """List every rule (built-in and installed plugins) with its fix safety and default."""
-    from edi837.cli.rule_docs import listing
+@run_flags(without=tuple(n for n in SETTING_NAMES if n not in ("packs", "select", "ignore", "apply_review")))
+def rules_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Where the configuration is found from (default: "
+                                                             "here), as for a run on a file there.")] = Path("."),
+    *,
+    flags: RunFlags,
+    version: VersionOption = False,
+) -> None:
+    """List every rule (built-in and installed plugins) with its fix in force under the packs, on or off, and why."""
+    from edi837.cli.applicability import listing
 
-    raise typer.Exit(print_text(listing()))
+    def action() -> int:
+        run, _ = flags.configured(path)
+        return print_text(listing(run))
+
+    raise typer.Exit(guarded(action))
 
 
 @rule_app.command()

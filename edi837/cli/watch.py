@@ -45,8 +45,9 @@ def watch_command(
     from edi837.delivery.watch import watch
 
     def action() -> int:
-        options = flags.to_options(default_hold=holding.WATCH_DEFAULT)
+        run, _ = flags.configured(outbound)
+        options = run.to_options(default_hold=holding.WATCH_DEFAULT)
         logconfig.configure()
-        return watch(outbound, to, options, once=once, settle=settle, group_readable=flags.group_readable)
+        return watch(outbound, to, options, once=once, settle=settle, group_readable=run.group_readable)
 
     raise typer.Exit(guarded(action))

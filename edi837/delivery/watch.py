@@ -47,6 +47,7 @@ from edi837.exits import ExitCode
 from edi837.files.modes import make_data_dirs
 from edi837.files.safety import kind_of
 from edi837.log import get_logger
+from edi837.packs.config import CONFIG_NAMES
 from edi837.pipeline import FixOptions
 
 log = get_logger("edi837.watch")
@@ -161,8 +162,8 @@ class FolderWatcher:
             return []
         for entry in entries:
             name = entry.name
-            if name.startswith(".") or name.endswith(IGNORED_SUFFIXES) or name in OWN_FOLDERS:
-                continue  # ours (archive/ may be a link to another volume), or being written (.part)
+            if name.startswith(".") or name.endswith(IGNORED_SUFFIXES) or name in OWN_FOLDERS or name in CONFIG_NAMES:
+                continue  # ours (archive/ may be a link to another volume), being written (.part), configuration
             path = Path(entry.path)
             try:
                 info = entry.stat(follow_symlinks=False)

@@ -70,6 +70,10 @@ class Rule:
     unit_of_edit: ClassVar[bool] = False
     settings: ClassVar[tuple[Setting, ...]] = ()
     tables: ClassVar[tuple[str, ...]] = ()
+    # For a review fix a pack may approve: the settings and the values that, all together, approve it (NC002:
+    # attest_separate_time_blocks = true and action = "fix"), so `edi-fix rules` can show whether the packs in
+    # force apply it. None: only --apply-review does.
+    approval: ClassVar[tuple[tuple[str, Any], ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -94,6 +98,9 @@ class Rule:
         names = [s.name for s in cls.settings]
         if len(set(names)) != len(names):
             problems.append("two settings share a name")
+        for setting, _ in cls.approval or ():
+            if setting not in names:
+                problems.append(f"approval names {setting!r}, not one of its settings")
         if problems:
             raise TypeError(f"rule {cls.__name__}: " + "; ".join(problems))
 

@@ -54,6 +54,7 @@ class EvaluationWithManipulation(Rule):
     name = "em-with-manipulation"
     unit_of_edit = True  # pairs by patient, provider and date, across the file's claims (rules/_claims.py)
     fix_safety = "review"
+    approval = (("attest_separate_service", True),)
     settings = (
         Setting("evaluation_codes", "codes", EVALUATION, "the office-visit codes"),
         Setting("cmt_codes", "codes", [*SPINAL_CMT, "98943"],

@@ -43,6 +43,7 @@ class CmtActiveTreatment(Rule):
     code = "MC001"
     name = "medicare-cmt-active-treatment"
     fix_safety = "review"
+    approval = (("attest_active_treatment", True),)
     settings = (
         Setting("cmt_codes", "codes", list(SPINAL_CMT), "the manipulation codes that need AT, GA or GZ"),
         Setting("attest_active_treatment", "bool", False,

@@ -55,6 +55,7 @@ class ManualTherapyTherapeuticActivities(Rule):
     name = "therapy-time-blocks"
     unit_of_edit = True  # pairs by patient, provider and date, across the file's claims (rules/_claims.py)
     fix_safety = "review"
+    approval = (("action", "fix"), ("attest_separate_time_blocks", True))
     tables = ("ncci",)
     settings = (
         Setting("pair", "codes", ["97140", "97530"], "the two codes of the pair", count=2),
