@@ -4,9 +4,10 @@ The model is ruff's documented behaviour: the closest configuration file from th
 wins, a pyproject.toml without the tool's table is passed over, the user's config folder comes last,
 `--config` names a file, `--isolated` reads none, relative paths resolve against the file's folder.
 
-The observable effect of most tests is NC002 (97140 with 97530 the same day, NCCI indicator 1): its fix is
-applied under the shipped packs (action = "fix", the rule's default) and only reported under a pack whose
-config.toml says `[rules.NC002] action = "review"`; so which configuration a run read shows in the output.
+The observable effect of most tests is NC002 (97140 with 97530 the same day, NCCI indicator 1): under the
+shipped packs its 59 is only reported (the 837 cannot show separate time blocks: exit 1, nothing changed),
+and it is applied under a pack whose config.toml attests them (`[rules.NC002] attest_separate_time_blocks =
+true`): exit 0, 97530 gets 59. So which configuration a run read shows in the output.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return dict(os.environ)
 
 
-def review_pack(folder: Path) -> Path:
-    """A rule-pack folder that makes NC002 report instead of fix."""
+def attest_pack(folder: Path) -> Path:
+    """A rule-pack folder that attests separate time blocks, so NC002's fix is applied instead of reported."""
     folder.mkdir(parents=True)
-    (folder / "config.toml").write_text('[rules.NC002]\naction = "review"\n')
+    (folder / "config.toml").write_text("[rules.NC002]\nattest_separate_time_blocks = true\n")
     return folder
 
 
@@ -53,7 +54,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def fixed(out: Path) -> bool:
-    """Whether NC002's modifier went on: 97530 gets 59 under the shipped packs."""
+    """Whether NC002's modifier went on: 97530 gets 59 under a pack that attests separate time blocks."""
     return b"SV1*HC:97530:59*" in out.read_bytes()
 
 
@@ -97,7 +98,7 @@ def test_the_user_config_folder_comes_last(tmp_path: Path, env: dict[str, str]) 
 def test_relative_paths_resolve_against_the_file_not_the_working_folder(tmp_path: Path,
                                                                          env: dict[str, str]) -> None:
     project = tmp_path / "practice"
-    review_pack(project / "mypacks")
+    attest_pack(project / "mypacks")
     write(project / "claims" / "edi837.toml", 'packs = "../mypacks"\nncci-db = "~/ncci.sqlite3"\n'
                                              'ledger = "../ledger/claims.sqlite3"\n')
     (project / "claims" / "in.837").write_bytes(PAIR)
@@ -113,11 +114,11 @@ def test_relative_paths_resolve_against_the_file_not_the_working_folder(tmp_path
     del env["EDI837_NCCI_DB"]
     home = config_json(str(project / "claims"), env={**env, "HOME": str(tmp_path / "home")}, cwd=elsewhere)
     assert home["settings"]["ncci-db"]["value"] == str(tmp_path / "home" / "ncci.sqlite3")  # ~ is the user's home
-    # and a run from elsewhere reads the pack the file names: NC002 reported, not fixed
+    # and a run from elsewhere reads the pack the file names: NC002 applied
     done = edi_fix("claims/in.837", str(elsewhere / "out.837"), "--no-validate", env={**env, "EDI837_NCCI_DB": ""},
                    cwd=project)
-    assert done.returncode == ExitCode.NEEDS_PERSON, done.stderr
-    assert not fixed(elsewhere / "out.837")
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert fixed(elsewhere / "out.837")
 
 
 # --- the command line: flags over the file, --isolated, --config -----------------------------------------
@@ -142,38 +143,38 @@ def test_flags_override_the_file_and_env_outranks_it(tmp_path: Path, env: dict[s
 
 
 def test_a_flag_wins_over_the_file_in_a_run(tmp_path: Path, env: dict[str, str]) -> None:
-    review_pack(tmp_path / "pack")
+    attest_pack(tmp_path / "pack")
     write(tmp_path / "edi837.toml", 'packs = "pack"\n')
     (tmp_path / "in.837").write_bytes(PAIR)
-    review = edi_fix(str(tmp_path / "in.837"), str(tmp_path / "a.837"), "--no-validate", env=env)
-    assert review.returncode == ExitCode.NEEDS_PERSON and not fixed(tmp_path / "a.837")
+    attested = edi_fix(str(tmp_path / "in.837"), str(tmp_path / "a.837"), "--no-validate", env=env)
+    assert attested.returncode == ExitCode.OK and fixed(tmp_path / "a.837")
     # --packs given: the file's packs are not read; an empty pack folder leaves the shipped behaviour
     (tmp_path / "plain").mkdir()
     flagged = edi_fix(str(tmp_path / "in.837"), str(tmp_path / "b.837"), "--no-validate", "--packs",
                       str(tmp_path / "plain"), env=env)
-    assert flagged.returncode == ExitCode.OK and fixed(tmp_path / "b.837")
+    assert flagged.returncode == ExitCode.NEEDS_PERSON and not fixed(tmp_path / "b.837")
 
 
 def test_isolated_reads_no_file_and_config_names_one(tmp_path: Path, env: dict[str, str]) -> None:
-    review_pack(tmp_path / "pack")
+    attest_pack(tmp_path / "pack")
     write(tmp_path / "in" / "edi837.toml", 'packs = "../pack"\n')
     named = write(tmp_path / "other" / "settings.toml", 'packs = "../pack"\n')
     (tmp_path / "in" / "x").mkdir(parents=True)
     (tmp_path / "in" / "x" / "in.837").write_bytes(PAIR)
     src = str(tmp_path / "in" / "x" / "in.837")
     found_above = edi_fix(src, str(tmp_path / "above.837"), "--no-validate", env=env)
-    assert found_above.returncode == ExitCode.NEEDS_PERSON and not fixed(tmp_path / "above.837")
+    assert found_above.returncode == ExitCode.OK and fixed(tmp_path / "above.837")
     isolated = edi_fix(src, str(tmp_path / "iso.837"), "--no-validate", "--isolated", env=env)
-    assert isolated.returncode == ExitCode.OK and fixed(tmp_path / "iso.837")
+    assert isolated.returncode == ExitCode.NEEDS_PERSON and not fixed(tmp_path / "iso.837")
     # --config FILE, any name, instead of discovery: from a folder where discovery finds nothing
     alone = tmp_path / "alone"
     alone.mkdir()
     (alone / "in.837").write_bytes(PAIR)
     found = edi_fix(str(alone / "in.837"), str(tmp_path / "plain.837"), "--no-validate", env=env)
-    assert found.returncode == ExitCode.OK and fixed(tmp_path / "plain.837")
+    assert found.returncode == ExitCode.NEEDS_PERSON and not fixed(tmp_path / "plain.837")
     named_run = edi_fix(str(alone / "in.837"), str(tmp_path / "named.837"), "--no-validate", "--config", str(named),
                         env=env)
-    assert named_run.returncode == ExitCode.NEEDS_PERSON and not fixed(tmp_path / "named.837")
+    assert named_run.returncode == ExitCode.OK and fixed(tmp_path / "named.837")
     both = edi_fix(str(alone / "in.837"), str(tmp_path / "both.837"), "--config", str(named), "--isolated", env=env)
     assert both.returncode == ExitCode.REFUSED and "--isolated" in one_refusal(both.stderr.decode())
     missing = edi_fix(str(alone / "in.837"), str(tmp_path / "m.837"), "--config", str(tmp_path / "nope.toml"), env=env)
@@ -213,14 +214,14 @@ def test_a_bad_table_in_pyproject_names_its_key(tmp_path: Path, env: dict[str, s
 
 
 def test_edi_fix_reads_the_inputs_folder_not_the_working_one(tmp_path: Path, env: dict[str, str]) -> None:
-    review_pack(tmp_path / "pack")
+    attest_pack(tmp_path / "pack")
     write(tmp_path / "inputs" / "edi837.toml", 'packs = "../pack"\n')
     write(tmp_path / "cwd" / "edi837.toml", "bad-key = 1\n")  # would be refused if it were read
     (tmp_path / "inputs" / "in.837").write_bytes(PAIR)
     done = edi_fix(str(tmp_path / "inputs" / "in.837"), str(tmp_path / "out.837"), "--no-validate", env=env,
                    cwd=tmp_path / "cwd")
-    assert done.returncode == ExitCode.NEEDS_PERSON, done.stderr
-    assert not fixed(tmp_path / "out.837")
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert fixed(tmp_path / "out.837")
     # stdin has no folder: the working one is where it starts
     piped = edi_fix("-", "-", "--no-validate", stdin=PAIR, env=env, cwd=tmp_path / "cwd")
     assert piped.returncode == ExitCode.REFUSED and "bad-key" in one_refusal(piped.stderr.decode())
@@ -231,34 +232,37 @@ def test_group_readable_from_the_file(tmp_path: Path, env: dict[str, str]) -> No
     src = tmp_path / "in.837"
     src.write_bytes(PAIR)
     src.chmod(0o644)
-    assert edi_fix(str(src), str(tmp_path / "g.837"), "--no-validate", env=env).returncode == ExitCode.OK
-    assert edi_fix(str(src), str(tmp_path / "p.837"), "--no-validate", "--isolated", env=env).returncode == 0
+    # NC002 reported either way (exit 1): the outputs are written all the same
+    assert edi_fix(str(src), str(tmp_path / "g.837"), "--no-validate", env=env).returncode == ExitCode.NEEDS_PERSON
+    assert edi_fix(str(src), str(tmp_path / "p.837"), "--no-validate", "--isolated",
+                   env=env).returncode == ExitCode.NEEDS_PERSON
     mode = {n: stat.S_IMODE((tmp_path / n).stat().st_mode) for n in ("g.837", "g.837.changes.jsonl", "p.837")}
     assert mode == {"g.837": 0o640, "g.837.changes.jsonl": 0o640, "p.837": 0o600}
 
 
 def test_the_hook_reads_the_files_folder(tmp_path: Path, env: dict[str, str]) -> None:
-    review_pack(tmp_path / "pack")
+    attest_pack(tmp_path / "pack")
     write(tmp_path / "outgoing" / "edi837.toml", 'packs = "../pack"\n')
     target = tmp_path / "outgoing" / "claims.837"
     target.write_bytes(PAIR)
+    alone = edi_fix("hook", str(target), "--no-validate", "--isolated", env=env)
+    assert alone.returncode == ExitCode.NEEDS_PERSON, alone.stderr
+    assert target.read_bytes() == PAIR  # the shipped packs: reported, not fixed
     done = edi_fix("hook", str(target), "--no-validate", env=env, cwd=tmp_path)
-    assert done.returncode == ExitCode.NEEDS_PERSON, done.stderr
-    assert target.read_bytes() == PAIR  # reported, not fixed
-    assert edi_fix("hook", str(target), "--no-validate", "--isolated", env=env).returncode == ExitCode.OK
-    assert fixed(target)
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert fixed(target)  # the folder's pack attests time blocks
 
 
 def test_the_watcher_reads_the_outbound_folder_and_leaves_its_configuration(tmp_path: Path,
                                                                              env: dict[str, str]) -> None:
-    review_pack(tmp_path / "pack")
+    attest_pack(tmp_path / "pack")
     outbound, ready = tmp_path / "outbound", tmp_path / "ready"
     config = write(outbound / "edi837.toml", 'packs = "../pack"\nhold = []\n')
     ready.mkdir()
     (outbound / "a.837").write_bytes(PAIR)
     done = edi_fix("watch", str(outbound), "--to", str(ready), "--once", "--no-validate", env=env, cwd=tmp_path)
     assert done.returncode in (ExitCode.OK, ExitCode.NEEDS_PERSON), done.stderr
-    assert (ready / "a.837").read_bytes() == PAIR  # hold = [] delivered it; the pack reported NC002, not fixed
+    assert fixed(ready / "a.837")  # the folder's pack attests time blocks: NC002 applied, delivered
     assert config.read_text() == 'packs = "../pack"\nhold = []\n'  # never taken for an 837
     assert not (outbound / "rejected").exists() or not any((outbound / "rejected").iterdir())
     write(outbound / "edi837.toml", "jobs = -1\n")
@@ -282,16 +286,16 @@ def test_the_batch_reads_in_dir_and_passes_over_its_configuration(tmp_path: Path
 
 def test_the_api_reads_a_file_only_when_asked(tmp_path: Path, env: dict[str, str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    review_pack(tmp_path / "pack")
+    attest_pack(tmp_path / "pack")
     write(tmp_path / "edi837.toml", 'packs = "pack"\njobs = 2\nhold = ["review"]\nncci-db = "n.db"\n')
     monkeypatch.chdir(tmp_path)
-    assert edi837.fix(PAIR, validate=False).output != PAIR  # pure: the file beside it changes nothing
+    assert edi837.fix(PAIR, validate=False).output == PAIR  # pure: the attesting pack beside it is not read
     options = edi837.options_for(tmp_path / "in.837", validate=False)
     assert (options.packs_dir, options.jobs, options.hold, options.validate) == (
         tmp_path / "pack", 2, frozenset({"review"}), False)
     assert options.ncci_db is None  # EDI837_NCCI_DB (empty) outranks the file
-    held = edi837.fix(PAIR, options)  # reported, so held for review, untouched
-    assert (held.output, held.held_output, held.held_claims) == (b"", PAIR, 1)
+    done = edi837.fix(PAIR, options)  # the pack attests: applied, nothing to hold
+    assert done.held_claims == 0 and b"SV1*HC:97530:59*" in (done.output or b"")
     assert edi837.options_for(tmp_path, isolated=True).packs_dir is None
 
 
@@ -323,7 +327,7 @@ def test_rules_shows_the_fix_the_packs_in_force_make(tmp_path: Path, env: dict[s
     assert _line(shipped, "NC001") == ("safe fix, applied", "on", "")
     assert _line(shipped, "NC004") == ("no fix (reports only)", "on", "")
     # a pack, found through the configuration file of PATH's folder
-    pack = review_pack(tmp_path / "practice" / "pack")
+    pack = attest_pack(tmp_path / "practice" / "pack")
     (pack / "config.toml").write_text('ignore = ["TU003"]\n[rules.NC002]\naction = "review"\n')
     write(tmp_path / "practice" / "edi837.toml", 'packs = "pack"\n')
     practice = edi_fix("rules", str(tmp_path / "practice"), env=env).stdout.decode()

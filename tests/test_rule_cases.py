@@ -33,8 +33,8 @@ def test_every_rule_has_a_folder_of_its_own() -> None:
 
     codes = set(rule_schemas(all_factories()))
     files = {p.parent.name for p in CASES_DIR.glob("*/cases.toml")}
-    assert {p.name for p in CASES_DIR.iterdir()} - files <= {"_specs.py", "_modifiers_time.py", "_third_audit.py",  # shared builders
-                                                          "build_inputs.py", "__pycache__"}
+    shared = {"_specs.py", "_modifiers_time.py", "_third_audit.py", "build_inputs.py", "__pycache__"}  # builders
+    assert {p.name for p in CASES_DIR.iterdir()} - files <= shared
     # EDI001 (claim totals) is in every case that changes a charge; EDI003 (a held claim) is the split's: held
     # claims leave the output, which a case's segment replacements cannot say (tests/test_split.py).
     assert codes - {"EDI001", "EDI003"} <= files

@@ -4,8 +4,8 @@ A rule's declared fix safety is not the whole answer. A review fix is applied wh
 `apply_review = true` in a pack's config.toml) says so, or when the pack approves it through the setting
 the rule names as its approval (NC002's `attest_separate_time_blocks = true`: the practice attests to
 separate time blocks; off by default); a payer profile may change that setting for its payer's claims.
-Whether a rule runs at all is the packs' `select`/`ignore` under the flags'. Each answer names where it came from: a flag, the
-pack file that sets it, or the rule's own default; read the same way the run reads them
+Whether a rule runs at all is the packs' `select`/`ignore` under the flags'. Each answer names where it
+came from: a flag, the pack file that sets it, or the rule's own default; read the same way the run reads them
 (pipeline/run.py's build_engine, engine/runner.py's apply test), so what this prints is what a run does.
 """
 
