@@ -1,13 +1,14 @@
 """What the report and the summary know of one claim: its lines, its amounts, why it was held.
 
 A value type beside the claim model it is read from (the pipeline makes them, the report shows them).
-Kept per claim that has a finding or was held (only when the caller keeps records, as the HTML report
-does), so the report can show service dates and line charges next to each change without reading the
-file again. Nothing here is patient data: claim ids, line numbers, codes, amounts and dates of service.
+Kept per claim (only when the caller keeps records, as the HTML report does), so the report can show each
+claim's payer, rendering NPI, diagnoses and lines before and after without reading the file again. Nothing
+here is patient data: claim ids, payer ids, NPIs, codes, line numbers, amounts and dates of service.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -46,6 +47,10 @@ class ClaimSummary:
     hold_reasons: tuple[str, ...] = ()
     first_record: int = 0
     end_record: int = 0
+    payer: str = ""  # 2010BB NM109, the payer id (never the subscriber's own ids)
+    rendering_npi: str = ""  # 2310B NPI ("" when the billing provider renders)
+    diagnoses: tuple[tuple[str, str | None], ...] = ()  # (ICD-10-CM code, dotted; its region or None), HI order
+    lines_after: list[LineSummary] | None = None  # the lines as delivered, when a fix changed the claim
 
     @property
     def held(self) -> bool:
@@ -68,4 +73,24 @@ def lines_of(claim: Claim) -> list[LineSummary]:
                         x.service_date_end) for x in lines]
 
 
-__all__ = ["ClaimSummary", "LineSummary", "amount", "clm02", "lines_of"]
+def described(summary: ClaimSummary, claim: Claim, region_of: Callable[[str], str | None]) -> ClaimSummary:
+    """The summary with what the report shows of its claim: payer id, rendering NPI, diagnoses and their
+    anatomic regions (`region_of`, the rule packs' table the rules read). Codes only, never names."""
+    summary.payer = claim.subscriber.payer_id
+    try:
+        summary.rendering_npi = claim.rendering_npi
+        summary.diagnoses = tuple((d.dotted, region_of(d.code)) for d in claim.diagnoses)
+    except InputRefused:
+        pass
+    return summary
+
+
+def lines_after(claim: Claim, pieces: list[bytes]) -> list[LineSummary]:
+    """The lines of the claim as a fix rebuilt it (`pieces`, its segments without terminators)."""
+    end = claim.delimiters.segment
+    after = Claim(end.join(pieces) + end, claim.first_ordinal, claim.transaction, claim.billing_provider,
+                  claim.subscriber, claim.has_patient_loop, claim.delimiters, claim.patient)
+    return lines_of(after)
+
+
+__all__ = ["ClaimSummary", "LineSummary", "amount", "clm02", "described", "lines_after", "lines_of"]

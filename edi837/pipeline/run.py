@@ -35,7 +35,7 @@ from edi837.icd10.source import attach as attach_icd10
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
-from edi837.model.summary import ClaimSummary, amount, clm02, lines_of
+from edi837.model.summary import ClaimSummary, amount, clm02, described, lines_after, lines_of
 from edi837.model.walker import Passthrough, TransactionEnd, Unit, Walker
 from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
@@ -154,6 +154,8 @@ def _pass(state: PassState) -> ScanAhead | None:
             walker = Walker(stream)
             engine = build_engine(delims, options, minutes)
             engine.partners = state.partners
+            packs = engine.packs
+            state.region_of = (lambda code: packs.region_of(code)[0]) if packs is not None else (lambda code: None)
             locating = options.validate and holding.INVALID in options.hold  # --hold invalid traces errors to claims
             state.writer = SplitWriter(sink, sinks.held, delims, stream.bom, locating) if options.hold else None
             out: Any = sink
@@ -266,9 +268,10 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
     before = amount(unit.total_charge_text)
     result.amount_in += before or 0
     summary = None
-    if sinks.keep_records and (records or reasons):
-        summary = ClaimSummary(index, unit.claim_id, unit.transaction.control_number, unit.first_ordinal,
-                               before, None, lines_of(unit), tuple(reasons), len(result.records))
+    if sinks.keep_records:  # every claim, for the report's worklist and its table of unchanged claims
+        summary = described(ClaimSummary(index, unit.claim_id, unit.transaction.control_number, unit.first_ordinal,
+                                         before, None, lines_of(unit), tuple(reasons), len(result.records)),
+                            unit, state.region_of)
     if reasons:
         records = holding.held_records(unit, records, reasons, sinks.held_name)
         result.amount_held += before or 0
@@ -280,6 +283,8 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
         result.amount_delivered += after or 0
         if summary is not None:
             summary.amount_after = after
+            if outcome.pieces is not None:
+                summary.lines_after = lines_after(unit, outcome.pieces)
     for record in records:
         result.add(record, sinks)
     if summary is not None:
