@@ -134,7 +134,8 @@ def delivered_table(views: list[ClaimView]) -> list[etree._Element]:
     for v in views:
         s = v.summary
         total = money(s.amount_before) + ("" if s.amount_after == s.amount_before else f" → {money(s.amount_after)}")
-        rules = ", ".join(sorted({r.rule for r in v.records if r.applied}))
+        rules = ", ".join([*sorted({r.rule for r in v.records if r.applied}),
+                           *[f"{r.rule} line {r.line_number} acknowledged by {r.acknowledged}" for r in v.acknowledged]])
         rows.append(_tr(s, (s.claim_id, s.payer, s.rendering_npi, diagnoses(s), total, lines_text(s), rules)))
     return chunked("delivered", head, rows)
 

@@ -85,7 +85,7 @@ def view(summary: ClaimSummary, records: list[ChangeRecord]) -> ClaimView:
     mine = unique(records)
     items = [r for r in mine if is_review_item(r)]
     status = (HELD if summary.held else REVIEW if items else
-              DELIVERED if any(r.applied for r in mine) else UNCHANGED)
+              DELIVERED if any(r.applied or r.acknowledged is not None for r in mine) else UNCHANGED)
     return ClaimView(summary, mine, status, items, [r for r in mine if is_withheld(r)],
                      [r for r in mine if r.acknowledged is not None], _gy_dollars(summary))
 
