@@ -61,9 +61,9 @@ def test_review_items_need_a_person_without_a_hold_and_every_claim_is_listed() -
     (card,) = page.xpath("//table[contains(@class, 'card')]")
     assert card.xpath("string(thead)") == "Claim R1 review · payer PAYA · $85.00 at risk"
     text = card.text_content()
-    assert "diagnoses M99.01 cervical" in text and "rendering NPI none" in text
+    assert "diagnoses M99.01 cervical" in text and "rendering NPI" not in text  # the billing provider renders
     assert "lines 1 98940 x1 $45.00; 2 97140 x1 $40.00 (2026-03-02)" in text
-    assert card.xpath("string(.//code[@class='cmd'])") == 'edi-fix ack R1 --rule NC001 --line 2 --note "..."'
+    assert card.xpath("string(.//kbd)") == 'edi-fix ack R1 --rule NC001 --line 2 --note "..."'
     assert "edi-fix release" not in text  # delivered, nothing to release
     (row,) = page.xpath("//table[@class='delivered']/tbody/tr")
     assert [td.text_content() for td in row.xpath("td")] == [
@@ -107,7 +107,7 @@ def test_counts_match_the_work_with_a_hold(tmp_path: Path, capsys: pytest.Captur
     assert sorted(c.xpath("string(thead)").split()[1] for c in cards) == sorted(held)
     for c in cards:
         claim = c.xpath("string(thead)").split()[1]
-        commands = c.xpath(".//code[@class='cmd']/text()")
+        commands = c.xpath(".//kbd/text()")
         assert commands[-1] == f"edi-fix release {out}.held.837 --claim {claim} --to OUT"
         assert commands[0] == f'edi-fix ack {claim} --rule NC001 --line 2 --note "..."'
     ids = [e.get("id") for e in page.xpath("//*[@id]")]
@@ -129,6 +129,26 @@ def test_cards_are_sorted_by_dollars_at_risk_then_payer() -> None:
                      "Claim C1 review · payer BB · $85.00 at risk"]
 
 
+def test_words_every_item_of_a_rule_ends_with_are_said_once_and_nothing_is_lost() -> None:
+    """Two NC001 review items whose messages end alike: the page says the common ending once, each item its
+    own beginning followed by "…", and beginning + ending is the change log's message word for word."""
+    from datetime import date
+
+    claims = [ClaimSpec(f"W{day}", ("M9901",), (LineSpec("98940", "45", service_date=date(2026, 3, day)),
+                                                LineSpec("97140", "40", service_date=date(2026, 3, day))))
+              for day in (2, 9)]
+    result = fix(build_837(claims), FixOptions(validate=False))
+    messages = [r.message for r in result.records if r.rule == "NC001"]
+    assert len(messages) == 2 and messages[0] != messages[1]
+    page = _page(result)
+    (said,) = [s.text_content() for s in page.xpath("//p[@class='meta']/span")]
+    assert said.startswith("NC001: … ")
+    ending = said[len("NC001: …"):]
+    items = [li.xpath("string(text()[1])").split(": ", 1)[1]
+             for li in page.xpath("//table[contains(@class, 'card')]//li")]
+    assert sorted(item[:-2] + ending for item in items) == sorted(messages)
+
+
 def test_an_acknowledged_item_is_shown_and_not_counted_as_work() -> None:
     """A record a person acknowledged shows "acknowledged by NAME on DATE: NOTE", has no ack command and is
     not an item for review; a record repeated by a rule is shown once."""
@@ -141,7 +161,7 @@ def test_an_acknowledged_item_is_shown_and_not_counted_as_work() -> None:
     assert _totals(page)["items for review"] == "0"
     assert _totals(page)["items acknowledged as right as billed"] == "1"
     assert "acknowledged by Pat on 2026-03-05: separate region" in page.text_content()
-    assert not page.xpath("//code[@class='cmd']") and not page.xpath("//table[contains(@class, 'card')]")
+    assert not page.xpath("//kbd") and not page.xpath("//table[contains(@class, 'card')]")
     # the same record twice in a claim's range: one item
     again = fix(build_837(_THREE[:1]), FixOptions(validate=False))
     summary = again.claim_summaries[0]

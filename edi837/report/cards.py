@@ -82,6 +82,10 @@ def lines_text(summary: ClaimSummary) -> str:
     return "; ".join(parts) + (f" ({days.pop()})" if len(days) == 1 and "" not in days else "")
 
 
+def _rule_line(r: ChangeRecord) -> str:
+    return r.rule if r.line_number is None else f"{r.rule} line {r.line_number}"
+
+
 def ack_command(r: ChangeRecord) -> str:
     line = f" --line {r.line_number}" if r.line_number is not None else ""
     return f"edi-fix ack {shlex.quote(r.claim_id)} --rule {shlex.quote(r.rule)}{line} --note \"...\""
@@ -91,38 +95,40 @@ def release_command(claim_id: str, held_name: str) -> str:
     return f"edi-fix release {shlex.quote(held_name) if held_name else 'HELD'} --claim {shlex.quote(claim_id)} --to OUT"
 
 
-def _item(r: ChangeRecord) -> etree._Element:
+def _item(r: ChangeRecord, shared: dict[str, str]) -> etree._Element:
     where = f"line {r.line_number} ({r.procedure})" if r.line_number is not None and r.procedure else "claim"
-    body: list[Any] = [E.STRONG(t(r.rule)), f" {t(where)}: {t(r.message)}"]
+    ending = shared.get(r.rule, "")
+    message = r.message[:-len(ending)] + " …" if ending and r.message.endswith(ending) else r.message
+    body: list[Any] = [E.STRONG(t(r.rule)), f" {t(where)}: {t(message)}"]
     if r.segment_before:
         body += [E.BR(), E.SPAN("segment ", E.CLASS("meta")), segment(r.segment_before)]
     if r.acknowledged is not None:
         body += [E.BR(), E.SPAN(t(f"acknowledged by {r.acknowledged}"), E.CLASS("ack"))]
     elif r.action == "review":
-        body += [E.BR(), E.CODE(t(ack_command(r)), E.CLASS("cmd"))]
+        body += [E.BR(), E.KBD(t(ack_command(r)))]
     return cast(etree._Element, E.LI(*body))
 
 
-def card(v: ClaimView, held_name: str) -> etree._Element:
+def card(v: ClaimView, held_name: str, shared: dict[str, str]) -> etree._Element:
     """One claim that needs a person: its head repeats on each printed page; then what to do, the items,
     the safe fixes withheld, the lines before and after, and for a held claim the release command."""
     s = v.summary
-    head = E.THEAD(E.TR(E.TH(t(f"Claim {s.claim_id}") + " ", E.SPAN(v.status, E.CLASS(f"st {v.status}")),
+    head = E.THEAD(E.TR(E.TH(t(f"Claim {s.claim_id}") + " ", E.B(v.status),
                              " " + t(f"· payer {s.payer or 'none'} · {money(v.at_risk)} at risk"))))
     parts: list[Any] = [
-        E.DIV(t(f"rendering NPI {s.rendering_npi or 'none'} · diagnoses {diagnoses(s) or 'none'} · "
-                f"transaction {s.transaction or '-'}, segment {s.segment}")),
+        E.DIV(t((f"rendering NPI {s.rendering_npi} · " if s.rendering_npi else "")
+                + f"diagnoses {diagnoses(s) or 'none'} · transaction {s.transaction or '-'}, segment {s.segment}")),
         E.DIV(t(f"lines {lines_text(s)}")),
     ]
-    items = [_item(r) for r in [*v.items, *v.acknowledged] if r.rule != HOLD_RULE]
+    items = [_item(r, shared) for r in [*v.items, *v.acknowledged] if r.rule != HOLD_RULE]
     items += [E.LI(E.STRONG("held"), f" {t(reason)}") for reason in s.hold_reasons if reason.startswith("invalid")]
     if items:
         parts.append(E.UL(*items))
     if v.withheld:
         parts.append(E.DIV(t("safe fixes withheld while it is held: "
-                             + ", ".join(f"{r.rule} line {r.line_number}" for r in v.withheld))))
+                             + ", ".join(_rule_line(r) for r in v.withheld))))
     if v.status == HELD:
-        parts.append(E.DIV("release: ", E.CODE(t(release_command(s.claim_id, held_name)), E.CLASS("cmd"))))
+        parts.append(E.DIV("release: ", E.KBD(t(release_command(s.claim_id, held_name)))))
     return cast(etree._Element, E.TABLE(E.CLASS(f"card {v.status}"), head, E.TBODY(E.TR(E.TD(*parts))),
                                         id=f"claim-{s.index + 1}"))
 
@@ -135,7 +141,7 @@ def delivered_table(views: list[ClaimView]) -> list[etree._Element]:
         s = v.summary
         total = money(s.amount_before) + ("" if s.amount_after == s.amount_before else f" → {money(s.amount_after)}")
         rules = ", ".join([*sorted({r.rule for r in v.records if r.applied}),
-                           *[f"{r.rule} line {r.line_number} acknowledged by {r.acknowledged}" for r in v.acknowledged]])
+                           *[f"{_rule_line(r)} acknowledged by {r.acknowledged}" for r in v.acknowledged]])
         rows.append(_tr(s, (s.claim_id, s.payer, s.rendering_npi, diagnoses(s), total, lines_text(s), rules)))
     return chunked("delivered", head, rows)
 

@@ -39,14 +39,14 @@ h1 { font-size: 1.45em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top
 table { border-collapse: collapse; margin: .4em 0 1em; }
 th, td { border: 1px solid #ccc; padding: .2em .45em; text-align: left; vertical-align: top; font-size: .9em; }
 th { background: #f3f3f3; } .totals td:nth-child(2), .by-rule td + td { text-align: right; }
-code.segment, code.cmd { font-family: ui-monospace, monospace; font-size: .92em; white-space: normal;
+code.segment, kbd { font-family: ui-monospace, monospace; font-size: .92em; white-space: normal;
   word-break: keep-all; overflow-wrap: normal; hyphens: none; }
-code.cmd { background: #f4f4f4; padding: 0 .3em; overflow-wrap: anywhere; }
+kbd { background: #f4f4f4; padding: 0 .3em; overflow-wrap: anywhere; }
 table.card { width: 100%; border: 1px solid #d9a400; border-left: 6px solid #d9a400; background: #fffaf0; }
 table.card > thead th { background: #fbeec8; font-size: 1em; }
 table.card > tbody > tr > td { border: none; padding: .4em .8em; }
 table.card ul { margin: .3em 0; padding-left: 1.2em; } table.card li { margin-bottom: .35em; }
-.st { font-weight: 600; text-transform: uppercase; font-size: .8em; } .ack { color: #1e6b2e; }
+th b { text-transform: uppercase; font-size: .8em; } .ack { color: #1e6b2e; }
 .todo { font-weight: 600; } table.delivered, table.unchanged { width: 100%; }
 table.delivered tbody { border-top: 2px solid #999; } tr.ln td { color: #444; border-top: none; }
 footer { display: none; } .chunk { content-visibility: auto; contain-intrinsic-size: auto 40em; }
@@ -133,7 +133,11 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
         body.append(E.H2(t(f"Needs a person ({plural(len(work.people), 'claim')}, most dollars first)")))
         body += [E.P(E.SPAN("What to do: ", E.CLASS("todo")), TODO_REVIEW, " ", TODO_HELD),
                  E.P(E.CLASS("meta"), TODO_INVALID)]
-        cards = [card(v, held_name) for v in work.people]
+        if work.shared:
+            body.append(E.P(E.CLASS("meta"), "An item that ends in … continues with its rule's words: ",
+                            *[E.SPAN(E.STRONG(t(rule)), ": … " + t(ending), E.BR()) for rule, ending
+                              in sorted(work.shared.items())]))
+        cards = [card(v, held_name, work.shared) for v in work.people]
         body += [E.DIV(E.CLASS("chunk"), *cards[i:i + 50]) for i in range(0, len(cards), 50)]
     body.append(E.H2(t(f"Fixed and delivered ({plural(len(work.delivered), 'claim')})")))
     body += delivered_table(work.delivered) if work.delivered else [E.P("No claim was fixed without a question.")]

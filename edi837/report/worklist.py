@@ -106,6 +106,8 @@ class Worklist:
     gy_dollars: Decimal = Decimal(0)
     by_rule: dict[str, Counter[str]] = field(default_factory=dict)  # rule -> applied / withheld / review
     sources: dict[str, str] = field(default_factory=dict)  # rule -> its source, as its first record cites it
+    # rule -> the words every one of its review items ends with (said once, each item shows the rest)
+    shared: dict[str, str] = field(default_factory=dict)
 
 
 def worklist(result: FixResult) -> Worklist:
@@ -132,4 +134,37 @@ def worklist(result: FixResult) -> Worklist:
         (out.people if v.status in (HELD, REVIEW) else out.delivered if v.status == DELIVERED
          else out.unchanged).append(v)
     out.people.sort(key=lambda v: (-v.at_risk, v.summary.payer, v.summary.index))
+    out.shared = shared_endings(out.people)
     return out
+
+
+SHARED_MIN = 40  # characters: a shorter common ending is not worth saying apart
+
+
+def shared_endings(views: list[ClaimView]) -> dict[str, str]:
+    """For each rule with several review items, the words all its messages end with (from a word boundary),
+    when long enough: the page says them once and each item its own beginning, so a run with thousands of
+    items of one rule does not print the same explanation thousands of times. Nothing is lost: the item's
+    text plus its rule's ending is the message, word for word."""
+    messages: dict[str, list[str]] = {}
+    for v in views:
+        for r in v.items:
+            messages.setdefault(r.rule, []).append(r.message)
+    out = {}
+    for rule, texts in messages.items():
+        if len(texts) < 2:
+            continue
+        ending = _common_ending(texts)
+        cut = ending.find(" ")
+        ending = ending[cut:] if cut >= 0 and all(len(m) > len(ending) for m in texts) else ""
+        if len(ending) >= SHARED_MIN:
+            out[rule] = ending
+    return out
+
+
+def _common_ending(texts: list[str]) -> str:
+    shortest = min(texts, key=len)
+    n = 0
+    while n < len(shortest) and all(text[-1 - n] == shortest[-1 - n] for text in texts):
+        n += 1
+    return shortest[len(shortest) - n:]
