@@ -116,6 +116,28 @@ def test_counts_match_the_work_with_a_hold(tmp_path: Path, capsys: pytest.Captur
     assert "@media print" in style and "break-inside: avoid" in style and "table-header-group" in style
 
 
+def test_a_held_card_separates_withheld_safe_fixes_from_its_review_item() -> None:
+    """H1: 98940 on the lumbar region (M99.03), 97140 on the shoulder (M25.511: NC001 appends 59, safe),
+    97530 with 97140 (NC002 appends 59, safe), 97116 with 97530 (NC003: review). Held for review: one item
+    for review, two safe fixes withheld, and the card shows the lines as the release would deliver them."""
+    lines = (LineSpec("98940", "45", pointers=(1,)), LineSpec("97140", "40", pointers=(2,)),
+             LineSpec("97530", "90", pointers=(2,)), LineSpec("97116", "72", pointers=(2,)))
+    result = fix(build_837([ClaimSpec("H1", ("M9903", "M25511"), lines)]),
+                 FixOptions(validate=False, hold=frozenset({"review"})))
+    page = _page(result, held_name="in.held.837")
+    totals = _totals(page)
+    assert (totals["items for review"], totals["safe fixes withheld (their claims are held)"],
+            totals["claims held"], totals["dollars at risk: held"]) == ("1", "2", "1", "$247.00")
+    (card,) = page.xpath("//table[contains(@class, 'card')]")
+    text = card.text_content()
+    assert ("lines 1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00; 3 97530 x1 $90.00 → 97530:59 x1 "
+            "$90.00; 4 97116 x1 $72.00 (2026-03-02)") in text
+    assert "withheld while it is held (the lines above show them): NC001 line 2, NC002 line 3" in text
+    assert [li.xpath("string(strong)") for li in card.xpath(".//li")] == ["NC003"]
+    assert card.xpath(".//kbd/text()") == ['edi-fix ack H1 --rule NC003 --line 4 --note "..."',
+                                           "edi-fix release in.held.837 --claim H1 --to OUT"]
+
+
 def test_cards_are_sorted_by_dollars_at_risk_then_payer() -> None:
     """Three review claims: $285 (payer ZZ), $85 (payer BB), $85 (payer AA): the $285 one first, then the two
     $85 ones by payer id."""

@@ -50,7 +50,7 @@ class ClaimSummary:
     payer: str = ""  # 2010BB NM109, the payer id (never the subscriber's own ids)
     rendering_npi: str = ""  # 2310B NPI ("" when the billing provider renders)
     diagnoses: tuple[tuple[str, str | None], ...] = ()  # (ICD-10-CM code, dotted; its region or None), HI order
-    lines_after: list[LineSummary] | None = None  # the lines as delivered, when a fix changed the claim
+    lines_after: list[LineSummary] | None = None  # the lines with the safe fixes (delivered, or on release)
 
     @property
     def held(self) -> bool:

@@ -283,10 +283,10 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
         result.amount_delivered += after or 0
         if summary is not None:
             summary.amount_after = after
-            if outcome.pieces is not None:
-                summary.lines_after = lines_after(unit, outcome.pieces)
     for record in records:
         result.add(record, sinks)
+    if summary is not None and outcome.pieces is not None:  # a held claim's too: what its release delivers
+        summary.lines_after = lines_after(unit, outcome.pieces)
     if summary is not None:
         summary.end_record = len(result.records)
         result.claim_summaries.append(summary)

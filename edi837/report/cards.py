@@ -44,17 +44,6 @@ def day(first: date | None, last: date | None) -> str:
     return f"{first:%Y-%m-%d}" + (f" to {last:%Y-%m-%d}" if last and last != first else "")
 
 
-def segment(text: str | None, element: str = "*") -> etree._Element:
-    """A segment that breaks only after an element separator (a <wbr> there), never inside a value."""
-    code = E.CODE(E.CLASS("segment"))
-    parts = t(text).split(element)
-    code.text = parts[0]
-    for part in parts[1:]:
-        wbr = etree.SubElement(code, "wbr")
-        wbr.tail = element + part
-    return cast(etree._Element, code)
-
-
 def diagnoses(summary: ClaimSummary) -> str:
     """`M99.01 cervical, M25.511`: the codes in HI order, each with the region the rules read, if any."""
     return ", ".join(code + (f" {region.replace('_', ' ')}" if region else "") for code, region in summary.diagnoses)
@@ -100,8 +89,6 @@ def _item(r: ChangeRecord, shared: dict[str, str]) -> etree._Element:
     ending = shared.get(r.rule, "")
     message = r.message[:-len(ending)] + " …" if ending and r.message.endswith(ending) else r.message
     body: list[Any] = [E.STRONG(t(r.rule)), f" {t(where)}: {t(message)}"]
-    if r.segment_before:
-        body += [E.BR(), E.SPAN("segment ", E.CLASS("meta")), segment(r.segment_before)]
     if r.acknowledged is not None:
         body += [E.BR(), E.SPAN(t(f"acknowledged by {r.acknowledged}"), E.CLASS("ack"))]
     elif r.action == "review":
@@ -125,7 +112,7 @@ def card(v: ClaimView, held_name: str, shared: dict[str, str]) -> etree._Element
     if items:
         parts.append(E.UL(*items))
     if v.withheld:
-        parts.append(E.DIV(t("safe fixes withheld while it is held: "
+        parts.append(E.DIV(t("safe fixes withheld while it is held (the lines above show them): "
                              + ", ".join(_rule_line(r) for r in v.withheld))))
     if v.status == HELD:
         parts.append(E.DIV("release: ", E.KBD(t(release_command(s.claim_id, held_name)))))

@@ -5,13 +5,14 @@ items that need a person, safe fixes withheld with a held claim, dollars at risk
 that now carry GY), then "Needs a person": one card per claim held or with items for review, the most
 dollars first (then payer), each item with the command that records a person's decision; then the claims
 fixed and delivered, each line as billed and after; then every unchanged claim in one compact table. No
-index of links comes before the content: a 20,000-claim run stays a few megabytes that open in a second.
+index of links comes before the content, and long parts are laid out only as they scroll into view
+(content-visibility), so a 20,000-claim run opens in about a second (bench/report.py).
 
 Built with lxml's element builder, so every value is escaped by construction (claim ids and segment text
 can contain '<' or '&'). One self-contained file: its style is inline, it needs no JavaScript, and it prints:
-cards are tables whose head (the claim id) repeats on each page, nothing splits a card's parts, and a fixed
-footer names the report on every page (the browser's own header/footer option adds page numbers; CSS @page
-margin boxes are not supported by Chromium).
+cards are tables whose head (the claim id) repeats on each page, nothing splits a card's parts, and each
+page's foot names the report and the page (CSS @page margin boxes, printed by Chromium since version 131:
+tests/test_report_browser.py reads them back from a PDF the real headless Chromium printed).
 
 It shows claim ids, payer ids, NPIs, codes, line numbers, amounts, dates of service, rules, reasons and
 sources, and nothing from patient loops.
@@ -39,7 +40,7 @@ h1 { font-size: 1.45em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top
 table { border-collapse: collapse; margin: .4em 0 1em; }
 th, td { border: 1px solid #ccc; padding: .2em .45em; text-align: left; vertical-align: top; font-size: .9em; }
 th { background: #f3f3f3; } .totals td:nth-child(2), .by-rule td + td { text-align: right; }
-code.segment, kbd { font-family: ui-monospace, monospace; font-size: .92em; white-space: normal;
+kbd { font-family: ui-monospace, monospace; font-size: .92em; white-space: normal;
   word-break: keep-all; overflow-wrap: normal; hyphens: none; }
 kbd { background: #f4f4f4; padding: 0 .3em; overflow-wrap: anywhere; }
 table.card { width: 100%; border: 1px solid #d9a400; border-left: 6px solid #d9a400; background: #fffaf0; }
@@ -49,7 +50,7 @@ table.card ul { margin: .3em 0; padding-left: 1.2em; } table.card li { margin-bo
 th b { text-transform: uppercase; font-size: .8em; } .ack { color: #1e6b2e; }
 .todo { font-weight: 600; } table.delivered, table.unchanged { width: 100%; }
 table.delivered tbody { border-top: 2px solid #999; } tr.ln td { color: #444; border-top: none; }
-footer { display: none; } .chunk { content-visibility: auto; contain-intrinsic-size: auto 40em; }
+.chunk { content-visibility: auto; contain-intrinsic-size: auto 40em; }
 table.card > tbody > tr > td > div { margin: .15em 0; }
 a { color: #0b57a4; }
 @media print {
@@ -58,10 +59,18 @@ a { color: #0b57a4; }
   tr, tbody, .keep, table.card ul, table.card li, table.lines { break-inside: avoid; page-break-inside: avoid; }
   table.card { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
-  footer { display: block; position: fixed; bottom: 0; left: 0; right: 0; font-size: 8pt; color: #555;
-    border-top: 1px solid #ccc; background: #fff; }
+}
+@page { margin: 1.2cm 1.2cm 1.6cm;
+  @bottom-right { content: "page " counter(page) " of " counter(pages); font: 8pt system-ui, sans-serif; color: #555; }
 }
 """
+
+
+def css_string(text: str) -> str:
+    """A CSS string of `text` with every character but letters, digits, space and . _ - : escaped (a file
+    name may hold a quote, a backslash or `</style>`: inside a style element nothing may end it early)."""
+    return '"' + "".join(c if c.isascii() and (c.isalnum() or c in " ._-:") else f"\\{ord(c):06x}"
+                         for c in t(text)) + '"'
 
 
 def _row(label: str, value: str) -> etree._Element:
@@ -121,11 +130,12 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
     name = PurePath(input_name).name if input_name and input_name != "-" else "standard input"
     title = f"edi837 report: {name}"
     work = worklist(result)
+    made = f"edi837 {__version__}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     checked = ("validated against 005010X222A1 (pyx12's maps)" if result.validated
                else "not validated (--no-validate)")
     body: list[Any] = [
         E.H1(t(title)),
-        E.P(E.CLASS("meta"), t(f"edi837 {__version__}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {checked}")),
+        E.P(E.CLASS("meta"), t(f"{made}; {checked}")),
         E.P(E.CLASS("lead"), t(_sentence(result, work, output_name, held_name))),
         E.H2("Totals"), _totals(result, work), _by_rule(work),
     ]
@@ -146,7 +156,8 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
     if result.warnings:
         body.append(E.H2(t(f"{plural(len(result.warnings), 'validation error')} already in the input")))
         body.append(E.UL(*[E.LI(t(str(w))) for w in result.warnings]))
-    body.append(E.FOOTER(t(f"{title} · {__version__} · page numbers: the browser's print option "
-                           "\"Headers and footers\"")))
-    page = E.HTML(E.HEAD(E.META(charset="utf-8"), E.TITLE(t(title)), E.STYLE(_STYLE)), E.BODY(*body), lang="en")
+    footer = (f'@page {{ @bottom-left {{ content: {css_string(f"{title} · {made}")}; '
+              'font: 8pt system-ui, sans-serif; } }')
+    page = E.HTML(E.HEAD(E.META(charset="utf-8"), E.TITLE(t(title)), E.STYLE(_STYLE + footer)), E.BODY(*body),
+                  lang="en")
     return etree.tostring(page, method="html", encoding="utf-8", doctype="<!DOCTYPE html>")
