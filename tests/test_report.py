@@ -138,6 +138,29 @@ def test_a_held_card_separates_withheld_safe_fixes_from_its_review_item() -> Non
                                            "edi-fix release in.held.837 --claim H1 --to OUT"]
 
 
+def test_one_finding_that_appends_gy_and_gp_is_shown_once_and_its_dollars_are_at_risk() -> None:
+    """A Medicare claim from a chiropractor (taxonomy 111N00000X): 98940 without AT (MC001, review) and 97140
+    ($40, not covered from a chiropractor: MC002 appends GY and GP, two change-log records with one message).
+    The report shows MC002 once, the line as 97140:GP:GY, and $40.00 at risk on lines that now carry GY."""
+    from edi837.testing.specs import ProviderSpec
+
+    spec = ClaimSpec("MB1", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
+                                                  LineSpec("97140", "40", pointers=(2,))),
+                     payer_id="MCR01", claim_filing="MB", providers=(ProviderSpec("rendering", "1234567893",
+                                                                                  "111N00000X"),))
+    delivered = fix(build_837([spec]), FixOptions(validate=False))
+    assert [r.rule for r in delivered.records].count("MC002") == 2
+    page = _page(delivered)
+    totals = _totals(page)
+    assert (totals["dollars at risk: lines that now carry GY"], totals["items for review"],
+            totals["dollars at risk: delivered with items for review"]) == ("$40.00", "1", "$85.00")
+    assert page.xpath("string(//table[contains(@class, 'by-rule')]//tr[td[1]='MC002']/td[2])") == "1"
+    assert "2 97140 x1 $40.00 → 97140:GP:GY x1 $40.00" in page.xpath("string(//table[contains(@class, 'card')])")
+    held = _page(fix(build_837([spec]), FixOptions(validate=False, hold=frozenset({"review"}))))
+    assert _totals(held)["safe fixes withheld (their claims are held)"] == "1"
+    assert held.text_content().count("MC002 line 2") == 1
+
+
 def test_cards_are_sorted_by_dollars_at_risk_then_payer() -> None:
     """Three review claims: $285 (payer ZZ), $85 (payer BB), $85 (payer AA): the $285 one first, then the two
     $85 ones by payer id."""

@@ -2,8 +2,8 @@
 
 The billing office reads the report as its worklist, so its numbers must be the work: a safe fix withheld
 because its claim was held is not an item for review (the claim is held: that is the work, counted once);
-an item a person acknowledged as right as billed needs no one again; a record repeated by a rule (the same
-line, rule, action and segments) is one item. Every number of the report is computed here, from the
+an item a person acknowledged as right as billed needs no one again; the records one finding wrote (two
+modifiers appended for one reason) are one item. Every number of the report is computed here, from the
 run's records and claim summaries, so the page and its tests read one definition.
 """
 
@@ -34,11 +34,13 @@ def is_withheld(record: ChangeRecord) -> bool:
 
 
 def unique(records: list[ChangeRecord]) -> list[ChangeRecord]:
-    """The records without repeats: one per line, rule, action, segments and applied state, first kept."""
+    """One record per finding: a rule that appends two modifiers for one reason (MC002: GY, then GP) writes
+    one change-log record per edit with the same message; a person reads it once (the line's before and
+    after show both modifiers). Same line, rule, action, message and applied state: the first is kept."""
     seen: set[tuple[object, ...]] = set()
     out = []
     for r in records:
-        key = (r.line_number, r.rule, r.action, r.segment_before, r.segment_after, r.applied)
+        key = (r.line_number, r.rule, r.action, r.message, r.applied)
         if key not in seen:
             seen.add(key)
             out.append(r)
