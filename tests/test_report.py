@@ -45,7 +45,7 @@ def test_review_items_need_a_person_without_a_hold_and_every_claim_is_listed() -
         "Totals", "Needs a person (1 claim, most dollars first)", "Fixed and delivered (1 claim)",
         "Unchanged (1 claim)"]
     assert "every claim was delivered" not in page.text_content()
-    assert page.xpath("string(//p[@class='lead'])") == ("3 claims delivered in out.837. 1 claim need a person "
+    assert page.xpath("string(//p[@class='lead'])") == ("3 claims delivered in out.837. 1 claim needs a person "
                                                         "(1 item for review).")
     totals = _totals(page)
     assert {k: totals[k] for k in ("claims in", "claims held", "claims delivered with items for review",

@@ -39,7 +39,7 @@ h1 { font-size: 1.45em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top
 .meta, .source { color: #555; font-size: .85em; }
 table { border-collapse: collapse; margin: .4em 0 1em; }
 th, td { border: 1px solid #ccc; padding: .2em .45em; text-align: left; vertical-align: top; font-size: .9em; }
-th { background: #f3f3f3; } .totals td:nth-child(2), .by-rule td + td { text-align: right; }
+th { background: #f3f3f3; } .totals td:nth-child(2), .by-rule td:nth-child(-n+4):not(:first-child) { text-align: right; }
 kbd { font-family: ui-monospace, monospace; font-size: .92em; white-space: normal;
   word-break: keep-all; overflow-wrap: normal; hyphens: none; }
 kbd { background: #f4f4f4; padding: 0 .3em; overflow-wrap: anywhere; }
@@ -121,7 +121,8 @@ def _sentence(result: FixResult, work: Worklist, output_name: str, held_name: st
         said += f"; {plural(n[HELD], 'claim')} held" + (f" in {held_name}" if held_name else "")
     people = len(work.people)
     if people:
-        return f"{said}. {plural(people, 'claim')} need a person ({plural(work.review_items, 'item')} for review)."
+        verb = "needs" if people == 1 else "need"
+        return f"{said}. {plural(people, 'claim')} {verb} a person ({plural(work.review_items, 'item')} for review)."
     return f"{said}. Nothing needs a person."
 
 
@@ -141,8 +142,9 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
     ]
     if work.people:
         body.append(E.H2(t(f"Needs a person ({plural(len(work.people), 'claim')}, most dollars first)")))
-        body += [E.P(E.SPAN("What to do: ", E.CLASS("todo")), TODO_REVIEW, " ", TODO_HELD),
-                 E.P(E.CLASS("meta"), TODO_INVALID)]
+        body.append(E.P(E.SPAN("What to do: ", E.CLASS("todo")), TODO_REVIEW, " ", TODO_HELD))
+        if any(r.startswith("invalid") for v in work.people for r in v.summary.hold_reasons):
+            body.append(E.P(E.CLASS("meta"), "A card whose claim is held as invalid: ", TODO_INVALID))
         if work.shared:
             body.append(E.P(E.CLASS("meta"), "An item that ends in … continues with its rule's words: ",
                             *[E.SPAN(E.STRONG(t(rule)), ": … " + t(ending), E.BR()) for rule, ending
