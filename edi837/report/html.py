@@ -39,7 +39,8 @@ h1 { font-size: 1.45em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top
 .meta, .source { color: #555; font-size: .85em; }
 table { border-collapse: collapse; margin: .4em 0 1em; }
 th, td { border: 1px solid #ccc; padding: .2em .45em; text-align: left; vertical-align: top; font-size: .9em; }
-th { background: #f3f3f3; } .totals td:nth-child(2), .by-rule td:nth-child(-n+4):not(:first-child) { text-align: right; }
+th { background: #f3f3f3; }
+.totals td:nth-child(2), .by-rule td:nth-child(-n+4):not(:first-child) { text-align: right; }
 kbd { font-family: ui-monospace, monospace; font-size: .92em; white-space: normal;
   word-break: keep-all; overflow-wrap: normal; hyphens: none; }
 kbd { background: #f4f4f4; padding: 0 .3em; overflow-wrap: anywhere; }
