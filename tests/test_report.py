@@ -132,7 +132,7 @@ def test_a_held_card_separates_withheld_safe_fixes_from_its_review_item() -> Non
     text = card.text_content()
     assert ("lines 1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00; 3 97530 x1 $90.00 → 97530:59 x1 "
             "$90.00; 4 97116 x1 $72.00 (2026-03-02)") in text
-    assert "withheld while it is held (the lines above show them): NC001 line 2, NC002 line 3" in text
+    assert "withheld until release: NC001 line 2, NC002 line 3" in text
     assert [li.xpath("string(strong)") for li in card.xpath(".//li")] == ["NC003"]
     assert card.xpath(".//kbd/text()") == ['edi-fix ack H1 --rule NC003 --line 4 --note "..."',
                                            "edi-fix release in.held.837 --claim H1 --to OUT"]

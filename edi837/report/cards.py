@@ -112,7 +112,7 @@ def card(v: ClaimView, held_name: str, shared: dict[str, str]) -> etree._Element
     if items:
         parts.append(E.UL(*items))
     if v.withheld:
-        parts.append(E.DIV(t("safe fixes withheld while it is held (the lines above show them): "
+        parts.append(E.DIV(t("withheld until release: "
                              + ", ".join(_rule_line(r) for r in v.withheld))))
     if v.status == HELD:
         parts.append(E.DIV("release: ", E.KBD(t(release_command(s.claim_id, held_name)))))
