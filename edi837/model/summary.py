@@ -8,8 +8,8 @@ here is patient data: claim ids, payer ids, NPIs, codes, line numbers, amounts a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -85,12 +85,35 @@ def described(summary: ClaimSummary, claim: Claim, region_of: Callable[[str], st
     return summary
 
 
-def lines_after(claim: Claim, pieces: list[bytes]) -> list[LineSummary]:
-    """The lines of the claim as a fix rebuilt it (`pieces`, its segments without terminators)."""
-    end = claim.delimiters.segment
-    after = Claim(end.join(pieces) + end, claim.first_ordinal, claim.transaction, claim.billing_provider,
-                  claim.subscriber, claim.has_patient_loop, claim.delimiters, claim.patient)
-    return lines_of(after)
+def lines_after(lines: list[LineSummary], edits: Iterable[tuple[int | None, str, str | None]],
+                element: str, component: str) -> list[LineSummary]:
+    """The lines with a claim's fixes, read from the fixes themselves: (line number, action, SV1 after) of each
+    fix in order; `remove_line` drops the line, any other puts the SV1's code, modifiers, charge, basis and
+    units in place (the last one of a line wins). Reading these few SV1 texts costs a tenth of parsing the
+    rebuilt claim again, which a 20,000-claim report would do for every changed claim."""
+    by_number = {x.number: x for x in lines}
+    for number, action, after in edits:
+        if number is None or number not in by_number:
+            continue
+        if action == "remove_line":
+            del by_number[number]
+        elif after and after.startswith("SV1" + element):
+            line = _sv1(by_number[number], after, element, component)
+            if line is not None:
+                by_number[number] = line
+    return [by_number[x.number] for x in lines if x.number in by_number]
+
+
+def _sv1(line: LineSummary, text: str, element: str, component: str) -> LineSummary | None:
+    fields = text.split(element)
+    if len(fields) < 5:
+        return None
+    code = fields[1].split(component)
+    charge, units = amount(fields[2]), amount(fields[4])
+    if len(code) < 2 or charge is None or units is None:
+        return None
+    return replace(line, procedure=code[1], modifiers=tuple(m for m in code[2:6] if m), charge=charge,
+                   basis=fields[3], units=units)
 
 
 __all__ = ["ClaimSummary", "LineSummary", "amount", "clm02", "described", "lines_after", "lines_of"]

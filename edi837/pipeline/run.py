@@ -22,7 +22,7 @@ import io
 import os
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
@@ -154,8 +154,7 @@ def _pass(state: PassState) -> ScanAhead | None:
             walker = Walker(stream)
             engine = build_engine(delims, options, minutes)
             engine.partners = state.partners
-            packs = engine.packs
-            state.region_of = (lambda code: packs.region_of(code)[0]) if packs is not None else (lambda code: None)
+            state.region_of = _regions(engine)
             locating = options.validate and holding.INVALID in options.hold  # --hold invalid traces errors to claims
             state.writer = SplitWriter(sink, sinks.held, delims, stream.bom, locating) if options.hold else None
             out: Any = sink
@@ -193,6 +192,17 @@ def _pass(state: PassState) -> ScanAhead | None:
     result.lines = walker.lines
     result.transactions = walker.transactions
     return ahead
+
+
+def _regions(engine: RuleEngine) -> Callable[[str], str | None]:
+    """The packs' anatomic region of a diagnosis code, remembered per code (a file repeats a few codes)."""
+    packs, known = engine.packs, dict[str, str | None]()
+
+    def region(code: str) -> str | None:
+        if code not in known:
+            known[code] = packs.region_of(code)[0] if packs is not None else None
+        return known[code]
+    return region
 
 
 def _stream_output(state: PassState, stream: SegmentStream, units: Iterable[tuple[Unit, ClaimOutcome | None]],
@@ -286,7 +296,10 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
     for record in records:
         result.add(record, sinks)
     if summary is not None and outcome.pieces is not None:  # a held claim's too: what its release delivers
-        summary.lines_after = lines_after(unit, outcome.pieces)
+        delims = unit.delimiters
+        summary.lines_after = lines_after(summary.lines, ((r.line_number, r.action, r.segment_after)
+                                                          for r in outcome.records if r.applied),
+                                          delims.element.decode("latin-1"), delims.component.decode("latin-1"))
     if summary is not None:
         summary.end_record = len(result.records)
         result.claim_summaries.append(summary)
