@@ -13,41 +13,72 @@ from edi837.report.html import render_report
 from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 
 
-def test_report_escapes_values_and_shows_segments_whole() -> None:
-    claims = [
-        ClaimSpec("R<1&", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
-                                                LineSpec("97140", "40", pointers=(2,)))),
-        ClaimSpec("R2", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40"))),
-    ]
-    result = fix(build_837(claims), FixOptions(validate=False))
-    page = html.fromstring(render_report(result, input_name="/somewhere/in.837", output_name="out.837"))
+def _page(result: object, **names: str) -> html.HtmlElement:
+    return html.fromstring(render_report(result, **names))  # type: ignore[arg-type]
+
+
+def _totals(page: html.HtmlElement) -> dict[str, str]:
+    return {tr.xpath("td")[0].text_content(): tr.xpath("td")[1].text_content()
+            for tr in page.xpath("//table[contains(@class, 'totals')]//tr")}
+
+
+# Three claims, no hold policy (M99.01 cervical, M99.03 lumbar, M25.511 shoulder: packs/regions.toml):
+# R1: 98940 and 97140 both on the cervical region: NC001 cannot prove a separate region: one review item.
+# R<2&: 97140 on the shoulder, 98940 on the lumbar region: NC001 appends 59 (a safe fix), delivered.
+# R3: 98940 alone: no finding, unchanged.
+_THREE = [
+    ClaimSpec("R1", ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", "40")), payer_id="PAYA"),
+    ClaimSpec("R<2&", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
+                                            LineSpec("97140", "40", pointers=(2,))), rendering_npi="1234567893"),
+    ClaimSpec("R3", ("M9901",), (LineSpec("98940", "45"),)),
+]
+
+
+def test_review_items_need_a_person_without_a_hold_and_every_claim_is_listed() -> None:
+    """Without --hold the report still opens on the work: a "Needs a person" card for the review item, its
+    ack command, and every claim with its status, payer, NPI, diagnoses (regions) and lines before and after."""
+    result = fix(build_837(_THREE), FixOptions(validate=False))
+    page = _page(result, input_name="/somewhere/in.837", output_name="out.837")
     assert page.findtext(".//title") == "edi837 report: in.837"
-    assert [h.text_content() for h in page.iter("h2")] == ["Totals", "Held: what to do (0 claims)",
-                                                           "Changes by claim (2 claims)"]
-    claim_titles = [h.text_content() for h in page.xpath("//div[@class='claim']/h3")]
-    assert claim_titles == ["Claim R<1&: $85.00 billed (transaction 0001, segment 21)",
-                            "Claim R2: $85.00 billed (transaction 0001, segment 36)"]  # parsed back: escaped
-    change = page.xpath("//div[@class='claim'][1]//table[@class='changes']/tbody")[0]
-    cells = [td.text_content() for td in change.xpath("tr[1]/td")]
-    assert cells[:4] == ["2", "97140", "NC001", "append modifier"]
-    assert cells[4].startswith("97140 points to") and "Source: " in cells[4]
-    before, after = change.xpath("tr[@class='segments']//code[@class='segment']")
-    assert (before.text_content(), after.text_content()) == ("SV1*HC:97140*40*UN*1***2", "SV1*HC:97140:59*40*UN*1***2")
-    # whole segments: the only break opportunities are after an element separator
-    for code in page.xpath("//code[@class='segment']"):
-        assert all((wbr.tail or "").startswith("*") for wbr in code.iter("wbr"))
-    lines = [[td.text_content() for td in tr.xpath("td")]
-             for tr in page.xpath("//div[@class='claim'][1]//table[@class='lines']//tr[td]")]
-    assert lines == [["1", "98940", "", "1", "$45.00", "2026-03-02"], ["2", "97140", "", "1", "$40.00", "2026-03-02"]]
+    assert [h.text_content() for h in page.iter("h2")] == [
+        "Totals", "Needs a person (1 claim, most dollars first)", "Fixed and delivered (1 claim)",
+        "Unchanged (1 claim)"]
+    assert "every claim was delivered" not in page.text_content()
+    assert page.xpath("string(//p[@class='lead'])") == ("3 claims delivered in out.837. 1 claim needs a person "
+                                                        "(1 item for review).")
+    totals = _totals(page)
+    assert {k: totals[k] for k in ("claims in", "claims held", "claims delivered with items for review",
+                                   "claims fixed and delivered", "claims unchanged", "items for review",
+                                   "safe fixes withheld (their claims are held)", "changes applied",
+                                   "dollars at risk: held", "dollars at risk: delivered with items for review",
+                                   "dollars at risk: lines that now carry GY")} == {
+        "claims in": "3", "claims held": "0", "claims delivered with items for review": "1",
+        "claims fixed and delivered": "1", "claims unchanged": "1", "items for review": "1",
+        "safe fixes withheld (their claims are held)": "0", "changes applied": "1",
+        "dollars at risk: held": "$0.00", "dollars at risk: delivered with items for review": "$85.00",
+        "dollars at risk: lines that now carry GY": "$0.00"}
+    (card,) = page.xpath("//table[contains(@class, 'card')]")
+    assert card.xpath("string(thead)") == "Claim R1 review · payer PAYA · $85.00 at risk"
+    text = card.text_content()
+    assert "diagnoses M99.01 cervical" in text and "rendering NPI" not in text  # the billing provider renders
+    assert "lines 1 98940 x1 $45.00; 2 97140 x1 $40.00 (2026-03-02)" in text
+    assert card.xpath("string(.//kbd)") == 'edi-fix ack R1 --rule NC001 --line 2 --note "..."'
+    assert "edi-fix release" not in text  # delivered, nothing to release
+    (row,) = page.xpath("//table[@class='delivered']/tbody/tr")
+    assert [td.text_content() for td in row.xpath("td")] == [
+        "R<2&", "SX123", "1234567893", "M99.03 lumbar, M25.511 upper extremity", "$85.00",
+        "1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00 (2026-03-02)", "NC001"]
+    (row,) = page.xpath("//table[@class='unchanged']/tbody/tr")
+    assert [td.text_content() for td in row.xpath("td")] == ["R3", "SX123", "", "M99.01 cervical", "98940", "$45.00"]
     raw = render_report(result).decode()
-    assert "R&lt;1&amp;" in raw and "R<1&" not in raw
-    assert "<script" not in raw and " on" not in "".join(page.xpath("//@*[starts-with(name(), 'on')]"))
+    assert "R&lt;2&amp;" in raw and "R<2&" not in raw
+    assert "<script" not in raw and not page.xpath("//@*[starts-with(name(), 'on')]")
+    assert not page.xpath("//a")  # no index of links before the content
 
 
-def test_report_numbers_agree_with_the_change_log_and_the_summary(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    """The staff worklist: totals, changes by rule and held cards, each number checked against the change log
-    and the terminal's JSON summary of the same run; every link lands on a claim."""
+def test_counts_match_the_work_with_a_hold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --hold review: held claims are counted once, their withheld safe fixes apart from the review
+    items; every number is checked against the change log of the same run; cards carry the release command."""
     from edi837.cli.app import main
     from tests.test_split import mixed_file
 
@@ -58,39 +89,159 @@ def test_report_numbers_agree_with_the_change_log_and_the_summary(tmp_path: Path
     summary = json.loads(capsys.readouterr().out)
     log = [json.loads(line) for line in Path(f"{out}.changes.jsonl").read_text().splitlines()]
     page = html.fromstring(report.read_bytes())
-    assert page.findtext(".//title") == "edi837 report: week.837"
-    totals = {tr.xpath("td")[0].text_content(): tr.xpath("td")[1].text_content()
-              for tr in page.xpath("//table[contains(@class, 'totals')]//tr")}
-    applied = [r for r in log if r["applied"]]
-    review = [r for r in log if not r["applied"] and r["rule"] != "EDI003"]
+    review = [r for r in log if not r["applied"] and r["action"] == "review" and r["rule"] != "EDI003"]
+    withheld = [r for r in log if not r["applied"] and r["action"] != "review"]
     held = [r["claim_id"] for r in log if r["rule"] == "EDI003"]
-    assert totals == {
-        "claims in": "9", "service lines in": "15", "claims delivered": "4", "claims held": str(len(held)),
-        "claims changed": "1", "changes applied": str(len(applied)), "items for review": str(len(review)),
-        "dollars billed before": "$795.00", "dollars billed after": "$795.00", "dollars delivered": "$370.00",
-        "dollars held": "$425.00"}
-    assert (summary["claims"], summary["changes"], summary["review_items"], summary["held"]["claims"],
-            summary["held"]["amount"]) == (9, len(applied), len(review), len(held), "425")
-    by_rule = {tr.xpath("td")[0].text_content(): (int(tr.xpath("td")[1].text_content()),
-                                                   int(tr.xpath("td")[2].text_content()))
-               for tr in page.xpath("//table[contains(@class, 'by-rule')]//tr[td]")}
-    assert by_rule == {rule: (sum(1 for r in applied if r["rule"] == rule), sum(1 for r in review if r["rule"] == rule))
-                       for rule in {r["rule"] for r in applied + review}}
-    assert by_rule == {k: (v["applied"], v["review"]) for k, v in summary["by_rule"].items()}
-    cards = page.xpath("//div[contains(@class, 'card')]")
-    assert [c.get("id") for c in cards] and len(cards) == len(held) == 5
-    assert [c.xpath("h3")[0].text_content().split(":")[0] for c in cards] == [f"Claim {cid}" for cid in held]
-    for card in cards:
-        assert "What to do:" in card.text_content() and "Source: " in card.text_content()
-        assert "2026-03-02" in card.text_content() and "$40.00" in card.text_content()
-    ids = {e.get("id") for e in page.xpath("//*[@id]")}
-    links = page.xpath("//nav//a/@href")
-    assert len(links) == 6 and all(link[1:] in ids for link in links)
-    # held claims first in the page, and the print rules that keep headings with what follows them
-    headings = [h.text_content() for h in page.iter("h2")]
-    assert headings.index("Held: what to do (5 claims)") < headings.index("Changes by claim (1 claim)")
+    totals = _totals(page)
+    # mixed_file: 9 claims, 5 held for NC001 review ($85 each = $425), 1 fixed, 3 unchanged (tests/test_split.py)
+    assert (len(held), len(review)) == (5, 5)
+    assert {k: totals[k] for k in ("claims in", "claims held", "claims fixed and delivered", "claims unchanged",
+                                   "items for review", "safe fixes withheld (their claims are held)",
+                                   "dollars at risk: held", "dollars billed before")} == {
+        "claims in": "9", "claims held": "5", "claims fixed and delivered": "1", "claims unchanged": "3",
+        "items for review": "5", "safe fixes withheld (their claims are held)": str(len(withheld)),
+        "dollars at risk: held": "$425.00", "dollars billed before": "$795.00"}
+    assert summary["held"]["amount"] == "425"
+    cards = page.xpath("//table[contains(@class, 'card')]")
+    assert sorted(c.xpath("string(thead)").split()[1] for c in cards) == sorted(held)
+    for c in cards:
+        claim = c.xpath("string(thead)").split()[1]
+        commands = c.xpath(".//kbd/text()")
+        assert commands[-1] == f"edi-fix release {out}.held.837 --claim {claim} --to OUT"
+        assert commands[0] == f'edi-fix ack {claim} --rule NC001 --line 2 --note "..."'
+    ids = [e.get("id") for e in page.xpath("//*[@id]")]
+    assert len(ids) == len(set(ids))
     style = page.findtext(".//style")
-    assert "@media print" in style and "break-after: avoid" in style and "break-inside: avoid" in style
+    assert "@media print" in style and "break-inside: avoid" in style and "table-header-group" in style
+
+
+def test_a_held_card_separates_withheld_safe_fixes_from_its_review_item() -> None:
+    """H1: 98940 on the lumbar region (M99.03), 97140 on the shoulder (M25.511: NC001 appends 59, safe),
+    97530 with 97140 (NC002 appends 59, safe), 97116 with 97530 (NC003: review). Held for review: one item
+    for review, two safe fixes withheld, and the card shows the lines as the release would deliver them."""
+    lines = (LineSpec("98940", "45", pointers=(1,)), LineSpec("97140", "40", pointers=(2,)),
+             LineSpec("97530", "90", pointers=(2,)), LineSpec("97116", "72", pointers=(2,)))
+    result = fix(build_837([ClaimSpec("H1", ("M9903", "M25511"), lines)]),
+                 FixOptions(validate=False, hold=frozenset({"review"})))
+    page = _page(result, held_name="in.held.837")
+    totals = _totals(page)
+    assert (totals["items for review"], totals["safe fixes withheld (their claims are held)"],
+            totals["claims held"], totals["dollars at risk: held"]) == ("1", "2", "1", "$247.00")
+    (card,) = page.xpath("//table[contains(@class, 'card')]")
+    text = card.text_content()
+    assert ("lines 1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00; 3 97530 x1 $90.00 → 97530:59 x1 "
+            "$90.00; 4 97116 x1 $72.00 (2026-03-02)") in text
+    assert "withheld until release: NC001 line 2, NC002 line 3" in text
+    assert [li.xpath("string(strong)") for li in card.xpath(".//li")] == ["NC003"]
+    assert card.xpath(".//kbd/text()") == ['edi-fix ack H1 --rule NC003 --line 4 --note "..."',
+                                           "edi-fix release in.held.837 --claim H1 --to OUT"]
+
+
+def test_one_finding_that_appends_gy_and_gp_is_shown_once_and_its_dollars_are_at_risk() -> None:
+    """A Medicare claim from a chiropractor (taxonomy 111N00000X): 98940 without AT (MC001, review) and 97140
+    ($40, not covered from a chiropractor: MC002 appends GY and GP, two change-log records with one message).
+    The report shows MC002 once, the line as 97140:GP:GY, and $40.00 at risk on lines that now carry GY."""
+    from edi837.testing.specs import ProviderSpec
+
+    spec = ClaimSpec("MB1", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
+                                                  LineSpec("97140", "40", pointers=(2,))),
+                     payer_id="MCR01", claim_filing="MB", providers=(ProviderSpec("rendering", "1234567893",
+                                                                                  "111N00000X"),))
+    delivered = fix(build_837([spec]), FixOptions(validate=False))
+    assert [r.rule for r in delivered.records].count("MC002") == 2
+    page = _page(delivered)
+    totals = _totals(page)
+    assert (totals["dollars at risk: lines that now carry GY"], totals["items for review"],
+            totals["dollars at risk: delivered with items for review"]) == ("$40.00", "1", "$85.00")
+    assert page.xpath("string(//table[contains(@class, 'by-rule')]//tr[td[1]='MC002']/td[2])") == "1"
+    assert "2 97140 x1 $40.00 → 97140:GP:GY x1 $40.00" in page.xpath("string(//table[contains(@class, 'card')])")
+    held = _page(fix(build_837([spec]), FixOptions(validate=False, hold=frozenset({"review"}))))
+    assert _totals(held)["safe fixes withheld (their claims are held)"] == "1"
+    assert held.text_content().count("MC002 line 2") == 1
+
+
+def test_cards_are_sorted_by_dollars_at_risk_then_payer() -> None:
+    """Three review claims: $285 (payer ZZ), $85 (payer BB), $85 (payer AA): the $285 one first, then the two
+    $85 ones by payer id."""
+    def review_claim(claim_id: str, payer: str, charge: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M9901",), (LineSpec("98940", "45"), LineSpec("97140", charge)), payer_id=payer)
+
+    claims = [review_claim("C1", "BB", "40"), review_claim("C2", "ZZ", "240"), review_claim("C3", "AA", "40")]
+    page = _page(fix(build_837(claims), FixOptions(validate=False)))
+    heads = [c.xpath("string(thead)") for c in page.xpath("//table[contains(@class, 'card')]")]
+    assert heads == ["Claim C2 review · payer ZZ · $285.00 at risk", "Claim C3 review · payer AA · $85.00 at risk",
+                     "Claim C1 review · payer BB · $85.00 at risk"]
+
+
+def test_words_every_item_of_a_rule_ends_with_are_said_once_and_nothing_is_lost() -> None:
+    """Two NC001 review items whose messages end alike: the page says the common ending once, each item its
+    own beginning followed by "…", and beginning + ending is the change log's message word for word."""
+    from datetime import date
+
+    claims = [ClaimSpec(f"W{day}", ("M9901",), (LineSpec("98940", "45", service_date=date(2026, 3, day)),
+                                                LineSpec("97140", "40", service_date=date(2026, 3, day))))
+              for day in (2, 9)]
+    result = fix(build_837(claims), FixOptions(validate=False))
+    messages = [r.message for r in result.records if r.rule == "NC001"]
+    assert len(messages) == 2 and messages[0] != messages[1]
+    page = _page(result)
+    (said,) = [s.text_content() for s in page.xpath("//p[@class='meta']/span")]
+    assert said.startswith("NC001: … ")
+    ending = said[len("NC001: …"):]
+    items = [li.xpath("string(text()[1])").split(": ", 1)[1]
+             for li in page.xpath("//table[contains(@class, 'card')]//li")]
+    assert sorted(item[:-2] + ending for item in items) == sorted(messages)
+
+
+def test_an_acknowledged_item_is_shown_and_not_counted_as_work() -> None:
+    """A record a person acknowledged shows "acknowledged by NAME on DATE: NOTE", has no ack command and is
+    not an item for review; a record repeated by a rule is shown once."""
+    from dataclasses import replace
+
+    result = fix(build_837(_THREE[:1]), FixOptions(validate=False))
+    (item,) = [r for r in result.records if not r.applied]
+    result.records[result.records.index(item)] = replace(item, acknowledged="Pat on 2026-03-05: separate region")
+    page = _page(result)
+    assert _totals(page)["items for review"] == "0"
+    assert _totals(page)["items acknowledged as right as billed"] == "1"
+    assert "acknowledged by Pat on 2026-03-05: separate region" in page.text_content()
+    assert not page.xpath("//kbd") and not page.xpath("//table[contains(@class, 'card')]")
+    # the same record twice in a claim's range: one item
+    again = fix(build_837(_THREE[:1]), FixOptions(validate=False))
+    summary = again.claim_summaries[0]
+    again.records.insert(summary.end_record, again.records[summary.end_record - 1])
+    summary.end_record += 1
+    page = _page(again)
+    assert _totals(page)["items for review"] == "1"
+    assert len(page.xpath("//table[contains(@class, 'card')]//li")) == 1
+
+
+def test_acknowledged_goes_to_the_change_log_only_when_set() -> None:
+    """The change-log line of a record without an acknowledgement is what it always was (json.dumps of the
+    fixed fields); with one, the key follows last."""
+    from dataclasses import asdict, replace
+
+    record = fix(build_837(_THREE[:1]), FixOptions(validate=False)).records[0]
+    fixed = {k: v for k, v in asdict(record).items() if k != "acknowledged"}
+    assert record.to_json() == json.dumps(fixed, ensure_ascii=False)
+    acked = replace(record, acknowledged="Pat on 2026-03-05: ok")
+    assert acked.to_json() == json.dumps({**fixed, "acknowledged": "Pat on 2026-03-05: ok"}, ensure_ascii=False)
+    import pickle
+
+    assert pickle.loads(pickle.dumps(acked)) == acked
+
+
+def test_the_report_carries_no_patient_data() -> None:
+    """A claim whose subscriber has a recognisable made-up name and member id: neither is in the report."""
+    import re
+
+    data = build_837(_THREE)
+    data, n = re.subn(rb"NM1\*IL\*1\*[^*~]*\*[^*~]*\*([^~]*)\*MI\*[^*~]*",
+                      rb"NM1*IL*1*ZZTOPLASTNAME*QQFIRSTNAME*\1*MI*MEMBER7788", data)
+    assert n >= 1
+    raw = render_report(fix(data, FixOptions(validate=False))).decode()
+    for secret in ("ZZTOPLASTNAME", "QQFIRSTNAME", "MEMBER7788"):
+        assert secret not in raw
 
 
 def test_the_engine_records_are_documented_like_any_rule(tmp_path: Path) -> None:

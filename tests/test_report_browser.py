@@ -18,86 +18,85 @@ from edi837.report.html import render_report
 from tests.browser import browser
 from tests.test_split import mixed_file
 
-# Every text run between two break opportunities (<wbr>) of a segment, and the number of line boxes it
-# takes: a run on two lines is a segment broken inside an element.
-_RUNS_PER_LINE = """() => {
-  const out = [];
-  for (const code of document.querySelectorAll('code.segment')) {
-    for (const node of code.childNodes) {
-      if (node.nodeType !== Node.TEXT_NODE || !node.textContent) continue;
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
-      out.push([node.textContent, tops.size]);
-    }
-  }
-  return out;
-}"""
-
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    result = fix(mixed_file(), FixOptions(validate=False, hold=frozenset({"review"})))
-    report = tmp_path_factory.mktemp("report") / "week.report.html"
-    report.write_bytes(render_report(result, input_name="week.837", output_name="out.837", held_name="out.held.837"))
+def chromium() -> Iterator[Any]:
     try:
-        with browser() as chromium:
-            # narrow enough that the changes table must wrap its segments
-            tab = chromium.new_page(viewport={"width": 900, "height": 900})
-            tab.goto(report.as_uri())
-            yield tab
+        with browser() as launched:
+            yield launched
     except RuntimeError as exc:
         if os.environ.get("EDI837_REQUIRE_BROWSER") == "1":  # CI: the browser tests must run there
             pytest.fail(f"EDI837_REQUIRE_BROWSER=1 but no headless browser: {exc}")
         pytest.skip(f"no headless browser ({exc}); install chromium to run these tests")
 
 
-def test_the_report_fits_the_screen_and_breaks_segments_only_between_elements(page: Any) -> None:
+@pytest.fixture(scope="module")
+def page(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    result = fix(mixed_file(), FixOptions(validate=False, hold=frozenset({"review"})))
+    report = tmp_path_factory.mktemp("report") / "week.report.html"
+    report.write_bytes(render_report(result, input_name="week.837", output_name="out.837", held_name="out.held.837"))
+    # narrow enough that the cards must wrap their segments
+    tab = chromium.new_page(viewport={"width": 900, "height": 900})
+    tab.goto(report.as_uri())
+    yield tab
+    tab.close()
+
+
+def test_the_report_fits_a_narrow_screen(page: Any) -> None:
+    """At 900 pixels nothing runs off to the side: long item texts and commands wrap."""
     assert page.title() == "edi837 report: week.837"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    runs = page.evaluate(_RUNS_PER_LINE)
-    assert len(runs) == 16  # SV1 before and after of the one changed claim, 8 elements each
-    assert [text for text, lines in runs if lines != 1] == []
-    # in a column narrower than a segment, it wraps, and still only between elements
-    page.evaluate("""() => { const t = document.querySelector('table.changes');
-        t.style.tableLayout = 'fixed'; t.style.width = '260px'; }""")
-    try:
-        assert page.evaluate("""() => [...document.querySelectorAll('code.segment')]
-            .every(c => new Set([...c.getClientRects()].map(r => Math.round(r.top))).size > 1)""")
-        assert [text for text, lines in page.evaluate(_RUNS_PER_LINE) if lines != 1] == []
-    finally:
-        page.reload()
 
 
-def test_held_cards_come_first_and_every_link_lands_on_its_claim(page: Any) -> None:
+def test_the_worklist_comes_first_without_links_before_it(page: Any) -> None:
+    """The cards are the first thing after the totals; no link index precedes them; every card's id is unique
+    and no script runs."""
     tops = page.evaluate("""() => ({
-        held: document.querySelector('.card').getBoundingClientRect().top + window.scrollY,
-        changes: document.querySelector('div.claim').getBoundingClientRect().top + window.scrollY})""")
-    assert tops["held"] < tops["changes"]
-    links = page.eval_on_selector_all("nav a", "links => links.map(a => a.getAttribute('href'))")
-    assert len(links) == 6
-    for href in links:
-        page.click(f"nav a[href='{href}']")
-        top = page.evaluate(f"document.getElementById('{href[1:]}').getBoundingClientRect().top")
-        at_bottom = page.evaluate("window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1")
-        # the claim is at the top of the window, or the page is scrolled as far as it goes and the claim shows
-        assert abs(top) < 2 or (at_bottom and 0 < top < page.evaluate("window.innerHeight")), href
-        assert not page.is_visible("script")
+        card: document.querySelector('table.card').getBoundingClientRect().top + window.scrollY,
+        delivered: document.querySelector('table.delivered').getBoundingClientRect().top + window.scrollY,
+        unchanged: document.querySelector('table.unchanged').getBoundingClientRect().top + window.scrollY})""")
+    assert tops["card"] < tops["delivered"] < tops["unchanged"]
+    assert page.evaluate("document.links.length") == 0
+    assert page.evaluate("document.scripts.length") == 0
+    ids = page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids)) == 5  # mixed_file: the 5 held claims' cards
 
 
-def test_printing_hides_the_links_and_keeps_rows_cards_and_headings_whole(page: Any, tmp_path: Path) -> None:
+def test_printing_keeps_cards_whole_and_repeats_their_head(page: Any) -> None:
     page.emulate_media(media="print")
     try:
-        assert page.evaluate("getComputedStyle(document.querySelector('nav')).display") == "none"
         styles = page.evaluate("""() => ({
-            card: getComputedStyle(document.querySelector('.card')).breakInside,
-            row: getComputedStyle(document.querySelector('table.changes tbody')).breakInside,
+            card: getComputedStyle(document.querySelector('table.card')).breakInside,
             h2: getComputedStyle(document.querySelector('h2')).breakAfter,
-            h3: getComputedStyle(document.querySelector('.card h3')).breakAfter,
-            head: getComputedStyle(document.querySelector('table.changes thead')).display})""")
-        assert styles == {"card": "avoid", "row": "avoid", "h2": "avoid", "h3": "avoid",
-                          "head": "table-header-group"}
-        pdf = page.pdf(format="Letter")
-        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
+            head: getComputedStyle(document.querySelector('table.card thead')).display})""")
+        assert styles == {"card": "avoid", "h2": "avoid", "head": "table-header-group"}
     finally:
         page.emulate_media(media="screen")
+
+
+def test_every_printed_page_names_its_claim_the_report_and_the_page(chromium: Any, tmp_path: Path) -> None:
+    """A held claim with 21 lines (20 review items) runs over several printed pages: Chromium's own PDF says,
+    on every page the card runs onto, "Claim LONG-1", and on every page the report's name and "page N of M"
+    (CSS @page margin boxes, read back from the PDF's text)."""
+    from edi837.testing.generator import ClaimSpec, LineSpec, build_837
+    from tests.browser import pdf_pages_text
+
+    lines = (LineSpec("98940", "45"), *[LineSpec("97140", "40") for _ in range(20)])
+    result = fix(build_837([ClaimSpec("LONG-1", ("M9901",), lines)]),
+                 FixOptions(validate=False, hold=frozenset({"review"})))
+    report = tmp_path / "long.report.html"
+    report.write_bytes(render_report(result, input_name="long.837", held_name="long.held.837"))
+    tab = chromium.new_page()
+    tab.goto(report.as_uri())
+    pdf = tab.pdf(format="Letter")
+    tab.close()
+    pages = pdf_pages_text(pdf)
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, 1):
+        assert f"page {number} of {len(pages)}" in " ".join(text.split()), number
+        assert "edi837 report: long.837" in text, number
+    card_pages = [n for n, text in enumerate(pages) if "edi-fix ack LONG-1" in text or "lines 1 98940" in text]
+    assert len(card_pages) >= 2  # the card does run over pages
+    for n in card_pages:
+        assert "Claim LONG-1" in pages[n], n
+    assert "edi-fix release long.held.837 --claim LONG-1 --to OUT" in pages[card_pages[-1]]

@@ -22,7 +22,7 @@ import io
 import os
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
@@ -35,7 +35,7 @@ from edi837.icd10.source import attach as attach_icd10
 from edi837.log import get_logger
 from edi837.model.claim import Claim
 from edi837.model.minutes import MinutesTable, load_minutes
-from edi837.model.summary import ClaimSummary, amount, clm02, lines_of
+from edi837.model.summary import ClaimSummary, amount, clm02, described, lines_after, lines_of
 from edi837.model.walker import Passthrough, TransactionEnd, Unit, Walker
 from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
@@ -154,6 +154,7 @@ def _pass(state: PassState) -> ScanAhead | None:
             walker = Walker(stream)
             engine = build_engine(delims, options, minutes)
             engine.partners = state.partners
+            state.region_of = _regions(engine)
             locating = options.validate and holding.INVALID in options.hold  # --hold invalid traces errors to claims
             state.writer = SplitWriter(sink, sinks.held, delims, stream.bom, locating) if options.hold else None
             out: Any = sink
@@ -191,6 +192,17 @@ def _pass(state: PassState) -> ScanAhead | None:
     result.lines = walker.lines
     result.transactions = walker.transactions
     return ahead
+
+
+def _regions(engine: RuleEngine) -> Callable[[str], str | None]:
+    """The packs' anatomic region of a diagnosis code, remembered per code (a file repeats a few codes)."""
+    packs, known = engine.packs, dict[str, str | None]()
+
+    def region(code: str) -> str | None:
+        if code not in known:
+            known[code] = packs.region_of(code)[0] if packs is not None else None
+        return known[code]
+    return region
 
 
 def _stream_output(state: PassState, stream: SegmentStream, units: Iterable[tuple[Unit, ClaimOutcome | None]],
@@ -266,9 +278,10 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
     before = amount(unit.total_charge_text)
     result.amount_in += before or 0
     summary = None
-    if sinks.keep_records and (records or reasons):
-        summary = ClaimSummary(index, unit.claim_id, unit.transaction.control_number, unit.first_ordinal,
-                               before, None, lines_of(unit), tuple(reasons), len(result.records))
+    if sinks.keep_records:  # every claim, for the report's worklist and its table of unchanged claims
+        summary = described(ClaimSummary(index, unit.claim_id, unit.transaction.control_number, unit.first_ordinal,
+                                         before, None, lines_of(unit), tuple(reasons), len(result.records)),
+                            unit, state.region_of)
     if reasons:
         records = holding.held_records(unit, records, reasons, sinks.held_name)
         result.amount_held += before or 0
@@ -282,6 +295,11 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
             summary.amount_after = after
     for record in records:
         result.add(record, sinks)
+    if summary is not None and outcome.pieces is not None:  # a held claim's too: what its release delivers
+        delims = unit.delimiters
+        summary.lines_after = lines_after(summary.lines, ((r.line_number, r.action, r.segment_after)
+                                                          for r in outcome.records if r.applied),
+                                          delims.element.decode("latin-1"), delims.component.decode("latin-1"))
     if summary is not None:
         summary.end_record = len(result.records)
         result.claim_summaries.append(summary)

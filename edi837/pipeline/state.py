@@ -9,6 +9,7 @@ steps take one argument instead of nine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -29,6 +30,7 @@ class PassState:
     forced: dict[int, list[str]] = field(default_factory=dict)  # claim index -> why it is held as invalid
     result: FixResult = field(default_factory=FixResult)  # the pass in hand's
     writer: SplitWriter | None = None  # the pass in hand's split, with a hold policy
+    region_of: Callable[[str], str | None] = lambda code: None  # the packs' anatomic region of a diagnosis
     _input_issues: list[ValidationIssue] | None = None
 
     def input_issues(self) -> list[ValidationIssue]:

@@ -1,0 +1,159 @@
+"""The worklist's cards and the claim tables: what a person reads to act on one claim.
+
+A card is a table whose head is the claim (id, status, payer, dollars at risk): a browser repeats a table's
+head on every printed page the table runs onto, so each printed page says which claim it belongs to (CSS
+@page margin boxes, the other way, are not supported by Chromium). Each item says the command that
+records a person's decision (`edi-fix ack`) and a held claim the command that releases it
+(`edi-fix release`), quoted for a POSIX shell.
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import date
+from typing import Any, cast
+
+from lxml import etree
+from lxml.html import builder as E
+
+from edi837.engine.engine_rules import HOLD_RULE
+from edi837.engine.records import ChangeRecord
+from edi837.errors import one_line
+from edi837.model.summary import ClaimSummary, LineSummary
+from edi837.report.worklist import HELD, ClaimView
+from edi837.words import dollars
+
+TODO_REVIEW = ("Check each item against the chart. Correct the claim in the practice system and send it again, "
+               "or, if it is right as billed, record that with the command under the item.")
+TODO_INVALID = ("Correct the segment named below in the practice system and send the claim again: a "
+                "clearinghouse would reject it as it is.")
+
+
+def t(text: str | None) -> str:
+    """Text for the page: one line, no control characters (lxml refuses them)."""
+    return one_line(text or "", limit=10_000)
+
+
+def money(value: Any) -> str:
+    return dollars(value) if value is not None else "unreadable"
+
+
+def day(first: date | None, last: date | None) -> str:
+    if first is None:
+        return ""
+    return f"{first:%Y-%m-%d}" + (f" to {last:%Y-%m-%d}" if last and last != first else "")
+
+
+def diagnoses(summary: ClaimSummary) -> str:
+    """`M99.01 cervical, M25.511`: the codes in HI order, each with the region the rules read, if any."""
+    return ", ".join(code + (f" {region.replace('_', ' ')}" if region else "") for code, region in summary.diagnoses)
+
+
+def line_text(line: LineSummary | None) -> str:
+    """`97140:59 x1 $40.00`: code and modifiers, units, charge."""
+    if line is None:
+        return "removed"
+    units = f"{line.units.normalize():f}" + (" min" if line.basis == "MJ" else "")
+    return f"{':'.join((line.procedure, *line.modifiers))} x{units} {dollars(line.charge)}"
+
+
+def lines_text(summary: ClaimSummary) -> str:
+    """`1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00 (2026-03-02)`: each line as billed and, when
+    a fix changed it, after; the date of service once when the lines share it."""
+    after = {x.number: x for x in summary.lines_after} if summary.lines_after is not None else None
+    days = {day(x.service_date, x.service_date_end) for x in summary.lines}
+    parts = []
+    for x in summary.lines:
+        old = line_text(x)
+        new = line_text(after.get(x.number)) if after is not None else old
+        parts.append(f"{x.number} {old}" + (f" → {new}" if new != old else "")
+                     + (f" {day(x.service_date, x.service_date_end)}" if len(days) > 1 else ""))
+    return "; ".join(parts) + (f" ({days.pop()})" if len(days) == 1 and "" not in days else "")
+
+
+def _rule_line(r: ChangeRecord) -> str:
+    return r.rule if r.line_number is None else f"{r.rule} line {r.line_number}"
+
+
+def ack_command(r: ChangeRecord) -> str:
+    line = f" --line {r.line_number}" if r.line_number is not None else ""
+    return f"edi-fix ack {shlex.quote(r.claim_id)} --rule {shlex.quote(r.rule)}{line} --note \"...\""
+
+
+def release_command(claim_id: str, held_name: str) -> str:
+    return f"edi-fix release {shlex.quote(held_name) if held_name else 'HELD'} --claim {shlex.quote(claim_id)} --to OUT"
+
+
+def _item(r: ChangeRecord, shared: dict[str, str]) -> etree._Element:
+    where = f"line {r.line_number} ({r.procedure})" if r.line_number is not None and r.procedure else "claim"
+    ending = shared.get(r.rule, "")
+    message = r.message[:-len(ending)] + " …" if ending and r.message.endswith(ending) else r.message
+    body: list[Any] = [E.STRONG(t(r.rule)), f" {t(where)}: {t(message)}"]
+    if r.acknowledged is not None:
+        body += [E.BR(), E.SPAN(t(f"acknowledged by {r.acknowledged}"), E.CLASS("ack"))]
+    elif r.action == "review":
+        body += [E.BR(), E.KBD(t(ack_command(r)))]
+    return cast(etree._Element, E.LI(*body))
+
+
+def card(v: ClaimView, held_name: str, shared: dict[str, str]) -> etree._Element:
+    """One claim that needs a person: its head repeats on each printed page; then what to do, the items,
+    the safe fixes withheld, the lines before and after, and for a held claim the release command."""
+    s = v.summary
+    head = E.THEAD(E.TR(E.TH(t(f"Claim {s.claim_id}") + " ", E.B(v.status),
+                             " " + t(f"· payer {s.payer or 'none'} · {money(v.at_risk)} at risk"))))
+    parts: list[Any] = [
+        E.DIV(t((f"rendering NPI {s.rendering_npi} · " if s.rendering_npi else "")
+                + f"diagnoses {diagnoses(s) or 'none'} · transaction {s.transaction or '-'}, segment {s.segment}")),
+        E.DIV(t(f"lines {lines_text(s)}")),
+    ]
+    items = [_item(r, shared) for r in [*v.items, *v.acknowledged] if r.rule != HOLD_RULE]
+    items += [E.LI(E.STRONG("held"), f" {t(reason)}") for reason in s.hold_reasons if reason.startswith("invalid")]
+    if items:
+        parts.append(E.UL(*items))
+    if v.withheld:
+        parts.append(E.DIV(t("withheld until release: "
+                             + ", ".join(_rule_line(r) for r in v.withheld))))
+    if v.status == HELD:
+        parts.append(E.DIV("release: ", E.KBD(t(release_command(s.claim_id, held_name)))))
+    return cast(etree._Element, E.TABLE(E.CLASS(f"card {v.status}"), head, E.TBODY(E.TR(E.TD(*parts))),
+                                        id=f"claim-{s.index + 1}"))
+
+
+def delivered_table(views: list[ClaimView]) -> list[etree._Element]:
+    """The fixed claims that need no one, one row each: its lines as billed and after, the rules applied."""
+    head = ("claim", "payer", "rendering NPI", "diagnoses", "billed", "lines (as billed → after)", "rules applied")
+    rows = []
+    for v in views:
+        s = v.summary
+        total = money(s.amount_before) + ("" if s.amount_after == s.amount_before else f" → {money(s.amount_after)}")
+        rules = ", ".join([*sorted({r.rule for r in v.records if r.applied}),
+                           *[f"{_rule_line(r)} acknowledged by {r.acknowledged}" for r in v.acknowledged]])
+        rows.append(_tr(s, (s.claim_id, s.payer, s.rendering_npi, diagnoses(s), total, lines_text(s), rules)))
+    return chunked("delivered", head, rows)
+
+
+def _tr(summary: ClaimSummary, cells: tuple[str, ...]) -> etree._Element:
+    row = E.TR(*[E.TD(t(cell)) for cell in cells])
+    return cast(etree._Element, row)
+
+
+CHUNK = 250  # rows per table: each table is laid out (and, off screen, skipped) on its own
+
+
+def chunked(kind: str, head: tuple[str, ...], rows: list[etree._Element]) -> list[etree._Element]:
+    """Rows in tables of CHUNK, each in a block the browser lays out only when it scrolls near
+    (content-visibility): a 20,000-row table would otherwise be laid out whole before the page shows."""
+    return [cast(etree._Element, E.DIV(E.CLASS("chunk"), E.TABLE(E.CLASS(kind), E.THEAD(E.TR(*[E.TH(h) for h in head])),
+                                                             E.TBODY(*rows[i:i + CHUNK]))))
+            for i in range(0, len(rows), CHUNK)]
+
+
+def unchanged_table(views: list[ClaimView]) -> list[etree._Element]:
+    """The claims no rule changed, one compact row each (large runs stay small and quick to open)."""
+    head = ("claim", "payer", "rendering NPI", "diagnoses", "lines", "billed")
+    return chunked("unchanged", head, [
+        _tr(v.summary, (v.summary.claim_id, v.summary.payer, v.summary.rendering_npi, diagnoses(v.summary),
+                        " ".join(":".join((x.procedure, *x.modifiers)) for x in v.summary.lines),
+                        money(v.summary.amount_before)))
+        for v in views])
