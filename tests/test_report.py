@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -93,13 +94,15 @@ def test_counts_match_the_work_with_a_hold(tmp_path: Path, capsys: pytest.Captur
     withheld = [r for r in log if not r["applied"] and r["action"] != "review"]
     held = [r["claim_id"] for r in log if r["rule"] == "EDI003"]
     totals = _totals(page)
-    # mixed_file: 9 claims, 5 held for NC001 review ($85 each = $425), 1 fixed, 3 unchanged (tests/test_split.py)
-    assert (len(held), len(review)) == (5, 5)
+    # mixed_file: 9 claims, 5 held for NC001 review ($85 each = $425), 1 fixed, 3 unchanged (tests/test_split.py);
+    # C1 and C2 are one patient's (S3), each with 98940 that day: CMT is reported once a day (MUE002), so each
+    # also has that item: 7 items for review
+    assert (len(held), len(review)) == (5, 7)
     assert {k: totals[k] for k in ("claims in", "claims held", "claims fixed and delivered", "claims unchanged",
                                    "items for review", "safe fixes withheld (their claims are held)",
                                    "dollars at risk: held", "dollars billed before")} == {
         "claims in": "9", "claims held": "5", "claims fixed and delivered": "1", "claims unchanged": "3",
-        "items for review": "5", "safe fixes withheld (their claims are held)": str(len(withheld)),
+        "items for review": "7", "safe fixes withheld (their claims are held)": str(len(withheld)),
         "dollars at risk: held": "$425.00", "dollars billed before": "$795.00"}
     assert summary["held"]["amount"] == "425"
     cards = page.xpath("//table[contains(@class, 'card')]")
@@ -108,7 +111,7 @@ def test_counts_match_the_work_with_a_hold(tmp_path: Path, capsys: pytest.Captur
         claim = c.xpath("string(thead)").split()[1]
         commands = c.xpath(".//kbd/text()")
         assert commands[-1] == f"edi-fix release {out}.held.837 --claim {claim} --to OUT"
-        assert commands[0] == f'edi-fix ack {claim} --rule NC001 --line 2 --note "..."'
+        assert f'edi-fix ack {claim} --rule NC001 --line 2 --note "..."' in commands
     ids = [e.get("id") for e in page.xpath("//*[@id]")]
     assert len(ids) == len(set(ids))
     style = page.findtext(".//style")
@@ -117,8 +120,9 @@ def test_counts_match_the_work_with_a_hold(tmp_path: Path, capsys: pytest.Captur
 
 def test_a_held_card_separates_withheld_safe_fixes_from_its_review_item() -> None:
     """H1: 98940 on the lumbar region (M99.03), 97140 on the shoulder (M25.511: NC001 appends 59, safe),
-    97530 with 97140 (NC002 appends 59, safe), 97116 with 97530 (NC003: review). Held for review: one item
-    for review, two safe fixes withheld, and the card shows the lines as the release would deliver them."""
+    97530 with 97140 (NC002: review, separate time blocks are not on the claim), 97116 with 97530 (NC003:
+    review). Held for review: two items for review, one safe fix withheld, and the card shows the lines as the
+    release would deliver them."""
     lines = (LineSpec("98940", "45", pointers=(1,)), LineSpec("97140", "40", pointers=(2,)),
              LineSpec("97530", "90", pointers=(2,)), LineSpec("97116", "72", pointers=(2,)))
     result = fix(build_837([ClaimSpec("H1", ("M9903", "M25511"), lines)]),
@@ -126,14 +130,15 @@ def test_a_held_card_separates_withheld_safe_fixes_from_its_review_item() -> Non
     page = _page(result, held_name="in.held.837")
     totals = _totals(page)
     assert (totals["items for review"], totals["safe fixes withheld (their claims are held)"],
-            totals["claims held"], totals["dollars at risk: held"]) == ("1", "2", "1", "$247.00")
+            totals["claims held"], totals["dollars at risk: held"]) == ("2", "1", "1", "$247.00")
     (card,) = page.xpath("//table[contains(@class, 'card')]")
     text = card.text_content()
-    assert ("lines 1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00; 3 97530 x1 $90.00 → 97530:59 x1 "
-            "$90.00; 4 97116 x1 $72.00 (2026-03-02)") in text
-    assert "withheld until release: NC001 line 2, NC002 line 3" in text
-    assert [li.xpath("string(strong)") for li in card.xpath(".//li")] == ["NC003"]
-    assert card.xpath(".//kbd/text()") == ['edi-fix ack H1 --rule NC003 --line 4 --note "..."',
+    assert ("lines 1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00; 3 97530 x1 $90.00; "
+            "4 97116 x1 $72.00 (2026-03-02)") in text
+    assert "withheld until release: NC001 line 2" in text
+    assert [li.xpath("string(strong)") for li in card.xpath(".//li")] == ["NC002", "NC003"]
+    assert card.xpath(".//kbd/text()") == ['edi-fix ack H1 --rule NC002 --line 3 --note "..."',
+                                           'edi-fix ack H1 --rule NC003 --line 4 --note "..."',
                                            "edi-fix release in.held.837 --claim H1 --to OUT"]
 
 
@@ -145,8 +150,8 @@ def test_one_finding_that_appends_gy_and_gp_is_shown_once_and_its_dollars_are_at
 
     spec = ClaimSpec("MB1", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
                                                   LineSpec("97140", "40", pointers=(2,))),
-                     payer_id="MCR01", claim_filing="MB", providers=(ProviderSpec("rendering", "1234567893",
-                                                                                  "111N00000X"),))
+                     payer_id="MCR01", claim_filing="MB", initial_treatment=date(2026, 2, 2),  # MC006 satisfied
+                     providers=(ProviderSpec("rendering", "1234567893", "111N00000X"),))
     delivered = fix(build_837([spec]), FixOptions(validate=False))
     assert [r.rule for r in delivered.records].count("MC002") == 2
     page = _page(delivered)

@@ -9,8 +9,9 @@ run's records and claim summaries, so the page and its tests read one definition
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from edi837.engine.engine_rules import HOLD_RULE
@@ -40,11 +41,16 @@ def unique(records: list[ChangeRecord]) -> list[ChangeRecord]:
     seen: set[tuple[object, ...]] = set()
     out = []
     for r in records:
-        key = (r.line_number, r.rule, r.action, r.message, r.applied)
+        # an applied finding of several edits says which one each record is (engine/runner.py): one item here
+        message = _ONE_STEP.sub("", r.message)
+        key = (r.line_number, r.rule, r.action, message, r.applied)
         if key not in seen:
             seen.add(key)
-            out.append(r)
+            out.append(r if message == r.message else replace(r, message=message))
     return out
+
+
+_ONE_STEP = re.compile(r" \(this record: [^()]*\)")
 
 
 @dataclass
