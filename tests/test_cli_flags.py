@@ -31,9 +31,10 @@ PAIR = build_837([ClaimSpec("FLAGS-1", ("M25561", "M6281"), (
     LineSpec("97530", "45", pointers=(2,)), LineSpec("97140", "40", pointers=(1,))), **ACME)])
 
 
-def _review_pack(folder: Path) -> Path:
+def _attest_pack(folder: Path) -> Path:
+    """A pack that attests separate time blocks: NC002's 59 on 97530 is applied (the shipped packs report it)."""
     folder.mkdir()
-    (folder / "config.toml").write_text('[rules.NC002]\naction = "review"\n')
+    (folder / "config.toml").write_text("[rules.NC002]\nattest_separate_time_blocks = true\n")
     return folder
 
 
@@ -45,16 +46,16 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str,
 
 def test_rules_is_the_older_name_of_packs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "in.837").write_bytes(PAIR)
-    pack = _review_pack(tmp_path / "pack")
+    pack = _attest_pack(tmp_path / "pack")
     plain = _run(capsys, str(tmp_path / "in.837"), str(tmp_path / "plain.837"))
-    assert plain[0] == ExitCode.OK and plain[1]["by_rule"] == {"NC002": {"applied": 1, "review": 0}}
+    assert plain[0] == ExitCode.NEEDS_PERSON and plain[1]["by_rule"] == {"NC002": {"applied": 0, "review": 1}}
     for flag in ("--packs", "--rules"):
         code, summary = _run(capsys, str(tmp_path / "in.837"), str(tmp_path / f"{flag[2:]}.837"), flag, str(pack))
-        assert code == ExitCode.NEEDS_PERSON, flag
-        assert summary["by_rule"] == {"NC002": {"applied": 0, "review": 1}}, flag
-    assert (tmp_path / "packs.837").read_bytes() == (tmp_path / "rules.837").read_bytes() == PAIR
+        assert code == ExitCode.OK, flag
+        assert summary["by_rule"] == {"NC002": {"applied": 1, "review": 0}}, flag
+    assert (tmp_path / "packs.837").read_bytes() == (tmp_path / "rules.837").read_bytes() != PAIR
     # both names at once for two folders: which one was meant is not guessed
-    other = _review_pack(tmp_path / "other")
+    other = _attest_pack(tmp_path / "other")
     code = main([str(tmp_path / "in.837"), str(tmp_path / "both.837"), "--packs", str(pack), "--rules", str(other)])
     assert code == ExitCode.REFUSED
     assert "--rules" in capsys.readouterr().err and not (tmp_path / "both.837").exists()
