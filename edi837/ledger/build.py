@@ -22,17 +22,22 @@ the acknowledgement key read back from the ledger is the one the rule engine com
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import date
 from json.encoder import encode_basestring as quoted
-from typing import TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
 
-from edi837.errors import InputRefused
+from edi837.errors import InputRefused, one_line
+from edi837.ledger.patient import PatientKeys, Tracker
 from edi837.ledger.rows import ClaimRow, status_of
 from edi837.model.claim import Claim
 from edi837.model.content import claim_content_key, content_key, date_text, decimal_text, join_items
 from edi837.model.lines import ServiceLine, parse_sv1
+from edi837.model.walker import Passthrough, Walker
 from edi837.report.changelog import HOLD_RULE, ChangeRecord
+from edi837.report.claims import ClaimSummary
+from edi837.x12.envelope import WHITESPACE, SegmentStream
 from edi837.x12.untrusted import amount
 
 if TYPE_CHECKING:
@@ -62,6 +67,7 @@ def facts(claim: Claim) -> Facts:
         return Facts(claim.billing_provider.npi, None, None, (), ())
     codes = [d.code for d in claim.diagnoses]
     pieces = claim.pieces
+    element = claim.delimiters.element
     pointed: dict[tuple[int, ...], str] = {}
     out = []
     first: date | None = None
@@ -73,7 +79,8 @@ def facts(claim: Claim) -> Facts:
             dx = pointed[line.pointers] = quoted(join_items([codes[p - 1] for p in line.pointers
                                                              if 1 <= p <= len(codes)]))
         start, end = line.service_date, line.service_date_end
-        out.append(f"[{line.number},{head},{dx},{_date_json(start)},{_date_json(end)},{charge}")
+        control = _control_json(pieces, line, element)
+        out.append(f"[{line.number},{head},{dx},{_date_json(start)},{_date_json(end)},{charge},{control}")
         if start is not None:
             first = start if first is None or start < first else first
             stop = end or start
@@ -91,6 +98,16 @@ def _sv1_json(line: ServiceLine, sv1: bytes) -> tuple[str, str]:
                  ":".join(map(str, line.pointers)))
         found = _sv1_texts[sv1] = (",".join(map(quoted, texts)), quoted(decimal_text(line.charge)))
     return found
+
+
+def _control_json(pieces: Sequence[bytes], line: ServiceLine, element: bytes) -> str:
+    """The line's REF*6R (line item control number: what an 835's REF*6R names the line by), as JSON."""
+    wanted = b"REF" + element + b"6R" + element
+    for piece in pieces[line.lx_index + 1:line.end_index]:
+        body = piece.lstrip(WHITESPACE)
+        if body.startswith(wanted):
+            return quoted(one_line(body.split(element)[2].decode("latin-1"), 50))
+    return "null"
 
 
 def _date_json(value: date | None) -> str:
@@ -204,3 +221,37 @@ def content_of(found: Facts, line_number: int | None) -> str | None:
 
 def _content(line: str) -> str:
     return content_key(json.loads(line + "]")[1:9])
+
+
+class FixOutcome(Protocol):
+    """What `rows_for` reads of a run's result (pipeline.FixResult made with `keep_records`)."""
+
+    records: list[ChangeRecord]
+    claim_summaries: list[ClaimSummary]
+    counts: Counter[tuple[str, bool]]
+
+
+def rows_for(open_input: Callable[[], IO[bytes]], result: FixOutcome, *, held_file: str | None = None,
+             acks: AckBook | None = None, keys: PatientKeys | None = None) -> list[ClaimRow]:
+    """Every claim's row of a finished run, from its input (read again) and its result: for an entry point
+    that runs the pipeline whole and records afterwards, and for a Dask file task (no `keys` there: the caller,
+    who holds the key, fills the patients in with patient.keys_of_file). The same rows `Recorder.claim` makes
+    claim by claim. ValueError when the result was made without `keep_records` (its records are not there)."""
+    if not result.records and any(result.counts.values()):
+        raise ValueError("rows_for needs the run's records: run it with FixOptions(keep_records=True)")
+    summaries = {summary.index: summary for summary in result.claim_summaries}
+    rows: list[ClaimRow] = []
+    with open_input() as source:
+        stream = SegmentStream(source)
+        tracker = Tracker(keys, stream.delimiters) if keys is not None else None
+        for unit in Walker(stream):
+            if type(unit) is Passthrough:
+                if tracker is not None:
+                    tracker.feed(unit.raw)
+            elif type(unit) is Claim:
+                summary = summaries.get(len(rows))
+                records = result.records[summary.first_record:summary.end_record] if summary is not None else []
+                rows.append(claim_row(len(rows), unit, records, held=summary is not None and summary.held,
+                                      held_file=held_file, acks=acks,
+                                      patient=tracker.current if tracker is not None else None))
+    return rows

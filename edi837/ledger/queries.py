@@ -13,7 +13,7 @@ Decimal, billed (CLM02 as read) and delivered (CLM02 as delivered).
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -21,9 +21,10 @@ from typing import Any
 
 from edi837.delivery.fileio import pid_alive
 from edi837.ledger.acks import AckBook, load_book
-from edi837.ledger.rows import FileRow, findings_from, lines_from, row_content
+from edi837.ledger.rows import FileRow, LineRow, findings_from, lines_from, row_content
 from edi837.ledger.schema import STATUSES
 from edi837.ledger.store import Ledger
+from edi837.model.content import split_items
 
 
 @dataclass(frozen=True)
@@ -204,3 +205,80 @@ def runs(ledger: Ledger, *, since: datetime | date | None = None, ident: int | N
         files.setdefault(run, []).append(FileRow(role, name, sha256, size))
     names = [f.name for f in fields(RunListing)][:-1]
     return [RunListing(**dict(zip(names, row, strict=True)), files=tuple(files.get(row[0], ()))) for row in rows]
+
+
+@dataclass(frozen=True)
+class LineFinding:
+    rule: str
+    action: str  # the change log's action (append_modifier ... review)
+    applied: bool
+
+
+@dataclass(frozen=True)
+class DeliveredLine:
+    """A service line as it went to the payer (what an 835's SVC answers)."""
+
+    position: int  # 0-based among the lines delivered (a removed line is not among them)
+    number: int  # LX01 as delivered
+    control: str | None  # REF*6R as billed
+    procedure: str
+    modifiers: tuple[str, ...]  # after the run
+    units: Decimal  # after the run
+    charge: Decimal  # after the run
+    date_from: str | None
+    date_to: str | None
+    findings: tuple[LineFinding, ...]
+
+
+@dataclass(frozen=True)
+class DeliveredClaim:
+    """A claim a committed run delivered (status delivered, review or unchanged), as it went out."""
+
+    row: int  # claims.id
+    run: int
+    delivered: str  # when its run was committed (UTC, ISO)
+    claim_id: str
+    payer_id: str
+    claim_filing: str
+    charge: Decimal | None  # CLM02 as delivered
+    patient: str | None  # the keyed digest (ledger/patient.py)
+    lines: tuple[DeliveredLine, ...]
+    findings: tuple[LineFinding, ...]  # the claim-level ones (no line)
+
+
+def delivered_claims(ledger: Ledger, *, claim_id: str | None = None, payer: str | None = None,
+                     since: datetime | date | None = None) -> Iterator[DeliveredClaim]:
+    """Every delivery of a committed run, in run order (a claim sent twice is here twice, each with its run):
+    what an 835 or a 277CA is matched against. Filtered by claim id, payer id (any case), runs started since."""
+    where = ["r.state = 'committed'", "c.status IN ('delivered', 'review', 'unchanged')"]
+    params: dict[str, object] = {}
+    if claim_id is not None:
+        where.append("c.claim_id = :claim_id")
+        params["claim_id"] = claim_id
+    if payer is not None:
+        where.append("c.payer_id = :payer COLLATE NOCASE")
+        params["payer"] = payer
+    if since is not None:
+        where.append("r.started >= :since")
+        params["since"] = utc_text(since)
+    sql = ("SELECT c.id, c.run, r.finished, c.claim_id, c.payer_id, c.claim_filing, c.charge_after, c.patient, "
+           "c.lines, c.findings FROM claims c JOIN runs r ON r.id = c.run WHERE " + " AND ".join(where)
+           + " ORDER BY c.run, c.position")
+    for ident, run, finished, claim, payer_id, filing, charge, patient, lines, findings in ledger.connection.execute(
+            sql, params):
+        found = findings_from(findings)
+        by_line: dict[int | None, list[LineFinding]] = {}
+        for f in found:
+            by_line.setdefault(f.line, []).append(LineFinding(f.rule, f.action, f.applied))
+        kept = [line for line in lines_from(lines) if not line.removed]
+        yield DeliveredClaim(ident, run, finished, claim, payer_id, filing, _money(charge), patient,
+                             tuple(_delivered_line(n, line, by_line) for n, line in enumerate(kept)),
+                             tuple(by_line.get(None, ())))
+
+
+def _delivered_line(position: int, line: LineRow, by_line: dict[int | None, list[LineFinding]]) -> DeliveredLine:
+    modifiers = line.modifiers_after if line.modifiers_after is not None else line.modifiers
+    return DeliveredLine(position, line.number_after or line.number, line.control, line.procedure,
+                         split_items(modifiers), Decimal(line.units_after or line.units),
+                         Decimal(line.charge_after or line.charge), line.date_from, line.date_to,
+                         tuple(by_line.get(line.number, ())))

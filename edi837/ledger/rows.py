@@ -37,6 +37,7 @@ class LineRow(NamedTuple):
     date_from: str | None
     date_to: str | None
     charge: str
+    control: str | None = None  # REF*6R, the line item control number (what an 835 names the line by)
     number_after: int | None = None  # LX01 as delivered, when a removal renumbered it
     modifiers_after: str | None = None
     units_after: str | None = None
@@ -107,8 +108,8 @@ def lines_from(text: str) -> tuple[LineRow, ...]:
     """The lines of a claims row's `lines` JSON."""
     out = []
     for position, values in enumerate(json.loads(text)):
-        if len(values) > 10:
-            values[15] = bool(values[15])
+        if len(values) > 11:
+            values[16] = bool(values[16])
         out.append(LineRow(position, *values))
     return tuple(out)
 

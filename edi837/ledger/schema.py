@@ -20,7 +20,7 @@ The tables, and why they are cut this way:
   of service, frequency, CLM02 before and after, status, held file, the patient's keyed digest, how many
   items are open and fixes applied), with its lines and findings in two JSON columns:
   - `lines`: an array of lines in claim order (position = index), each `[LX01, code, modifiers, units, basis,
-    pointers, diagnoses pointed to, date from, date to, charge]` as read, followed, for a line the run
+    pointers, diagnoses pointed to, date from, date to, charge, REF*6R]` as read, followed, for a line the run
     changed, by `[LX01 after, modifiers after, units after, basis after, charge after, removed]` (NULL where
     the run did not touch it). Code, pointers, diagnoses and dates have no edit that changes them, so they
     are stored once;
@@ -128,9 +128,10 @@ SELECT c.id AS claim, c.run AS run, c.claim_id AS claim_id, CAST(l.key AS INTEGE
     json_extract(l.value, '$[4]') AS basis, json_extract(l.value, '$[5]') AS pointers,
     json_extract(l.value, '$[6]') AS diagnoses, json_extract(l.value, '$[7]') AS date_from,
     json_extract(l.value, '$[8]') AS date_to, json_extract(l.value, '$[9]') AS charge,
-    json_extract(l.value, '$[10]') AS number_after, json_extract(l.value, '$[11]') AS modifiers_after,
-    json_extract(l.value, '$[12]') AS units_after, json_extract(l.value, '$[13]') AS basis_after,
-    json_extract(l.value, '$[14]') AS charge_after, coalesce(json_extract(l.value, '$[15]'), 0) AS removed
+    json_extract(l.value, '$[10]') AS control, json_extract(l.value, '$[11]') AS number_after,
+    json_extract(l.value, '$[12]') AS modifiers_after, json_extract(l.value, '$[13]') AS units_after,
+    json_extract(l.value, '$[14]') AS basis_after, json_extract(l.value, '$[15]') AS charge_after,
+    coalesce(json_extract(l.value, '$[16]'), 0) AS removed
 FROM claims c, json_each(c.lines) l;
 CREATE VIEW claim_findings AS
 SELECT c.id AS claim, c.run AS run, c.claim_id AS claim_id, CAST(f.key AS INTEGER) AS seq,

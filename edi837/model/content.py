@@ -55,6 +55,28 @@ def join_items(items: Iterable[str]) -> str:
                     for item in items)
 
 
+def split_items(text: str) -> tuple[str, ...]:
+    """The items `join_items` joined, unescaped ("" gives none)."""
+    if not text:
+        return ()
+    if "\\" not in text:
+        return tuple(text.split(":"))
+    items, current, escaped = [], [], False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ":":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return tuple(items)
+
+
 def date_text(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -99,4 +121,4 @@ def finding_content(claim: Claim, line_number: int | None) -> str | None:
 
 
 __all__ = ["LineTexts", "claim_content_key", "claim_line_texts", "content_key", "date_text", "decimal_text",
-           "finding_content", "join_items", "line_texts"]
+           "finding_content", "join_items", "line_texts", "split_items"]
