@@ -174,3 +174,25 @@ def test_a_run_killed_midway_shows_as_not_committed(tmp_path: Path) -> None:
         assert queries.totals(latest).not_committed == 3
         # What an 835 is matched against is only what a committed run delivered.
         assert [d.run for d in queries.delivered_claims(ledger)] == [1, 1, 1]
+
+
+def test_a_later_migration_brings_an_existing_ledger_forward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The room left for the 835/277CA tables: a step 2 appended to MIGRATIONS upgrades a ledger already
+    written, once, keeping its rows; an edi837 that knows only step 1 then refuses it."""
+    path = tmp_path / "ledger.sqlite3"
+    record(path, small_file())
+    step = (2, "remittances", "CREATE TABLE remits (claim INTEGER NOT NULL REFERENCES claims (id), paid TEXT)")
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
+    monkeypatch.setattr(schema, "VERSION", 2)
+    with pytest.raises(LedgerUnavailable, match="earlier schema"):
+        Ledger.open(path, write=False)
+    record(path, small_file())
+    with Ledger.open(path, write=False) as ledger:
+        db = ledger.connection
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert [v for v, *_ in db.execute("SELECT * FROM migrations ORDER BY version")] == [1, 2]
+        assert db.execute("SELECT count(*) FROM remits").fetchone()[0] == 0
+        assert [r.claims for r in queries.runs(ledger)] == [3, 3]
+    monkeypatch.undo()
+    with pytest.raises(LedgerUnavailable, match="of a later edi837"):
+        Ledger.open(path)
