@@ -28,15 +28,16 @@ from datetime import date
 from json.encoder import encode_basestring as quoted
 from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
 
+from edi837.engine.engine_rules import HOLD_RULE
+from edi837.engine.records import ChangeRecord
 from edi837.errors import InputRefused, one_line
 from edi837.ledger.patient import PatientKeys, Tracker
 from edi837.ledger.rows import ClaimRow, status_of
 from edi837.model.claim import Claim
 from edi837.model.content import claim_content_key, content_key, date_text, decimal_text, join_items
 from edi837.model.lines import ServiceLine, parse_sv1
+from edi837.model.summary import ClaimSummary
 from edi837.model.walker import Passthrough, Walker
-from edi837.report.changelog import HOLD_RULE, ChangeRecord
-from edi837.report.claims import ClaimSummary
 from edi837.x12.envelope import WHITESPACE, SegmentStream
 from edi837.x12.untrusted import amount
 

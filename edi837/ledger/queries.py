@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from edi837.delivery.fileio import pid_alive
+from edi837.files.leftovers import pid_alive
 from edi837.ledger.acks import AckBook, load_book
 from edi837.ledger.rows import FileRow, LineRow, findings_from, lines_from, row_content
 from edi837.ledger.schema import STATUSES

@@ -43,6 +43,7 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import TracebackType
 
+from edi837.engine.records import ChangeRecord
 from edi837.errors import one_line, outcome_of
 from edi837.ledger import schema
 from edi837.ledger.acks import AckBook, load_book
@@ -53,7 +54,6 @@ from edi837.ledger.shadow import SHADOW_BYTES, Opener, Shadow
 from edi837.ledger.store import Ledger, LedgerUnavailable
 from edi837.model.claim import Claim
 from edi837.model.header import Transaction
-from edi837.report.changelog import ChangeRecord
 from edi837.x12.envelope import Delimiters
 
 CHUNK = 2000  # claims per write transaction: about a megabyte, a few tens of milliseconds of the write lock

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from edi837 import __version__
+from edi837.engine.engine_rules import HOLD_RULE  # the hold's own record: why a claim was held, not an item
 from edi837.errors import one_line
 from edi837.model.content import claim_content_key, content_key
-from edi837.report.changelog import HOLD_RULE  # the hold's own record: why a claim was held, not an item
 
 
 class LineRow(NamedTuple):

@@ -28,7 +28,7 @@ import tempfile
 from hashlib import sha256
 from pathlib import Path
 
-from edi837.delivery.fileio import fsync_directory
+from edi837.files.atomic import fsync_directory
 
 KEY_BYTES = 32
 _HEADER = b"edi837 ledger key 1\n"

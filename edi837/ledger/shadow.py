@@ -32,6 +32,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
+from edi837.engine.records import ChangeRecord
 from edi837.engine.workers import _die_with
 from edi837.errors import InputRefused, one_line
 from edi837.forking import as_child, fork_is_safe, signals_held
@@ -41,7 +42,6 @@ from edi837.ledger.store import Ledger, LedgerUnavailable
 from edi837.log import ROOT
 from edi837.model.claim import Claim
 from edi837.model.walker import Passthrough, Walker
-from edi837.report.changelog import ChangeRecord
 from edi837.x12.envelope import SegmentStream
 
 SHADOW_BYTES = 1_000_000  # below this (about 2,500 claims) a fork costs more than making the rows here saves

@@ -30,8 +30,8 @@ from typing import Literal
 
 from edi837.datafiles.location import Location
 from edi837.datafiles.sqlite import SQLITE_MAGIC
-from edi837.delivery.fileio import data_file_mode, make_data_dirs
 from edi837.errors import OutputFailed, one_line
+from edi837.files.modes import data_file_mode, make_data_dirs
 from edi837.ledger import schema
 from edi837.ledger.secret import KeyProblem, fingerprint, key_for
 
