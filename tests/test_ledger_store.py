@@ -34,7 +34,7 @@ def test_a_new_ledger_is_private_and_marked_as_a_ledger(tmp_path: Path) -> None:
     with Ledger.open(path) as ledger:
         assert mode(path.with_name("ledger.sqlite3-wal")) == 0o600
         assert ledger.connection.execute("PRAGMA application_id").fetchone()[0] == 0x4544_4C47
-        assert ledger.connection.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert ledger.connection.execute("PRAGMA user_version").fetchone()[0] == 2
         assert ledger.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert (mode(path.parent), mode(path), mode(key_path(path))) == (0o700, 0o600, 0o600)
     shared = tmp_path / "shared" / "ledger.sqlite3"
@@ -130,7 +130,7 @@ def test_two_processes_writing_one_ledger_never_corrupt_it(tmp_path: Path) -> No
     with Ledger.open(path, write=False) as ledger:
         db = ledger.connection
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert db.execute("SELECT count(*) FROM migrations").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM migrations").fetchone()[0] == 2
         listed = queries.runs(ledger)
         assert [r.state for r in listed] == ["committed"] * 2 * runs
         assert {r.pid for r in listed} == {w.pid for w in writers}
@@ -177,13 +177,13 @@ def test_a_run_killed_midway_shows_as_not_committed(tmp_path: Path) -> None:
 
 
 def test_a_later_migration_brings_an_existing_ledger_forward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The room left for the 835/277CA tables: a step 2 appended to MIGRATIONS upgrades a ledger already
-    written, once, keeping its rows; an edi837 that knows only step 1 then refuses it."""
+    """A ledger written by an edi837 that knew only step 1 gets step 2 (the 835/277CA tables) once, keeping its
+    rows; an edi837 that knows only step 1 then refuses it."""
     path = tmp_path / "ledger.sqlite3"
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "VERSION", 1)
     record(path, small_file())
-    step = (2, "remittances", "CREATE TABLE remits (claim INTEGER NOT NULL REFERENCES claims (id), paid TEXT)")
-    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
-    monkeypatch.setattr(schema, "VERSION", 2)
+    monkeypatch.undo()
     with pytest.raises(LedgerUnavailable, match="earlier schema"):
         Ledger.open(path, write=False)
     record(path, small_file())
@@ -191,8 +191,11 @@ def test_a_later_migration_brings_an_existing_ledger_forward(tmp_path: Path, mon
         db = ledger.connection
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert [v for v, *_ in db.execute("SELECT * FROM migrations ORDER BY version")] == [1, 2]
-        assert db.execute("SELECT count(*) FROM remits").fetchone()[0] == 0
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"remittances", "remit_claims", "remit_lines", "status_reports", "claim_statuses"} <= tables
+        assert db.execute("SELECT count(*) FROM remit_claims").fetchone()[0] == 0
         assert [r.claims for r in queries.runs(ledger)] == [3, 3]
-    monkeypatch.undo()
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "VERSION", 1)
     with pytest.raises(LedgerUnavailable, match="of a later edi837"):
         Ledger.open(path)

@@ -22,7 +22,7 @@ def _known(ids: object) -> dict[str, DeliveredClaim]:
 
 def _run(tmp_path: Path, *files: Path) -> tuple[int, str, str]:
     out, err = StringIO(), StringIO()
-    code = remit(list(files), tmp_path / "remits.sqlite", _known, out, err)
+    code = remit(list(files), tmp_path / "remits.sqlite", out, err, _known)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -62,7 +62,8 @@ def test_a_reversal_takes_back_the_payment_and_a_correction_replaces_it(tmp_path
     assert _run(tmp_path, first)[0] == 0
     assert _standing(tmp_path) == [("S1", "1", "95.00")]
     code, out, _ = _run(tmp_path, again)
-    assert code == 0 and "2 claims recorded, 1 reversed, 0 replaced" in out
+    assert code == 0
+    assert "2 claims (2 matched, 0 unmatched), 4 lines (4 matched, 0 unmatched), 1 reversed, 0 replaced" in out
     assert _standing(tmp_path) == [("S1", "1", "55.00")]  # the corrected payment: 97140 now denied
 
 
@@ -71,7 +72,8 @@ def test_a_later_payment_replaces_the_one_standing(tmp_path: Path) -> None:
     _run(tmp_path, _file(tmp_path, "1.835", build_835([ClaimAnswer(s2, (PAID, denied("CO", "4")), "ICN-C")])))
     code, out, _ = _run(tmp_path, _file(tmp_path, "2.835", build_835([ClaimAnswer(s2, (PAID, PAID), "ICN-D")],
                                                                      trace="T3")))
-    assert code == 0 and "1 claims recorded, 0 reversed, 1 replaced" in out
+    assert code == 0
+    assert "1 claims (1 matched, 0 unmatched), 2 lines (2 matched, 0 unmatched), 0 reversed, 1 replaced" in out
     assert _standing(tmp_path) == [("S2", "1", "95.00")]
 
 

@@ -35,8 +35,16 @@ The tables, and why they are cut this way:
 - `acks`: acknowledgements, kept under claim id, rule and the line's content (model/content.py); a revoked
   one stays, with who revoked it and when (the audit trail), and only live ones are unique.
 
-Room for what comes next (835 remittances, 277CA acknowledgements): their tables will reference `claims.id`
-and a line's (claim, position), both stable, and arrive as migration 2; nothing here has to move for them.
+- Migration 2, what the payers answered (edi837/remit/): `remittances` (one 835 transaction set, kept under a
+  digest of its content so that the same one read twice is recorded once), `remit_claims` (one CLP; `claim`
+  is the `claims.id` of the delivery it was matched to, NULL when none; `sent_payer_id` the payer id that
+  delivery carried, the one a payer profile matches; `reversed_by`/`replaced_by` the later payment that took
+  it back or replaced it: nothing is deleted), `remit_lines` (one SVC; `position` is the delivered line's
+  position in that claim, as in `claim_lines`, NULL when unmatched), `status_reports` and `claim_statuses`
+  (277CA, one STC per claim; called statuses because `acks` are the review-item acknowledgements).
+  The delivered line's code, modifiers and findings are copied into `remit_lines` (ids and codes only):
+  outcomes must say what edi837 sent for the line the payer judged even when the claim's run is pruned.
+  No table holds a name or a member id: the 835's NM1 loops are never read (edi837.remit.records).
 """
 
 from __future__ import annotations
@@ -157,9 +165,94 @@ CREATE UNIQUE INDEX acks_live ON acks (claim_id, rule, content) WHERE revoked_at
 PRAGMA application_id = {APPLICATION_ID};
 """
 
+_V2 = """
+CREATE TABLE remittances (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    st02 TEXT NOT NULL,
+    payer_id TEXT NOT NULL,
+    paid_on TEXT,
+    trace TEXT,
+    file_name TEXT NOT NULL,
+    read_at TEXT NOT NULL,
+    issues TEXT NOT NULL
+);
+CREATE TABLE remit_claims (
+    id INTEGER PRIMARY KEY,
+    remittance INTEGER NOT NULL REFERENCES remittances (id),
+    ordinal INTEGER NOT NULL,
+    claim_id TEXT NOT NULL,
+    payer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    paid TEXT NOT NULL,
+    patient_responsibility TEXT,
+    payer_control TEXT,
+    period_from TEXT,
+    period_to TEXT,
+    adjustments TEXT NOT NULL,
+    remarks TEXT NOT NULL,
+    claim INTEGER REFERENCES claims (id),
+    sent_payer_id TEXT,
+    matched INTEGER NOT NULL,
+    reversed_by INTEGER REFERENCES remit_claims (id),
+    replaced_by INTEGER REFERENCES remit_claims (id),
+    UNIQUE (remittance, ordinal)
+);
+CREATE INDEX remit_claims_claim_id ON remit_claims (claim_id, payer_id);
+CREATE TABLE remit_lines (
+    remit_claim INTEGER NOT NULL REFERENCES remit_claims (id),
+    ordinal INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    modifiers TEXT NOT NULL,
+    submitted_code TEXT,
+    submitted_modifiers TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    paid TEXT NOT NULL,
+    units TEXT,
+    service_date TEXT,
+    control TEXT,
+    adjustments TEXT NOT NULL,
+    remarks TEXT NOT NULL,
+    matched_by TEXT NOT NULL,
+    position INTEGER,
+    number TEXT,
+    sent_code TEXT,
+    sent_modifiers TEXT,
+    findings TEXT NOT NULL,
+    changed INTEGER NOT NULL,
+    PRIMARY KEY (remit_claim, ordinal)
+) WITHOUT ROWID;
+CREATE TABLE status_reports (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    st02 TEXT NOT NULL,
+    payer_id TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    read_at TEXT NOT NULL,
+    issues TEXT NOT NULL
+);
+CREATE TABLE claim_statuses (
+    report INTEGER NOT NULL REFERENCES status_reports (id),
+    ordinal INTEGER NOT NULL,
+    claim_id TEXT,
+    payer_control TEXT,
+    category TEXT NOT NULL,
+    status TEXT NOT NULL,
+    entity TEXT,
+    more TEXT NOT NULL,
+    charge TEXT,
+    status_date TEXT,
+    accepted INTEGER NOT NULL,
+    PRIMARY KEY (report, ordinal)
+) WITHOUT ROWID;
+CREATE INDEX claim_statuses_claim_id ON claim_statuses (claim_id);
+"""
+
 # (version, what it does, its SQL). Append only: a released step is never edited, a change is a new step.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "runs, their files and transactions, claims, lines, findings, acknowledgements", _V1),
+    (2, "835 remittances and 277CA claim statuses, matched to the claims delivered", _V2),
 )
 VERSION = MIGRATIONS[-1][0]
 
