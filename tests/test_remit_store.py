@@ -77,6 +77,20 @@ def test_a_later_payment_replaces_the_one_standing(tmp_path: Path) -> None:
     assert _standing(tmp_path) == [("S2", "1", "95.00")]
 
 
+def test_an_svc01_without_a_code_is_one_unmatched_line_and_the_rest_of_the_835_is_recorded(tmp_path: Path) -> None:
+    """One payer's 835 answers many claims: a line whose code cannot be read costs that line, not the file."""
+    data = build_835([ClaimAnswer(c, (PAID, PAID), f"I{c.claim_id}") for c in CLAIMS])
+    at = data.index(b"SVC*HC:97140:59", data.index(b"CLP*S2*"))
+    era = _file(tmp_path, "a.835", data[:at] + b"SVC*HC" + data[at + len(b"SVC*HC:97140:59"):])
+    code, out, err = _run(tmp_path, era)
+    assert (code, err) == (0, "")
+    assert "3 claims (3 matched, 0 unmatched), 6 lines (5 matched, 1 unmatched)" in out
+    assert "  unmatched line: claim S2 SVC 2 (no procedure code)" in out.splitlines()
+    assert _standing(tmp_path) == [("S1", "1", "95.00"), ("S2", "1", "95.00"), ("S3", "1", "95.00")]
+    with sqlite3.connect(tmp_path / "remits.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM remit_lines WHERE position IS NULL").fetchone()[0] == 1
+
+
 def test_a_refused_file_among_good_ones_records_nothing(tmp_path: Path) -> None:
     good = _file(tmp_path, "good.835", build_835([ClaimAnswer(CLAIMS[0], (PAID, PAID), "I1")]))
     bad = _file(tmp_path, "bad.835", b"ISA*not really")

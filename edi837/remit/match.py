@@ -6,6 +6,8 @@ builds, so matching needs nothing from the ledger's tables.
 The rules, in order:
 - claim: CLP01 equals CLM01 of a delivered claim (the 835 guide: CLP01 is the patient control number the
   provider sent). No delivered claim of that id -> the claim is unmatched and listed.
+- line, when the SVC has no readable procedure code (SVC01 without one): unmatched ("no procedure code"),
+  whatever else it carries: a verdict on a line whose code cannot be read is credited to no rule.
 - line, when the SVC carries REF*6R: the delivered line whose REF*6R is that value (the payer echoes the line
   item control number the 837 sent); none -> unmatched (a REF*6R edi837 never sent is not ours to place).
 - line, without REF*6R: the delivered line with the same code (SVC06 when the payer adjudicated another code,
@@ -66,12 +68,15 @@ class DeliveredClaim:
         return any(f.applied for f in self.findings_for(position))
 
 
+UNREADABLE = "no procedure code"
+
+
 @dataclass(frozen=True)
 class LineMatch:
     paid: ServiceLine
     delivered: DeliveredLine | None
     how: str  # "control" (REF*6R), "content" (code+date+charge), or why unmatched: "unknown control",
-    # "ambiguous", "no such line"
+    # "ambiguous", "no such line", "no such claim", UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,9 @@ def _lines(payment: ClaimPayment, claim: DeliveredClaim) -> list[LineMatch]:
     svc_keys = Counter((svc.billed_code, _day(payment, svc), svc.charge) for svc in payment.lines if not svc.control)
     found = []
     for svc in payment.lines:
+        if not svc.billed_code:
+            found.append(LineMatch(svc, None, UNREADABLE))
+            continue
         if svc.control:
             line = by_control.get(svc.control)
             found.append(LineMatch(svc, line, "control" if line else "unknown control"))
