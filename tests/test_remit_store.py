@@ -96,7 +96,7 @@ def test_a_refused_file_among_good_ones_records_nothing(tmp_path: Path) -> None:
     bad = _file(tmp_path, "bad.835", b"ISA*not really")
     code, out, err = _run(tmp_path, good, bad)
     assert code == 2 and out == ""
-    assert err.startswith("refused: bad.835: ") and err.count("\n") == 1
+    assert err.startswith("edi-fix: refused: bad.835: ") and err.count("\n") == 1
     assert not (tmp_path / "remits.sqlite").exists()
 
 

@@ -72,7 +72,7 @@ def remit(files: Sequence[Path], ledger: Path, out: TextIO, err: TextIO, deliver
                     print("\n".join(_report(path.name, answer, _record(book, answer, lookup, path.name))), file=out)
     except (InputRefused, LedgerUnavailable) as error:
         code, message = outcome_of(error)
-        print(message, file=err)
+        print(f"edi-fix: {message}", file=err)
         return code
     return 0
 
