@@ -36,9 +36,10 @@ from edi837.ledger.rows import ClaimRow, status_of
 from edi837.model.claim import Claim
 from edi837.model.content import claim_content_key, content_key, date_text, decimal_text, join_items
 from edi837.model.lines import ServiceLine, parse_sv1
+from edi837.model.loops import line_control
 from edi837.model.summary import ClaimSummary
 from edi837.model.walker import Passthrough, Walker
-from edi837.x12.envelope import WHITESPACE, SegmentStream
+from edi837.x12.envelope import SegmentStream
 from edi837.x12.untrusted import amount
 
 if TYPE_CHECKING:
@@ -101,14 +102,10 @@ def _sv1_json(line: ServiceLine, sv1: bytes) -> tuple[str, str]:
     return found
 
 
-def _control_json(pieces: Sequence[bytes], line: ServiceLine, element: bytes) -> str:
+def _control_json(pieces: list[bytes], line: ServiceLine, element: bytes) -> str:
     """The line's REF*6R (line item control number: what an 835's REF*6R names the line by), as JSON."""
-    wanted = b"REF" + element + b"6R" + element
-    for piece in pieces[line.lx_index + 1:line.end_index]:
-        body = piece.lstrip(WHITESPACE)
-        if body.startswith(wanted):
-            return quoted(one_line(body.split(element)[2].decode("latin-1"), 50))
-    return "null"
+    found = line_control(pieces, line, element)
+    return "null" if found is None else quoted(one_line(found.decode("latin-1"), 50))
 
 
 def _date_json(value: date | None) -> str:
