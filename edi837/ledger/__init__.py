@@ -44,8 +44,8 @@ The contract an entry point keeps (the CLI, the watcher, the hook, a batch, the 
   `queries.totals(listings)` (exact Decimal dollars); `queries.runs(ledger, since=, ident=)`.
 - Remittances (835, 277CA): `queries.delivered_claims(ledger, claim_id=, payer=, since=)`: every delivery
   of a committed run with its lines as they went out (position, LX01, REF*6R, code, modifiers, units and
-  charge after, dates) and each line's findings (rule, action, applied). Their tables come as migration 2
-  (schema.py).
+  charge after, dates) and each line's findings (rule, action, applied); edi837.remit.delivered turns them
+  into what the matcher reads. Their tables are migration 2 (schema.py); `edi-fix remit` writes them.
 Open a ledger to read with `store.Ledger.open(path, write=False)` (refused, never made, when absent).
 
 The modules:
