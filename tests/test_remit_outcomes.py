@@ -154,3 +154,16 @@ def test_outcomes_name_the_payer_as_the_delivered_claim_did(tmp_path: Path) -> N
     known = delivered([claim])
     assert remit([tmp_path / "p.835"], store, StringIO(), StringIO(), lambda ids: known) == 0
     assert list(_json(store)["by_payer"]) == ["P837"]
+
+
+def test_a_line_two_changes_of_one_rule_touched_counts_once_for_that_action(tmp_path: Path) -> None:
+    """MC002 appends GP and then GY to one 97140: two change records, one line, one denial."""
+    claim = chiro("G1", "59", "GPY")
+    twice = [Finding("MC002", "append_modifier", True, line=1), Finding("MC002", "append_modifier", True, line=1)]
+    (tmp_path / "g.835").write_bytes(build_835([ClaimAnswer(claim, (PAID, denied("CO", "50", "N20")), "IG1")],
+                                               payer_id="GPY"))
+    store = tmp_path / "g.sqlite"
+    known = delivered([claim], {"G1": twice})
+    assert remit([tmp_path / "g.835"], store, StringIO(), StringIO(), lambda ids: known) == 0
+    action = _json(store)["by_action"]["97140 +59 by MC002 (append_modifier)"]
+    assert (action["lines"], action["denied"], action["charge"]) == (1, 1, "40.00")

@@ -101,9 +101,9 @@ def aggregate(lines: list[OutcomeLine], rejections: Counter[str] | None = None) 
     out = Outcomes(rejections=rejections or Counter(), lines=lines)
     for line in lines:
         name = procedure(line.code, line.modifiers)
-        for rule, action, applied in line.findings:
-            if applied:
-                _tally(out.by_action, f"{name} by {rule} ({action})", line)
+        # A rule that made two changes to one line (MC002: GP, then GY) has two records: the line counts once.
+        for key in dict.fromkeys(f"{name} by {rule} ({action})" for rule, action, applied in line.findings if applied):
+            _tally(out.by_action, key, line)
         _tally(out.by_payer, line.payer_id, line)
         _tally(out.by_procedure, name, line)
         _tally(out.by_payer_procedure, (line.payer_id, name), line)
