@@ -295,7 +295,7 @@ def test_an_unknown_pack_key_is_refused_with_the_nearest_key(tmp_path: Path,
 
 @pytest.mark.parametrize(("option", "code", "hint"), [("--select", "NC01", "did you mean NC001?"),
                                                       ("--ignore", "nc002", "did you mean NC002?"),
-                                                      ("--ignore", "ZZ", "rule codes: DX001, DX002, EM001, MC001")])
+                                                      ("--ignore", "ZZ", "rule codes: DX001, DX002, EM001, LC001")])
 def test_an_unknown_rule_code_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, code: str,
                                          hint: str) -> None:
     (tmp_path / "in.837").write_bytes(FIXABLE)
@@ -353,8 +353,9 @@ def test_python_m_does_not_load_plugins_from_the_current_folder(tmp_path: Path) 
 def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = in_process(["--help"], capsys)
     assert code == 0
-    commands = (r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  batch +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n"
-                r"  icd10 +\S.*\n  config +\S.*\n  help +\S")
+    names = ("watch", "hook", "batch", "rules", "rule", "ncci", "icd10", "config", "remit", "outcomes")
+    # each command, then its text (wrapped onto indented lines when long), in this order
+    commands = r"^Commands:\n" + "".join(rf"  {n} +\S.*\n(?: {{4,}}\S.*\n)*" for n in names) + r"  help +\S"
     assert re.search(commands, out, re.MULTILINE), out
     assert "--packs DIR" in out and "--rules" not in out and "--format text|json" in out
     assert not re.search(r"<(bool|str|path|text\|json)>|\{IN\}", out), out
@@ -363,6 +364,9 @@ def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.Captur
     assert code == 0 and "Usage: edi-fix watch OUTBOUND --to READY" in watch_help and "<bool>" not in watch_help
     assert in_process(["hook", "-h"], capsys)[1].startswith("Usage: edi-fix hook FILE")
     assert in_process(["batch", "-h"], capsys)[1].startswith("Usage: edi-fix batch IN_DIR --to OUT_DIR")
+    assert in_process(["remit", "-h"], capsys)[1].startswith("Usage: edi-fix remit FILE... [--ledger PATH]")
+    outcomes_help = in_process(["help", "outcomes"], capsys)[1]
+    assert "--format text|json|csv|html" in outcomes_help and "<" not in outcomes_help, outcomes_help
 
 
 @pytest.mark.parametrize("args", [[], ["only-one.837"], ["--bogus", "a", "b"], ["a", "b", "--format", "xml"],

@@ -35,6 +35,16 @@ def test_lines_match_by_content_when_the_payer_does_not_echo_ref_6r() -> None:
                                                                                           ("content", "97140")]
 
 
+def test_a_reversal_matches_by_content_with_its_negated_charges() -> None:
+    """A CLP02 22 repeats the payment it takes back with every amount negated (SVC02 -40.00)."""
+    claim = chiro("M9")
+    no_echo = LineAnswer(echo=False)
+    (found,) = _matches([ClaimAnswer(claim, (no_echo, no_echo), "I9", reversal=True)], [claim])
+    assert found.lines[1].paid.charge == Decimal("-40.00")
+    assert [(m.how, m.delivered.code if m.delivered else None) for m in found.lines] == [("content", "98941"),
+                                                                                          ("content", "97140")]
+
+
 def test_two_lines_of_the_same_code_date_and_charge_are_ambiguous_never_guessed() -> None:
     claim = ClaimSpec("M3", ("M9901",), (LineSpec("97110", "30.00", service_date=DAY),
                                          LineSpec("97110", "30.00", service_date=DAY),

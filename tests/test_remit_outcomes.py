@@ -64,7 +64,7 @@ def _week(tmp_path: Path) -> Path:
         (tmp_path / name).write_bytes(data)
         paths.append(tmp_path / name)
     store = tmp_path / "week.sqlite"
-    assert remit(paths, store, _known, StringIO(), StringIO()) == 0
+    assert remit(paths, store, StringIO(), StringIO(), _known) == 0
     return store
 
 
@@ -137,7 +137,7 @@ def test_one_paid_59_line_in_twelve_is_still_consistent_at_90_percent_not_at_100
     try:
         (tmp_path / "late.835").write_bytes(build_835([ClaimAnswer(extra, (PAID, PAID), "IA12")], payer_id="XSP",
                                                       trace="T9"))
-        assert remit([tmp_path / "late.835"], store, _known, StringIO(), StringIO()) == 0
+        assert remit([tmp_path / "late.835"], store, StringIO(), StringIO(), _known) == 0
     finally:
         del KNOWN[extra.claim_id]
     proposals = tmp_path / f"p{share}"
@@ -152,5 +152,18 @@ def test_outcomes_name_the_payer_as_the_delivered_claim_did(tmp_path: Path) -> N
     (tmp_path / "p.835").write_bytes(build_835([ClaimAnswer(claim, (PAID, PAID), "IP1")], payer_id="P835"))
     store = tmp_path / "p.sqlite"
     known = delivered([claim])
-    assert remit([tmp_path / "p.835"], store, lambda ids: known, StringIO(), StringIO()) == 0
+    assert remit([tmp_path / "p.835"], store, StringIO(), StringIO(), lambda ids: known) == 0
     assert list(_json(store)["by_payer"]) == ["P837"]
+
+
+def test_a_line_two_changes_of_one_rule_touched_counts_once_for_that_action(tmp_path: Path) -> None:
+    """MC002 appends GP and then GY to one 97140: two change records, one line, one denial."""
+    claim = chiro("G1", "59", "GPY")
+    twice = [Finding("MC002", "append_modifier", True, line=1), Finding("MC002", "append_modifier", True, line=1)]
+    (tmp_path / "g.835").write_bytes(build_835([ClaimAnswer(claim, (PAID, denied("CO", "50", "N20")), "IG1")],
+                                               payer_id="GPY"))
+    store = tmp_path / "g.sqlite"
+    known = delivered([claim], {"G1": twice})
+    assert remit([tmp_path / "g.835"], store, StringIO(), StringIO(), lambda ids: known) == 0
+    action = _json(store)["by_action"]["97140 +59 by MC002 (append_modifier)"]
+    assert (action["lines"], action["denied"], action["charge"]) == (1, 1, "40.00")

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from edi837.errors import InputRefused
+from edi837.remit.match import UNREADABLE, match_claim
 from edi837.remit.read import read_data, read_remit
 from edi837.remit.records import Acknowledgement, Remittance
 from edi837.testing.generator import build_837
 from edi837.testing.remits import PAID, PATIENT, ClaimAnswer, LineAnswer, StatusAnswer, build_277ca, build_835, denied
+from edi837.testing.remits import delivered as delivered_claims
+from edi837.testing.specs import ClaimSpec, LineSpec
 from tests.helpers import SAMPLES
 from tests.remit_scenarios import DAY, chiro
 
@@ -63,11 +66,20 @@ def test_public_277ca_accepted_and_rejected() -> None:
     assert (claim.claim_id, claim.reason, claim.accepted) == ("3920394930203", "A7:562:85", False)
 
 
-@pytest.mark.parametrize("name", ["lfh_tertiary-payment.835", "lfh_cob-contractural-adjustment.835"])
-def test_public_835_with_an_unreadable_svc01_is_refused(name: str) -> None:
-    # tertiary: SVC*HC*24599.00 (no code); cob: SVC*HC>55669 in a file whose ISA16 is ':' (no code either)
-    with pytest.raises(InputRefused, match=r"^segment \d+ SVC01: no procedure code$"):
-        read_remit(_sample(name))
+@pytest.mark.parametrize(("name", "claim_id"), [("lfh_tertiary-payment.835", "0001000054"),
+                                                ("lfh_cob-contractural-adjustment.835", "0001000055")])
+def test_public_835_with_an_unreadable_svc01_is_read_and_that_line_left_unmatched(name: str, claim_id: str) -> None:
+    """tertiary: SVC*HC*24599.00 (no code); cob: SVC*HC>55669 in a file whose ISA16 is ':' (no code either).
+    The claim is read (its CLP01 as the file says); its one line has no code and matches no delivered line,
+    even a delivered claim of that id whose line carries the code the sample's author meant."""
+    (remit,) = read_remit(_sample(name))
+    assert isinstance(remit, Remittance)
+    (claim,) = remit.claims
+    (line,) = claim.lines
+    assert (claim.claim_id, line.code, line.modifiers) == (claim_id, "", ())
+    meant = ClaimSpec(claim_id, ("M5412",), (LineSpec("55669" if "cob" in name else "24599", "541.00"),))
+    found = match_claim(claim, delivered_claims([meant], controls=False))
+    assert found.delivered is not None and [(m.delivered, m.how) for m in found.lines] == [(None, UNREADABLE)]
 
 
 def test_public_demo_835_reads_institutional_claims_without_lines() -> None:

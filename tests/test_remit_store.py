@@ -22,7 +22,7 @@ def _known(ids: object) -> dict[str, DeliveredClaim]:
 
 def _run(tmp_path: Path, *files: Path) -> tuple[int, str, str]:
     out, err = StringIO(), StringIO()
-    code = remit(list(files), tmp_path / "remits.sqlite", _known, out, err)
+    code = remit(list(files), tmp_path / "remits.sqlite", out, err, _known)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -62,7 +62,8 @@ def test_a_reversal_takes_back_the_payment_and_a_correction_replaces_it(tmp_path
     assert _run(tmp_path, first)[0] == 0
     assert _standing(tmp_path) == [("S1", "1", "95.00")]
     code, out, _ = _run(tmp_path, again)
-    assert code == 0 and "2 claims recorded, 1 reversed, 0 replaced" in out
+    assert code == 0
+    assert "2 claims (2 matched, 0 unmatched), 4 lines (4 matched, 0 unmatched), 1 reversed, 0 replaced" in out
     assert _standing(tmp_path) == [("S1", "1", "55.00")]  # the corrected payment: 97140 now denied
 
 
@@ -71,8 +72,23 @@ def test_a_later_payment_replaces_the_one_standing(tmp_path: Path) -> None:
     _run(tmp_path, _file(tmp_path, "1.835", build_835([ClaimAnswer(s2, (PAID, denied("CO", "4")), "ICN-C")])))
     code, out, _ = _run(tmp_path, _file(tmp_path, "2.835", build_835([ClaimAnswer(s2, (PAID, PAID), "ICN-D")],
                                                                      trace="T3")))
-    assert code == 0 and "1 claims recorded, 0 reversed, 1 replaced" in out
+    assert code == 0
+    assert "1 claims (1 matched, 0 unmatched), 2 lines (2 matched, 0 unmatched), 0 reversed, 1 replaced" in out
     assert _standing(tmp_path) == [("S2", "1", "95.00")]
+
+
+def test_an_svc01_without_a_code_is_one_unmatched_line_and_the_rest_of_the_835_is_recorded(tmp_path: Path) -> None:
+    """One payer's 835 answers many claims: a line whose code cannot be read costs that line, not the file."""
+    data = build_835([ClaimAnswer(c, (PAID, PAID), f"I{c.claim_id}") for c in CLAIMS])
+    at = data.index(b"SVC*HC:97140:59", data.index(b"CLP*S2*"))
+    era = _file(tmp_path, "a.835", data[:at] + b"SVC*HC" + data[at + len(b"SVC*HC:97140:59"):])
+    code, out, err = _run(tmp_path, era)
+    assert (code, err) == (0, "")
+    assert "3 claims (3 matched, 0 unmatched), 6 lines (5 matched, 1 unmatched)" in out
+    assert "  unmatched line: claim S2 SVC 2 (no procedure code)" in out.splitlines()
+    assert _standing(tmp_path) == [("S1", "1", "95.00"), ("S2", "1", "95.00"), ("S3", "1", "95.00")]
+    with sqlite3.connect(tmp_path / "remits.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM remit_lines WHERE position IS NULL").fetchone()[0] == 1
 
 
 def test_a_refused_file_among_good_ones_records_nothing(tmp_path: Path) -> None:
@@ -80,7 +96,7 @@ def test_a_refused_file_among_good_ones_records_nothing(tmp_path: Path) -> None:
     bad = _file(tmp_path, "bad.835", b"ISA*not really")
     code, out, err = _run(tmp_path, good, bad)
     assert code == 2 and out == ""
-    assert err.startswith("refused: bad.835: ") and err.count("\n") == 1
+    assert err.startswith("edi-fix: refused: bad.835: ") and err.count("\n") == 1
     assert not (tmp_path / "remits.sqlite").exists()
 
 

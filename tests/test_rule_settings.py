@@ -189,12 +189,27 @@ def test_mue002_per_session_codes_per_payer(tmp_path: Path) -> None:
     assert got == {"A": [], "B": [("MUE002", "review", False)]}
 
 
+def test_lc001_line_control_required_by_one_payer(tmp_path: Path) -> None:
+    """A payer that answers by REF*6R: its claims' lines without one are items; another payer's are not."""
+    folder = pack_with_profile(tmp_path, "[rules.LC001]\nrequire_line_control = true\n")
+
+    def claim(claim_id: str, **payer: str) -> ClaimSpec:
+        return ClaimSpec(claim_id, ("M545",), (LineSpec("99213", "85", control=f"{claim_id}-1"),
+                                               LineSpec("97010", "15")), **payer)
+
+    got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
+    assert got == {"A": [("LC001", "review", False)], "B": []}
+
+
 def test_every_rule_setting_is_covered_by_a_payer_override_test() -> None:
     """A rule that grows a setting must get its own per-payer test above."""
     covered = {("NC001", "cmt_codes"), ("NC002", "action"), ("TU003", "max_units"), ("MC001", "attest"),
                ("MC002", "covered_codes"), ("EM001", "attest"), ("MC004", "subluxation_codes"),
                ("MC003", "outside_part_b"), ("MC005", "cmt_codes"), ("MC006", "cmt_codes"),
                ("MUE002", "per_session_codes")}
+
+
+               ("LC001", "require_line_control")}
     with_settings = {rule.code for rule in BUILTIN if rule.settings}
     assert with_settings == {code for code, _ in covered}
 

@@ -143,3 +143,14 @@ def read_diagnoses(diagnoses: list[Diagnosis], body: bytes, ele: bytes, comp: by
             diagnoses.append(Diagnosis(text(parts[0]), text(parts[1])))
         else:
             diagnoses.append(unreadable_diagnosis(parts[0], parts[1] if len(parts) > 1 else b""))
+
+
+def line_control(pieces: list[bytes], line: ServiceLine, element: bytes) -> bytes | None:
+    """The line's REF*6R value (2400 line item control number: what an 835's REF*6R names the line by), as
+    written; None when the line has none (an empty REF02 counts as none)."""
+    wanted = b"REF" + element + b"6R" + element
+    for piece in pieces[line.lx_index + 1:line.end_index]:
+        body = piece.lstrip(WHITESPACE)
+        if body.startswith(wanted):
+            return body.split(element)[2] or None
+    return None

@@ -1,7 +1,9 @@
 """`edi-fix remit FILE...` and `edi-fix outcomes` as functions of already-parsed arguments.
 
-The command line (a later floor) only parses flags and calls these; they return the exit code (0 done,
-2 refused: one line on stderr, nothing recorded) and write their report to `out`.
+The command line (edi837/cli/remit.py, cli/outcomes.py) only parses flags and calls these; they return the
+exit code (0 done, 2 refused: one line on stderr, nothing recorded) and write their report to `out`. Both
+work on the claims ledger (edi837.ledger): the remittance tables are its migration 2, and the claims an
+835 is matched against are the deliveries it recorded (edi837.remit.delivered).
 
 Why every file is read before anything is recorded: a refusal must leave the tables as they were, so a
 command given five files of which the fourth is not an 835 records none of them, and says which.
@@ -13,30 +15,21 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
 from edi837.errors import InputRefused, one_line, outcome_of, with_file
-from edi837.remit.match import DeliveredClaim, match_claim
+from edi837.ledger.store import Ledger, LedgerUnavailable
+from edi837.remit.delivered import Delivered, ledger_deliveries
+from edi837.remit.match import match_claim
 from edi837.remit.outcomes import outcomes
 from edi837.remit.propose import DEFAULTS, Thresholds, propose, weak
 from edi837.remit.read import Answer, read_remit
 from edi837.remit.records import Acknowledgement
 from edi837.remit.render import RENDERERS
-from edi837.remit.schema import create_remit_tables
 from edi837.remit.store import Recorded, record_acknowledgement, record_remittance
-
-Delivered = Callable[[Iterable[str]], Mapping[str, DeliveredClaim]]
-
-
-def open_store(path: Path) -> sqlite3.Connection:
-    """The SQLite file at `path` with the remittance tables; created owner-only (it holds claim ids)."""
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    db = sqlite3.connect(path)
-    create_remit_tables(db)
-    return db
 
 
 def _read_all(files: Sequence[Path]) -> list[tuple[Path, list[Answer]]]:
@@ -54,36 +47,45 @@ def _report(name: str, answer: Answer, done: Recorded) -> list[str]:
     head = f"{name}: {kind} {answer.control or '(ST02 not shown)'} from payer {answer.payer_id}"
     if not done.new:
         return [one_line(f"{head}: recorded before; nothing changed")]
-    lines = [f"{head}: {done.claims} claims recorded, {done.reversed} reversed, {done.replaced} replaced,"
-             f" {len(answer.issues)} validation findings kept"]
+    if kind == "277CA":
+        lines = [f"{head}: {done.claims} claim statuses recorded, {done.rejected} rejected"]
+    else:
+        lines = [f"{head}: {done.claims} claims ({done.claims - len(done.unmatched_claims)} matched, "
+                 f"{len(done.unmatched_claims)} unmatched), {done.lines} lines ({done.matched_lines} matched, "
+                 f"{done.lines - done.matched_lines} unmatched), {done.reversed} reversed, {done.replaced} replaced"]
+    lines[0] += f", {len(answer.issues)} validation findings kept"
     lines += [f"  unmatched claim {c}" for c in done.unmatched_claims]
     lines += [f"  unmatched line: claim {c} SVC {n} ({why})" for c, n, why in done.unmatched_lines]
     lines += [f"  pyx12: {issue}" for issue in answer.issues]
     return [one_line(line) if not line.startswith("  ") else "  " + one_line(line) for line in lines]
 
 
-def remit(files: Sequence[Path], store: Path, delivered: Delivered, out: TextIO, err: TextIO) -> int:
-    """Read, match and record each 835/277CA file; print what was recorded and what did not match."""
+def remit(files: Sequence[Path], ledger: Path, out: TextIO, err: TextIO, delivered: Delivered | None = None) -> int:
+    """Read, match and record each 835/277CA file into the ledger at `ledger` (made when missing); print what
+    was recorded and what did not match. `delivered`: the claims to match against (default: the ledger's)."""
     try:
         read = _read_all(files)
-    except InputRefused as error:
+        with Ledger.open(ledger) as book:
+            lookup = delivered or ledger_deliveries(book)
+            for path, answers in read:
+                for answer in answers:
+                    print("\n".join(_report(path.name, answer, _record(book, answer, lookup, path.name))), file=out)
+    except (InputRefused, LedgerUnavailable) as error:
         code, message = outcome_of(error)
-        print(message, file=err)
+        print(f"edi-fix: {message}", file=err)
         return code
-    db = open_store(store)
-    try:
-        for path, answers in read:
-            for answer in answers:
-                if isinstance(answer, Acknowledgement):
-                    done = record_acknowledgement(db, answer, path.name)
-                else:
-                    known = delivered(c.claim_id for c in answer.claims)
-                    matches = [match_claim(c, known) for c in answer.claims]
-                    done = record_remittance(db, answer, matches, path.name)
-                print("\n".join(_report(path.name, answer, done)), file=out)
-    finally:
-        db.close()
     return 0
+
+
+def _record(book: Ledger, answer: Answer, delivered: Delivered, name: str) -> Recorded:
+    """One transaction set recorded in one transaction (a failure of the ledger: LedgerUnavailable)."""
+    try:
+        if isinstance(answer, Acknowledgement):
+            return record_acknowledgement(book.connection, answer, name)
+        known = delivered(c.claim_id for c in answer.claims)
+        return record_remittance(book.connection, answer, [match_claim(c, known) for c in answer.claims], name)
+    except sqlite3.Error as error:
+        raise LedgerUnavailable(one_line(f"{book.path}: the claims ledger cannot be written ({error})")) from None
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -101,16 +103,14 @@ def _write(folder: Path, name: str, text: str) -> None:
         raise
 
 
-def outcomes_command(store: Path, fmt: str, out: TextIO, propose_dir: Path | None = None,
-                     thresholds: Thresholds = DEFAULTS) -> int:
-    """Print the outcomes in `fmt` (text, json, csv); with `propose_dir`, write one payer-profile TOML per payer
-    with strong evidence there (`<payer id>.toml`, or `payer-N.toml` when the id is not a plain name) and list
-    the weak evidence."""
-    db = open_store(store)
-    try:
-        found = outcomes(db)
-    finally:
-        db.close()
+def outcomes_command(ledger: Path, fmt: str, out: TextIO, propose_dir: Path | None = None,
+                     thresholds: Thresholds = DEFAULTS, *, since: date | None = None, payer: str | None = None) -> int:
+    """Print the outcomes recorded in the ledger at `ledger` in `fmt` (text, json, csv, html), of payments dated
+    `since` or later and claims sent to `payer`; with `propose_dir`, write one payer-profile TOML per payer with
+    strong evidence there (`<payer id>.toml`, or `payer-N.toml` when the id is not a plain name) and list the
+    weak evidence. A ledger that is missing or unreadable is refused (LedgerUnavailable, exit 2)."""
+    with Ledger.open(ledger, write=False) as book:
+        found = outcomes(book.connection, since=since, payer=payer)
     out.write(RENDERERS[fmt](found))
     if propose_dir is None:
         return 0

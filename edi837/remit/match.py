@@ -6,12 +6,15 @@ builds, so matching needs nothing from the ledger's tables.
 The rules, in order:
 - claim: CLP01 equals CLM01 of a delivered claim (the 835 guide: CLP01 is the patient control number the
   provider sent). No delivered claim of that id -> the claim is unmatched and listed.
+- line, when the SVC has no readable procedure code (SVC01 without one): unmatched ("no procedure code"),
+  whatever else it carries: a verdict on a line whose code cannot be read is credited to no rule.
 - line, when the SVC carries REF*6R: the delivered line whose REF*6R is that value (the payer echoes the line
   item control number the 837 sent); none -> unmatched (a REF*6R edi837 never sent is not ours to place).
 - line, without REF*6R: the delivered line with the same code (SVC06 when the payer adjudicated another code,
-  else SVC01), date (the SVC's DTM, else the claim's one-day period) and charge, when exactly one delivered
-  line and exactly one SVC of the claim have that key. Two of either -> both unmatched as ambiguous: which
-  line got which verdict cannot be told, and a guess would credit a rule with another line's outcome.
+  else SVC01), date (the SVC's DTM, else the claim's one-day period) and charge (negated in a reversal), when
+  exactly one delivered line and exactly one SVC of the claim have that key. Two of either -> both unmatched as
+  ambiguous: which line got which verdict cannot be told, and a guess would credit a rule with another line's
+  outcome.
 """
 
 from __future__ import annotations
@@ -66,12 +69,15 @@ class DeliveredClaim:
         return any(f.applied for f in self.findings_for(position))
 
 
+UNREADABLE = "no procedure code"
+
+
 @dataclass(frozen=True)
 class LineMatch:
     paid: ServiceLine
     delivered: DeliveredLine | None
     how: str  # "control" (REF*6R), "content" (code+date+charge), or why unmatched: "unknown control",
-    # "ambiguous", "no such line"
+    # "ambiguous", "no such line", "no such claim", UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -100,20 +106,29 @@ def _day(payment: ClaimPayment, svc: ServiceLine) -> date | None:
     return payment.period_from if one_day else None
 
 
+def _key(payment: ClaimPayment, svc: ServiceLine) -> tuple[str, date | None, Decimal]:
+    """What a line without REF*6R is matched by. A reversal (CLP02 22) repeats the payment it takes back with
+    every amount negated (835 guide, claim reversals), so its charge is compared with its sign turned."""
+    return svc.billed_code, _day(payment, svc), -svc.charge if payment.reversal else svc.charge
+
+
 def _lines(payment: ClaimPayment, claim: DeliveredClaim) -> list[LineMatch]:
     by_control = {line.control: line for line in claim.lines if line.control}
     echoed = {svc.control for svc in payment.lines if svc.control}
     # Lines no SVC names by REF*6R (a payer that does not echo it) are matched by content.
     uncontrolled = [line for line in claim.lines if not line.control or line.control not in echoed]
     keyed = Counter((line.code, line.service_date, line.charge) for line in uncontrolled)
-    svc_keys = Counter((svc.billed_code, _day(payment, svc), svc.charge) for svc in payment.lines if not svc.control)
+    svc_keys = Counter(_key(payment, svc) for svc in payment.lines if not svc.control)
     found = []
     for svc in payment.lines:
+        if not svc.billed_code:
+            found.append(LineMatch(svc, None, UNREADABLE))
+            continue
         if svc.control:
             line = by_control.get(svc.control)
             found.append(LineMatch(svc, line, "control" if line else "unknown control"))
             continue
-        key = (svc.billed_code, _day(payment, svc), svc.charge)
+        key = _key(payment, svc)
         if keyed[key] == 1 and svc_keys[key] == 1:
             line = next(d for d in uncontrolled if (d.code, d.service_date, d.charge) == key)
             found.append(LineMatch(svc, line, "content"))

@@ -101,9 +101,9 @@ def aggregate(lines: list[OutcomeLine], rejections: Counter[str] | None = None) 
     out = Outcomes(rejections=rejections or Counter(), lines=lines)
     for line in lines:
         name = procedure(line.code, line.modifiers)
-        for rule, action, applied in line.findings:
-            if applied:
-                _tally(out.by_action, f"{name} by {rule} ({action})", line)
+        # A rule that made two changes to one line (MC002: GP, then GY) has two records: the line counts once.
+        for key in dict.fromkeys(f"{name} by {rule} ({action})" for rule, action, applied in line.findings if applied):
+            _tally(out.by_action, key, line)
         _tally(out.by_payer, line.payer_id, line)
         _tally(out.by_procedure, name, line)
         _tally(out.by_payer_procedure, (line.payer_id, name), line)
@@ -118,28 +118,41 @@ SELECT coalesce(c.sent_payer_id, c.payer_id), c.claim_id, l.sent_code, l.sent_mo
        l.adjustments, l.remarks, l.findings, l.changed, r.paid_on
 FROM remit_lines l JOIN remit_claims c ON c.id = l.remit_claim JOIN remittances r ON r.id = c.remittance
 WHERE l.position IS NOT NULL AND c.status != '22' AND c.reversed_by IS NULL AND c.replaced_by IS NULL
+AND (:payer IS NULL OR coalesce(c.sent_payer_id, c.payer_id) = :payer COLLATE NOCASE)
+AND (:since IS NULL OR r.paid_on >= :since)
 ORDER BY c.id, l.ordinal
 """
 _REJECTIONS = """
-SELECT category, status, entity FROM claim_statuses WHERE accepted = 0
+SELECT s.category, s.status, s.entity FROM claim_statuses s JOIN status_reports r ON r.id = s.report
+WHERE s.accepted = 0 AND (:payer IS NULL OR r.payer_id = :payer COLLATE NOCASE)
+AND (:since IS NULL OR s.status_date >= :since)
 """
 
 
-def standing_lines(db: sqlite3.Connection) -> list[OutcomeLine]:
+def _filters(since: date | None, payer: str | None) -> dict[str, str | None]:
+    """A payment counts from its date (BPR16), a 277CA status from its STC02; a payer is the one the claim was
+    sent to (2010BB), any case."""
+    return {"since": since.isoformat() if since else None, "payer": payer}
+
+
+def standing_lines(db: sqlite3.Connection, *, since: date | None = None,
+                   payer: str | None = None) -> list[OutcomeLine]:
     """The matched lines of every payment still standing, from the remittance tables."""
     found = []
-    for payer, claim, code, mods, charge, paid, adjustments, remarks, findings, changed, paid_on in db.execute(_LINES):
-        found.append(OutcomeLine(payer, claim, code, tuple(json.loads(mods)), Decimal(charge), Decimal(paid),
+    for payer_id, claim, code, mods, charge, paid, adjustments, remarks, findings, changed, paid_on in db.execute(
+            _LINES, _filters(since, payer)):
+        found.append(OutcomeLine(payer_id, claim, code, tuple(json.loads(mods)), Decimal(charge), Decimal(paid),
                                  tuple(f"{a[0]}-{a[1]}" for a in json.loads(adjustments)), tuple(json.loads(remarks)),
                                  tuple((f[0], f[1], bool(f[2])) for f in json.loads(findings)), bool(changed),
                                  date.fromisoformat(paid_on) if paid_on else None))
     return found
 
 
-def rejections(db: sqlite3.Connection) -> Counter[str]:
+def rejections(db: sqlite3.Connection, *, since: date | None = None, payer: str | None = None) -> Counter[str]:
     """277CA rejections (category not A1/A2) by category:status:entity."""
-    return Counter(":".join(p for p in row if p) for row in db.execute(_REJECTIONS))
+    return Counter(":".join(p for p in row if p) for row in db.execute(_REJECTIONS, _filters(since, payer)))
 
 
-def outcomes(db: sqlite3.Connection) -> Outcomes:
-    return aggregate(standing_lines(db), rejections(db))
+def outcomes(db: sqlite3.Connection, *, since: date | None = None, payer: str | None = None) -> Outcomes:
+    """The outcomes of payments dated `since` or later, of claims sent to `payer` (None: all)."""
+    return aggregate(standing_lines(db, since=since, payer=payer), rejections(db, since=since, payer=payer))

@@ -5,8 +5,9 @@ What is copied, and from where (the 835 implementation guide's element names):
   else TRN03;
 - CLP01 (the provider's claim id), CLP02 status, CLP03 charge, CLP04 paid, CLP05 patient responsibility,
   CLP07 payer claim control number; claim-level CAS; MOA remark codes; DTM*232/233 (period), DTM*050 (received);
-- SVC01 (code and modifiers as adjudicated), SVC02 charge, SVC03 paid, SVC05 units, SVC06 (as submitted, when
-  the payer changed the code); DTM*472 (or DTM*150) date; REF*6R line item control number; CAS; LQ*HE RARCs.
+- SVC01 (code and modifiers as adjudicated; the code empty when unreadable), SVC02 charge, SVC03 paid, SVC05
+  units, SVC06 (as submitted, when the payer changed the code); DTM*472 (or DTM*150) date; REF*6R line item
+  control number; CAS; LQ*HE RARCs.
 Never read: NM1 (patient, insured, corrected names and ids), N3/N4 addresses, PER contacts. PLB (provider
 level adjustments) belongs to no claim and is not read.
 """
@@ -47,9 +48,10 @@ def _procedure(parts: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
 
 
 def _line(seg: Segment, position: int) -> ServiceLine:
+    """One SVC. An SVC01 without a readable code (the public samples carry `SVC*HC*24599.00` and `HC>55669`
+    under another component separator) is kept with an empty code: the matcher reports it unmatched, by claim
+    id and position. Refusing the file for it would lose the payer's verdict on every other claim of the 835."""
     code, modifiers = _procedure(seg.composite(1))
-    if not code:
-        raise InputRefused(f"{seg.where()}01: no procedure code")
     submitted, submitted_mods = _procedure(seg.composite(6))
     return ServiceLine(position, code, modifiers, seg.money(2), seg.money(3), seg.amount(5),
                        submitted or None, submitted_mods)

@@ -1,4 +1,4 @@
-"""Outcomes as text (for a person), JSON (for a program) and CSV (for a spreadsheet).
+"""Outcomes as text (for a person), JSON (for a program), CSV (for a spreadsheet) and HTML (a page to open).
 
 Every value shown is an id, a code, a count or an amount: claim ids appear only in the proposals' evidence,
 never a name. Amounts are printed exactly (`$1,640.00`), from Decimal.
@@ -15,6 +15,7 @@ from typing import Any
 
 from edi837.remit.codes import meaning
 from edi837.remit.outcomes import Outcomes, Tally
+from edi837.report.outcomes import Table, outcomes_page
 
 SECTIONS = (("by_action", "By rule action"), ("by_payer", "By payer"), ("by_procedure", "By code and modifiers"),
             ("by_reason", "By adjustment (group-CARC)"), ("changed", "Lines edi837 changed vs left alone"))
@@ -91,4 +92,20 @@ def as_csv(out: Outcomes) -> str:
     return buffer.getvalue()
 
 
-RENDERERS = {"text": text, "json": as_json, "csv": as_csv}
+_HEADINGS = ("", "lines", "paid", "denied", "denial reasons", "paid amount", "charge")
+
+
+def as_html(out: Outcomes) -> str:
+    """The text output's sections as tables of one page (edi837.report.outcomes lays them out)."""
+    tables = [Table(title, (title.split(" ", 1)[1].capitalize() if title.startswith("By ") else "", *_HEADINGS[1:]),
+                    tuple((key, str(t.lines), str(t.paid), str(t.denied), _denials(t), dollars(t.paid_amount),
+                           dollars(t.charge)) for key, t in sorted(table.items())),
+                    numeric=frozenset({1, 2, 3, 5, 6}), flag=3)
+              for _, title, table in _tables(out)]
+    tables.append(Table("277CA rejections by reason", ("category:status:entity", "claims", "meaning"),
+                        tuple((reason, str(n), _category(reason).strip(" ()"))
+                              for reason, n in out.rejections.most_common()), numeric=frozenset({1})))
+    return outcomes_page(tables)
+
+
+RENDERERS = {"text": text, "json": as_json, "csv": as_csv, "html": as_html}

@@ -31,7 +31,10 @@ class Recorded:
     reversed: int = 0
     replaced: int = 0
     unmatched_claims: tuple[str, ...] = ()
-    unmatched_lines: tuple[tuple[str, int, str], ...] = ()  # claim id, SVC ordinal (1-based), why
+    unmatched_lines: tuple[tuple[str, int, str], ...] = ()  # of matched claims: claim id, SVC (1-based), why
+    lines: int = 0  # SVCs recorded, those of unmatched claims included
+    matched_lines: int = 0
+    rejected: int = 0  # 277CA: claims not accepted (category other than A1, A2)
 
 
 def _now() -> str:
@@ -69,7 +72,9 @@ def record_remittance(db: sqlite3.Connection, remit: Remittance, matches: Sequen
         return Recorded(True, len(matches), counts[0], counts[1],
                         tuple(m.payment.claim_id for m in matches if m.delivered is None),
                         tuple((m.payment.claim_id, n + 1, line.how) for m in matches if m.delivered is not None
-                              for n, line in enumerate(m.lines) if line.delivered is None))
+                              for n, line in enumerate(m.lines) if line.delivered is None),
+                        sum(len(m.lines) for m in matches),
+                        sum(1 for m in matches for line in m.lines if line.delivered is not None))
 
 
 def _insert_claim(db: sqlite3.Connection, remittance: int, ordinal: int, found: ClaimMatch) -> int:
@@ -131,4 +136,4 @@ def record_acknowledgement(db: sqlite3.Connection, ack: Acknowledgement, file_na
                        [(report, n, s.claim_id, s.payer_control, s.category, s.status, s.entity,
                          json.dumps(list(s.more)), _text(s.charge), _text(s.on), int(s.accepted))
                         for n, s in enumerate(ack.claims)])
-        return Recorded(True, len(ack.claims))
+        return Recorded(True, len(ack.claims), rejected=sum(1 for s in ack.claims if not s.accepted))

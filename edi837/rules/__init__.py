@@ -15,6 +15,7 @@ from edi837.engine.rule import Rule
 from edi837.rules.dx001 import InvalidDiagnosis
 from edi837.rules.dx002 import ExternalCauseFirst
 from edi837.rules.em001 import EvaluationWithManipulation
+from edi837.rules.lc001 import LineControlNumber
 from edi837.rules.mc001 import CmtActiveTreatment
 from edi837.rules.mc002 import ChiropractorNotCovered
 from edi837.rules.mc003 import TherapyDiscipline
@@ -37,9 +38,9 @@ from edi837.rules.tu005 import ZeroUnits
 
 # In code order; the engine runs them by phase, then code.
 BUILTIN: tuple[type[Rule], ...] = (
-    InvalidDiagnosis, ExternalCauseFirst, EvaluationWithManipulation, CmtActiveTreatment, ChiropractorNotCovered,
-    TherapyDiscipline, CmtSubluxationPrimary, CmtLevelRegions, CmtInitialTreatmentDate, ModifierConflict,
-    MedicallyUnlikelyUnits, PerSessionUnits,
+    InvalidDiagnosis, ExternalCauseFirst, EvaluationWithManipulation, LineControlNumber, CmtActiveTreatment,
+    ChiropractorNotCovered, TherapyDiscipline, CmtSubluxationPrimary, CmtLevelRegions, CmtInitialTreatmentDate,
+    ModifierConflict, MedicallyUnlikelyUnits, PerSessionUnits,
     CmtManualTherapy, ManualTherapyTherapeuticActivities, OtherPairs, BlockedPairs, ManipulationTelehealth,
     TimedUnits, MinutesOnUntimedCode, UnitsLookLikeMinutes, DailyTimedCap, ZeroUnits,
 )

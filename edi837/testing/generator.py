@@ -229,6 +229,8 @@ class _Transaction:
             else:
                 segs.append(s("DTP", "472", "RD8",
                               f"{line.service_date:%Y%m%d}-{line.service_date_end:%Y%m%d}"))
+            if line.control is not None:
+                segs.append(s("REF", "6R", line.control))  # line item control number: after the 2400 DTPs
             if line.rendering_npi is not None:
                 segs += _rendering(s, line.rendering_npi)
             for provider in line.providers:

@@ -55,7 +55,7 @@ class ClaimAnswer:
 
 
 def control_of(claim: ClaimSpec, position: int) -> str:
-    """The REF*6R a delivered line carries in these tests."""
+    """The REF*6R a delivered line carries in these tests (the line's own `control` when its spec has one)."""
     return f"{claim.claim_id}L{position + 1}"
 
 
@@ -106,7 +106,7 @@ def _svc(w: _Writer, claim: ClaimSpec, n: int, answer: LineAnswer, sign: int) ->
         group, carc = answer.denial or ("CO", "45")
         w.add("CAS", group, carc, sign * (charge - paid))
     if answer.echo:
-        w.add("REF", "6R", control_of(claim, n))
+        w.add("REF", "6R", spec.control or control_of(claim, n))
     for remark in answer.remarks:
         w.add("LQ", "HE", remark)
 

@@ -111,6 +111,7 @@ class LineSpec:
     adjudications: tuple[AdjudicationSpec, ...] = ()
     description: str | None = None  # SV101-7
     place_of_service: str | None = None  # SV105, when the line's differs from the claim's CLM05-1
+    control: str | None = None  # REF*6R, the line item control number an 835 echoes
 
     def __post_init__(self) -> None:
         # Each check stands for something pyx12 or the 005010X222A1 guide would reject, so that a bad

@@ -1,0 +1,164 @@
+"""Benchmark: what the claims ledger adds to a run, against the fix run's own time (target: at most +10%).
+
+Not a test: speed is measured here and reported, never asserted in the suite.
+
+The file is bench/bench.py's generated one (seed 11, 30% of timed lines in minutes). In one process:
+- the fix run as the API makes it (`edi837.fix`, with `--no-validate`: the fix path, where the ledger's share
+  shows most; and with the default gate), best of `--repeat`;
+- the ledger's work as the pipeline will do it: the fix path's own loop (walker, rule engine, claim by claim)
+  with the recorder called where the pipeline will call it - the bytes passed through between claims (the
+  patient's loops), each claim with its final records - timed around those calls only, plus the two end
+  steps (`write` before the outputs are placed, `commit` after), into a fresh ledger each time;
+  measured twice: with the rows made by a child process beside the run (ledger/shadow.py: what a run on a
+  large input does where it may fork) and in this process (where it may not: the watcher, a Dask worker);
+- what a 20k-claim run leaves in the ledger (bytes) and what `claims` takes to answer over two such runs.
+
+    python bench/ledger.py                  # 20,000 claims
+    python bench/ledger.py --claims 50000 --repeat 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import edi837
+from bench import generate
+from edi837.engine import farm as farming
+from edi837.ledger import queries
+from edi837.ledger.recorder import Recorder, options_digest
+from edi837.ledger.rows import FileRow, RunInfo
+from edi837.ledger.store import Ledger
+from edi837.model.claim import Claim
+from edi837.model.walker import Passthrough, Walker
+from edi837.pipeline import FixOptions, build_engine
+from edi837.x12.envelope import SegmentStream
+
+
+def best(repeat: int, step: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        times.append(step())
+    return min(times)
+
+
+def fix_seconds(data: bytes, validate: bool) -> tuple[float, float]:
+    """(wall, CPU of this process) of one fix run."""
+    started, cpu = time.perf_counter(), time.process_time()
+    edi837.fix(data, validate=validate)
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+class Spent:
+    """Time a run spends in the recorder's calls (wall and CPU), and the CPU of the child making its rows."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+        self._child = _children_cpu()
+
+    def __enter__(self) -> Spent:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall += time.perf_counter() - self._wall
+        self.cpu += time.process_time() - self._cpu
+
+    @property
+    def child(self) -> float:
+        return _children_cpu() - self._child
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ledger_run(data: bytes, folder: Path, *, beside: bool, keep: bool = False) -> Spent:
+    """The recorder's time in a fix loop (see the module docstring): what the run spends in its calls, waiting
+    at `write` for the rows included. `beside`: the rows made by a child (ledger/shadow.py), else in process;
+    `keep`: into the ledger already there."""
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    options = FixOptions(validate=False)
+    spent = Spent()
+    with spent:
+        recorder = Recorder.prepare(folder / "ledger.sqlite3", RunInfo("api", "synthetic.837",
+                                                                        options_digest(options)),
+                                    opener=lambda: io.BytesIO(data), size=len(data) if beside else 0)
+    stream = SegmentStream(io.BytesIO(data))
+    delims = stream.delimiters
+    engine = build_engine(delims, options)
+    position = -1
+    for unit, outcome in farming.in_process(Walker(stream), engine):
+        if type(unit) is Passthrough:
+            with spent:
+                recorder.passthrough(unit.raw, delims)
+        elif type(unit) is Claim:
+            assert outcome is not None
+            position += 1
+            with spent:
+                recorder.claim(position, unit, outcome.records)
+    with spent:
+        recorder.write([FileRow("output", "synthetic.fixed.837", "0" * 64, len(data))])
+        recorder.commit(0)
+        recorder.close()
+    if engine.packs is not None:
+        engine.packs.close()
+    assert recorder.problem is None, recorder.problem
+    return spent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--claims", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    data = generate(args.claims).read_bytes()
+    folder = Path(tempfile.mkdtemp(prefix="edi837-ledger-bench-"))
+    try:
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; {args.claims} claims, "
+              f"{len(data) / 1e6:.1f} MB; best of {args.repeat}")
+        fix_path, fix_cpu = best(args.repeat, lambda: fix_seconds(data, False))
+        gated, _ = best(args.repeat, lambda: fix_seconds(data, True))
+        beside = min((ledger_run(data, folder / "beside", beside=True) for _ in range(args.repeat)),
+                     key=lambda s: s.wall)
+        here = min((ledger_run(data, folder / "here", beside=False) for _ in range(args.repeat)),
+                   key=lambda s: s.wall)
+        print(f"  fix run, --no-validate        {fix_path:6.2f} s wall {fix_cpu:6.2f} s CPU")
+        print(f"  fix run, default gate         {gated:6.2f} s wall")
+        for label, spent in (("ledger, rows made beside", beside), ("ledger, rows made in process", here)):
+            print(f"  {label:<30}{spent.wall:6.2f} s wall {spent.cpu:6.2f} s CPU: +{100 * spent.wall / fix_path:.1f}% "
+                  f"of --no-validate's wall, +{100 * spent.cpu / fix_cpu:.1f}% of its CPU, "
+                  f"+{100 * spent.wall / gated:.1f}% of the gated run's wall (target <= 10%)")
+        print(f"  the child making the rows beside: {beside.child:.2f} s CPU on another core; run and child "
+              f"together +{100 * (beside.cpu + beside.child) / fix_cpu:.1f}% of --no-validate's CPU")
+        ledger = folder / "beside" / "ledger.sqlite3"
+        size = ledger.stat().st_size
+        ledger_run(data, folder / "beside", beside=True, keep=True)
+        started = time.perf_counter()
+        with Ledger.open(ledger, write=False) as opened:
+            listed = queries.claims(opened)
+            total = queries.totals(listed)
+        print(f"  ledger file after one run   {size / 1e6:7.1f} MB ({size / args.claims:.0f} bytes a claim)")
+        print(f"  claims query over two runs: {total.claims} claims by their latest run, "
+              f"{time.perf_counter() - started:.2f} s")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

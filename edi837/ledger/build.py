@@ -1,0 +1,255 @@
+"""A claim's ledger row, from the claim as read and the change records its run made.
+
+Two steps, because they may run in two places:
+- `facts(claim)`: the claim's lines as read (code, modifiers, units, basis, pointers, the diagnoses pointed
+  to, dates, charge) and its rendering provider. This parses the claim, so it belongs where the rules ran
+  and the claim is parsed already: in this process, or in the `--jobs` worker or Dask chunk that ran the
+  claim's rules (the facts travel back beside its outcome: a few short strings);
+- `claim_row(...)`: the rest, from the claim's envelope and its final records, in the process that decides
+  where the claim went (delivered or held) and knows the patient (ledger/patient.py).
+
+What a line became is read from the records, not from the output bytes: an applied record carries the line's
+SV1 as it stood after that edit, so the last one of each line is what was delivered, and `remove_line` says a
+line went. A held claim is delivered nowhere (the held file has it as it arrived): its records say its fixes
+were not applied, so its lines have no after-values and its CLM02 after is None.
+
+Speed: this runs for every claim of every run, and the ledger may add at most a tenth to a run
+(bench/ledger.py), so the JSON is written by hand from cached pieces - a file repeats the same few SV1
+segments and dates thousands of times - with the texts made by model/content.py's own functions, so that
+the acknowledgement key read back from the ledger is the one the rule engine computes (tests check both).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date
+from json.encoder import encode_basestring as quoted
+from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
+
+from edi837.engine.engine_rules import HOLD_RULE
+from edi837.engine.records import ChangeRecord
+from edi837.errors import InputRefused, one_line
+from edi837.ledger.patient import PatientKeys, Tracker
+from edi837.ledger.rows import ClaimRow, status_of
+from edi837.model.claim import Claim
+from edi837.model.content import claim_content_key, content_key, date_text, decimal_text, join_items
+from edi837.model.lines import ServiceLine, parse_sv1
+from edi837.model.loops import line_control
+from edi837.model.summary import ClaimSummary
+from edi837.model.walker import Passthrough, Walker
+from edi837.x12.envelope import SegmentStream
+from edi837.x12.untrusted import amount
+
+if TYPE_CHECKING:
+    from edi837.ledger.acks import AckBook
+
+_CACHE_LIMIT = 8192
+_sv1_texts: dict[bytes, tuple[str, str]] = {}  # SV1 segment -> (JSON of code..pointers, JSON of the charge)
+_dates: dict[date | None, str] = {None: "null"}
+
+
+class Facts(NamedTuple):
+    """What only a parsed claim tells: its rendering NPI, its dates, its lines as read (each line's JSON
+    array, without its closing bracket, so that its after-values can follow) and their LX01."""
+
+    rendering_npi: str
+    first_date: str | None
+    last_date: str | None
+    numbers: tuple[int, ...]
+    lines: tuple[str, ...]
+
+
+def facts(claim: Claim) -> Facts:
+    """The claim's lines as read and who rendered it (2310B, else the billing provider)."""
+    try:
+        lines = claim.all_lines
+    except InputRefused:  # such a claim refuses its run; its row says what could be read
+        return Facts(claim.billing_provider.npi, None, None, (), ())
+    codes = [d.code for d in claim.diagnoses]
+    pieces = claim.pieces
+    element = claim.delimiters.element
+    pointed: dict[tuple[int, ...], str] = {}
+    out = []
+    first: date | None = None
+    last: date | None = None
+    for line in lines:
+        head, charge = _sv1_json(line, pieces[line.sv1_index] if line.sv1_index >= 0 else b"")
+        dx = pointed.get(line.pointers)
+        if dx is None:  # Claim.diagnoses_for: the codes of the pointers that name a diagnosis, in pointer order
+            dx = pointed[line.pointers] = quoted(join_items([codes[p - 1] for p in line.pointers
+                                                             if 1 <= p <= len(codes)]))
+        start, end = line.service_date, line.service_date_end
+        control = _control_json(pieces, line, element)
+        out.append(f"[{line.number},{head},{dx},{_date_json(start)},{_date_json(end)},{charge},{control}")
+        if start is not None:
+            first = start if first is None or start < first else first
+            stop = end or start
+            last = stop if last is None or stop > last else last
+    return Facts(claim.rendering_npi or claim.billing_provider.npi, date_text(first), date_text(last),
+                 tuple(line.number for line in lines), tuple(out))
+
+
+def _sv1_json(line: ServiceLine, sv1: bytes) -> tuple[str, str]:
+    found = _sv1_texts.get(sv1)
+    if found is None:
+        if len(_sv1_texts) >= _CACHE_LIMIT:
+            _sv1_texts.clear()
+        texts = (line.procedure, join_items(line.modifiers), decimal_text(line.units), line.unit_basis,
+                 ":".join(map(str, line.pointers)))
+        found = _sv1_texts[sv1] = (",".join(map(quoted, texts)), quoted(decimal_text(line.charge)))
+    return found
+
+
+def _control_json(pieces: list[bytes], line: ServiceLine, element: bytes) -> str:
+    """The line's REF*6R (line item control number: what an 835's REF*6R names the line by), as JSON."""
+    found = line_control(pieces, line, element)
+    return "null" if found is None else quoted(one_line(found.decode("latin-1"), 50))
+
+
+def _date_json(value: date | None) -> str:
+    found = _dates.get(value)
+    if found is None:
+        if len(_dates) >= _CACHE_LIMIT:
+            _dates.clear()
+            _dates[None] = "null"
+        found = _dates[value] = quoted(value.isoformat())  # type: ignore[union-attr]
+    return found
+
+
+def claim_row(position: int, claim: Claim, records: Sequence[ChangeRecord], *, held: bool = False,
+              held_file: str | None = None, acks: AckBook | None = None, known: Facts | None = None,
+              patient: str | None = None) -> ClaimRow:
+    """The ledger row of the claim at `position` (0-based in the input) with its final `records` (those the
+    change log gets, hold records included). `known`: its facts when they were made elsewhere."""
+    found = known if known is not None else facts(claim)
+    claim_id = claim.claim_id
+    before = _amount_text(claim.total_charge_text)
+    applied = open_items = 0
+    parts = []
+    for record in records:
+        ack = None
+        if record.applied:
+            applied += 1
+        elif record.action == "review" and record.rule != HOLD_RULE:
+            if acks and acks.has(claim_id, record.rule):
+                ack = acks.find(claim_id, record.rule, content_of(found, record.line_number))
+            open_items += ack is None
+        parts.append(_finding_json(record, ack.id if ack is not None else None))
+    after: str | None = None
+    lines = found.lines
+    if not held:
+        lines, total = _delivered(found, records, claim) if applied else (lines, None)
+        after = total if total is not None else before
+    subscriber = claim.subscriber
+    return ClaimRow(position, claim_id, claim.transaction.ordinal, subscriber.payer_id, subscriber.claim_filing,
+                    claim.billing_provider.npi, found.rendering_npi, found.first_date, found.last_date,
+                    claim.frequency, before, after, status_of(held, open_items, applied), held_file if held else None,
+                    patient, open_items, applied, "[" + "],".join(lines) + "]]" if lines else "[]",
+                    "[" + ",".join(parts) + "]")
+
+
+def _finding_json(record: ChangeRecord, ack: int | None) -> str:
+    line = record.line_number
+    applicability = record.applicability
+    return (f"[{quoted(record.rule)},{'null' if line is None else line},{quoted(record.action)},"
+            f"{1 if record.applied else 0},{'null' if applicability is None else quoted(applicability)},"
+            f"{quoted(record.severity)},{quoted(record.message)},{'null' if ack is None else ack}]")
+
+
+def _amount_text(text: str) -> str | None:
+    value = amount(text) if text else None
+    return decimal_text(value) if value is not None else None
+
+
+def _delivered(found: Facts, records: Sequence[ChangeRecord], claim: Claim) -> tuple[tuple[str, ...], str | None]:
+    """The lines with their after-values (each line's last applied SV1, removals, the LX01 a removal gave) and
+    CLM02 as delivered when a record changed it."""
+    last: dict[int, str] = {}
+    removed: set[int] = set()
+    total: str | None = None
+    for record in records:
+        if not record.applied:
+            continue
+        if record.action == "set_claim_total" and record.segment_after:
+            fields = record.segment_after.split(claim.delimiters.element.decode("latin-1"))
+            total = _amount_text(fields[2]) if len(fields) > 2 else None
+        elif record.action == "remove_line" and record.line_number is not None:
+            removed.add(record.line_number)
+        elif record.line_number is not None and record.segment_after:
+            last[record.line_number] = record.segment_after
+    if not last and not removed:
+        return found.lines, total
+    out = []
+    kept = 0
+    for number, line in zip(found.numbers, found.lines, strict=True):
+        if number in removed:
+            out.append(line + ",null,null,null,null,null,1")
+            continue
+        kept += 1
+        # A removal renumbers the lines after it 1..n (the editor removes lines only from a claim numbered so).
+        renumbered = str(kept) if removed and kept != number else "null"
+        sv1 = last.get(number)
+        if sv1 is not None:
+            out.append(f"{line},{renumbered},{_after_json(sv1, claim)},0")
+        elif renumbered != "null":
+            out.append(f"{line},{renumbered},null,null,null,null,0")
+        else:
+            out.append(line)
+    return tuple(out), total
+
+
+def _after_json(sv1: str, claim: Claim) -> str:
+    """Modifiers, units, basis and charge of the SV1 a line was delivered with, as JSON."""
+    now = ServiceLine(0, 0, 0)
+    parse_sv1(now, sv1.encode("latin-1"), claim.delimiters, claim.first_ordinal)
+    return ",".join(map(quoted, (join_items(now.modifiers), decimal_text(now.units), now.unit_basis,
+                                 decimal_text(now.charge))))
+
+
+def content_of(found: Facts, line_number: int | None) -> str | None:
+    """The acknowledgement key of a finding on these lines (model/content.py): its line's, the claim's for a
+    claim-level finding, None when no single line has that number."""
+    if line_number is None:
+        return claim_content_key(_content(line) for line in found.lines)
+    matching = [line for number, line in zip(found.numbers, found.lines, strict=True) if number == line_number]
+    return _content(matching[0]) if len(matching) == 1 else None
+
+
+def _content(line: str) -> str:
+    return content_key(json.loads(line + "]")[1:9])
+
+
+class FixOutcome(Protocol):
+    """What `rows_for` reads of a run's result (pipeline.FixResult made with `keep_records`)."""
+
+    records: list[ChangeRecord]
+    claim_summaries: list[ClaimSummary]
+    counts: Counter[tuple[str, bool]]
+
+
+def rows_for(open_input: Callable[[], IO[bytes]], result: FixOutcome, *, held_file: str | None = None,
+             acks: AckBook | None = None, keys: PatientKeys | None = None) -> list[ClaimRow]:
+    """Every claim's row of a finished run, from its input (read again) and its result: for an entry point
+    that runs the pipeline whole and records afterwards, and for a Dask file task (no `keys` there: the caller,
+    who holds the key, fills the patients in with patient.keys_of_file). The same rows `Recorder.claim` makes
+    claim by claim. ValueError when the result was made without `keep_records` (its records are not there)."""
+    if not result.records and any(result.counts.values()):
+        raise ValueError("rows_for needs the run's records: run it with FixOptions(keep_records=True)")
+    summaries = {summary.index: summary for summary in result.claim_summaries}
+    rows: list[ClaimRow] = []
+    with open_input() as source:
+        stream = SegmentStream(source)
+        tracker = Tracker(keys, stream.delimiters) if keys is not None else None
+        for unit in Walker(stream):
+            if type(unit) is Passthrough:
+                if tracker is not None:
+                    tracker.feed(unit.raw)
+            elif type(unit) is Claim:
+                summary = summaries.get(len(rows))
+                records = result.records[summary.first_record:summary.end_record] if summary is not None else []
+                rows.append(claim_row(len(rows), unit, records, held=summary is not None and summary.held,
+                                      held_file=held_file, acks=acks,
+                                      patient=tracker.current if tracker is not None else None))
+    return rows
