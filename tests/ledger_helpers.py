@@ -21,13 +21,13 @@ from edi837.x12.envelope import SegmentStream
 #   appends the payer's distinct modifier (59 by default) to line 2 - a safe fix.
 # SAME1: 97140 points to the lumbar diagnosis the manipulation treated: NC001 raises a review item on line 2.
 #   Its patient is a dependant (2000C loop).
-# PLAIN1: one office visit, nothing to do.
+# PLAIN1: one office visit, nothing to do (M54.50: M54.5 is a header since FY2022, a DX001 error).
 CLAIMS = (
     ClaimSpec("SAFE1", ("M9903", "M25511"), (LineSpec("98940", "45", pointers=(1,)),
                                              LineSpec("97140", "40", units="2", pointers=(2,)))),
     ClaimSpec("SAME1", ("M9903",), (LineSpec("98940", "45"), LineSpec("97140", "40", pointers=(1,))),
               patient_loop=True, payer_id="ACME1", person="DEPENDANT"),
-    ClaimSpec("PLAIN1", ("M545",), (LineSpec("99213", "85.00"),)),
+    ClaimSpec("PLAIN1", ("M5450",), (LineSpec("99213", "85.00"),)),
 )
 
 

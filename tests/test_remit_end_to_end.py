@@ -50,7 +50,7 @@ def _chiro(claim_id: str, modifiers: tuple[str, ...], controls: bool) -> ClaimSp
 
 
 def _visit(claim_id: str) -> ClaimSpec:
-    return ClaimSpec(claim_id, ("M545",), (LineSpec("99213", "85.00", service_date=DAY),), **PAYER)
+    return ClaimSpec(claim_id, ("M5450",), (LineSpec("99213", "85.00", service_date=DAY),), **PAYER)
 
 
 A = [_chiro(f"A{n}", (), controls=True) for n in range(12)]

@@ -194,7 +194,7 @@ def test_lc001_line_control_required_by_one_payer(tmp_path: Path) -> None:
     folder = pack_with_profile(tmp_path, "[rules.LC001]\nrequire_line_control = true\n")
 
     def claim(claim_id: str, **payer: str) -> ClaimSpec:
-        return ClaimSpec(claim_id, ("M545",), (LineSpec("99213", "85", control=f"{claim_id}-1"),
+        return ClaimSpec(claim_id, ("M5450",), (LineSpec("99213", "85", control=f"{claim_id}-1"),
                                                LineSpec("97010", "15")), **payer)
 
     got = records_by_claim([claim("A", **ACME), claim("B", **OTHER)], folder)
@@ -206,10 +206,7 @@ def test_every_rule_setting_is_covered_by_a_payer_override_test() -> None:
     covered = {("NC001", "cmt_codes"), ("NC002", "action"), ("TU003", "max_units"), ("MC001", "attest"),
                ("MC002", "covered_codes"), ("EM001", "attest"), ("MC004", "subluxation_codes"),
                ("MC003", "outside_part_b"), ("MC005", "cmt_codes"), ("MC006", "cmt_codes"),
-               ("MUE002", "per_session_codes")}
-
-
-               ("LC001", "require_line_control")}
+               ("MUE002", "per_session_codes"), ("LC001", "require_line_control")}
     with_settings = {rule.code for rule in BUILTIN if rule.settings}
     assert with_settings == {code for code, _ in covered}
 
