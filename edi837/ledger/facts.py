@@ -1,0 +1,243 @@
+"""What only the claim's own lines tell the ledger: its rendering NPI, its dates, each line as read.
+
+A claim's row (ledger/build.py) needs every line of every claim: code, modifiers, units, basis, pointers, the
+diagnoses they name, dates, charge and REF*6R. The rule engine parses a claim only when a rule asks, and the
+ledger may add at most a tenth to a run (bench/ledger.py), so parsing every claim into its model
+(model/loops.py: a ServiceLine, a Provider, a Diagnosis per loop) just to read those texts back cost most of
+that tenth. `facts` reads them from the claim's segments instead, with the model's own readers for each
+value (`_read_sv1`, `read_diagnoses`, `date8`, `number`), so every text is the one the model gives.
+
+It follows model/loops.py's walk for the few segments it reads: LX opens a line; an SV1 or a DTP*472
+counts only in the 2400 loop itself (an NM1, SVD, LIN or LQ opens a sub-loop of the line); HI and the 2310B
+NM1*82 count only before the first 2320 (SBR) and the first line. Anything the walk would read differently or
+refuse - a line without its one SV1, two DTP*472, an SV1 or LX01 the model refuses, a 2320 AMT whose amount
+may refuse the claim - is handed to `parsed_facts`, the model's own parse, so the rows are the same either
+way (tests/test_ledger_facts.py compares both on generated claims of every shape).
+
+The JSON is written by hand from cached pieces: a file repeats the same few SV1 segments and dates thousands
+of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from json.encoder import encode_basestring as quoted
+from typing import NamedTuple
+
+from edi837.errors import InputRefused, one_line
+from edi837.model.claim import Claim
+from edi837.model.content import date_text, decimal_text, join_items
+from edi837.model.fields import date8
+from edi837.model.lines import Diagnosis, ServiceLine, _read_sv1, npi_of
+from edi837.model.loops import read_diagnoses
+from edi837.x12.envelope import WHITESPACE
+from edi837.x12.untrusted import number
+
+_CACHE_LIMIT = 8192
+# (SV1 segment, element, component) -> (JSON of code..pointers, JSON of the charge, the pointers), or None
+# when the model refuses that SV1
+_sv1_texts: dict[tuple[bytes, bytes, bytes], tuple[str, str, tuple[int, ...]] | None] = {}
+# (DTP*472 segment, element) -> (first date, last date, JSON of both)
+_dtp_texts: dict[tuple[bytes, bytes], tuple[date | None, date | None, str]] = {}
+_dates: dict[date | None, str] = {None: "null"}
+_SUB_LOOPS = frozenset((b"NM1", b"SVD", b"LIN", b"LQ"))  # they open a loop inside the line (2420x, 2430, ...)
+
+
+class Facts(NamedTuple):
+    """What only a parsed claim tells: its rendering NPI, its dates, its lines as read (each line's JSON
+    array, without its closing bracket, so that its after-values can follow) and their LX01."""
+
+    rendering_npi: str
+    first_date: str | None
+    last_date: str | None
+    numbers: tuple[int, ...]
+    lines: tuple[str, ...]
+
+
+class _Line:
+    """One 2400 loop as the scan found it."""
+
+    __slots__ = ("control", "dtp", "number", "sv1", "top")
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.sv1: bytes | None = None
+        self.dtp: bytes | None = None
+        self.control = "null"
+        self.top = True  # in the 2400 loop itself, not a sub-loop of it
+
+
+def facts(claim: Claim) -> Facts:
+    """The claim's lines as read and who rendered it (2310B, else the billing provider)."""
+    scanned = _scan(claim)
+    return scanned if scanned is not None else parsed_facts(claim)
+
+
+def _scan(claim: Claim) -> Facts | None:
+    """The facts from the claim's segments, or None where the model's parse is needed (see the docstring)."""
+    delims = claim.delimiters
+    ele = delims.element
+    wanted = b"REF" + ele + b"6R" + ele
+    diagnoses: list[Diagnosis] = []
+    rendering: str | None = None
+    lines: list[_Line] = []
+    line: _Line | None = None
+    payer = False  # in a 2320 or its 2330 loops
+    for piece in claim.raw.split(delims.segment)[1:-1]:  # CLM itself tells nothing here
+        body = piece.lstrip(WHITESPACE)
+        end = body.find(ele)
+        sid = body if end < 0 else body[:end]
+        if sid == b"LX":
+            given = body[end + 1:].split(ele, 1)[0] if end >= 0 else b""
+            value = number(given, "LX01")
+            if value is None and given.isdigit():
+                return None
+            line = _Line(value or 0)
+            lines.append(line)
+        elif line is not None:
+            if sid == b"SV1":
+                if line.top:
+                    if line.sv1 is not None:
+                        return None
+                    line.sv1 = body
+            elif sid == b"DTP":
+                if line.top and body[end + 1:end + 4] == b"472":
+                    if line.dtp is not None:
+                        return None
+                    line.dtp = body
+            elif sid == b"REF":
+                if line.control == "null" and body.startswith(wanted):
+                    line.control = quoted(one_line(body.split(ele)[2].decode("latin-1"), 50))
+            elif sid in _SUB_LOOPS:
+                line.top = False
+        elif payer:
+            if sid == b"AMT":
+                return None
+        elif sid == b"SBR":
+            payer = True
+        elif sid == b"HI":
+            read_diagnoses(diagnoses, body, ele, delims.component)
+        elif sid == b"NM1" and rendering is None:
+            fields = body.split(ele)
+            if len(fields) > 1 and fields[1] == b"82":
+                rendering = npi_of(fields)
+    return _facts_of(claim, lines, [d.code for d in diagnoses], rendering)
+
+
+def _facts_of(claim: Claim, lines: list[_Line], codes: list[str], rendering: str | None) -> Facts | None:
+    delims = claim.delimiters
+    ele, comp = delims.element, delims.component
+    pointed: dict[tuple[int, ...], str] = {}
+    out = []
+    first: date | None = None
+    last: date | None = None
+    for line in lines:
+        if line.sv1 is None:
+            return None
+        key = (line.sv1, ele, comp)
+        texts = _sv1_texts.get(key)
+        if texts is None and key not in _sv1_texts:
+            texts = _sv1_of(key)
+        if texts is None:
+            return None
+        head, charge, pointers = texts
+        dx = pointed.get(pointers)
+        if dx is None:  # Claim.diagnoses_for: the codes of the pointers that name a diagnosis, in pointer order
+            dx = pointed[pointers] = quoted(join_items([codes[p - 1] for p in pointers if 1 <= p <= len(codes)]))
+        start, stop, dates = _dtp_of(line.dtp, ele)
+        out.append(f"[{line.number},{head},{dx},{dates},{charge},{line.control}")
+        if start is not None:
+            first = start if first is None or start < first else first
+            stop = stop or start
+            last = stop if last is None or stop > last else last
+    return Facts(rendering or claim.billing_provider.npi, date_text(first), date_text(last),
+                 tuple(line.number for line in lines), tuple(out))
+
+
+def _sv1_of(key: tuple[bytes, bytes, bytes]) -> tuple[str, str, tuple[int, ...]] | None:
+    """An SV1's texts as model.lines reads it (None: the model refuses it), kept for the next line."""
+    if len(_sv1_texts) >= _CACHE_LIMIT:
+        _sv1_texts.clear()
+    read = _read_sv1(*key)
+    found = None
+    if not isinstance(read, str):
+        _, procedure, modifiers, basis, charge, units, pointers, _, _ = read
+        texts = (procedure, join_items(modifiers), decimal_text(units), basis, ":".join(map(str, pointers)))
+        found = (",".join(map(quoted, texts)), quoted(decimal_text(charge)), pointers)
+    _sv1_texts[key] = found
+    return found
+
+
+def _dtp_of(dtp: bytes | None, ele: bytes) -> tuple[date | None, date | None, str]:
+    """A line's DTP*472 as model.lines.set_line_dates reads it: (first, last or None, their JSON)."""
+    if dtp is None:
+        return None, None, "null,null"
+    found = _dtp_texts.get((dtp, ele))
+    if found is None:
+        if len(_dtp_texts) >= _CACHE_LIMIT:
+            _dtp_texts.clear()
+        fields = dtp.split(ele)
+        start = stop = None
+        if len(fields) >= 4 and fields[2] == b"D8":
+            start = date8(fields[3])
+        elif len(fields) >= 4 and fields[2] == b"RD8" and len(fields[3]) == 17:
+            start, stop = date8(fields[3][:8]), date8(fields[3][9:])
+        found = _dtp_texts[(dtp, ele)] = (start, stop, f"{_date_json(start)},{_date_json(stop)}")
+    return found
+
+
+def parsed_facts(claim: Claim) -> Facts:
+    """The facts from the claim's model (model/loops.py parses it, when no rule did yet)."""
+    try:
+        lines = claim.all_lines
+    except InputRefused:  # such a claim refuses its run; its row says what could be read
+        return Facts(claim.billing_provider.npi, None, None, (), ())
+    codes = [d.code for d in claim.diagnoses]
+    pieces = claim.pieces
+    element = claim.delimiters.element
+    pointed: dict[tuple[int, ...], str] = {}
+    out = []
+    first: date | None = None
+    last: date | None = None
+    for line in lines:
+        head, charge = _parsed_sv1_json(line)
+        dx = pointed.get(line.pointers)
+        if dx is None:
+            dx = pointed[line.pointers] = quoted(join_items([codes[p - 1] for p in line.pointers
+                                                             if 1 <= p <= len(codes)]))
+        start, end = line.service_date, line.service_date_end
+        control = _control_json(pieces, line, element)
+        out.append(f"[{line.number},{head},{dx},{_date_json(start)},{_date_json(end)},{charge},{control}")
+        if start is not None:
+            first = start if first is None or start < first else first
+            stop = end or start
+            last = stop if last is None or stop > last else last
+    return Facts(claim.rendering_npi or claim.billing_provider.npi, date_text(first), date_text(last),
+                 tuple(line.number for line in lines), tuple(out))
+
+
+def _parsed_sv1_json(line: ServiceLine) -> tuple[str, str]:
+    texts = (line.procedure, join_items(line.modifiers), decimal_text(line.units), line.unit_basis,
+             ":".join(map(str, line.pointers)))
+    return ",".join(map(quoted, texts)), quoted(decimal_text(line.charge))
+
+
+def _control_json(pieces: Sequence[bytes], line: ServiceLine, element: bytes) -> str:
+    """The line's REF*6R (line item control number: what an 835's REF*6R names the line by), as JSON."""
+    wanted = b"REF" + element + b"6R" + element
+    for piece in pieces[line.lx_index + 1:line.end_index]:
+        body = piece.lstrip(WHITESPACE)
+        if body.startswith(wanted):
+            return quoted(one_line(body.split(element)[2].decode("latin-1"), 50))
+    return "null"
+
+
+def _date_json(value: date | None) -> str:
+    found = _dates.get(value)
+    if found is None:
+        if len(_dates) >= _CACHE_LIMIT:
+            _dates.clear()
+            _dates[None] = "null"
+        found = _dates[value] = quoted(value.isoformat())  # type: ignore[union-attr]
+    return found
