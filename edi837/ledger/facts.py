@@ -14,24 +14,27 @@ refuse - a line without its one SV1, two DTP*472, an SV1 or LX01 the model refus
 may refuse the claim - is handed to `parsed_facts`, the model's own parse, so the rows are the same either
 way (tests/test_ledger_facts.py compares both on generated claims of every shape).
 
-The JSON is written by hand from cached pieces: a file repeats the same few SV1 segments and dates thousands
-of times.
+Most lines are LX, SV1, DTP*472 and nothing else: one regular expression reads such a line whole (C speed);
+any other line is read segment by segment. The claim is cut into its lines by another (an LX segment
+starts one). The JSON is written by hand from cached pieces: a file repeats the same few SV1 segments, HI
+segments and dates thousands of times.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from json.encoder import encode_basestring as quoted
 from typing import NamedTuple
 
 from edi837.errors import InputRefused, one_line
-from edi837.model.claim import Claim
+from edi837.model.claim import Claim, space_pattern
 from edi837.model.content import date_text, decimal_text, join_items
 from edi837.model.fields import date8
 from edi837.model.lines import Diagnosis, ServiceLine, _read_sv1, npi_of
 from edi837.model.loops import read_diagnoses
-from edi837.x12.envelope import WHITESPACE
+from edi837.x12.envelope import WHITESPACE, Delimiters
 from edi837.x12.untrusted import number
 
 _CACHE_LIMIT = 8192
@@ -55,17 +58,37 @@ class Facts(NamedTuple):
     lines: tuple[str, ...]
 
 
-class _Line:
-    """One 2400 loop as the scan found it."""
+class _Reader:
+    """The scan's tools for one set of delimiters: where each line starts, and what was read of each line and
+    each HI already (a file repeats the same diagnoses thousands of times)."""
 
-    __slots__ = ("control", "dtp", "number", "sv1", "top")
+    def __init__(self, delims: Delimiters) -> None:
+        self.delims = delims
+        self.term, self.ele, self.comp = delims.segment, delims.element, delims.component
+        self.wanted = b"REF" + self.ele + b"6R" + self.ele
+        # An LX segment (model/loops.py: its id is the text before the first element separator).
+        self.lines = re.compile(re.escape(self.term) + space_pattern(delims) + b"LX(?=" + re.escape(self.ele) + b"|"
+                                + re.escape(self.term) + b")")
+        # The usual line, LX SV1 DTP*472 and nothing else, read at C speed (`_line` reads any other).
+        term, ele, space = re.escape(self.term), re.escape(self.ele), space_pattern(delims)
+        value = b"[^" + term + b"]*"
+        self.plain = re.compile(ele + b"([^" + ele + term + b"]*)" + term + space + b"(SV1" + ele + value + b")" + term
+                                + space + b"(DTP" + ele + b"472" + ele + value + b")(?:" + term + b")?")
+        self.codes: dict[tuple[bytes, bool], tuple[str, ...]] = {}  # (HI, after another HI) -> its codes
 
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.sv1: bytes | None = None
-        self.dtp: bytes | None = None
-        self.control = "null"
-        self.top = True  # in the 2400 loop itself, not a sub-loop of it
+
+_Read = tuple[int, str, tuple[int, ...], str, date | None, date | None]  # LX01, JSON to the diagnoses, pointers,
+# JSON after them, dates
+_reader: _Reader | None = None
+
+
+def _reader_of(delims: Delimiters) -> _Reader:
+    global _reader  # one file's delimiters at a time: a module-wide memo
+    if _reader is None or (_reader.delims is not delims and _reader.delims != delims):
+        _reader = _Reader(delims)
+    if len(_reader.codes) >= _CACHE_LIMIT:
+        _reader.codes.clear()
+    return _reader
 
 
 def facts(claim: Claim) -> Facts:
@@ -76,83 +99,111 @@ def facts(claim: Claim) -> Facts:
 
 def _scan(claim: Claim) -> Facts | None:
     """The facts from the claim's segments, or None where the model's parse is needed (see the docstring)."""
-    delims = claim.delimiters
-    ele = delims.element
-    wanted = b"REF" + ele + b"6R" + ele
-    diagnoses: list[Diagnosis] = []
+    reader = _reader_of(claim.delimiters)
+    head, *texts = reader.lines.split(claim.raw)
+    found = _head(reader, head)
+    if found is None:
+        return None
+    codes, rendering = found
+    pointed: dict[tuple[int, ...], str] = {}
+    out = []
+    first: date | None = None
+    last: date | None = None
+    numbers = []
+    for text in texts:
+        plain = reader.plain.fullmatch(text)
+        read = _read(reader, plain[1], plain[2], plain[3]) if plain is not None else _line(reader, text)
+        if read is None:
+            return None
+        number, before, pointers, after, start, stop = read
+        dx = pointed.get(pointers)
+        if dx is None:  # Claim.diagnoses_for: the codes of the pointers that name a diagnosis, in pointer order
+            dx = pointed[pointers] = quoted(join_items([codes[p - 1] for p in pointers if 1 <= p <= len(codes)]))
+        out.append(before + dx + after)
+        numbers.append(number)
+        if start is not None:
+            first = start if first is None or start < first else first
+            stop = stop or start
+            last = stop if last is None or stop > last else last
+    return Facts(rendering or claim.billing_provider.npi, date_text(first), date_text(last), tuple(numbers),
+                 tuple(out))
+
+
+def _head(reader: _Reader, head: bytes) -> tuple[tuple[str, ...], str | None] | None:
+    """The diagnoses and the 2310B NPI of the claim's segments before its first line (CLM itself tells none)."""
+    ele = reader.ele
+    codes: tuple[str, ...] = ()
     rendering: str | None = None
-    lines: list[_Line] = []
-    line: _Line | None = None
     payer = False  # in a 2320 or its 2330 loops
-    for piece in claim.raw.split(delims.segment)[1:-1]:  # CLM itself tells nothing here
+    for piece in head.split(reader.term)[1:]:
         body = piece.lstrip(WHITESPACE)
         end = body.find(ele)
         sid = body if end < 0 else body[:end]
-        if sid == b"LX":
-            given = body[end + 1:].split(ele, 1)[0] if end >= 0 else b""
-            value = number(given, "LX01")
-            if value is None and given.isdigit():
-                return None
-            line = _Line(value or 0)
-            lines.append(line)
-        elif line is not None:
-            if sid == b"SV1":
-                if line.top:
-                    if line.sv1 is not None:
-                        return None
-                    line.sv1 = body
-            elif sid == b"DTP":
-                if line.top and body[end + 1:end + 4] == b"472":
-                    if line.dtp is not None:
-                        return None
-                    line.dtp = body
-            elif sid == b"REF":
-                if line.control == "null" and body.startswith(wanted):
-                    line.control = quoted(one_line(body.split(ele)[2].decode("latin-1"), 50))
-            elif sid in _SUB_LOOPS:
-                line.top = False
-        elif payer:
+        if payer:
             if sid == b"AMT":
                 return None
         elif sid == b"SBR":
             payer = True
         elif sid == b"HI":
-            read_diagnoses(diagnoses, body, ele, delims.component)
+            key = (body, bool(codes))
+            found = reader.codes.get(key)
+            if found is None:
+                diagnoses: list[Diagnosis] = [Diagnosis("", "")] if codes else []
+                read_diagnoses(diagnoses, body, ele, reader.comp)
+                found = reader.codes[key] = tuple(d.code for d in diagnoses[1 if codes else 0:])
+            codes += found
         elif sid == b"NM1" and rendering is None:
             fields = body.split(ele)
             if len(fields) > 1 and fields[1] == b"82":
                 rendering = npi_of(fields)
-    return _facts_of(claim, lines, [d.code for d in diagnoses], rendering)
+    return codes, rendering
 
 
-def _facts_of(claim: Claim, lines: list[_Line], codes: list[str], rendering: str | None) -> Facts | None:
-    delims = claim.delimiters
-    ele, comp = delims.element, delims.component
-    pointed: dict[tuple[int, ...], str] = {}
-    out = []
-    first: date | None = None
-    last: date | None = None
-    for line in lines:
-        if line.sv1 is None:
-            return None
-        key = (line.sv1, ele, comp)
-        texts = _sv1_texts.get(key)
-        if texts is None and key not in _sv1_texts:
-            texts = _sv1_of(key)
-        if texts is None:
-            return None
-        head, charge, pointers = texts
-        dx = pointed.get(pointers)
-        if dx is None:  # Claim.diagnoses_for: the codes of the pointers that name a diagnosis, in pointer order
-            dx = pointed[pointers] = quoted(join_items([codes[p - 1] for p in pointers if 1 <= p <= len(codes)]))
-        start, stop, dates = _dtp_of(line.dtp, ele)
-        out.append(f"[{line.number},{head},{dx},{dates},{charge},{line.control}")
-        if start is not None:
-            first = start if first is None or start < first else first
-            stop = stop or start
-            last = stop if last is None or stop > last else last
-    return Facts(rendering or claim.billing_provider.npi, date_text(first), date_text(last),
-                 tuple(line.number for line in lines), tuple(out))
+def _line(reader: _Reader, text: bytes) -> _Read | None:
+    """A line's text after its "LX" (to the next LX or the claim's end) read as model/loops.py reads it."""
+    ele = reader.ele
+    pieces = text.split(reader.term)
+    given = pieces[0][1:].split(ele, 1)[0] if pieces[0][:1] == ele else b""
+    sv1 = dtp = None
+    control = "null"
+    top = True  # in the 2400 loop itself, not a sub-loop of it
+    for piece in pieces[1:]:
+        body = piece.lstrip(WHITESPACE)
+        end = body.find(ele)
+        sid = body if end < 0 else body[:end]
+        if sid == b"SV1":
+            if top:
+                if sv1 is not None:
+                    return None
+                sv1 = body
+        elif sid == b"DTP":
+            if top and body[end + 1:end + 4] == b"472":
+                if dtp is not None:
+                    return None
+                dtp = body
+        elif sid == b"REF":
+            if control == "null" and body.startswith(reader.wanted):
+                control = quoted(one_line(body.split(ele)[2].decode("latin-1"), 50))
+        elif sid in _SUB_LOOPS:
+            top = False
+    return _read(reader, given, sv1, dtp, control)
+
+
+def _read(reader: _Reader, given: bytes, sv1: bytes | None, dtp: bytes | None,
+          control: str = "null") -> _Read | None:
+    """A line from its LX01, SV1, DTP*472 and REF*6R (JSON), as model/loops.py reads them."""
+    value = number(given, "LX01")
+    if (value is None and given.isdigit()) or sv1 is None:
+        return None
+    key = (sv1, reader.ele, reader.comp)
+    texts = _sv1_texts.get(key)
+    if texts is None and key not in _sv1_texts:
+        texts = _sv1_of(key)
+    if texts is None:
+        return None
+    head, charge, pointers = texts
+    start, stop, dates = _dtp_of(dtp, reader.ele)
+    return value or 0, f"[{value or 0},{head},", pointers, f",{dates},{charge},{control}", start, stop
 
 
 def _sv1_of(key: tuple[bytes, bytes, bytes]) -> tuple[str, str, tuple[int, ...]] | None:
