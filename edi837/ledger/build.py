@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 _CACHE_LIMIT = 8192
 _after_texts: dict[tuple[str, bytes, bytes], str] = {}  # (SV1 as delivered, element, component) -> JSON
+_amounts: dict[str, str | None] = {}  # an amount as written -> its shortest exact form
 
 def claim_row(position: int, claim: Claim, records: Sequence[ChangeRecord], *, held: bool = False,
               held_file: str | None = None, acks: AckBook | None = None, known: Facts | None = None,
@@ -89,8 +90,14 @@ def _finding_json(record: ChangeRecord, ack: int | None) -> str:
 
 
 def _amount_text(text: str) -> str | None:
-    value = amount(text) if text else None
-    return decimal_text(value) if value is not None else None
+    """CLM02 in its shortest exact form (None: unreadable); a file bills the same few totals again and again."""
+    found = _amounts.get(text, "")
+    if found == "":
+        value = amount(text) if text else None
+        if len(_amounts) >= _CACHE_LIMIT:
+            _amounts.clear()
+        found = _amounts[text] = decimal_text(value) if value is not None else None
+    return found
 
 
 def _delivered(found: Facts, records: Sequence[ChangeRecord], claim: Claim) -> tuple[tuple[str, ...], str | None]:

@@ -48,9 +48,14 @@ class Tracker:
         self._keys = keys
         self._element = delimiters.element
         term, ele = re.escape(delimiters.segment), re.escape(delimiters.element)
-        # The segments that say who: found by one regular expression (C speed) in bytes that are mostly not them.
-        self._wanted = re.compile(b"(?:^|" + term + b")" + space_pattern(delimiters) + b"((?:HL|NM1|DMG)" + ele
-                                  + b"[^" + term + b"]*)")
+        # The segments that say who: found by one regular expression (C speed) in bytes that are mostly not them
+        # (an NM1 only of the subscriber or the patient: the payer's, the submitter's say nothing of who).
+        # The terminator first, a literal the regular expression engine looks for fast; the bytes' first segment
+        # apart.
+        who = b"NM1(?=" + ele + b"(?:IL|QC)(?:" + ele + b"|" + term + b"|$))"
+        segment = space_pattern(delimiters) + b"((?:HL|" + who + b"|DMG)" + ele + b"[^" + term + b"]*)"
+        self._wanted = re.compile(term + segment)
+        self._first = re.compile(segment)
         self._member: list[bytes] | None = None
         self._in_patient = False  # under a 2000C
         self._name: list[bytes] | None = None
@@ -61,6 +66,9 @@ class Tracker:
     def feed(self, raw: bytes) -> None:
         """Bytes the pipeline passed through (envelope, HL loops): every HL, NM1 and DMG of them is read."""
         ele = self._element
+        first = self._first.match(raw)
+        if first is not None:
+            self._read([*first[1].split(ele), b"", b"", b"", b"", b"", b"", b"", b"", b"", b""])
         for body in self._wanted.findall(raw):
             self._read([*body.split(ele), b"", b"", b"", b"", b"", b"", b"", b"", b"", b""])
 
