@@ -38,11 +38,6 @@ from edi837.x12.envelope import WHITESPACE, Delimiters
 from edi837.x12.untrusted import number
 
 _CACHE_LIMIT = 8192
-# (SV1 segment, element, component) -> (JSON of code..pointers, JSON of the charge, the pointers), or None
-# when the model refuses that SV1
-_sv1_texts: dict[tuple[bytes, bytes, bytes], tuple[str, str, tuple[int, ...]] | None] = {}
-# (DTP*472 segment, element) -> (first date, last date, JSON of both)
-_dtp_texts: dict[tuple[bytes, bytes], tuple[date | None, date | None, str]] = {}
 _dates: dict[date | None, str] = {None: "null"}
 _SUB_LOOPS = frozenset((b"NM1", b"SVD", b"LIN", b"LQ"))  # they open a loop inside the line (2420x, 2430, ...)
 
@@ -59,8 +54,8 @@ class Facts(NamedTuple):
 
 
 class _Reader:
-    """The scan's tools for one set of delimiters: where each line starts, and what was read of each line and
-    each HI already (a file repeats the same diagnoses thousands of times)."""
+    """The scan's tools for one set of delimiters: where each line starts, and what was read of each SV1,
+    DTP*472, LX01 and HI already (a file repeats the same few thousands of times)."""
 
     def __init__(self, delims: Delimiters) -> None:
         self.delims = delims
@@ -75,6 +70,14 @@ class _Reader:
         self.plain = re.compile(ele + b"([^" + ele + term + b"]*)" + term + space + b"(SV1" + ele + value + b")" + term
                                 + space + b"(DTP" + ele + b"472" + ele + value + b")(?:" + term + b")?")
         self.codes: dict[tuple[bytes, bool], tuple[str, ...]] = {}  # (HI, after another HI) -> its codes
+        # SV1 -> (JSON of code..pointers, JSON of the charge, the pointers), None when the model refuses it
+        self.sv1s: dict[bytes, tuple[str, str, tuple[int, ...]] | None] = {}
+        self.dtps: dict[bytes, tuple[date | None, date | None, str]] = {}  # DTP*472 -> its dates and their JSON
+        self.numbers: dict[bytes, int | None] = {}  # LX01 -> the line's number, None when the model refuses it
+
+    def clear(self) -> None:
+        for cache in (self.codes, self.sv1s, self.dtps, self.numbers):
+            cache.clear()
 
 
 _Read = tuple[int, str, tuple[int, ...], str, date | None, date | None]  # LX01, JSON to the diagnoses, pointers,
@@ -86,8 +89,8 @@ def _reader_of(delims: Delimiters) -> _Reader:
     global _reader  # one file's delimiters at a time: a module-wide memo
     if _reader is None or (_reader.delims is not delims and _reader.delims != delims):
         _reader = _Reader(delims)
-    if len(_reader.codes) >= _CACHE_LIMIT:
-        _reader.codes.clear()
+    if len(_reader.sv1s) >= _CACHE_LIMIT or len(_reader.dtps) >= _CACHE_LIMIT or len(_reader.codes) >= _CACHE_LIMIT:
+        _reader.clear()
     return _reader
 
 
@@ -192,50 +195,44 @@ def _line(reader: _Reader, text: bytes) -> _Read | None:
 def _read(reader: _Reader, given: bytes, sv1: bytes | None, dtp: bytes | None,
           control: str = "null") -> _Read | None:
     """A line from its LX01, SV1, DTP*472 and REF*6R (JSON), as model/loops.py reads them."""
-    value = number(given, "LX01")
-    if (value is None and given.isdigit()) or sv1 is None:
-        return None
-    key = (sv1, reader.ele, reader.comp)
-    texts = _sv1_texts.get(key)
-    if texts is None and key not in _sv1_texts:
-        texts = _sv1_of(key)
-    if texts is None:
+    value = reader.numbers.get(given, -1)
+    if value == -1:
+        value = number(given, "LX01")
+        value = reader.numbers[given] = None if value is None and given.isdigit() else value or 0
+    texts = reader.sv1s.get(sv1) if sv1 is not None else None
+    if texts is None and sv1 is not None and sv1 not in reader.sv1s:
+        texts = reader.sv1s[sv1] = _sv1_of(reader, sv1)
+    if value is None or texts is None:
         return None
     head, charge, pointers = texts
-    start, stop, dates = _dtp_of(dtp, reader.ele)
-    return value or 0, f"[{value or 0},{head},", pointers, f",{dates},{charge},{control}", start, stop
+    found = reader.dtps.get(dtp) if dtp is not None else (None, None, "null,null")
+    if found is None:
+        assert dtp is not None
+        found = reader.dtps[dtp] = _dtp_of(dtp, reader.ele)
+    start, stop, dates = found
+    return value, f"[{value},{head},", pointers, f",{dates},{charge},{control}", start, stop
 
 
-def _sv1_of(key: tuple[bytes, bytes, bytes]) -> tuple[str, str, tuple[int, ...]] | None:
-    """An SV1's texts as model.lines reads it (None: the model refuses it), kept for the next line."""
-    if len(_sv1_texts) >= _CACHE_LIMIT:
-        _sv1_texts.clear()
-    read = _read_sv1(*key)
+def _sv1_of(reader: _Reader, sv1: bytes) -> tuple[str, str, tuple[int, ...]] | None:
+    """An SV1's texts as model.lines reads it (None: the model refuses it)."""
+    read = _read_sv1(sv1, reader.ele, reader.comp)
     found = None
     if not isinstance(read, str):
         _, procedure, modifiers, basis, charge, units, pointers, _, _ = read
         texts = (procedure, join_items(modifiers), decimal_text(units), basis, ":".join(map(str, pointers)))
         found = (",".join(map(quoted, texts)), quoted(decimal_text(charge)), pointers)
-    _sv1_texts[key] = found
     return found
 
 
-def _dtp_of(dtp: bytes | None, ele: bytes) -> tuple[date | None, date | None, str]:
+def _dtp_of(dtp: bytes, ele: bytes) -> tuple[date | None, date | None, str]:
     """A line's DTP*472 as model.lines.set_line_dates reads it: (first, last or None, their JSON)."""
-    if dtp is None:
-        return None, None, "null,null"
-    found = _dtp_texts.get((dtp, ele))
-    if found is None:
-        if len(_dtp_texts) >= _CACHE_LIMIT:
-            _dtp_texts.clear()
-        fields = dtp.split(ele)
-        start = stop = None
-        if len(fields) >= 4 and fields[2] == b"D8":
-            start = date8(fields[3])
-        elif len(fields) >= 4 and fields[2] == b"RD8" and len(fields[3]) == 17:
-            start, stop = date8(fields[3][:8]), date8(fields[3][9:])
-        found = _dtp_texts[(dtp, ele)] = (start, stop, f"{_date_json(start)},{_date_json(stop)}")
-    return found
+    fields = dtp.split(ele)
+    start = stop = None
+    if len(fields) >= 4 and fields[2] == b"D8":
+        start = date8(fields[3])
+    elif len(fields) >= 4 and fields[2] == b"RD8" and len(fields[3]) == 17:
+        start, stop = date8(fields[3][:8]), date8(fields[3][9:])
+    return start, stop, f"{_date_json(start)},{_date_json(stop)}"
 
 
 def parsed_facts(claim: Claim) -> Facts:
