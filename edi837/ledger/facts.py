@@ -38,7 +38,8 @@ from edi837.x12.envelope import WHITESPACE, Delimiters
 from edi837.x12.untrusted import number
 
 _CACHE_LIMIT = 8192
-_dates: dict[date | None, str] = {None: "null"}
+_dates: dict[date | None, str] = {None: "null"}  # a date -> its JSON
+_isos: dict[date | None, str | None] = {}  # a date -> its ISO text
 _SUB_LOOPS = frozenset((b"NM1", b"SVD", b"LIN", b"LQ"))  # they open a loop inside the line (2420x, 2430, ...)
 
 
@@ -69,7 +70,7 @@ class _Reader:
         value = b"[^" + term + b"]*"
         self.plain = re.compile(ele + b"([^" + ele + term + b"]*)" + term + space + b"(SV1" + ele + value + b")" + term
                                 + space + b"(DTP" + ele + b"472" + ele + value + b")(?:" + term + b")?")
-        self.codes: dict[tuple[bytes, bool], tuple[str, ...]] = {}  # (HI, after another HI) -> its codes
+        self.codes: dict[tuple[bytes, bool], tuple[str, ...]] = {}  # (HI, after another HI) -> its codes, escaped
         # SV1 -> (JSON of code..pointers, JSON of the charge, the pointers), None when the model refuses it
         self.sv1s: dict[bytes, tuple[str, str, tuple[int, ...]] | None] = {}
         self.dtps: dict[bytes, tuple[date | None, date | None, str]] = {}  # DTP*472 -> its dates and their JSON
@@ -121,19 +122,19 @@ def _scan(claim: Claim) -> Facts | None:
         number, before, pointers, after, start, stop = read
         dx = pointed.get(pointers)
         if dx is None:  # Claim.diagnoses_for: the codes of the pointers that name a diagnosis, in pointer order
-            dx = pointed[pointers] = quoted(join_items([codes[p - 1] for p in pointers if 1 <= p <= len(codes)]))
+            dx = pointed[pointers] = quoted(":".join([codes[p - 1] for p in pointers if 1 <= p <= len(codes)]))
         out.append(before + dx + after)
         numbers.append(number)
         if start is not None:
             first = start if first is None or start < first else first
             stop = stop or start
             last = stop if last is None or stop > last else last
-    return Facts(rendering or claim.billing_provider.npi, date_text(first), date_text(last), tuple(numbers),
-                 tuple(out))
+    return Facts(rendering or claim.billing_provider.npi, _iso(first), _iso(last), tuple(numbers), tuple(out))
 
 
 def _head(reader: _Reader, head: bytes) -> tuple[tuple[str, ...], str | None] | None:
-    """The diagnoses and the 2310B NPI of the claim's segments before its first line (CLM itself tells none)."""
+    """The diagnoses (each as `join_items` writes it in a list) and the 2310B NPI of the claim's segments before
+    its first line (CLM itself tells none)."""
     ele = reader.ele
     codes: tuple[str, ...] = ()
     rendering: str | None = None
@@ -153,7 +154,7 @@ def _head(reader: _Reader, head: bytes) -> tuple[tuple[str, ...], str | None] | 
             if found is None:
                 diagnoses: list[Diagnosis] = [Diagnosis("", "")] if codes else []
                 read_diagnoses(diagnoses, body, ele, reader.comp)
-                found = reader.codes[key] = tuple(d.code for d in diagnoses[1 if codes else 0:])
+                found = reader.codes[key] = tuple(join_items((d.code,)) for d in diagnoses[1 if codes else 0:])
             codes += found
         elif sid == b"NM1" and rendering is None:
             fields = body.split(ele)
@@ -279,6 +280,15 @@ def _control_json(pieces: Sequence[bytes], line: ServiceLine, element: bytes) ->
         if body.startswith(wanted):
             return quoted(one_line(body.split(element)[2].decode("latin-1"), 50))
     return "null"
+
+
+def _iso(value: date | None) -> str | None:
+    found = _isos.get(value, "")
+    if found == "":
+        if len(_isos) >= _CACHE_LIMIT:
+            _isos.clear()
+        found = _isos[value] = date_text(value)
+    return found
 
 
 def _date_json(value: date | None) -> str:
