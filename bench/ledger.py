@@ -11,6 +11,8 @@ The file is bench/bench.py's generated one (seed 11, 30% of timed lines in minut
   steps (`write` before the outputs are placed, `commit` after), into a fresh ledger each time;
   measured twice: with the rows made by a child process beside the run (ledger/shadow.py: what a run on a
   large input does where it may fork) and in this process (where it may not: the watcher, a Dask worker);
+- the same loop whole, with the recorder's calls and without (CPU, best of `--repeat` each): what the ledger
+  adds to the loop, its effect on the run's own work included;
 - the ratio that target is about: the ledger's CPU in process over the --no-validate run's CPU, each the best
   of `--repeat` (CPU time, not wall: on a loaded machine wall time is mostly waiting), with the load said;
 - what a 20k-claim run leaves in the ledger (bytes) and what `claims` takes to answer over two such runs.
@@ -89,6 +91,23 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def loop_cpu(data: bytes, folder: Path, *, record: bool) -> float:
+    """CPU of the whole fix loop of `ledger_run`, with the recorder's calls (in process) or without them: the
+    difference is what the ledger adds, the way it slows the run's own work (caches) included."""
+    if not record:
+        started = time.process_time()
+        stream = SegmentStream(io.BytesIO(data))
+        engine = build_engine(stream.delimiters, FixOptions(validate=False))
+        for _ in farming.in_process(Walker(stream), engine):
+            pass
+        if engine.packs is not None:
+            engine.packs.close()
+        return time.process_time() - started
+    started = time.process_time()
+    ledger_run(data, folder, beside=False)
+    return time.process_time() - started
+
+
 def ledger_run(data: bytes, folder: Path, *, beside: bool, keep: bool = False) -> Spent:
     """The recorder's time in a fix loop (see the module docstring): what the run spends in its calls, waiting
     at `write` for the rows included. `beside`: the rows made by a child (ledger/shadow.py), else in process;
@@ -156,6 +175,10 @@ def main() -> int:
                   f"+{100 * spent.wall / gated:.1f}% of the gated run's wall (target <= 10%)")
         print(f"  in process, ledger CPU / fix run CPU = {here.cpu:.2f} / {fix_cpu:.2f} = {here.cpu / fix_cpu:.3f} "
               f"(target <= 0.100); {_load()}")
+        alone = min(loop_cpu(data, folder / "loop", record=False) for _ in range(args.repeat))
+        recorded = min(loop_cpu(data, folder / "loop", record=True) for _ in range(args.repeat))
+        print(f"  the fix loop alone {alone:.2f} s CPU, with the ledger in process {recorded:.2f} s CPU: ratio "
+              f"{recorded / alone:.3f} (+{100 * (recorded - alone) / alone:.1f}%); {_load()}")
         print(f"  the child making the rows beside: {beside.child:.2f} s CPU on another core; run and child "
               f"together +{100 * (beside.cpu + beside.child) / fix_cpu:.1f}% of --no-validate's CPU")
         ledger = folder / "beside" / "ledger.sqlite3"
