@@ -53,6 +53,8 @@ The modules:
 - `schema`: the tables, why they are cut so, and the migrations;
 - `rows`: the row values (picklable; what a Dask worker sends back);
 - `build`: a claim's row from the claim and its records; `rows_for` a finished run's;
+- `facts`: a claim's lines as read, from its segments (what a row needs of every claim, without parsing
+  the claim's model where no rule did);
 - `recorder`: one run's steps - prepare, rows, written before the outputs are placed, committed after;
 - `shadow`: the rows of a large run made by a child process beside it;
 - `patient`, `secret`: the keyed patient digest and its key file;

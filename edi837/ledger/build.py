@@ -1,10 +1,10 @@
 """A claim's ledger row, from the claim as read and the change records its run made.
 
 Two steps, because they may run in two places:
-- `facts(claim)`: the claim's lines as read (code, modifiers, units, basis, pointers, the diagnoses pointed
-  to, dates, charge) and its rendering provider. This parses the claim, so it belongs where the rules ran
-  and the claim is parsed already: in this process, or in the `--jobs` worker or Dask chunk that ran the
-  claim's rules (the facts travel back beside its outcome: a few short strings);
+- `facts(claim)` (ledger/facts.py): the claim's lines as read (code, modifiers, units, basis, pointers, the
+  diagnoses pointed to, dates, charge) and its rendering provider, read from its segments; it may run where
+  the rules ran: in this process, or in the `--jobs` worker or Dask chunk that ran the claim's rules (the
+  facts travel back beside its outcome: a few short strings);
 - `claim_row(...)`: the rest, from the claim's envelope and its final records, in the process that decides
   where the claim went (delivered or held) and knows the patient (ledger/patient.py).
 
@@ -15,7 +15,8 @@ were not applied, so its lines have no after-values and its CLM02 after is None.
 
 Speed: this runs for every claim of every run, and the ledger may add at most a tenth to a run
 (bench/ledger.py), so the JSON is written by hand from cached pieces - a file repeats the same few SV1
-segments and dates thousands of times - with the texts made by model/content.py's own functions, so that
+segments and dates thousands of times (a delivered SV1's texts too) - with the texts made by
+model/content.py's own functions, so that
 the acknowledgement key read back from the ledger is the one the rule engine computes (tests check both).
 """
 
@@ -24,19 +25,18 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date
 from json.encoder import encode_basestring as quoted
-from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from edi837.engine.engine_rules import HOLD_RULE
 from edi837.engine.records import ChangeRecord
-from edi837.errors import InputRefused, one_line
+from edi837.ledger.facts import Facts as Facts  # the recorder imports it from here
+from edi837.ledger.facts import facts
 from edi837.ledger.patient import PatientKeys, Tracker
 from edi837.ledger.rows import ClaimRow, status_of
 from edi837.model.claim import Claim
-from edi837.model.content import claim_content_key, content_key, date_text, decimal_text, join_items
+from edi837.model.content import claim_content_key, content_key, decimal_text, join_items
 from edi837.model.lines import ServiceLine, parse_sv1
-from edi837.model.loops import line_control
 from edi837.model.summary import ClaimSummary
 from edi837.model.walker import Passthrough, Walker
 from edi837.x12.envelope import SegmentStream
@@ -46,77 +46,8 @@ if TYPE_CHECKING:
     from edi837.ledger.acks import AckBook
 
 _CACHE_LIMIT = 8192
-_sv1_texts: dict[bytes, tuple[str, str]] = {}  # SV1 segment -> (JSON of code..pointers, JSON of the charge)
-_dates: dict[date | None, str] = {None: "null"}
-
-
-class Facts(NamedTuple):
-    """What only a parsed claim tells: its rendering NPI, its dates, its lines as read (each line's JSON
-    array, without its closing bracket, so that its after-values can follow) and their LX01."""
-
-    rendering_npi: str
-    first_date: str | None
-    last_date: str | None
-    numbers: tuple[int, ...]
-    lines: tuple[str, ...]
-
-
-def facts(claim: Claim) -> Facts:
-    """The claim's lines as read and who rendered it (2310B, else the billing provider)."""
-    try:
-        lines = claim.all_lines
-    except InputRefused:  # such a claim refuses its run; its row says what could be read
-        return Facts(claim.billing_provider.npi, None, None, (), ())
-    codes = [d.code for d in claim.diagnoses]
-    pieces = claim.pieces
-    element = claim.delimiters.element
-    pointed: dict[tuple[int, ...], str] = {}
-    out = []
-    first: date | None = None
-    last: date | None = None
-    for line in lines:
-        head, charge = _sv1_json(line, pieces[line.sv1_index] if line.sv1_index >= 0 else b"")
-        dx = pointed.get(line.pointers)
-        if dx is None:  # Claim.diagnoses_for: the codes of the pointers that name a diagnosis, in pointer order
-            dx = pointed[line.pointers] = quoted(join_items([codes[p - 1] for p in line.pointers
-                                                             if 1 <= p <= len(codes)]))
-        start, end = line.service_date, line.service_date_end
-        control = _control_json(pieces, line, element)
-        out.append(f"[{line.number},{head},{dx},{_date_json(start)},{_date_json(end)},{charge},{control}")
-        if start is not None:
-            first = start if first is None or start < first else first
-            stop = end or start
-            last = stop if last is None or stop > last else last
-    return Facts(claim.rendering_npi or claim.billing_provider.npi, date_text(first), date_text(last),
-                 tuple(line.number for line in lines), tuple(out))
-
-
-def _sv1_json(line: ServiceLine, sv1: bytes) -> tuple[str, str]:
-    found = _sv1_texts.get(sv1)
-    if found is None:
-        if len(_sv1_texts) >= _CACHE_LIMIT:
-            _sv1_texts.clear()
-        texts = (line.procedure, join_items(line.modifiers), decimal_text(line.units), line.unit_basis,
-                 ":".join(map(str, line.pointers)))
-        found = _sv1_texts[sv1] = (",".join(map(quoted, texts)), quoted(decimal_text(line.charge)))
-    return found
-
-
-def _control_json(pieces: list[bytes], line: ServiceLine, element: bytes) -> str:
-    """The line's REF*6R (line item control number: what an 835's REF*6R names the line by), as JSON."""
-    found = line_control(pieces, line, element)
-    return "null" if found is None else quoted(one_line(found.decode("latin-1"), 50))
-
-
-def _date_json(value: date | None) -> str:
-    found = _dates.get(value)
-    if found is None:
-        if len(_dates) >= _CACHE_LIMIT:
-            _dates.clear()
-            _dates[None] = "null"
-        found = _dates[value] = quoted(value.isoformat())  # type: ignore[union-attr]
-    return found
-
+_after_texts: dict[tuple[str, bytes, bytes], str] = {}  # (SV1 as delivered, element, component) -> JSON
+_amounts: dict[str, str | None] = {}  # an amount as written -> its shortest exact form
 
 def claim_row(position: int, claim: Claim, records: Sequence[ChangeRecord], *, held: bool = False,
               held_file: str | None = None, acks: AckBook | None = None, known: Facts | None = None,
@@ -159,8 +90,14 @@ def _finding_json(record: ChangeRecord, ack: int | None) -> str:
 
 
 def _amount_text(text: str) -> str | None:
-    value = amount(text) if text else None
-    return decimal_text(value) if value is not None else None
+    """CLM02 in its shortest exact form (None: unreadable); a file bills the same few totals again and again."""
+    found = _amounts.get(text, "")
+    if found == "":
+        value = amount(text) if text else None
+        if len(_amounts) >= _CACHE_LIMIT:
+            _amounts.clear()
+        found = _amounts[text] = decimal_text(value) if value is not None else None
+    return found
 
 
 def _delivered(found: Facts, records: Sequence[ChangeRecord], claim: Claim) -> tuple[tuple[str, ...], str | None]:
@@ -202,10 +139,17 @@ def _delivered(found: Facts, records: Sequence[ChangeRecord], claim: Claim) -> t
 
 def _after_json(sv1: str, claim: Claim) -> str:
     """Modifiers, units, basis and charge of the SV1 a line was delivered with, as JSON."""
-    now = ServiceLine(0, 0, 0)
-    parse_sv1(now, sv1.encode("latin-1"), claim.delimiters, claim.first_ordinal)
-    return ",".join(map(quoted, (join_items(now.modifiers), decimal_text(now.units), now.unit_basis,
-                                 decimal_text(now.charge))))
+    delims = claim.delimiters
+    key = (sv1, delims.element, delims.component)
+    found = _after_texts.get(key)
+    if found is None:
+        now = ServiceLine(0, 0, 0)
+        parse_sv1(now, sv1.encode("latin-1"), delims, claim.first_ordinal)
+        if len(_after_texts) >= _CACHE_LIMIT:
+            _after_texts.clear()
+        found = _after_texts[key] = ",".join(map(quoted, (join_items(now.modifiers), decimal_text(now.units),
+                                                          now.unit_basis, decimal_text(now.charge))))
+    return found
 
 
 def content_of(found: Facts, line_number: int | None) -> str | None:

@@ -15,6 +15,7 @@ caller reads its file's loops itself (`keys_of_file`). The fields are fed straig
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Callable
@@ -25,19 +26,29 @@ from edi837.model.walker import Passthrough, Walker
 from edi837.x12.envelope import Delimiters, SegmentStream
 
 DIGEST_HEX = 32  # 128 bits: no two people of any practice's history collide
+KNOWN = 4096  # people whose digest a run keeps at hand (a file's claims for one person are mostly close together)
 
 
 class PatientKeys:
-    """Digests under one ledger key."""
+    """Digests under one ledger key. The keyed state is made once and copied for each digest (half the cost of
+    keying the HMAC again), and a person met again in the same run is not digested again."""
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        self._known: dict[bytes, str] = {}
 
     def digest(self, member: list[bytes], patient: list[bytes] | None) -> str:
         """The digest of a subscriber (member id fields) or, with `patient`, of a dependant of theirs."""
         parts = [b"member", *member] if patient is None else [b"dependant", *member, b"patient", *patient]
-        return hmac.digest(self._key, b"\x00".join([part.strip().upper() for part in parts]), "sha256").hex()[
-            :DIGEST_HEX]
+        message = b"\x00".join([part.strip().upper() for part in parts])
+        found = self._known.get(message)
+        if found is None:
+            if len(self._known) >= KNOWN:
+                self._known.clear()
+            keyed = self._keyed.copy()
+            keyed.update(message)
+            found = self._known[message] = keyed.hexdigest()[:DIGEST_HEX]
+        return found
 
 
 class Tracker:
@@ -48,9 +59,14 @@ class Tracker:
         self._keys = keys
         self._element = delimiters.element
         term, ele = re.escape(delimiters.segment), re.escape(delimiters.element)
-        # The segments that say who: found by one regular expression (C speed) in bytes that are mostly not them.
-        self._wanted = re.compile(b"(?:^|" + term + b")" + space_pattern(delimiters) + b"((?:HL|NM1|DMG)" + ele
-                                  + b"[^" + term + b"]*)")
+        # The segments that say who: found by one regular expression (C speed) in bytes that are mostly not them
+        # (an NM1 only of the subscriber or the patient: the payer's, the submitter's say nothing of who).
+        # The terminator first, a literal the regular expression engine looks for fast; the bytes' first segment
+        # apart.
+        who = b"NM1(?=" + ele + b"(?:IL|QC)(?:" + ele + b"|" + term + b"|$))"
+        segment = space_pattern(delimiters) + b"((?:HL|" + who + b"|DMG)" + ele + b"[^" + term + b"]*)"
+        self._wanted = re.compile(term + segment)
+        self._first = re.compile(segment)
         self._member: list[bytes] | None = None
         self._in_patient = False  # under a 2000C
         self._name: list[bytes] | None = None
@@ -61,6 +77,9 @@ class Tracker:
     def feed(self, raw: bytes) -> None:
         """Bytes the pipeline passed through (envelope, HL loops): every HL, NM1 and DMG of them is read."""
         ele = self._element
+        first = self._first.match(raw)
+        if first is not None:
+            self._read([*first[1].split(ele), b"", b"", b"", b"", b"", b"", b"", b"", b"", b""])
         for body in self._wanted.findall(raw):
             self._read([*body.split(ele), b"", b"", b"", b"", b"", b"", b"", b"", b"", b""])
 

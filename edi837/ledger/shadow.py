@@ -170,7 +170,7 @@ def _serve(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: 
             with suppress(OSError):
                 answers.send(answer)
     finally:
-        os._exit(ExitCode.OK)
+        os._exit(ExitCode.OK)  # the child says what it did through the pipe, never through its status
 
 
 def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: bool,

@@ -7,6 +7,8 @@ write them in; patient data (2010CA, 2330A names) is never read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from edi837.errors import InputRefused
 from edi837.model.fields import decimal, field, text
 from edi837.model.lines import (
@@ -145,7 +147,7 @@ def read_diagnoses(diagnoses: list[Diagnosis], body: bytes, ele: bytes, comp: by
             diagnoses.append(unreadable_diagnosis(parts[0], parts[1] if len(parts) > 1 else b""))
 
 
-def line_control(pieces: list[bytes], line: ServiceLine, element: bytes) -> bytes | None:
+def line_control(pieces: Sequence[bytes], line: ServiceLine, element: bytes) -> bytes | None:
     """The line's REF*6R value (2400 line item control number: what an 835's REF*6R names the line by), as
     written; None when the line has none (an empty REF02 counts as none)."""
     wanted = b"REF" + element + b"6R" + element
