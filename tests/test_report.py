@@ -308,3 +308,36 @@ def test_rules_and_rule_commands_document_every_rule(capsys: pytest.CaptureFixtu
     assert "action (one of fix, review; default fix)" in page and "ncci (packs/ncci.toml)" in page
     assert main(["rule", "NC0O1"]) == 2
     assert "no rule has the code 'NC0O1'" in capsys.readouterr().err
+
+
+def test_several_endings_of_one_rule_are_each_said_once_and_every_item_reads_back_whole() -> None:
+    """200 generated claims (seed 11, a third of the timed lines in minutes) held for review: NC001's findings
+    end in two ways (manual therapy on a manipulated region; a claim that contradicts itself), so the page says
+    each ending once under its mark (…a, …b) and each item its own beginning. For every item that ends in a
+    mark, its beginning plus the ending said for its rule and mark is its change-log message, word for word."""
+    from edi837.testing.random_claims import random_claims
+
+    result = fix(build_837(random_claims(200, seed=11, minutes_share=0.3)),
+                 FixOptions(validate=False, hold=frozenset({"review"})))
+    page = _page(result)
+    said = {}
+    for span in page.xpath("//p[@class='meta']/span"):
+        head, ending = span.text_content().split(": … ", 1)
+        rule, _, letter = head.partition(" ")
+        said[(rule, "…" + letter)] = ending
+    assert ("NC001", "…a") in said and ("NC001", "…b") in said and ("NC001", "…") not in said
+    messages = {(r.claim_id, r.rule, r.line_number): r.message for r in result.records}
+    ended = 0
+    for card in page.xpath("//table[contains(@class, 'card')]"):
+        claim = card.xpath("string(thead)").split(" ")[1]
+        for li in card.xpath(".//li[b]"):
+            rule, text = li.xpath("string(b)"), li.xpath("string(text()[1])")
+            where, shown = text.split(": ", 1)
+            line = int(where.split()[-1]) if where.strip().startswith("line") else None
+            beginning, _, last = shown.rpartition(" ")
+            if last.startswith("…"):
+                ended += 1
+                assert f"{beginning} {said[(rule, last)]}" == messages[(claim, rule, line)]
+            else:
+                assert shown == messages[(claim, rule, line)]
+    assert ended > len(said)  # an ending is said once for several items
