@@ -341,3 +341,15 @@ def test_several_endings_of_one_rule_are_each_said_once_and_every_item_reads_bac
             else:
                 assert shown == messages[(claim, rule, line)]
     assert ended > len(said)  # an ending is said once for several items
+
+
+def test_a_line_after_its_fix_says_only_what_changed() -> None:
+    """97110 for 38 minutes and 97035 for 6, one day: CMS's 8-minute rule (Pub. 100-04 ch. 5 §20.2) counts the
+    day's 44 timed minutes as 3 units: two whole 15-minute units of 97110, and the third to the code with the
+    larger remainder (97110: 8 minutes, 97035: 6). TU001 converts them (safe): 97110 becomes x3, 97035 goes
+    and CLM02 drops by its $18.25. The row says after → only what changed: `x3`, `removed`."""
+    lines = (LineSpec("97110", "77", units="38", basis="MJ"), LineSpec("97035", "18.25", units="6", basis="MJ"))
+    page = _page(fix(build_837([ClaimSpec("M1", ("M5450",), lines)]), FixOptions(validate=False)))
+    (row,) = page.xpath("//table[@class='delivered']/tbody/tr")
+    assert [td.text_content() for td in row.xpath("td")][4:6] == [
+        "$95.25 → $77.00", "1 97110 x38 min $77.00 → x3; 2 97035 x6 min $18.25 → removed (2026-03-02)"]
