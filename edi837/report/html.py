@@ -134,7 +134,7 @@ def _endings(shared: dict[str, list[str]]) -> etree._Element:
     said = [E.SPAN(E.STRONG(t(rule)), (f" {mark(n, endings)[1:]}" if len(endings) > 1 else "") + ": … " + t(ending),
                    E.BR())
             for rule, endings in sorted(shared.items()) for n, ending in enumerate(endings)]
-    return cast(etree._Element, E.P(E.CLASS("meta"), ENDINGS, *said))
+    return cast(etree._Element, E.P(E.CLASS("meta"), ENDINGS, E.BR(), *said))
 
 
 def _sentence(result: FixResult, work: Worklist, output_name: str, held_name: str) -> str:
