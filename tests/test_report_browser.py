@@ -75,13 +75,14 @@ def test_printing_keeps_cards_whole_and_repeats_their_head(page: Any) -> None:
 
 
 def test_every_printed_page_names_its_claim_the_report_and_the_page(chromium: Any, tmp_path: Path) -> None:
-    """A held claim with 21 lines (20 review items) runs over several printed pages: Chromium's own PDF says,
+    """A held claim with 50 lines, the most an 837P claim has (50 review items: NC001 on each 97140, TU003 on
+    their day's 49 units), runs over several printed pages: Chromium's own PDF says,
     on every page the card runs onto, "Claim LONG-1", and on every page the report's name and "page N of M"
     (CSS @page margin boxes, read back from the PDF's text)."""
     from edi837.testing.generator import ClaimSpec, LineSpec, build_837
     from tests.browser import pdf_pages_text
 
-    lines = (LineSpec("98940", "45"), *[LineSpec("97140", "40") for _ in range(20)])
+    lines = (LineSpec("98940", "45"), *[LineSpec("97140", "40") for _ in range(49)])
     result = fix(build_837([ClaimSpec("LONG-1", ("M9901",), lines)]),
                  FixOptions(validate=False, hold=frozenset({"review"})))
     report = tmp_path / "long.report.html"
@@ -95,7 +96,7 @@ def test_every_printed_page_names_its_claim_the_report_and_the_page(chromium: An
     for number, text in enumerate(pages, 1):
         assert f"page {number} of {len(pages)}" in " ".join(text.split()), number
         assert "edi837 report: long.837" in text, number
-    card_pages = [n for n, text in enumerate(pages) if "edi-fix ack LONG-1" in text or "lines 1 98940" in text]
+    card_pages = [n for n, text in enumerate(pages) if "edi-fix ack LONG-1" in text or "1 98940 x1" in text]
     assert len(card_pages) >= 2  # the card does run over pages
     for n in card_pages:
         assert "Claim LONG-1" in pages[n], n

@@ -20,7 +20,7 @@ from edi837.engine.engine_rules import HOLD_RULE
 from edi837.engine.records import ChangeRecord
 from edi837.errors import one_line
 from edi837.model.summary import ClaimSummary, LineSummary
-from edi837.report.worklist import HELD, ClaimView
+from edi837.report.worklist import HELD, ClaimView, cut
 from edi837.words import dollars
 
 TODO_REVIEW = ("Check each item against the chart. Correct the claim in the practice system and send it again, "
@@ -44,29 +44,44 @@ def day(first: date | None, last: date | None) -> str:
     return f"{first:%Y-%m-%d}" + (f" to {last:%Y-%m-%d}" if last and last != first else "")
 
 
+# The regions of packs/regions.toml (CPT's five spinal and five extraspinal regions for manipulation), in the
+# letters chiropractic notes use: a 20,000-claim page names about 50,000 regions. A region a pack adds that is
+# not here is written out.
+REGIONS = {"cervical": "C", "thoracic": "T", "lumbar": "L", "sacral": "S", "pelvic": "P", "head": "H",
+           "upper_extremity": "UE", "lower_extremity": "LE", "rib_cage": "RC", "abdomen": "AB"}
+REGION_LEGEND = "Diagnoses show the region the rules read for each: " + ", ".join(
+    f"{short} {region.replace('_', ' ')}" for region, short in REGIONS.items()) + "."
+
+
 def diagnoses(summary: ClaimSummary) -> str:
-    """`M99.01 cervical, M25.511`: the codes in HI order, each with the region the rules read, if any."""
-    return ", ".join(code + (f" {region.replace('_', ' ')}" if region else "") for code, region in summary.diagnoses)
+    """`M99.01 C, M25.511`: the codes in HI order, each with the region the rules read, if any (REGIONS)."""
+    return ", ".join(code + (f" {REGIONS.get(region, region.replace('_', ' '))}" if region else "")
+                     for code, region in summary.diagnoses)
 
 
-def line_text(line: LineSummary | None) -> str:
-    """`97140:59 x1 $40.00`: code and modifiers, units, charge."""
-    if line is None:
-        return "removed"
+def line_fields(line: LineSummary) -> tuple[str, str, str]:
+    """`97140:59`, `x1` (`x38 min` for minutes), `$40.00`: code and modifiers, units, charge."""
     units = f"{line.units.normalize():f}" + (" min" if line.basis == "MJ" else "")
-    return f"{':'.join((line.procedure, *line.modifiers))} x{units} {dollars(line.charge)}"
+    return ":".join((line.procedure, *line.modifiers)), f"x{units}", dollars(line.charge)
+
+
+def change_text(before: LineSummary, after: LineSummary | None) -> str:
+    """What a fix changed on a line, the fields that differ (`97140:59`, `x2`, `removed`): "" for none."""
+    if after is None:
+        return "removed"
+    return " ".join(new for old, new in zip(line_fields(before), line_fields(after), strict=True) if new != old)
 
 
 def lines_text(summary: ClaimSummary) -> str:
-    """`1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 x1 $40.00 (2026-03-02)`: each line as billed and, when
-    a fix changed it, after; the date of service once when the lines share it."""
+    """`1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59 (2026-03-02)`: each line as billed and, when a fix
+    changed it, after `→` the fields that changed (code:modifiers, units, charge; or removed); the date of
+    service once when the lines share it."""
     after = {x.number: x for x in summary.lines_after} if summary.lines_after is not None else None
     days = {day(x.service_date, x.service_date_end) for x in summary.lines}
     parts = []
     for x in summary.lines:
-        old = line_text(x)
-        new = line_text(after.get(x.number)) if after is not None else old
-        parts.append(f"{x.number} {old}" + (f" → {new}" if new != old else "")
+        change = change_text(x, after.get(x.number)) if after is not None else ""
+        parts.append(f"{x.number} {' '.join(line_fields(x))}" + (f" → {change}" if change else "")
                      + (f" {day(x.service_date, x.service_date_end)}" if len(days) > 1 else ""))
     return "; ".join(parts) + (f" ({days.pop()})" if len(days) == 1 and "" not in days else "")
 
@@ -84,40 +99,48 @@ def release_command(claim_id: str, held_name: str) -> str:
     return f"edi-fix release {shlex.quote(held_name) if held_name else 'HELD'} --claim {shlex.quote(claim_id)} --to OUT"
 
 
-def _item(r: ChangeRecord, shared: dict[str, str]) -> etree._Element:
-    where = f"line {r.line_number} ({r.procedure})" if r.line_number is not None and r.procedure else "claim"
-    ending = shared.get(r.rule, "")
-    message = r.message[:-len(ending)] + " …" if ending and r.message.endswith(ending) else r.message
-    body: list[Any] = [E.STRONG(t(r.rule)), f" {t(where)}: {t(message)}"]
+def _item(r: ChangeRecord, shared: dict[str, list[str]]) -> etree._Element:
+    """The rule, where, the finding (its shared ending said once above the cards), and the command that
+    records a person's decision (a block of its own by the style, so the page needs no break before it)."""
+    where = f"line {r.line_number}" if r.line_number is not None else "claim"
+    beginning, said = cut(r.message, shared.get(r.rule, []))
+    message = f"{beginning} {said}" if said else beginning
+    body: list[Any] = [E.B(t(r.rule)), f" {t(where)}: {t(message)}"]
     if r.acknowledged is not None:
-        body += [E.BR(), E.SPAN(t(f"acknowledged by {r.acknowledged}"), E.CLASS("ack"))]
+        body.append(E.DIV(t(f"acknowledged by {r.acknowledged}"), E.CLASS("ack")))
     elif r.action == "review":
-        body += [E.BR(), E.KBD(t(ack_command(r)))]
+        body.append(E.KBD(t(ack_command(r))))
     return cast(etree._Element, E.LI(*body))
 
 
-def card(v: ClaimView, held_name: str, shared: dict[str, str]) -> etree._Element:
-    """One claim that needs a person: its head repeats on each printed page; then what to do, the items,
-    the safe fixes withheld, the lines before and after, and for a held claim the release command."""
+def card(v: ClaimView, held_name: str, shared: dict[str, list[str]]) -> etree._Element:
+    """One claim that needs a person: its head (claim, status, payer, dollars at risk; CARD_LEGEND says it
+    once for all) repeats on each printed page; then the rendering NPI and diagnoses, the lines before and
+    after, the items, the safe fixes withheld, and for a held claim the release command, whole to copy."""
     s = v.summary
     head = E.THEAD(E.TR(E.TH(t(f"Claim {s.claim_id}") + " ", E.B(v.status),
-                             " " + t(f"· payer {s.payer or 'none'} · {money(v.at_risk)} at risk"))))
+                             " " + t(f"· {s.payer or 'no payer'} · {money(v.at_risk)}"))))
     parts: list[Any] = [
-        E.DIV(t((f"rendering NPI {s.rendering_npi} · " if s.rendering_npi else "")
-                + f"diagnoses {diagnoses(s) or 'none'} · transaction {s.transaction or '-'}, segment {s.segment}")),
-        E.DIV(t(f"lines {lines_text(s)}")),
+        E.DIV(t((f"NPI {s.rendering_npi} · " if s.rendering_npi else "") + (diagnoses(s) or "no diagnosis"))),
+        E.DIV(t(lines_text(s))),
     ]
     items = [_item(r, shared) for r in [*v.items, *v.acknowledged] if r.rule != HOLD_RULE]
-    items += [E.LI(E.STRONG("held"), f" {t(reason)}") for reason in s.hold_reasons if reason.startswith("invalid")]
+    items += [E.LI(E.B("held"), f" {t(reason)}") for reason in s.hold_reasons if reason.startswith("invalid")]
     if items:
         parts.append(E.UL(*items))
     if v.withheld:
-        parts.append(E.DIV(t("withheld until release: "
+        parts.append(E.DIV(t("withheld: "
                              + ", ".join(_rule_line(r) for r in v.withheld))))
     if v.status == HELD:
-        parts.append(E.DIV("release: ", E.KBD(t(release_command(s.claim_id, held_name)))))
-    return cast(etree._Element, E.TABLE(E.CLASS(f"card {v.status}"), head, E.TBODY(E.TR(E.TD(*parts))),
-                                        id=f"claim-{s.index + 1}"))
+        parts.append(E.KBD(t(release_command(s.claim_id, held_name))))
+    return cast(etree._Element, E.TABLE(E.CLASS("card"), head, E.TBODY(E.TR(E.TD(*parts))), id=f"c{s.index + 1}"))
+
+
+CARD_LEGEND = ("Each card: claim, status, payer id and dollars at risk; the rendering provider's NPI (when not the "
+               "billing provider) and the diagnoses in HI order, each with the region the rules read; each line as "
+               "billed (number, code:modifiers, units, charge) and → what a safe fix changes, then the date of "
+               "service; the items, each with the command that records a person's decision; the safe fixes a held "
+               "claim withholds (applied when it is released); its release command last.")
 
 
 def delivered_table(views: list[ClaimView]) -> list[etree._Element]:

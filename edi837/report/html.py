@@ -20,6 +20,7 @@ sources, and nothing from patient loops.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any, cast
@@ -29,8 +30,18 @@ from lxml.html import builder as E
 
 from edi837 import __version__
 from edi837.pipeline import FixResult
-from edi837.report.cards import TODO_INVALID, TODO_REVIEW, card, delivered_table, money, t, unchanged_table
-from edi837.report.worklist import DELIVERED, HELD, REVIEW, UNCHANGED, Worklist, worklist
+from edi837.report.cards import (
+    CARD_LEGEND,
+    REGION_LEGEND,
+    TODO_INVALID,
+    TODO_REVIEW,
+    card,
+    delivered_table,
+    money,
+    t,
+    unchanged_table,
+)
+from edi837.report.worklist import DELIVERED, HELD, REVIEW, UNCHANGED, Worklist, mark, worklist
 from edi837.words import plural
 
 _STYLE = """
@@ -53,6 +64,7 @@ th b { text-transform: uppercase; font-size: .8em; } .ack { color: #1e6b2e; }
 table.delivered tbody { border-top: 2px solid #999; } tr.ln td { color: #444; border-top: none; }
 .chunk { content-visibility: auto; contain-intrinsic-size: auto 40em; }
 table.card > tbody > tr > td > div { margin: .15em 0; }
+table.card kbd { display: table; margin: .15em 0; }
 a { color: #0b57a4; }
 @media print {
   body { margin: 0 0 2em; max-width: none; font-size: 9.5pt; }
@@ -113,6 +125,18 @@ def _by_rule(work: Worklist) -> etree._Element:
     return cast(etree._Element, E.TABLE(E.CLASS("by-rule keep"), head, E.TBODY(*rows)))
 
 
+ENDINGS = ("An item that ends in … continues with its rule's words said here; one that ends in …a or …b, with "
+           "its rule's ending a or b: ")
+
+
+def _endings(shared: dict[str, list[str]]) -> etree._Element:
+    """Each shared ending once, under its rule and its mark: an item that ends in the mark continues with it."""
+    said = [E.SPAN(E.STRONG(t(rule)), (f" {mark(n, endings)[1:]}" if len(endings) > 1 else "") + ": … " + t(ending),
+                   E.BR())
+            for rule, endings in sorted(shared.items()) for n, ending in enumerate(endings)]
+    return cast(etree._Element, E.P(E.CLASS("meta"), ENDINGS, E.BR(), *said))
+
+
 def _sentence(result: FixResult, work: Worklist, output_name: str, held_name: str) -> str:
     """What happened, in one sentence: delivered where, held where, how much needs a person."""
     n = work.statuses
@@ -139,17 +163,16 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
         E.H1(t(title)),
         E.P(E.CLASS("meta"), t(f"{made}; {checked}")),
         E.P(E.CLASS("lead"), t(_sentence(result, work, output_name, held_name))),
-        E.H2("Totals"), _totals(result, work), _by_rule(work),
+        E.H2("Totals"), _totals(result, work), _by_rule(work), E.P(E.CLASS("meta"), REGION_LEGEND),
     ]
     if work.people:
         body.append(E.H2(t(f"Needs a person ({plural(len(work.people), 'claim')}, most dollars first)")))
         body.append(E.P(E.SPAN("What to do: ", E.CLASS("todo")), TODO_REVIEW, " ", TODO_HELD))
+        body.append(E.P(E.CLASS("meta"), CARD_LEGEND))
         if any(r.startswith("invalid") for v in work.people for r in v.summary.hold_reasons):
             body.append(E.P(E.CLASS("meta"), "A card whose claim is held as invalid: ", TODO_INVALID))
         if work.shared:
-            body.append(E.P(E.CLASS("meta"), "An item that ends in … continues with its rule's words: ",
-                            *[E.SPAN(E.STRONG(t(rule)), ": … " + t(ending), E.BR()) for rule, ending
-                              in sorted(work.shared.items())]))
+            body.append(_endings(work.shared))
         cards = [card(v, held_name, work.shared) for v in work.people]
         body += [E.DIV(E.CLASS("chunk"), *cards[i:i + 50]) for i in range(0, len(cards), 50)]
     body.append(E.H2(t(f"Fixed and delivered ({plural(len(work.delivered), 'claim')})")))
@@ -163,4 +186,9 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
               'font: 8pt system-ui, sans-serif; } }')
     page = E.HTML(E.HEAD(E.META(charset="utf-8"), E.TITLE(t(title)), E.STYLE(_STYLE + footer)), E.BODY(*body),
                   lang="en")
-    return etree.tostring(page, method="html", encoding="utf-8", doctype="<!DOCTYPE html>")
+    return _OPTIONAL_END.sub(b"", etree.tostring(page, method="html", encoding="utf-8", doctype="<!DOCTYPE html>"))
+
+
+# End tags HTML lets a page leave out (the parser closes the element at the next sibling or at its parent's
+# end): a 20,000-claim page has about 200,000 of them. lxml escapes every '<' of text, so each match is a tag.
+_OPTIONAL_END = re.compile(rb"</(?:td|th|tr|li|thead|tbody)>")
