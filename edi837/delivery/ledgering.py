@@ -1,0 +1,63 @@
+"""The claims ledger as every entry point keeps it: which ledger, and one recorder per run, opened one way.
+
+The command line, the hook, the watcher and a batch all go through here and then through `Outputs(recorder=)`
+(delivery/outputs.py), which hands the recorder each claim as the run decides where it goes, writes the rows
+before the first output is placed and marks the run committed after the last: one code path for all of them.
+
+Which ledger: `--ledger PATH`; `--ledger off` keeps none; else `$EDI837_LEDGER` (set empty: none); else
+`ledger.sqlite3` in the per-user data folder, beside the NCCI store. A configuration file's `ledger` key
+reaches here as the same flag (cli/flags.py `RunFlags.under`). A ledger that cannot be written stops the run
+with one line and exit 2 before anything is read or committed, unless `--ledger-best-effort`: then the run
+goes on without it and says so once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from edi837.gate.pyx12_gate import Opener
+from edi837.ledger.recorder import Recorder, options_digest
+from edi837.ledger.rows import RunInfo
+from edi837.ledger.store import ledger_path
+
+OFF = ("off", "none", "no")  # `--ledger off`: no ledger for this run
+
+
+@dataclass(frozen=True)
+class LedgerChoice:
+    """The ledger a run keeps (`path` None: none) and whether it may go on without it (`best_effort`)."""
+
+    path: Path | None
+    best_effort: bool = False
+
+    @classmethod
+    def of(cls, option: str | Path | None, *, best_effort: bool = False) -> LedgerChoice:
+        """From `--ledger` (a path, `off`, or None for $EDI837_LEDGER and then the per-user ledger)."""
+        if option is not None and str(option).strip().lower() in OFF:
+            return cls(None, best_effort)
+        return cls(ledger_path(Path(option) if option is not None else None), best_effort)
+
+    def recorder(self, entry: str, input_name: str, options: object, *, opener: Opener | None = None,
+                 size: int | None = None, group_readable: bool = False) -> Recorder:
+        """A prepared recorder for one run (LedgerUnavailable when the ledger must be kept and cannot be).
+        `opener`: the input, read once for its digest (and by the rows' child process on a large input)."""
+        if self.path is None:
+            return Recorder(required=False)
+        digest = input_digest(opener) if opener is not None else None
+        info = RunInfo(entry, input_name or "stdin", options_digest(options), digest, size)
+        return Recorder.prepare(self.path, info, required=not self.best_effort, group_readable=group_readable,
+                                opener=opener, size=size)
+
+
+NO_LEDGER = LedgerChoice(None)
+
+
+def input_digest(opener: Opener) -> str:
+    """The input's sha256 (what the ledger matches a file sent again by)."""
+    digest = hashlib.sha256()
+    with opener() as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
