@@ -135,9 +135,6 @@ def fix_files(
             sink.seek(0)
             terminal.write_bytes_to_stdout(iter(lambda: sink.read(1 << 20), b""))
         written = None if check or result.nothing_delivered else output_name
-    problem = outputs.recorder.problem if outputs.recorder is not None else None
-    if problem:
-        terminal.say(f"edi-fix: warning: the claims ledger was not kept ({problem})")
     code = result.exit_code
     if check:  # 1 only when something would change or be held; review items and input warnings too with --strict
         code = ExitCode.NEEDS_PERSON if result.changed or result.held or (strict and result.exit_code) else ExitCode.OK

@@ -47,6 +47,7 @@ def watch_command(
     def action() -> int:
         options = flags.to_options(default_hold=holding.WATCH_DEFAULT)
         logconfig.configure()
-        return watch(outbound, to, options, once=once, settle=settle, group_readable=flags.group_readable)
+        return watch(outbound, to, options, once=once, settle=settle, group_readable=flags.group_readable,
+                     ledger=flags.ledger_choice())
 
     raise typer.Exit(guarded(action))

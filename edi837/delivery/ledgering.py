@@ -14,13 +14,15 @@ goes on without it and says so once.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edi837.files.safety import open_regular
 from edi837.gate.pyx12_gate import Opener
 from edi837.ledger.recorder import Recorder, options_digest
 from edi837.ledger.rows import RunInfo
-from edi837.ledger.store import ledger_path
+from edi837.ledger.store import Ledger, ledger_path
 
 OFF = ("off", "none", "no")  # `--ledger off`: no ledger for this run
 
@@ -40,15 +42,29 @@ class LedgerChoice:
         return cls(ledger_path(Path(option) if option is not None else None), best_effort)
 
     def recorder(self, entry: str, input_name: str, options: object, *, opener: Opener | None = None,
-                 size: int | None = None, group_readable: bool = False) -> Recorder:
+                 size: int | None = None, group_readable: bool = False,
+                 input_sha256: str | None = None) -> Recorder:
         """A prepared recorder for one run (LedgerUnavailable when the ledger must be kept and cannot be).
         `opener`: the input, read once for its digest (and by the rows' child process on a large input)."""
         if self.path is None:
             return Recorder(required=False)
-        digest = input_digest(opener) if opener is not None else None
+        digest = input_sha256 or (input_digest(opener) if opener is not None else None)
         info = RunInfo(entry, input_name or "stdin", options_digest(options), digest, size)
         return Recorder.prepare(self.path, info, required=not self.best_effort, group_readable=group_readable,
                                 opener=opener, size=size)
+
+    def for_file(self, entry: str, path: Path, options: object, input_sha256: str | None = None,
+                 group_readable: bool = False) -> Recorder:
+        """`recorder` for a run of the regular file at `path` (opened as every entry point opens one)."""
+        return self.recorder(entry, path.name, options, opener=lambda: open_regular(path),
+                             size=os.stat(path).st_size, group_readable=group_readable, input_sha256=input_sha256)
+
+    def check(self, *, group_readable: bool = False) -> None:
+        """Open (make) the ledger once to prove it can be written: for a long-running entry point (the
+        watcher, a batch) before it takes any file. LedgerUnavailable unless best effort."""
+        if self.path is None or self.best_effort:
+            return
+        Ledger.open(self.path, group_readable=group_readable).close()
 
 
 NO_LEDGER = LedgerChoice(None)
@@ -61,3 +77,4 @@ def input_digest(opener: Opener) -> str:
         while chunk := source.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+

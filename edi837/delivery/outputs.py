@@ -38,6 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from edi837.delivery import terminal
 from edi837.engine.engine_rules import HOLD_RULE
 from edi837.errors import InputRefused, outcome_of
 from edi837.exits import ExitCode
@@ -103,6 +104,8 @@ class Outputs:
     def __enter__(self) -> Outputs:
         with ExitStack() as opening:
             opening.push(self._stack)  # anything opened below is closed (discarded) if a later open fails
+            if self.recorder is not None:
+                opening.push(self._ledger_unopened)
             if self._output is not None:
                 self._writer = self._stack.enter_context(AtomicWriter(
                     self._output, mode_like=self._mode_like, before_replace=self._before_replace, mode=self._mode))
@@ -206,8 +209,16 @@ class Outputs:
         finally:
             if self.recorder is not None:
                 self.recorder.close()
+                if self.recorder.problem:  # best effort: the run went on without the ledger; say so once
+                    terminal.say(f"edi-fix: warning: the claims ledger was not kept ({self.recorder.problem})")
 
     # -- the ledger ----------------------------------------------------------------------------------
+    def _ledger_unopened(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
+        """An output that could not be opened: the prepared run is marked so and closed."""
+        if error is not None and self.recorder is not None:
+            self._ledger_stop(error)
+            self.recorder.close()
+
     def _ledger_stop(self, error: BaseException | None) -> None:
         """The run ends without committing: the ledger says refused (the input) or failed (anything else)."""
         if self.recorder is None:
