@@ -108,6 +108,12 @@ def dollars(value: Decimal | None) -> str:
     return f"${value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"${value:,}"
 
 
+def amount_text(value: Decimal) -> str:
+    """An amount for a machine: exact, in cents at least (85 -> "85.00"; 0.125 stays "0.125")."""
+    cents = value.quantize(Decimal("0.01"))
+    return str(cents) if cents == value else str(value)
+
+
 def _row(x: Any) -> dict[str, Any]:
     return {"claim_id": x.claim_id, "status": x.status, "payer_id": x.payer_id, "billed": x.charge_before,
             "delivered": x.charge_after if x.status not in ("held", "refused") else None, "open_items": x.open_items,
@@ -139,12 +145,12 @@ def as_text(listed: list[Any], totals: Any) -> str:
 
 def as_json(listed: list[Any], totals: Any) -> str:
     def exact(value: Any) -> Any:
-        return str(value) if isinstance(value, Decimal) else value
+        return amount_text(value) if isinstance(value, Decimal) else value
 
     data = {"claims": [{k: exact(v) for k, v in _row(x).items()} for x in listed],
-            "totals": {"claims": totals.claims, "billed": str(totals.billed), "delivered": str(totals.delivered),
-                       "not_committed": totals.not_committed,
-                       "by_status": {s: {"claims": n, "billed": str(b), "delivered": str(d)}
+            "totals": {"claims": totals.claims, "billed": amount_text(totals.billed),
+                       "delivered": amount_text(totals.delivered), "not_committed": totals.not_committed,
+                       "by_status": {s: {"claims": n, "billed": amount_text(b), "delivered": amount_text(d)}
                                      for s, (n, b, d) in totals.by_status.items()}}}
     return json.dumps(data, indent=2)
 
@@ -155,5 +161,6 @@ def as_csv(listed: list[Any], totals: Any) -> str:
     writer.writerow(COLUMNS)
     for x in listed:
         row = _row(x)
-        writer.writerow(["" if row[c] is None else str(row[c]) for c in COLUMNS])
+        writer.writerow(["" if row[c] is None else amount_text(row[c]) if isinstance(row[c], Decimal) else str(row[c])
+                         for c in COLUMNS])
     return out.getvalue()
