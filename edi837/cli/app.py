@@ -5,8 +5,8 @@ needs a person; 1 written but review items or input validation errors remain (or
 the file); 2 input refused or an output that could not be written, nothing committed; 3 internal error.
 Every refusal is one line on stderr, never a traceback; so is a usage error.
 
-One module per command (fix, watch, hook, batch, rules, ncci, icd10, claims, ack), each a typer app of its own; the
-run flags they share are cli/flags.py. `edi-fix IN OUT` is the plain command, the others are dispatched
+One module per command (fix, watch, hook, batch, rules, ncci, icd10, claims, ack, release), each a typer
+app of its own; the run flags they share are cli/flags.py. `edi-fix IN OUT` is the plain command, the others are dispatched
 by their first word (a file named like a command can still be fixed as `edi-fix ./watch OUT`).
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import typer
 
-from edi837.cli import ack, batch, claims, fix, hook, rules, watch
+from edi837.cli import ack, batch, claims, fix, hook, release, rules, watch
 from edi837.cli import icd10 as icd10_command
 from edi837.cli import ncci as ncci_command
 from edi837.cli.common import print_text
@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
     "icd10": (icd10_command.app, icd10_command.USAGE, icd10_command.ABOUT),
     "claims": (claims.app, claims.USAGE, claims.ABOUT),
     "ack": (ack.app, ack.USAGE, ack.ABOUT),
+    "release": (release.app, release.USAGE, release.ABOUT),
 }
 SELF_HELPING = ("ncci", "icd10")  # commands with sub-commands of their own, which answer --help themselves
 

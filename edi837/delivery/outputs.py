@@ -49,6 +49,7 @@ from edi837.files.safety import refuse_special
 from edi837.gate.pyx12_gate import Opener
 from edi837.ledger.recorder import Recorder
 from edi837.ledger.rows import FileRow
+from edi837.model.claim import Claim
 from edi837.pipeline import FarmStarter, FixOptions, FixResult, Sinks, run
 from edi837.report.changelog import ChangeLogWriter, held_message_moved
 
@@ -75,7 +76,8 @@ class Outputs:
                  held_sink: IO[bytes] | None = None, held_where: Path | None = None, held_label: str = "",
                  held_label_root: Path | None = None, report_only_if_held: bool = False,
                  report_beside_held: bool = False, keep_earlier: bool = False, group_readable: bool = False,
-                 input_mode: int | None = None, digest_output: bool = False, recorder: Recorder | None = None) -> None:
+                 input_mode: int | None = None, digest_output: bool = False, recorder: Recorder | None = None,
+                 commit_ledger: bool = True) -> None:
         self._output, self._sink = output, sink
         self.changelog, self.report = changelog, report
         self._mode_like, self._before_replace = mode_like, before_replace
@@ -100,6 +102,7 @@ class Outputs:
         self.output_digest: tuple[str, int] | None = None
         self.recorder = recorder  # the claims ledger's (delivery/ledgering.py); closed when the block ends
         self._held_row: FileRow | None = None
+        self._commit_ledger = commit_ledger  # False: the caller marks the run committed once its files are placed
 
     def __enter__(self) -> Outputs:
         with ExitStack() as opening:
@@ -154,12 +157,13 @@ class Outputs:
 
     def run(self, open_input: Opener, options: FixOptions, *, sink: IO[bytes] | None = None, input_name: str = "",
             output_name: str = "", collect_diff: bool = False, on_progress: Callable[[int], None] | None = None,
-            held_sink: IO[bytes] | None = None, farm: FarmStarter | None = None) -> FixResult:
+            held_sink: IO[bytes] | None = None, farm: FarmStarter | None = None,
+            keep_back: Callable[[Claim], str | None] | None = None) -> FixResult:
         """Run edi837 into these outputs (or into `sink` and `held_sink`, files the caller stages itself); the
         report is rendered when the outputs are committed, once the held file's name is settled. `farm`:
         where the claims' rule work goes (Sinks.farm; a batch's big files go to the cluster)."""
         sinks = self.sinks(collect_diff=collect_diff, on_progress=on_progress)
-        sinks.farm = farm
+        sinks.farm, sinks.keep_back = farm, keep_back
         if held_sink is not None:
             sinks.held = held_sink
         result = run(open_input, sink if sink is not None else self.sink, options, sinks)
@@ -280,7 +284,7 @@ class Outputs:
             self._remove_stale(output.path)
         if self._held_where is not None and self._result is not None and self._result.held:
             self.held_path = self._held_where
-        if self.recorder is not None and self._result is not None:
+        if self.recorder is not None and self._result is not None and self._commit_ledger:
             placed = self.held_path.name if self.held_path is not None else None
             row = self._held_row
             self.recorder.commit(self._result.exit_code, held_name=placed,

@@ -105,4 +105,7 @@ class Sinks:
     acks: Acknowledgements | None = None
     on_claim: ClaimSeen | None = None
     on_passthrough: Callable[[bytes, Delimiters], None] | None = None
+    # A claim the caller keeps back in the held output whatever its records, and why (None: not kept back):
+    # `edi-fix release` keeps back every claim of a held file it was not asked to release.
+    keep_back: Callable[[Claim], str | None] | None = None
     inherited: tuple[int, ...] = ()  # descriptors the --jobs workers must close (the ledger's child's pipe)

@@ -260,6 +260,8 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
     result.notes.update(outcome.notes)
     records = outcome.records if sinks.acks is None else _acknowledge(unit, outcome.records, sinks.acks)
     reasons = list(state.forced.get(index, ()))
+    if sinks.keep_back is not None and (kept := sinks.keep_back(unit)) is not None:
+        reasons.append(kept)
     if holding.INVALID in hold:
         why = holding.error_reason(records)
         if why is not None:
