@@ -6,8 +6,8 @@ the file); 2 input refused or an output that could not be written, nothing commi
 Every refusal is one line on stderr, never a traceback; so is a usage error.
 
 One module per command (fix, watch, hook, batch, rules, ncci, icd10, claims, ack, release), each a typer
-app of its own; the run flags they share are cli/flags.py. `edi-fix IN OUT` is the plain command, the others are dispatched
-by their first word (a file named like a command can still be fixed as `edi-fix ./watch OUT`).
+app of its own; the run flags they share are cli/flags.py. `edi-fix IN OUT` is the plain command, the others
+are dispatched by their first word (a file named like a command can still be fixed as `edi-fix ./watch OUT`).
 """
 
 from __future__ import annotations
