@@ -157,3 +157,32 @@ def test_concurrent_writers_never_corrupt_the_ledger(tmp_path: Path) -> None:
         == [("cli", 5), ("hook", 2), ("watch", 3)]
     assert rows(ledger, "SELECT count(*), count(DISTINCT run) FROM claims") == [(30, 10)]
     assert rows(ledger, "SELECT count(*) FROM claims WHERE claim_id = 'SAME1' AND status = 'held'") == [(8,)]
+
+
+def test_batch_workers_send_rows_and_the_caller_writes_them_with_acks_honoured(tmp_path: Path) -> None:
+    """A real local Dask cluster: every file one committed run of entry batch, patients digested by the caller
+    (the workers hold no key), and an acknowledgement made before the batch honoured by its workers."""
+    ledger = tmp_path / "ledger.sqlite3"
+    (tmp_path / "first.837").write_bytes(small_file())
+    assert edi_fix("first.837", "first.out", "--hold", "review", "--ledger", str(ledger), cwd=tmp_path).returncode == 1
+    assert edi_fix("ack", "SAME1", "--rule", "NC001", "--note", "ok", "--ledger", str(ledger)).returncode == 0
+    in_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    in_dir.mkdir()
+    for name in ("a.837", "b.837"):
+        (in_dir / name).write_bytes(small_file())
+    (in_dir / "c.837").write_bytes(small_file(same_units="2"))  # the acknowledged line billed otherwise: held
+    proc = edi_fix("batch", str(in_dir), "--to", str(out_dir), "--workers", "2", "--hold", "review",
+                   "--ledger", str(ledger))
+    assert proc.returncode == ExitCode.NEEDS_PERSON, proc.stderr
+    assert rows(ledger, "SELECT input_name, state, exit_code FROM runs WHERE entry = 'batch' ORDER BY input_name") \
+        == [("a.837", "committed", 0), ("b.837", "committed", 0), ("c.837", "committed", 1)]
+    assert rows(ledger, "SELECT r.input_name, c.status FROM claims c JOIN runs r ON r.id = c.run "
+                        "WHERE r.entry = 'batch' AND c.claim_id = 'SAME1' ORDER BY r.input_name") \
+        == [("a.837", "unchanged"), ("b.837", "unchanged"), ("c.837", "held")]
+    # one patient key for every run: the caller's digests match the CLI's
+    assert rows(ledger, "SELECT count(DISTINCT patient), count(patient) FROM claims WHERE claim_id = 'SAME1'") \
+        == [(1, 4)]
+    out = (out_dir / "a.837").read_bytes()
+    assert rows(ledger, "SELECT f.sha256, f.size FROM run_files f JOIN runs r ON r.id = f.run "
+                        "WHERE r.input_name = 'a.837' AND f.role = 'output'") == [(hashlib.sha256(out).hexdigest(),
+                                                                                   len(out))]

@@ -139,8 +139,8 @@ class Outputs:
                       on_progress=on_progress, held=self.held_sink, held_name=str(where) if where else "",
                       restart=self._log.restart if self._log is not None else None)
         recorder = self.recorder
-        if recorder is not None and recorder.on:
-            held_file = str(where) if where else None
+        if recorder is not None and (recorder.on or recorder.rows is not None):  # a ledger's, or a Dask task's
+            held_file = where.name if where else None  # a base name, as the ledger keeps every file's
             log_restart = sinks.restart
 
             def restart() -> None:
