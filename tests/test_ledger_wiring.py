@@ -186,3 +186,17 @@ def test_batch_workers_send_rows_and_the_caller_writes_them_with_acks_honoured(t
     assert rows(ledger, "SELECT f.sha256, f.size FROM run_files f JOIN runs r ON r.id = f.run "
                         "WHERE r.input_name = 'a.837' AND f.role = 'output'") == [(hashlib.sha256(out).hexdigest(),
                                                                                    len(out))]
+
+
+def test_the_api_records_when_asked(tmp_path: Path) -> None:
+    from edi837.delivery.ledgering import fix_recorded
+
+    ledger = tmp_path / "ledger.sqlite3"
+    result = fix_recorded(small_file(), ledger=ledger, validate=False, hold=frozenset({"review"}))
+    assert result.held_claims == 1 and result.held_output is not None
+    assert rows(ledger, "SELECT state, entry, input_name FROM runs") == [("committed", "api", "api")]
+    assert statuses(ledger) == {"SAFE1": "delivered", "SAME1": "held", "PLAIN1": "unchanged"}
+    import edi837
+
+    edi837.fix(small_file(), validate=False)  # the plain API keeps no ledger
+    assert rows(ledger, "SELECT count(*) FROM runs") == [(1,)]

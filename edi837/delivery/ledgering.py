@@ -14,15 +14,18 @@ goes on without it and says so once.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from edi837.files.safety import open_regular
 from edi837.gate.pyx12_gate import Opener
 from edi837.ledger.recorder import Recorder, options_digest
 from edi837.ledger.rows import RunInfo
 from edi837.ledger.store import Ledger, ledger_path
+from edi837.pipeline import FixOptions, FixResult, Sinks, fix
 
 OFF = ("off", "none", "no")  # `--ledger off`: no ledger for this run
 
@@ -68,6 +71,46 @@ class LedgerChoice:
 
 
 NO_LEDGER = LedgerChoice(None)
+
+
+def wire(sinks: Sinks, recorder: Recorder | None, held: Path | None = None) -> Sinks:
+    """`sinks` with the recorder told what the run decides (each claim, the bytes between claims, a pass
+    started over) and its acknowledgements consulted: the one place a run meets its ledger. `held`: the held
+    file the held claims go to."""
+    if recorder is None or not (recorder.on or recorder.rows is not None):  # a ledger's, or a Dask task's
+        return sinks
+    held_file = held.name if held else None  # a base name, as the ledger keeps every file's
+    log_restart = sinks.restart
+
+    def restart() -> None:
+        if log_restart is not None:
+            log_restart()
+        recorder.restart()
+
+    sinks.acks = recorder.acks if recorder.acks else None
+    sinks.on_claim = lambda index, claim, records, is_held: recorder.claim(
+        index, claim, records, held=is_held, held_file=held_file if is_held else None)
+    sinks.on_passthrough = recorder.passthrough
+    sinks.restart, sinks.inherited = restart, recorder.inherited
+    return sinks
+
+
+def fix_recorded(data: bytes, options: FixOptions | None = None, *, ledger: Path | str | None = None,
+                 best_effort: bool = False, input_name: str = "api", **settings: Any) -> FixResult:
+    """`edi837.fix` with the run recorded in the claims ledger (entry "api"): `ledger` a path, None for
+    $EDI837_LEDGER then the per-user one. The caller keeps the bytes, so the run is committed when it returns.
+    LedgerUnavailable (exit-2 kind: an OutputFailed) when the ledger cannot be written, unless `best_effort`;
+    acknowledged review items are honoured as on the command line."""
+    if settings:
+        options = replace(options or FixOptions(), **settings)
+    options = options or FixOptions()
+    recorder = LedgerChoice.of(ledger, best_effort=best_effort).recorder(
+        "api", input_name, options, opener=lambda: io.BytesIO(data), size=len(data))
+    with recorder:
+        sinks = wire(Sinks(held=io.BytesIO() if options.hold else None), recorder, Path("held.837"))
+        result = fix(data, options, sinks)
+        recorder.finish(result.exit_code)
+    return result
 
 
 def input_digest(opener: Opener) -> str:

@@ -39,6 +39,7 @@ from types import TracebackType
 from typing import IO
 
 from edi837.delivery import terminal
+from edi837.delivery.ledgering import wire
 from edi837.engine.engine_rules import HOLD_RULE
 from edi837.errors import InputRefused, outcome_of
 from edi837.exits import ExitCode
@@ -138,22 +139,7 @@ class Outputs:
                       keep_records=self.report is not None or self._beside, collect_diff=collect_diff,
                       on_progress=on_progress, held=self.held_sink, held_name=str(where) if where else "",
                       restart=self._log.restart if self._log is not None else None)
-        recorder = self.recorder
-        if recorder is not None and (recorder.on or recorder.rows is not None):  # a ledger's, or a Dask task's
-            held_file = where.name if where else None  # a base name, as the ledger keeps every file's
-            log_restart = sinks.restart
-
-            def restart() -> None:
-                if log_restart is not None:
-                    log_restart()
-                recorder.restart()
-
-            sinks.acks = recorder.acks if recorder.acks else None
-            sinks.on_claim = lambda index, claim, records, held: recorder.claim(
-                index, claim, records, held=held, held_file=held_file if held else None)
-            sinks.on_passthrough = recorder.passthrough
-            sinks.restart, sinks.inherited = restart, recorder.inherited
-        return sinks
+        return wire(sinks, self.recorder, where)
 
     def run(self, open_input: Opener, options: FixOptions, *, sink: IO[bytes] | None = None, input_name: str = "",
             output_name: str = "", collect_diff: bool = False, on_progress: Callable[[int], None] | None = None,
