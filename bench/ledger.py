@@ -25,6 +25,7 @@ import io
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,6 +122,31 @@ def ledger_run(data: bytes, folder: Path, *, beside: bool, keep: bool = False) -
     return spent
 
 
+def cli_seconds(source: Path, folder: Path, ledger: str, validate: bool) -> tuple[float, float]:
+    """(wall, 0) of one real `edi-fix IN OUT` process, `--ledger` as given (a fresh ledger file each time)."""
+    target = folder / "ledger.sqlite3"
+    for leftover in folder.glob("ledger.sqlite3*"):
+        leftover.unlink()
+    args = [sys.executable, "-m", "edi837", str(source), str(folder / "out.837"), "--ledger",
+            str(target) if ledger == "on" else "off", *([] if validate else ["--no-validate"])]
+    started = time.perf_counter()
+    subprocess.run(args, check=False, capture_output=True, env={**os.environ, "EDI837_NCCI_DB": ""})
+    return time.perf_counter() - started, 0.0
+
+
+def wired(data: bytes, folder: Path, repeat: int) -> None:
+    """The ledger as the entry points now keep it: `edi-fix IN OUT` with --ledger off and on, whole processes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "in.837"
+    source.write_bytes(data)
+    for validate in (False, True):
+        off, _ = best(repeat, lambda v=validate: cli_seconds(source, folder, "off", v))
+        on, _ = best(repeat, lambda v=validate: cli_seconds(source, folder, "on", v))
+        label = "default gate " if validate else "--no-validate"
+        print(f"  edi-fix IN OUT {label}: --ledger off {off:6.2f} s, on {on:6.2f} s wall: "
+              f"+{100 * (on - off) / off:.1f}% (target <= 10%)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=20_000)
@@ -137,6 +163,7 @@ def main() -> int:
                      key=lambda s: s.wall)
         here = min((ledger_run(data, folder / "here", beside=False) for _ in range(args.repeat)),
                    key=lambda s: s.wall)
+        wired(data, folder / "wired", args.repeat)
         print(f"  fix run, --no-validate        {fix_path:6.2f} s wall {fix_cpu:6.2f} s CPU")
         print(f"  fix run, default gate         {gated:6.2f} s wall")
         for label, spent in (("ledger, rows made beside", beside), ("ledger, rows made in process", here)):
