@@ -72,6 +72,7 @@ def test_without_hold_an_acknowledged_item_is_not_counted(held_once: Path) -> No
     assert proc.returncode == ExitCode.OK, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["review_items"] == 0 and summary["review"] == []
+    assert summary["acknowledged_items"] == 1
 
 
 def test_list_and_revoke(held_once: Path) -> None:

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +22,7 @@ import typer
 from edi837.cli.common import VersionOption, guarded, make_app, print_text
 from edi837.errors import InputRefused
 from edi837.ledger.schema import STATUSES
+from edi837.words import dollars
 
 USAGE = "edi-fix claims [--status S] [--claim ID] [--payer ID] [--since DATE] [--format text|json|csv]"
 ABOUT = "List the claims the ledger has seen, where each stands now, with totals in dollars."
@@ -101,11 +102,14 @@ def parse_since(text: str) -> date | datetime:
         raise InputRefused(f"--since {text[:40]!r}: give a date as YYYY-MM-DD, or an ISO date and time") from None
 
 
-def dollars(value: Decimal | None) -> str:
-    """An amount as a person reads it: $1,234.50; exact (more places shown when it has them), never rounded."""
+def shown(value: Decimal | None) -> str:
+    """An amount as a person reads it ($1,234.50, words.dollars); exact: more places shown when it has them."""
     if value is None:
         return "-"
-    return f"${value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"${value:,}"
+    if value == value.quantize(Decimal("0.01")):
+        return dollars(value)
+    whole = value.copy_abs().quantize(Decimal(1), rounding=ROUND_DOWN)
+    return ("-" if value < 0 else "") + dollars(whole)[:-3] + str(value.copy_abs() - whole)[1:]
 
 
 def amount_text(value: Decimal) -> str:
@@ -131,15 +135,15 @@ def as_text(listed: list[Any], totals: Any) -> str:
         where = f"  {x.held_file}" if x.status == "held" and x.held_file else ""
         pending = "" if x.committed else f" ({x.run_condition})"
         open_items = f", {x.open_items} open" if x.open_items else ""
-        lines.append(f"{x.claim_id:<20} {x.status:<10} {x.payer_id:<12} {dollars(row['billed']):>12} "
-                     f"{dollars(row['delivered']):>12}  {x.run:>3}  {x.started[:16]}{pending}{open_items}{where}")
-    lines.append(f"{totals.claims} claim{'s' if totals.claims != 1 else ''}: billed {dollars(totals.billed)}, "
-                 f"delivered {dollars(totals.delivered)}" + (f"; {totals.not_committed} in runs not committed"
+        lines.append(f"{x.claim_id:<20} {x.status:<10} {x.payer_id:<12} {shown(row['billed']):>12} "
+                     f"{shown(row['delivered']):>12}  {x.run:>3}  {x.started[:16]}{pending}{open_items}{where}")
+    lines.append(f"{totals.claims} claim{'s' if totals.claims != 1 else ''}: billed {shown(totals.billed)}, "
+                 f"delivered {shown(totals.delivered)}" + (f"; {totals.not_committed} in runs not committed"
                                                             if totals.not_committed else ""))
     for name in STATUSES:
         if name in totals.by_status:
             n, billed, _ = totals.by_status[name]
-            lines.append(f"  {name}: {n} ({dollars(billed)} billed)")
+            lines.append(f"  {name}: {n} ({shown(billed)} billed)")
     return "\n".join(lines)
 
 
