@@ -130,7 +130,7 @@ def test_watcher_records_each_file_and_refuses_to_start_without_its_ledger(tmp_p
 
 
 def test_concurrent_writers_never_corrupt_the_ledger(tmp_path: Path) -> None:
-    """Five CLI runs, two hooks and a watcher, all real processes started together on one ledger."""
+    """Five CLI runs, two hooks, a watcher and a Dask batch, all real processes started together on one ledger."""
     ledger = tmp_path / "ledger.sqlite3"
     env = {**os.environ, "EDI837_LEDGER": str(ledger)}
     outbound, ready = tmp_path / "outbound", tmp_path / "ready"
@@ -146,6 +146,10 @@ def test_concurrent_writers_never_corrupt_the_ledger(tmp_path: Path) -> None:
         (tmp_path / f"h{n}.837").write_bytes(small_file())
         commands.append(["hook", f"h{n}.837"])
     commands.append(["watch", str(outbound), "--to", str(ready), "--once", "--settle", "0"])
+    (tmp_path / "batch").mkdir()
+    for n in range(2):
+        (tmp_path / "batch" / f"b{n}.837").write_bytes(small_file())
+    commands.append(["batch", "batch", "--to", "batched", "--workers", "1", "--hold", "review"])
     procs = [subprocess.Popen([sys.executable, "-m", "edi837", *c], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) for c in commands]
     deadline = time.monotonic() + 600
@@ -154,9 +158,9 @@ def test_concurrent_writers_never_corrupt_the_ledger(tmp_path: Path) -> None:
         assert proc.returncode == ExitCode.NEEDS_PERSON, err
     assert rows(ledger, "PRAGMA integrity_check") == [("ok",)]
     assert rows(ledger, "SELECT entry, count(*) FROM runs WHERE state = 'committed' GROUP BY entry ORDER BY entry") \
-        == [("cli", 5), ("hook", 2), ("watch", 3)]
-    assert rows(ledger, "SELECT count(*), count(DISTINCT run) FROM claims") == [(30, 10)]
-    assert rows(ledger, "SELECT count(*) FROM claims WHERE claim_id = 'SAME1' AND status = 'held'") == [(8,)]
+        == [("batch", 2), ("cli", 5), ("hook", 2), ("watch", 3)]
+    assert rows(ledger, "SELECT count(*), count(DISTINCT run) FROM claims") == [(36, 12)]
+    assert rows(ledger, "SELECT count(*) FROM claims WHERE claim_id = 'SAME1' AND status = 'held'") == [(10,)]
 
 
 def test_batch_workers_send_rows_and_the_caller_writes_them_with_acks_honoured(tmp_path: Path) -> None:
