@@ -35,6 +35,7 @@ from typing import IO, Any
 from edi837.engine.records import ChangeRecord
 from edi837.engine.workers import _die_with
 from edi837.errors import InputRefused, one_line
+from edi837.exits import ExitCode
 from edi837.forking import as_child, fork_is_safe, signals_held
 from edi837.ledger.acks import AckBook
 from edi837.ledger.rows import FileRow
@@ -169,7 +170,7 @@ def _serve(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: 
             with suppress(OSError):
                 answers.send(answer)
     finally:
-        os._exit(0)
+        os._exit(ExitCode.OK)
 
 
 def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: bool,
