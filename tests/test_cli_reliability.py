@@ -354,7 +354,7 @@ def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.Captur
     code, out, _ = in_process(["--help"], capsys)
     assert code == 0
     commands = (r"^Commands:\n  watch +\S.*\n  hook +\S.*\n  batch +\S.*\n  rules +\S.*\n  rule +\S.*\n  ncci +\S.*\n"
-                r"  icd10 +\S.*\n  help +\S")
+                r"  icd10 +\S.*\n  claims +\S.*\n  ack +\S.*\n  release +\S.*\n  help +\S")
     assert re.search(commands, out, re.MULTILINE), out
     assert "--packs DIR" in out and "--rules" not in out and "--format text|json" in out
     assert not re.search(r"<(bool|str|path|text\|json)>|\{IN\}", out), out

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sqlite3
 import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from edi837.exits import ExitCode
 from tests.cli_helpers import edi_fix, one_refusal
@@ -204,3 +207,34 @@ def test_the_api_records_when_asked(tmp_path: Path) -> None:
 
     edi837.fix(small_file(), validate=False)  # the plain API keeps no ledger
     assert rows(ledger, "SELECT count(*) FROM runs") == [(1,)]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="processes are read from Linux's /proc")
+def test_the_ledger_child_killed_stops_the_run_before_anything_is_placed(tmp_path: Path) -> None:
+    """On an input of 1 MB or more the rows are made by a child beside the run (ledger/shadow.py): killed, the
+    run cannot write its rows, so it places nothing and says so in one line, exit 2."""
+    from edi837.testing.generator import build_837
+    from edi837.testing.random_claims import random_claims
+    from tests.test_jobs_kills import _children
+
+    source = tmp_path / "in.837"
+    source.write_bytes(build_837(random_claims(6000, seed=14, minutes_share=0.3), seed=14))
+    assert source.stat().st_size >= 1_000_000
+    caller = subprocess.Popen([sys.executable, "-m", "edi837", "in.837", "out.837", "--no-validate", "--jobs", "1",
+                               "--ledger", str(tmp_path / "ledger.sqlite3")], cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (children := [p for p, state in _children(caller.pid).items() if state != "Z"]):
+            assert caller.poll() is None and time.monotonic() < deadline, "the ledger's child never started"
+            time.sleep(0.01)
+        for child in children:  # --jobs 1 and no gate: the ledger's child is the only one
+            os.kill(child, signal.SIGKILL)
+        _, err = caller.communicate(timeout=300)
+    finally:
+        caller.kill()
+        caller.wait()
+    assert caller.returncode == ExitCode.REFUSED, err
+    assert "ledger's rows stopped" in one_refusal(err.decode())
+    assert not (tmp_path / "out.837").exists() and not (tmp_path / "out.837.changes.jsonl").exists()
+    assert rows(tmp_path / "ledger.sqlite3", "SELECT state FROM runs") in ([("failed",)], [("prepared",)])

@@ -24,7 +24,7 @@ from edi837.errors import InputRefused, one_line
 USAGE = ("edi-fix ack CLAIM --rule CODE [--line N] --note TEXT [--by NAME]\n"
          "       edi-fix ack --list [CLAIM] [--all]\n"
          "       edi-fix ack --revoke CLAIM --rule CODE [--line N] [--by NAME]")
-ABOUT = "Record that a review item is right as billed, so later runs do not hold it; list or revoke them."
+ABOUT = "Say a review item is right as billed, so later runs do not hold it; list or revoke."
 
 app = make_app(ABOUT)
 

@@ -17,8 +17,7 @@ from edi837.cli.common import VersionOption, guarded, make_app, print_text
 from edi837.cli.flags import RunFlags, run_flags
 
 USAGE = "edi-fix release HELD_FILE --claim ID... --to OUT [OPTIONS]"
-ABOUT = ("Send named claims of a held file (every review item acknowledged) to OUT, with their safe fixes; "
-         "the held file keeps the rest.")
+ABOUT = "Send held claims, their review items acknowledged, to OUT; the held file keeps the rest."
 
 app = make_app(ABOUT)
 
