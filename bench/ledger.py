@@ -29,6 +29,7 @@ import io
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -149,6 +150,33 @@ def _load() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cpus"
 
 
+def cli_seconds(source: Path, folder: Path, ledger: str, validate: bool) -> tuple[float, float]:
+    """(wall, CPU) of one real `edi-fix IN OUT --jobs 1` process, its children included, `--ledger` as given (a
+    fresh ledger file each time). CPU is the fair measure on a busy machine, where wall time is the others'."""
+    target = folder / "ledger.sqlite3"
+    for leftover in folder.glob("ledger.sqlite3*"):
+        leftover.unlink()
+    args = [sys.executable, "-m", "edi837", str(source), str(folder / "out.837"), "--ledger",
+            str(target) if ledger == "on" else "off", "--jobs", "1", *([] if validate else ["--no-validate"])]
+    started, cpu = time.perf_counter(), _children_cpu()
+    subprocess.run(args, check=False, capture_output=True, env={**os.environ, "EDI837_NCCI_DB": ""})
+    return time.perf_counter() - started, _children_cpu() - cpu
+
+
+def wired(data: bytes, folder: Path, repeat: int) -> None:
+    """The ledger as the entry points now keep it: `edi-fix IN OUT` with --ledger off and on, whole processes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "in.837"
+    source.write_bytes(data)
+    for validate in (False, True):
+        off = min((cli_seconds(source, folder, "off", validate) for _ in range(repeat)), key=lambda t: t[1])
+        on = min((cli_seconds(source, folder, "on", validate) for _ in range(repeat)), key=lambda t: t[1])
+        label = "default gate " if validate else "--no-validate"
+        print(f"  edi-fix IN OUT {label}: --ledger off {off[0]:6.2f} s wall {off[1]:6.2f} s CPU, on {on[0]:6.2f} s "
+              f"wall {on[1]:6.2f} s CPU: +{100 * (on[1] - off[1]) / off[1]:.1f}% CPU, "
+              f"+{100 * (on[0] - off[0]) / off[0]:.1f}% wall (target <= 10%)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=20_000)
@@ -167,6 +195,7 @@ def main() -> int:
         # leaves least disturbed (wall time there is mostly waiting for a core).
         here = min((ledger_run(data, folder / "here", beside=False) for _ in range(args.repeat)),
                    key=lambda s: s.cpu)
+        wired(data, folder / "wired", args.repeat)
         print(f"  fix run, --no-validate        {fix_path:6.2f} s wall {fix_cpu:6.2f} s CPU")
         print(f"  fix run, default gate         {gated:6.2f} s wall")
         for label, spent in (("ledger, rows made beside", beside), ("ledger, rows made in process", here)):

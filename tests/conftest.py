@@ -47,6 +47,13 @@ def no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 @pytest.fixture(autouse=True)
+def own_ledger(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test writes the claims ledger of the machine it runs on (the per-user one): each has its own, in a
+    folder of its own (so a test listing its tmp_path sees only its files); subprocesses inherit it."""
+    monkeypatch.setenv("EDI837_LEDGER", str(tmp_path_factory.mktemp("ledger") / "ledger.sqlite3"))
+
+
+@pytest.fixture(autouse=True)
 def quiet_logs() -> Iterator[None]:
     """Tests that look at logs configure their own; the rest keep pytest's output readable. A test that ran
     the CLI in-process leaves no handler behind for the next one."""

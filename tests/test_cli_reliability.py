@@ -353,7 +353,8 @@ def test_python_m_does_not_load_plugins_from_the_current_folder(tmp_path: Path) 
 def test_help_lists_the_commands_without_type_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = in_process(["--help"], capsys)
     assert code == 0
-    names = ("watch", "hook", "batch", "rules", "rule", "ncci", "icd10", "config", "remit", "outcomes")
+    names = ("watch", "hook", "batch", "rules", "rule", "ncci", "icd10", "config", "claims", "ack", "release", "remit",
+             "outcomes")
     # each command, then its text (wrapped onto indented lines when long), in this order
     commands = r"^Commands:\n" + "".join(rf"  {n} +\S.*\n(?: {{4,}}\S.*\n)*" for n in names) + r"  help +\S"
     assert re.search(commands, out, re.MULTILINE), out

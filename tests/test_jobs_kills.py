@@ -176,8 +176,10 @@ def test_a_worker_killed_mid_run_costs_speed_not_the_run(how: str, tmp_path: Pat
     runs = []
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}.837"
+        # --ledger off: the ledger's own child (ledger/shadow.py) would be among the children killed here; its
+        # death stops the run before anything is placed (tests/test_ledger_wiring.py).
         caller = subprocess.Popen([sys.executable, "-m", "edi837", str(source), str(out), "--no-validate", "--jobs",
-                                   jobs], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+                                   jobs, "--ledger", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
         try:
             if jobs == "2":
                 for worker in _workers_of(caller):

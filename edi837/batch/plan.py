@@ -19,6 +19,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edi837.batch.again import record_path
 from edi837.errors import InputRefused
@@ -54,6 +55,10 @@ class FileTask:
     settings: str = ""  # the digest of what besides the input decides the outputs (batch/again.py)
     force: bool = False  # fix it even if an earlier batch did it from the same bytes and settings
     group_readable: bool = False  # files with patient data 0640 and folders 0750 instead of 0600 and 0700
+    # The claims ledger: the worker makes the rows (keep_rows) and sends them back; only the caller writes the
+    # ledger. `acks`: the ledger's acknowledgements (an AckBook), loaded once by the caller.
+    keep_rows: bool = False
+    acks: Any = None
 
 
 def find_inputs(in_dir: Path, out_dir: Path, *, recursive: bool) -> list[str]:

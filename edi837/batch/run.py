@@ -23,7 +23,9 @@ from edi837.batch.again import settings_digest
 from edi837.batch.chunks import SPLIT_BYTES, close_semaphore
 from edi837.batch.cluster import connect, require_dask, worker_count
 from edi837.batch.plan import HELD, REJECTED, BatchRefused, FileTask, plan
+from edi837.batch.recording import acks_for, record
 from edi837.batch.task import KINDS, FileOutcome, fix_one, reject, remove_dead_attempts
+from edi837.delivery.ledgering import NO_LEDGER, LedgerChoice
 from edi837.errors import one_line, outcome_of
 from edi837.exits import ExitCode
 from edi837.files.modes import make_data_dirs
@@ -48,6 +50,7 @@ class BatchSummary:
     seconds: float = 0.0  # wall time of the whole batch, starting (or reaching) the cluster included
     startup: float = 0.0  # of which: until the cluster was there to take the tasks
     workers: int = 0
+    ledger_problem: str | None = None  # best effort: why the claims ledger was not kept (said once)
 
     @property
     def kinds(self) -> Counter[str]:
@@ -125,7 +128,8 @@ Follow = Callable[[int], AbstractContextManager[Callable[[FileOutcome], None]]]
 
 def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool = False, report: bool = False,
           workers: int | None = None, scheduler: str | None = None, follow: Follow | None = None,
-          split_bytes: int = SPLIT_BYTES, force: bool = False, group_readable: bool = False) -> BatchSummary:
+          split_bytes: int = SPLIT_BYTES, force: bool = False, group_readable: bool = False,
+          ledger: LedgerChoice = NO_LEDGER) -> BatchSummary:
     """Fix every file of `in_dir` into `out_dir` on Dask; returns the summary (nothing is printed here).
 
     A file of at least `split_bytes` (0: none) has its claims' rule work spread over the cluster in chunks
@@ -142,7 +146,10 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
     options = for_workers(options)
     tasks = plan(in_dir, out_dir, options, recursive=recursive, report=report, split_bytes=split_bytes)
     settings = settings_digest(options, report=report, group_readable=group_readable)
-    tasks = [replace(t, settings=settings, force=force, group_readable=group_readable) for t in tasks]
+    acks = acks_for(ledger, group_readable=group_readable)  # the ledger checked before any file is submitted
+    tasks = [replace(t, settings=settings, force=force, group_readable=group_readable, acks=acks,
+                     keep_rows=ledger.path is not None) for t in tasks]
+    by_name = {t.relative: t for t in tasks}
     make_data_dirs(out_dir, group_readable=group_readable)
     summary = BatchSummary()
     started = time.monotonic()
@@ -157,7 +164,9 @@ def batch(in_dir: Path, out_dir: Path, options: FixOptions, *, recursive: bool =
         leases = max(1, summary.workers // 2)
         tasks = [replace(t, split_lease=f"edi-fix-split-{batch_id}", split_leases=leases) for t in tasks]
         for outcome in _results(client, tasks, batch_id):
-            summary.outcomes.append(outcome)
+            summary.ledger_problem = summary.ledger_problem or record(ledger, by_name[outcome.relative], outcome,
+                                                                      options)
+            summary.outcomes.append(replace(outcome, rows=(), files=()))
             on_done(outcome)
         if any(t.split_bytes for t in tasks):
             close_semaphore(f"edi-fix-split-{batch_id}", leases)

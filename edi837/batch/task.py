@@ -20,7 +20,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from edi837 import log as logconfig
 from edi837.batch import again
@@ -32,6 +32,8 @@ from edi837.files.atomic import AtomicWriter, reason_path, write_reason
 from edi837.files.leftovers import remove_stale_temps
 from edi837.files.modes import data_file_mode, make_data_dirs
 from edi837.files.safety import open_input_path, open_regular, refuse_special
+from edi837.ledger.recorder import Recorder
+from edi837.ledger.rows import FileRow
 from edi837.pipeline import FixResult
 
 # What became of a file, for the summary: fixed or clean (0), written with items for a person (1), written
@@ -55,6 +57,10 @@ class FileOutcome:
     held_claims: int = 0
     processes: int = 1  # that ran its claims' rule work: more than one when a big file was split (batch/chunks.py)
     was: str = ""  # a skipped file: the outcome of the batch that did it
+    # For the claims ledger (FileTask.keep_rows): the claims' rows (ledger/rows.py ClaimRow: ids, codes,
+    # amounts, no patient data) and the files written (FileRow), which the caller writes into the ledger.
+    rows: tuple[Any, ...] = ()
+    files: tuple[Any, ...] = ()
 
 
 def fix_one(task: FileTask) -> FileOutcome:
@@ -70,7 +76,7 @@ def fix_one(task: FileTask) -> FileOutcome:
         if earlier is not None:
             return FileOutcome(task.relative, "skipped", earlier.exit_code, seconds=time.monotonic() - started,
                                was=earlier.kind)
-        result, digest = _run(task)
+        result, digest, recorder = _run(task)
     except (InputRefused, OutputFailed) as error:
         code, message = outcome_of(with_file(error, str(task.source)) if isinstance(error, InputRefused) else error)
         refused = isinstance(error, InputRefused) and not isinstance(error, TargetRefused)
@@ -93,7 +99,9 @@ def fix_one(task: FileTask) -> FileOutcome:
                 task.settings, source[0], source[1], *(digest or ("", 0)), kind, code, result.claims,
                 result.changed_claims, result.held_claims), group_readable=task.group_readable)
     return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
-                       time.monotonic() - started, result.held_claims, result.jobs)
+                       time.monotonic() - started, result.held_claims, result.jobs,
+                       rows=tuple(recorder.rows or ()) if recorder is not None else (),
+                       files=_files(task, digest, recorder))
 
 
 def _targets(task: FileTask) -> list[Path]:
@@ -118,8 +126,16 @@ def _refuse_targets(task: FileTask) -> None:
             raise TargetRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
 
 
-def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None]:
-    """Fix the file into its outputs; returns the result and the committed output's (sha256, size)."""
+def _files(task: FileTask, digest: tuple[str, int] | None, recorder: Recorder | None) -> tuple[FileRow, ...]:
+    if recorder is None:
+        return ()
+    return ((FileRow("output", task.output.name, *digest),) if digest else ()) + (FileRow("changelog",
+                                                                                      task.changelog.name),)
+
+
+def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None, Recorder | None]:
+    """Fix the file into its outputs; returns the result, the committed output's (sha256, size) and the
+    recorder that kept the claims' ledger rows (with FileTask.keep_rows)."""
     again.forget(task.output)  # the outputs are about to change: no record may vouch for them meanwhile
     for target in _targets(task):
         make_data_dirs(target.parent, group_readable=task.group_readable)
@@ -131,14 +147,15 @@ def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None]:
     # named after it, as the watcher's does. An earlier batch's held file and worklist are never replaced: this
     # run's take the next free number (`Outputs`); an earlier OUT this run does not write is removed.
     worklist = task.report is None and task.held_report is not None
+    recorder = Recorder.collecting(task.acks) if task.keep_rows else None
     with cluster_farm(task.options, task.split_bytes, size, task.split_lease, task.split_leases) as farm, \
             Outputs(output=task.output, changelog=task.changelog, report=task.held_report if worklist else task.report,
                     held=task.held, report_only_if_held=worklist, report_beside_held=worklist,
                     held_label_root=task.out_dir if worklist else None, group_readable=task.group_readable,
-                    input_mode=os.stat(task.source).st_mode, digest_output=True) as outputs:
+                    input_mode=os.stat(task.source).st_mode, digest_output=True, recorder=recorder) as outputs:
         result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output),
                              farm=farm)
-    return result, outputs.output_digest
+    return result, outputs.output_digest, recorder
 
 
 def reject(task: FileTask, message: str) -> None:

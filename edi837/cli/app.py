@@ -5,9 +5,10 @@ needs a person; 1 written but review items or input validation errors remain (or
 the file); 2 input refused or an output that could not be written, nothing committed; 3 internal error.
 Every refusal is one line on stderr, never a traceback; so is a usage error.
 
-One module per command (fix, watch, hook, batch, rules, ncci, icd10, config, remit, outcomes), each a typer
-app of its own; the run flags they share are cli/flags.py. `edi-fix IN OUT` is the plain command, the others
-are dispatched by their first word (a file named like a command can still be fixed as `edi-fix ./watch OUT`).
+One module per command (fix, watch, hook, batch, rules, ncci, icd10, config, claims, ack, release, remit,
+outcomes), each a typer app of its own; the run flags they share are cli/flags.py. `edi-fix IN OUT` is the
+plain command, the others are dispatched by their first word (a file named like a command can still be fixed
+as `edi-fix ./watch OUT`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import typer
 
-from edi837.cli import batch, fix, hook, outcomes, remit, rules, watch
+from edi837.cli import ack, batch, claims, fix, hook, outcomes, release, remit, rules, watch
 from edi837.cli import config as config_command
 from edi837.cli import icd10 as icd10_command
 from edi837.cli import ncci as ncci_command
@@ -45,6 +46,9 @@ COMMANDS: dict[str, tuple[typer.Typer, str, str]] = {
     "ncci": (ncci_command.app, ncci_command.USAGE, ncci_command.ABOUT),
     "icd10": (icd10_command.app, icd10_command.USAGE, icd10_command.ABOUT),
     "config": (config_command.app, config_command.USAGE, config_command.ABOUT),
+    "claims": (claims.app, claims.USAGE, claims.ABOUT),
+    "ack": (ack.app, ack.USAGE, ack.ABOUT),
+    "release": (release.app, release.USAGE, release.ABOUT),
     "remit": (remit.app, remit.USAGE, remit.ABOUT),
     "outcomes": (outcomes.app, outcomes.USAGE, outcomes.ABOUT),
 }

@@ -63,10 +63,13 @@ def batch_command(
         try:
             summary = batch(in_dir, to, options, recursive=recursive, report=report, workers=workers,
                             scheduler=scheduler, follow=progress_bar, split_bytes=round(split_above * 1_000_000),
-                            force=force, group_readable=run.group_readable)
+                            force=force, group_readable=run.group_readable,
+                            ledger=run.ledger_choice())
         except DaskMissing as missing:  # how to install it is the whole message
             terminal.say(str(missing))
             return ExitCode.REFUSED
+        if summary.ledger_problem:
+            terminal.say(f"edi-fix batch: warning: the claims ledger was not kept ({summary.ledger_problem})")
         print_text(json.dumps(summary.as_dict(), indent=2) if summary_format is SummaryFormat.json
                    else summary.text(to))
         return summary.exit_code

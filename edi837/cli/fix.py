@@ -21,6 +21,7 @@ from edi837 import log as logconfig
 from edi837.cli.common import FormatOption, SummaryFormat, VersionOption, guarded, make_app
 from edi837.cli.flags import RunFlags, run_flags
 from edi837.delivery import terminal
+from edi837.delivery.ledgering import NO_LEDGER, LedgerChoice
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, TargetRefused, with_file
 from edi837.exits import ExitCode
@@ -66,7 +67,7 @@ def fix_command(
         run, _ = flags.configured(Path.cwd() if input_name == "-" else Path(input_name))
         return fix_files(input_name, output_name, check=check, diff=diff, changelog=changelog, report=report,
                          summary_format=summary_format, options=run.to_options(), strict=strict, held=held,
-                         group_readable=run.group_readable)
+                         group_readable=run.group_readable, ledger=run.ledger_choice())
 
     raise typer.Exit(guarded(action))
 
@@ -93,6 +94,7 @@ def fix_files(
     strict: bool = False,
     held: Path | None = None,
     group_readable: bool = False,
+    ledger: LedgerChoice = NO_LEDGER,
 ) -> int:
     """Fix `input_name` into `output_name` (either `-`), commit the outputs, print the summary; the exit code."""
     logconfig.configure(quiet_on_terminal=True)
@@ -114,6 +116,9 @@ def fix_files(
                       else None)
         modes: dict[str, Any] = {"group_readable": group_readable,
                                  "input_mode": None if input_name == "-" else os.stat(input_name).st_mode}
+        if not check:  # --check writes nothing, the ledger neither
+            modes["recorder"] = ledger.recorder("cli", input_name, options, opener=opener, size=size,
+                                                group_readable=group_readable)
         if check or to_stdout:
             spool = stack.enter_context(tempfile.TemporaryFile()) if options.validate or to_stdout else None
             outputs = stack.enter_context(Outputs(sink=spool, changelog=targets.changelog, report=targets.report,

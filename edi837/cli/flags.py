@@ -23,6 +23,7 @@ from typing import Annotated, Any, get_type_hints
 
 import typer
 
+from edi837.delivery.ledgering import LedgerChoice
 from edi837.errors import InputRefused
 from edi837.packs.config import Config
 from edi837.packs.config import discover as discover_config
@@ -78,6 +79,12 @@ class RunFlags:
                                          "upwards.")] = None
     isolated: Annotated[bool, typer.Option(
         "--isolated", help="Read no configuration file: flags, environment and defaults only.")] = False
+    ledger: Annotated[str | None, typer.Option(
+        "--ledger", metavar="PATH|off", help="The claims ledger this run writes (default: $EDI837_LEDGER, then the "
+                                             "per-user one; off: none). See edi-fix claims.")] = None
+    ledger_best_effort: Annotated[bool, typer.Option(
+        "--ledger-best-effort", help="Go on without the claims ledger when it cannot be written (a warning) "
+                                     "instead of refusing the run (exit 2).")] = False
     # The flags the command line gave (not their defaults): what settings from elsewhere may not replace.
     given: frozenset[str] = field(default=frozenset(), compare=False)
 
@@ -95,6 +102,10 @@ class RunFlags:
                           ignore=tuple(self.ignore or ()), minutes_file=self.minutes, ncci_db=self.ncci_db,
                           ncci_version=tuple(self.ncci_version or ()), hold=policy, jobs=self.jobs,
                           icd10_db=self.icd10_db)
+
+    def ledger_choice(self) -> LedgerChoice:
+        """The claims ledger the run keeps (--ledger, $EDI837_LEDGER, the per-user one) and how firmly."""
+        return LedgerChoice.of(self.ledger, best_effort=self.ledger_best_effort)
 
     def under(self, settings: Mapping[str, Any]) -> RunFlags:
         """These flags over `settings` (flag name -> value, already of the flag's type): a flag the command line

@@ -54,4 +54,4 @@ def hook_command(
         raise typer.Exit(code) from None
     raise typer.Exit(fix_in_place(file, changelog=None if no_changelog else changelog,
                                   as_json=summary_format is SummaryFormat.json, options=options, held=held,
-                                  report=report, group_readable=flags.group_readable))
+                                  report=report, group_readable=flags.group_readable, ledger=flags.ledger_choice()))

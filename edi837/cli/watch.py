@@ -48,6 +48,7 @@ def watch_command(
         run, _ = flags.configured(outbound)
         options = run.to_options(default_hold=holding.WATCH_DEFAULT)
         logconfig.configure()
-        return watch(outbound, to, options, once=once, settle=settle, group_readable=run.group_readable)
+        return watch(outbound, to, options, once=once, settle=settle, group_readable=run.group_readable,
+                     ledger=run.ledger_choice())
 
     raise typer.Exit(guarded(action))

@@ -33,6 +33,7 @@ from edi837.delivery.journal import (
     sha256_of,
     sha256_path,
 )
+from edi837.delivery.ledgering import NO_LEDGER, LedgerChoice
 from edi837.delivery.outputs import Outputs, worklist_of
 from edi837.delivery.wholeness import held_for_writing
 from edi837.errors import InputRefused, OutputFailed, outcome_of
@@ -58,6 +59,7 @@ class Deferred(Exception):
 class Handoff:
     """The folders of one OUTBOUND/READY pair and the steps that move a file between them."""
 
+    ledger: LedgerChoice = NO_LEDGER  # the claims ledger each file's run is recorded in (the watcher sets it)
     def __init__(self, outbound: Path, ready: Path, options: FixOptions, *, group_readable: bool = False) -> None:
         self.outbound = outbound
         self.group_readable = group_readable  # files with patient data 0640 and their folders 0750, not 0600/0700
@@ -226,11 +228,11 @@ class Handoff:
         # worked yet: held/NAME, else held/NAME-2, ..., with its report beside it under the same name.
         archive_as = free_name(self.archive, name).name
         held_as = first_free(self.held / name, worklist_of).name if self.options.hold else ""
-        # The change log streams into its own temporary file and is committed before the journal entry and
-        # the rename, so a delivered file always has one; so is the report beside a held file.
-        try:
+        # The change log (and a held file's report) streams into a temporary file committed before the rename.
+        try:  # a ledger that cannot be written now: the file waits for it (never delivered unrecorded)
+            recorder = self.ledger.for_file("watch", path, self.options, input_sha, self.group_readable)
             outputs = Outputs(changelog=self.change_log(archive_as), report=self.report(held_as) if held_as else None,
-                              report_only_if_held=True, held_label=f"held/{held_as}",
+                              report_only_if_held=True, held_label=f"held/{held_as}", recorder=recorder,
                               held_where=self.held / held_as if held_as else None,
                               group_readable=self.group_readable, input_mode=before.st_mode).__enter__()
         except (OSError, OutputFailed) as error:
@@ -279,7 +281,7 @@ class Handoff:
         if held_temp is not None and result.nothing_delivered:
             temp.unlink(missing_ok=True)  # every claim held: nothing for READY
         try:
-            outputs.__exit__(None, None, None)  # commits the change log (and the report)
+            outputs.__exit__(None, None, None)  # commits the change log (and the report), and the ledger's run
         except (OSError, OutputFailed) as error:
             for staged in temps:
                 staged.unlink(missing_ok=True)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from edi837 import log as logconfig
 from edi837.delivery import terminal
+from edi837.delivery.ledgering import NO_LEDGER, LedgerChoice
 from edi837.delivery.outputs import Outputs
 from edi837.errors import InputRefused, OutputFailed, outcome_of, with_file
 from edi837.files.leftovers import remove_stale_temps
@@ -42,14 +43,15 @@ from edi837.report.summary import summary_dict, summary_text
 
 
 def fix_in_place(path: Path, *, changelog: Path | None, as_json: bool, options: FixOptions,
-                 held: Path | None = None, report: Path | None = None, group_readable: bool = False) -> int:
+                 held: Path | None = None, report: Path | None = None, group_readable: bool = False,
+                 ledger: LedgerChoice = NO_LEDGER) -> int:
     """Fix `path` in place; print the summary (JSON on stdout with `as_json`); return the exit code."""
     logconfig.configure(quiet_on_terminal=True)
     held_path = (held or Path(f"{path}.held.837")) if options.hold else None
     try:
         if held is not None and not options.hold:
             raise InputRefused("--held PATH goes with --hold review|invalid")
-        result, outputs = _fix(path, changelog, options, held_path, report, group_readable)
+        result, outputs = _fix(path, changelog, options, held_path, report, group_readable, ledger)
     except (Exception, KeyboardInterrupt) as error:  # one line, exit 2 or 3, no traceback; FILE untouched
         return _fail(*outcome_of(error), as_json)
     delivered = not result.nothing_delivered
@@ -94,7 +96,7 @@ def _name(path: Path | None) -> str | None:
 
 
 def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | None,
-         report: Path | None, group_readable: bool) -> tuple[FixResult, Outputs]:
+         report: Path | None, group_readable: bool, ledger: LedgerChoice) -> tuple[FixResult, Outputs]:
     if not os.path.lexists(path):
         raise InputRefused(f"{path}: no such file")
     target = Path(os.path.realpath(path))  # a symbolic link: fix what it points to, keep the link
@@ -115,6 +117,8 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | N
             refuse_unsafe_target(side, what, [path, target, *([changelog] if changelog else [])])
             remove_stale_temps(side)
     remove_stale_temps(target)
+    recorder = ledger.recorder("hook", str(path), options, opener=lambda: open_regular(target), size=before.st_size,
+                               group_readable=group_readable)
 
     def unchanged() -> None:
         """FILE must still be the file that was read: same inode, size and mtime."""
@@ -129,7 +133,7 @@ def _fix(path: Path, changelog: Path | None, options: FixOptions, held: Path | N
     # replaces an earlier run's (keep_earlier): they are the only record of what that run did to FILE.
     with Outputs(output=target, mode_like=target, before_replace=unchanged, changelog=changelog, held=held,
                  report=report, keep_earlier=True, group_readable=group_readable,
-                 input_mode=before.st_mode) as outputs:
+                 input_mode=before.st_mode, recorder=recorder) as outputs:
         try:
             result = outputs.run(lambda: open_regular(target), options, input_name=str(path), output_name=str(path))
         except InputRefused as refused:

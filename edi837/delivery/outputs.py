@@ -38,12 +38,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from edi837.delivery import terminal
+from edi837.delivery.ledgering import wire
 from edi837.engine.engine_rules import HOLD_RULE
+from edi837.errors import InputRefused, outcome_of
+from edi837.exits import ExitCode
 from edi837.files.atomic import AtomicWriter, fsync_directory
 from edi837.files.modes import data_file_mode, make_data_dirs
 from edi837.files.names import first_free, short_name
 from edi837.files.safety import refuse_special
 from edi837.gate.pyx12_gate import Opener
+from edi837.ledger.recorder import Recorder
+from edi837.ledger.rows import FileRow
+from edi837.model.claim import Claim
 from edi837.pipeline import FarmStarter, FixOptions, FixResult, Sinks, run
 from edi837.report.changelog import ChangeLogWriter, held_message_moved
 
@@ -70,7 +77,8 @@ class Outputs:
                  held_sink: IO[bytes] | None = None, held_where: Path | None = None, held_label: str = "",
                  held_label_root: Path | None = None, report_only_if_held: bool = False,
                  report_beside_held: bool = False, keep_earlier: bool = False, group_readable: bool = False,
-                 input_mode: int | None = None, digest_output: bool = False) -> None:
+                 input_mode: int | None = None, digest_output: bool = False, recorder: Recorder | None = None,
+                 commit_ledger: bool = True) -> None:
         self._output, self._sink = output, sink
         self.changelog, self.report = changelog, report
         self._mode_like, self._before_replace = mode_like, before_replace
@@ -93,10 +101,15 @@ class Outputs:
         self.changelog_path: Path | None = None
         self.report_path: Path | None = None
         self.output_digest: tuple[str, int] | None = None
+        self.recorder = recorder  # the claims ledger's (delivery/ledgering.py); closed when the block ends
+        self._held_row: FileRow | None = None
+        self._commit_ledger = commit_ledger  # False: the caller marks the run committed once its files are placed
 
     def __enter__(self) -> Outputs:
         with ExitStack() as opening:
             opening.push(self._stack)  # anything opened below is closed (discarded) if a later open fails
+            if self.recorder is not None:
+                opening.push(self._ledger_unopened)
             if self._output is not None:
                 self._writer = self._stack.enter_context(AtomicWriter(
                     self._output, mode_like=self._mode_like, before_replace=self._before_replace, mode=self._mode))
@@ -122,19 +135,21 @@ class Outputs:
     def sinks(self, *, collect_diff: bool = False, on_progress: Callable[[int], None] | None = None) -> Sinks:
         """Where the run's records go: into the change log as they are made; kept whole only for a report."""
         where = self._expected or self._held_where
-        return Sinks(record_sink=self._log.write if self._log is not None else None,
-                     keep_records=self.report is not None or self._beside, collect_diff=collect_diff,
-                     on_progress=on_progress, held=self.held_sink, held_name=str(where) if where else "",
-                     restart=self._log.restart if self._log is not None else None)
+        sinks = Sinks(record_sink=self._log.write if self._log is not None else None,
+                      keep_records=self.report is not None or self._beside, collect_diff=collect_diff,
+                      on_progress=on_progress, held=self.held_sink, held_name=str(where) if where else "",
+                      restart=self._log.restart if self._log is not None else None)
+        return wire(sinks, self.recorder, where)
 
     def run(self, open_input: Opener, options: FixOptions, *, sink: IO[bytes] | None = None, input_name: str = "",
             output_name: str = "", collect_diff: bool = False, on_progress: Callable[[int], None] | None = None,
-            held_sink: IO[bytes] | None = None, farm: FarmStarter | None = None) -> FixResult:
+            held_sink: IO[bytes] | None = None, farm: FarmStarter | None = None,
+            keep_back: Callable[[Claim], str | None] | None = None) -> FixResult:
         """Run edi837 into these outputs (or into `sink` and `held_sink`, files the caller stages itself); the
         report is rendered when the outputs are committed, once the held file's name is settled. `farm`:
         where the claims' rule work goes (Sinks.farm; a batch's big files go to the cluster)."""
         sinks = self.sinks(collect_diff=collect_diff, on_progress=on_progress)
-        sinks.farm = farm
+        sinks.farm, sinks.keep_back = farm, keep_back
         if held_sink is not None:
             sinks.held = held_sink
         result = run(open_input, sink if sink is not None else self.sink, options, sinks)
@@ -168,16 +183,63 @@ class Outputs:
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        if kind is not None or self._discarded:
-            self._stack.__exit__(kind, value, traceback)
-            return
         try:
-            self._commit()
-        except BaseException as error:
-            if not self._stack.__exit__(type(error), error, error.__traceback__):
-                raise
+            if kind is not None or self._discarded:
+                self._ledger_stop(value)
+                self._stack.__exit__(kind, value, traceback)
+                return
+            try:
+                self._commit()
+            except BaseException as error:
+                self._ledger_stop(error)
+                if not self._stack.__exit__(type(error), error, error.__traceback__):
+                    raise
+            else:
+                self._stack.__exit__(None, None, None)
+        finally:
+            if self.recorder is not None:
+                self.recorder.close()
+                if self.recorder.problem:  # best effort: the run went on without the ledger; say so once
+                    terminal.say(f"edi-fix: warning: the claims ledger was not kept ({self.recorder.problem})")
+
+    # -- the ledger ----------------------------------------------------------------------------------
+    def _ledger_unopened(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
+        """An output that could not be opened: the prepared run is marked so and closed."""
+        if error is not None and self.recorder is not None:
+            self._ledger_stop(error)
+            self.recorder.close()
+
+    def _ledger_stop(self, error: BaseException | None) -> None:
+        """The run ends without committing: the ledger says refused (the input) or failed (anything else)."""
+        if self.recorder is None:
+            return
+        if error is None:  # discarded: nothing was placed
+            self.recorder.refuse("nothing committed", ExitCode.REFUSED)
+            return
+        code, message = outcome_of(error)
+        if isinstance(error, InputRefused):
+            self.recorder.refuse(message, code)
         else:
-            self._stack.__exit__(None, None, None)
+            self.recorder.fail(message, code)
+
+    def _ledger_write(self, output: AtomicWriter | None, held: AtomicWriter | None) -> None:
+        """The run's rows and files into the ledger, fsynced, before the first output is placed
+        (LedgerUnavailable, when the ledger must be kept: place nothing)."""
+        recorder = self.recorder
+        if recorder is None or not recorder.on:
+            return
+        files = []
+        for role, writer in (("output", output), ("held", held)):
+            if writer is not None and writer.commit:
+                sha, size = self.output_digest if writer is output and self.output_digest else _digest(writer)
+                files.append(FileRow(role, writer.path.name, sha, size))
+                if writer is held:
+                    self._held_row = files[-1]
+        if self.changelog is not None and self._log is not None and self._log.writer.commit:
+            files.append(FileRow("changelog", self.changelog.name))
+        if self.report is not None:
+            files.append(FileRow("report", self.report.name))
+        recorder.write(files)
 
     # -- the commit ----------------------------------------------------------------------------------
     def _commit(self) -> None:
@@ -192,6 +254,7 @@ class Outputs:
                 writer.finish()
         if output is not None and output.commit and self._digest:
             self.output_digest = _digest(output)
+        self._ledger_write(output, held)
         if held is not None and held.commit:
             self.held_path = held.place()
             if self._expected is not None and self.held_path != self._expected:
@@ -207,6 +270,11 @@ class Outputs:
             self._remove_stale(output.path)
         if self._held_where is not None and self._result is not None and self._result.held:
             self.held_path = self._held_where
+        if self.recorder is not None and self._result is not None and self._commit_ledger:
+            placed = self.held_path.name if self.held_path is not None else None
+            row = self._held_row
+            self.recorder.commit(self._result.exit_code, held_name=placed,
+                                 files=[FileRow("held", placed, row.sha256, row.size)] if row and placed else [])
 
     def _held_moved(self, old: str, new: str) -> None:
         """Another run placed a held file under the expected name first: the records say where this one is."""

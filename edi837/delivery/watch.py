@@ -41,6 +41,7 @@ from types import FrameType
 
 from edi837.delivery.handoff import Deferred, Handoff
 from edi837.delivery.journal import problem_of
+from edi837.delivery.ledgering import NO_LEDGER, LedgerChoice
 from edi837.delivery.wholeness import held_for_writing, looks_complete
 from edi837.errors import InputRefused, OutputFailed
 from edi837.exits import ExitCode
@@ -77,7 +78,8 @@ class Tally:
 
 class FolderWatcher:
     def __init__(self, outbound: Path, ready: Path, options: FixOptions, *, settle: float = 2.0,
-                 rescan: float = 5.0, stale_after: float | None = None, group_readable: bool = False) -> None:
+                 rescan: float = 5.0, stale_after: float | None = None, group_readable: bool = False,
+                 ledger: LedgerChoice = NO_LEDGER) -> None:
         self.outbound = outbound
         self.ready = ready
         self.options = options
@@ -85,6 +87,7 @@ class FolderWatcher:
         self.rescan = rescan
         self.stale_after = stale_after if stale_after is not None else max(60.0, 10 * settle)
         self.handoff = Handoff(outbound, ready, options, group_readable=group_readable)
+        self.handoff.ledger = ledger
         self.group_readable = group_readable
         self.archive, self.rejected, self.logs = self.handoff.archive, self.handoff.rejected, self.handoff.logs
         self.state, self.temp_root = self.handoff.state, self.handoff.temp_root
@@ -320,9 +323,11 @@ def _inside(link: Path, folder: Path) -> bool:
 
 
 def watch(outbound: Path, ready: Path, options: FixOptions, *, once: bool, settle: float,
-          group_readable: bool = False) -> int:
-    """The `edi-fix watch` entry point: returns the exit code."""
-    watcher = FolderWatcher(outbound, ready, options, settle=settle, group_readable=group_readable)
+          group_readable: bool = False, ledger: LedgerChoice = NO_LEDGER) -> int:
+    """The `edi-fix watch` entry point: returns the exit code. A ledger that cannot be written is found here,
+    before any file is taken (exit 2), unless it is best effort."""
+    ledger.check(group_readable=group_readable)
+    watcher = FolderWatcher(outbound, ready, options, settle=settle, group_readable=group_readable, ledger=ledger)
     previous = {sig: signal.signal(sig, watcher.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         watcher.prepare()

@@ -44,7 +44,12 @@ class Ack:
     @property
     def words(self) -> str:
         """How the change log and the report say it: `acknowledged by NAME on DATE: NOTE`."""
-        return f"acknowledged by {self.by} on {self.at[:10]}: {self.note}"
+        return f"acknowledged by {self.record_text}"
+
+    @property
+    def record_text(self) -> str:
+        """What the change record's `acknowledged` field holds: `NAME on DATE: NOTE`."""
+        return f"{self.by} on {self.at[:10]}: {self.note}"
 
 
 class AckRefused(InputRefused):

@@ -77,6 +77,14 @@ def _canonical(value: object) -> str:
     return repr(value)
 
 
+def mark_committed(path: Path, run: int, exit_code: int) -> None:
+    """Mark a run `written` earlier committed, by its id (a release finished by a later process: its journal
+    kept the run's id). A run in any other state is left as it is."""
+    with Ledger.open(path) as ledger, ledger.writing(durable=True) as db:
+        db.execute("UPDATE runs SET state = 'committed', finished = ?, exit_code = ? "
+                   "WHERE id = ? AND state = 'written'", (schema.now(), exit_code, run))
+
+
 class Recorder:
     """One run's rows on their way into the ledger (see the module docstring). `on` is False when there is
     no ledger or, in best effort, once it failed."""

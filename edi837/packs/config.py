@@ -59,7 +59,7 @@ KEYS = (
     Key("icd10-db", "icd10_db", "path", "the ICD-10-CM store (as --icd10-db)", env="EDI837_ICD10_DB"),
     Key("group-readable", "group_readable", "bool", "write patient-data files 0640, not 0600 (as --group-readable)"),
     Key("jobs", "jobs", "jobs", "processes for the rules on a large file (as --jobs)"),
-    Key("ledger", "ledger", "path", "the claims ledger (a SQLite file)"),
+    Key("ledger", "ledger", "path", "the claims ledger (a SQLite file; as --ledger)", env="EDI837_LEDGER"),
 )
 BY_NAME = {k.name: k for k in KEYS}
 BY_SETTING = {k.setting: k for k in KEYS}
@@ -75,10 +75,10 @@ class Config:
 
     def run_settings(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The settings a run takes from the file (by flag name): a store whose variable is set in `environ`
-        is left to the variable, which outranks the file; `ledger` is not a run flag."""
+        is left to the variable, which outranks the file. The ledger is given as the flag takes it (a path)."""
         env = os.environ if environ is None else environ
-        return {name: value for name, value in self.values.items()
-                if name != "ledger" and not (BY_SETTING[name].env and BY_SETTING[name].env in env)}
+        return {name: str(value) if name == "ledger" else value for name, value in self.values.items()
+                if not (BY_SETTING[name].env and BY_SETTING[name].env in env)}
 
     @property
     def ledger(self) -> Path | None:

@@ -41,7 +41,7 @@ def parse_policy(values: Iterable[str]) -> frozenset[str]:
 
 def review_reason(records: Sequence[ChangeRecord]) -> str | None:
     """Why a claim is held for review: the rules (and lines) of its unapplied items, or None if it has none."""
-    items = [r for r in records if not r.applied]
+    items = [r for r in records if not r.applied and r.acknowledged is None]
     if not items:
         return None
     named = Counter(f"{r.rule}" + (f" line {r.line_number}" if r.line_number is not None else "") for r in items)

@@ -8,15 +8,16 @@ the batch from the same flags, the Python API from keywords. They are plain valu
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import InitVar, dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, Protocol
 
 from edi837.engine import farm as farming
 from edi837.engine.records import ChangeRecord
 from edi837.engine.registry import RuleLike
 from edi837.engine.runner import RuleEngine
+from edi837.model.claim import Claim
 from edi837.x12.envelope import Delimiters
 
 
@@ -58,6 +59,22 @@ class FixOptions:
             self.packs_dir = rules_dir
 
 
+class Acknowledgement(Protocol):
+    """A person's word that a review item is right as billed (the claims ledger's Ack)."""
+
+    @property
+    def record_text(self) -> str:
+        """What the change record's `acknowledged` says: "NAME on DATE: NOTE"."""
+
+
+class Acknowledgements(Protocol):
+    """The run's acknowledgements, asked once per review item (the ledger's AckBook, loaded once a run)."""
+
+    def match(self, claim: Claim, rule: str, line_number: int | None) -> Acknowledgement | None:
+        """The acknowledgement of `rule`'s item on line `line_number` of `claim` as read, or None."""
+
+
+ClaimSeen = Callable[[int, Claim, Sequence[ChangeRecord], bool], None]
 FarmStarter = Callable[[RuleEngine, Delimiters, int | None], farming.ClaimFarm | None]
 
 
@@ -82,3 +99,13 @@ class Sinks:
     # FixOptions.jobs; a batch on Dask gives the cluster's (batch/chunks.py). Told the run's engine, the
     # input's delimiters and its size; None back: the claims run in process.
     farm: FarmStarter | None = None
+    # The claims ledger's seams (the ledger sits above the pipeline, so it is handed in): `acks` marks the
+    # review items a person acknowledged (neither held nor counted); `on_claim` is told each claim with its
+    # final records and whether it is held; `on_passthrough` the bytes between claims (whom they are for).
+    acks: Acknowledgements | None = None
+    on_claim: ClaimSeen | None = None
+    on_passthrough: Callable[[bytes, Delimiters], None] | None = None
+    # A claim the caller keeps back in the held output whatever its records, and why (None: not kept back):
+    # `edi-fix release` keeps back every claim of a held file it was not asked to release.
+    keep_back: Callable[[Claim], str | None] | None = None
+    inherited: tuple[int, ...] = ()  # descriptors the --jobs workers must close (the ledger's child's pipe)

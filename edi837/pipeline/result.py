@@ -52,6 +52,7 @@ class FixResult:
     amount_held: Decimal = Decimal(0)  # CLM02 of the held claims, as they arrived
     bytes_held: int = 0
     held_output: bytes | None = None
+    acknowledged_count: int = 0  # review items a person acknowledged (ChangeRecord.acknowledged): not counted
     claim_summaries: list[ClaimSummary] = field(default_factory=list)  # claims with records or held (keep_records)
 
     @property
@@ -64,7 +65,7 @@ class FixResult:
 
     @property
     def review(self) -> list[ChangeRecord]:
-        return [r for r in self.records if not r.applied]
+        return [r for r in self.records if not r.applied and r.acknowledged is None]
 
     @property
     def applied_count(self) -> int:
@@ -75,9 +76,12 @@ class FixResult:
         return sum(n for (_, applied), n in self.counts.items() if not applied)
 
     def add(self, record: ChangeRecord, sinks: Sinks) -> None:
-        self.counts[record.rule, record.applied] += 1
-        if not record.applied and len(self.review_sample) < REVIEW_SAMPLE:
-            self.review_sample.append(record)
+        if record.acknowledged is not None:  # a person said it is right as billed: no one's work any more
+            self.acknowledged_count += 1
+        else:
+            self.counts[record.rule, record.applied] += 1
+            if not record.applied and len(self.review_sample) < REVIEW_SAMPLE:
+                self.review_sample.append(record)
         if sinks.keep_records:
             self.records.append(record)
         if sinks.record_sink is not None:

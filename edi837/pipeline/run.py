@@ -27,7 +27,9 @@ from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
 from edi837.engine import farm as farming
+from edi837.engine.engine_rules import HOLD_RULE
 from edi837.engine.partners import index_partners
+from edi837.engine.records import ChangeRecord
 from edi837.engine.registry import build_rules, rule_schemas, selected
 from edi837.engine.runner import ClaimOutcome, RuleEngine
 from edi837.gate.pyx12_gate import Opener
@@ -41,7 +43,7 @@ from edi837.ncci.source import attach as attach_ncci
 from edi837.packs import load_packs
 from edi837.pipeline import hold as holding
 from edi837.pipeline.gating import gate
-from edi837.pipeline.options import FixOptions, Sinks
+from edi837.pipeline.options import Acknowledgements, FixOptions, Sinks
 from edi837.pipeline.result import LEFT_ALONE_SAMPLE, FixResult
 from edi837.pipeline.state import PassState
 from edi837.rules import all_factories
@@ -172,7 +174,8 @@ def _pass(state: PassState) -> ScanAhead | None:
                 else:
                     farm = farming.ClaimFarm.start(farming.jobs_for(options.jobs), size, engine,
                                                    lambda: build_engine(delims, options, minutes),
-                                                   ahead.inherited if ahead is not None else ())
+                                                   (*(ahead.inherited if ahead is not None else ()),
+                                                    *sinks.inherited))
                 units = farm.outcomes(walker) if farm is not None else farming.in_process(walker, engine)
                 seen = _stream_output(state, stream, units, out, minutes)
                 result.jobs = max(1, farm.processes) if farm is not None else 1
@@ -232,6 +235,8 @@ def _stream_output(state: PassState, stream: SegmentStream, units: Iterable[tupl
                 assert splicer is not None
                 splicer.claim(unit, outcome.pieces)
         elif type(unit) is Passthrough:
+            if state.sinks.on_passthrough is not None:
+                state.sinks.on_passthrough(unit.raw, stream.delimiters)
             if writer is not None:
                 writer.raw(unit.raw)
             else:
@@ -265,8 +270,10 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
         if len(ids) < LEFT_ALONE_SAMPLE:
             ids.append(unit.claim_id)
     result.notes.update(outcome.notes)
-    records = outcome.records
+    records = outcome.records if sinks.acks is None else _acknowledge(unit, outcome.records, sinks.acks)
     reasons = list(state.forced.get(index, ()))
+    if sinks.keep_back is not None and (kept := sinks.keep_back(unit)) is not None:
+        reasons.append(kept)
     if holding.INVALID in hold:
         why = holding.error_reason(records)
         if why is not None:
@@ -307,7 +314,27 @@ def _account(state: PassState, unit: Claim, outcome: ClaimOutcome, index: int, e
         result.changed_claims += 1
         if sinks.collect_diff:
             result.diff.extend(claim_diff(unit, outcome.pieces))
+    if sinks.on_claim is not None:
+        sinks.on_claim(index, unit, records, bool(reasons))
     return bool(reasons)
+
+
+def _acknowledge(claim: Claim, records: list[ChangeRecord], acks: Acknowledgements) -> list[ChangeRecord]:
+    """The records with each review item a person acknowledged (for this claim, rule and line as billed)
+    saying so: such an item is neither held nor counted as needing a person. A line billed differently since
+    matches no acknowledgement, so its item is raised again."""
+    if not records:
+        return records
+    out = records
+    for n, record in enumerate(records):
+        if record.action != "review" or record.applied or record.rule == HOLD_RULE:
+            continue
+        ack = acks.match(claim, record.rule, record.line_number)
+        if ack is not None:
+            if out is records:
+                out = list(records)
+            out[n] = replace(record, acknowledged=ack.record_text)
+    return out
 
 
 def _size(source: IO[bytes]) -> int | None:

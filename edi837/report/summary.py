@@ -43,6 +43,7 @@ def summary_dict(result: FixResult, *, output: str | None, changelog: str | None
         "notes": dict(sorted(result.notes.items())),
         "changes": sum(applied.values()),
         "review_items": sum(review.values()),
+        "acknowledged_items": result.acknowledged_count,  # review items a person said are right as billed
         "by_rule": {rule: {"applied": applied.get(rule, 0), "review": review.get(rule, 0)}
                     for rule in sorted(set(applied) | set(review))},
         "review": [
@@ -110,6 +111,9 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
                      "status`, load the CMS files with `edi-fix icd10 import`")
     for rule, counts in data["by_rule"].items():
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
+    acknowledged = data["acknowledged_items"]
+    if acknowledged:
+        lines.append(f"  {plural(acknowledged, 'review item')} acknowledged as right as billed (see the change log)")
     for item in data["review"][:50]:
         where = f"claim {item['claim_id']}" + (f" line {item['line_number']}" if item["line_number"] else "")
         lines.append(f"  review {item['rule']} {where} {item['procedure'] or ''}: {item['message']}".rstrip())

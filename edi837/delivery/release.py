@@ -1,0 +1,227 @@
+"""`edi-fix release HELD --claim ID... --to OUT`: named held claims out of a held file, into an 837P to send.
+
+A held file (the CLI's OUT.held.837, the watcher's OUTBOUND/held/NAME) keeps claims as they arrived until a
+person has seen them. Once every review item of a claim is acknowledged (`edi-fix ack`), `release` runs the
+claims of the held file through the same pipeline as any run, through `Outputs` like every entry point (so
+the ledger records it, entry "release"): the named claims go to OUT with their safe fixes applied and their
+acknowledged items recorded ("acknowledged by NAME on DATE: NOTE" in OUT's change log); every other claim is
+kept back, as it was read, in a new held file that replaces HELD (or HELD is removed when none is left). A
+named claim with an item nobody acknowledged, or a claim id the file does not have, refuses the release:
+one line naming the claim, the rule, the line and the `ack` command; exit 2; nothing written.
+
+Exactly once. Two files change: OUT gains the claims, HELD loses them. A crash must never leave a claim in
+both (deliverable twice) nor in neither (lost). The order, and why it is safe:
+1. OUT's and HELD's new contents are written to temporary files beside them and fsynced; the gate judges
+   both. A crash here leaves temporary files nobody reads; HELD is untouched; nothing was released.
+2. The ledger's rows are written (the run `written`, fsynced) and OUT's change log placed (`Outputs`); a
+   ledger that cannot be written stops the release here, nothing placed. A crash here: the ledger shows
+   the release not committed, and nothing was released.
+3. A journal beside HELD (HELD.release.json, written atomically: temp, fsync, rename, fsync of the folder)
+   names both temporary files, their targets and the ledger's run. From here on the release is decided and
+   only ever rolled FORWARD: both temporary files are complete, so finishing is two renames, repeatable.
+4. OUT's temporary file is renamed onto OUT, then HELD's onto HELD (or HELD is removed), each rename
+   fsynced; the ledger's run is marked committed; the journal is removed.
+A crash inside 4 leaves the journal: the next `release` of HELD finishes the renames (and marks the run
+committed) under HELD's lock before it reads HELD. Until then a claim is in HELD and in OUT's temporary
+file - a dot file no uploader takes - never in two files an uploader or a release would send; it is never
+in neither, since HELD is replaced only after OUT is in place. Two releases of one held file at once are
+serialised by a lock on HELD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+from edi837.delivery.ledgering import LedgerChoice
+from edi837.delivery.outputs import Outputs
+from edi837.engine.engine_rules import HOLD_RULE
+from edi837.errors import InputRefused, OutputFailed, TargetRefused, with_file
+from edi837.exits import ExitCode
+from edi837.files.atomic import AtomicWriter, fsync_directory
+from edi837.files.leftovers import remove_stale_temps
+from edi837.files.modes import data_file_mode
+from edi837.files.safety import open_regular, refuse_special, refuse_unsafe_target
+from edi837.ledger.recorder import mark_committed
+from edi837.model.claim import Claim
+from edi837.pipeline import FixOptions, FixResult
+from edi837.pipeline import hold as holding
+
+KEPT_BACK = "not released"
+JOURNAL_SUFFIX = ".release.json"
+TEMP_TAG = ".release.tmp"
+
+
+@dataclass
+class Released:
+    """What a release did: the claims sent, the claims left held, where."""
+
+    claims: list[str]
+    left: int
+    output: Path
+    held_removed: bool
+    result: FixResult
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.NEEDS_PERSON if self.result.warnings else ExitCode.OK
+
+
+def journal_of(held: Path) -> Path:
+    return held.with_name(held.name + JOURNAL_SUFFIX)
+
+
+def _temp_of(target: Path) -> Path:
+    return target.with_name(f".{target.name}{TEMP_TAG}")
+
+
+def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *, ledger: LedgerChoice,
+            group_readable: bool = False) -> Released:
+    """Release `claim_ids` of the held file `held` into `out` (see the module docstring)."""
+    wanted = list(dict.fromkeys(claim_ids))
+    if not wanted:
+        raise InputRefused("name the claims to release: --claim ID (repeatable)")
+    changelog = out.with_name(out.name + ".changes.jsonl")
+    refuse_unsafe_target(out, "output", [held])
+    refuse_unsafe_target(changelog, "change log", [held, out])
+    if not held.exists() and journal_of(held).exists():  # every claim released, HELD removed, then a crash
+        recover(held)
+    with _locked(held) as info:
+        recover(held)
+        for target in (out, changelog):
+            remove_stale_temps(target)
+        return _release(held, info.st_mode, wanted, out, changelog, options, ledger, group_readable)
+
+
+def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog: Path, options: FixOptions,
+             ledger: LedgerChoice, group_readable: bool) -> Released:
+    seen: set[str] = set()
+
+    def keep_back(claim: Claim) -> str | None:
+        seen.add(claim.claim_id)
+        return None if claim.claim_id in wanted else KEPT_BACK
+
+    options = replace(options, hold=options.hold | {holding.REVIEW})
+    mode = data_file_mode(group_readable=group_readable, like=held_mode)
+    out_temp, held_temp = _temp_of(out), _temp_of(held)
+    recorder = ledger.for_file("release", held, options, group_readable=group_readable)
+    outputs = Outputs(changelog=changelog, held_where=held, recorder=recorder, group_readable=group_readable,
+                      input_mode=held_mode, commit_ledger=False).__enter__()
+    try:
+        with _fresh(out_temp, mode) as sink, _fresh(held_temp, mode) as kept:
+            try:
+                result = outputs.run(lambda: open_regular(held), options, sink=sink, held_sink=kept,
+                                     input_name=str(held), output_name=str(out), keep_back=keep_back)
+            except InputRefused as refused:
+                raise with_file(refused, str(held)) from None
+            _refuse_unreleasable(result, wanted, seen)
+            for handle in (sink, kept):
+                handle.flush()
+                os.fsync(handle.fileno())
+    except BaseException as error:
+        if isinstance(error, InputRefused):
+            recorder.restart()  # a refused release changed no claim: the ledger keeps the run, not its rows
+        outputs.__exit__(type(error), error, error.__traceback__)
+        _drop(out_temp, held_temp)
+        raise
+    try:
+        outputs.__exit__(None, None, None)  # the ledger's rows (written, not committed) and OUT's change log
+    except BaseException:
+        _drop(out_temp, held_temp)
+        raise
+    left = sum(1 for h in result.held if h.claim_id not in wanted)
+    run = recorder.run if recorder.state == "written" else None
+    _write_journal(held, {"out_temp": str(out_temp), "out": str(out), "held_temp": str(held_temp) if left else None,
+                          "ledger": str(recorder.path) if run is not None else None, "run": run})
+    recover(held)
+    return Released(wanted, left, out, not left, result)
+
+
+def _drop(*temps: Path) -> None:
+    for temp in temps:
+        temp.unlink(missing_ok=True)
+
+
+def _refuse_unreleasable(result: FixResult, wanted: list[str], seen: set[str]) -> None:
+    """A named claim that is not in the file, or that still has an item nobody acknowledged: refused."""
+    missing = [c for c in wanted if c not in seen]
+    if missing:
+        raise InputRefused(f"claim {missing[0]} is not in the held file" + (
+            f" (nor {len(missing) - 1} more named)" if len(missing) > 1 else ""))
+    still = {h.claim_id for h in result.held if h.claim_id in wanted}
+    for record in result.review_sample:
+        if record.claim_id in still and record.rule != HOLD_RULE:
+            line = f" --line {record.line_number}" if record.line_number is not None else ""
+            where = f" line {record.line_number}" if record.line_number is not None else ""
+            raise InputRefused(f"claim {record.claim_id}: {record.rule}{where} is not acknowledged; release it after "
+                               f"`edi-fix ack {record.claim_id} --rule {record.rule}{line} --note TEXT`")
+    if still:  # held for another reason (an error-severity finding, the gate): say which claim
+        raise InputRefused(f"claim {sorted(still)[0]} would still be held (see its change log); not released")
+
+
+@contextlib.contextmanager
+def _fresh(path: Path, mode: int) -> Iterator[IO[bytes]]:
+    """A new temporary file (an older one of a release that never reached its journal is replaced)."""
+    path.unlink(missing_ok=True)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    with os.fdopen(os.open(path, flags, mode), "w+b") as handle:
+        yield handle
+
+
+def _write_journal(held: Path, steps: dict[str, object]) -> None:
+    with AtomicWriter(journal_of(held), mode=0o600, what="release journal") as writer:
+        writer.handle.write(json.dumps(steps).encode())
+
+
+def recover(held: Path) -> bool:
+    """Finish a release decided but not done (its journal is there): OUT's rename, then HELD's; idempotent.
+    Returns whether there was one."""
+    journal = journal_of(held)
+    try:
+        data = json.loads(journal.read_bytes())
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as error:
+        raise TargetRefused(f"{journal}: a release journal that cannot be read ({type(error).__name__}); "
+                            "look at it before releasing from this held file") from None
+    out_temp, out = Path(data["out_temp"]), Path(data["out"])
+    if out_temp.exists():
+        refuse_special(out, "output")
+        os.replace(out_temp, out)
+        fsync_directory(out.parent)
+    if data["held_temp"] is not None:
+        held_temp = Path(data["held_temp"])
+        if held_temp.exists():
+            os.replace(held_temp, held)
+    else:
+        held.unlink(missing_ok=True)
+        _temp_of(held).unlink(missing_ok=True)
+    fsync_directory(held.parent)
+    if data.get("run") is not None:
+        with contextlib.suppress(OutputFailed):  # the files are right; the ledger then shows it not committed
+            mark_committed(Path(data["ledger"]), int(data["run"]), ExitCode.OK)
+    journal.unlink()
+    fsync_directory(held.parent)
+    return True
+
+
+@contextlib.contextmanager
+def _locked(held: Path) -> Iterator[os.stat_result]:
+    """HELD opened and locked (flock) for the release; a held file replaced while we waited is opened again."""
+    while True:
+        with open_regular(held) as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            info = os.fstat(handle.fileno())
+            try:
+                now = os.stat(held)
+            except FileNotFoundError:
+                raise InputRefused(f"{held}: released meanwhile by another release (no claim was left)") from None
+            if (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino):
+                yield info
+                return

@@ -1,0 +1,98 @@
+"""`edi-fix claims`: the ledger's claims, filtered, in text, JSON and CSV, with exact totals in dollars.
+
+Two real runs into one real ledger: the hand-worked file of tests/ledger_helpers.py (SAFE1 delivered, SAME1
+held, PLAIN1 unchanged; $85.00 each, SAME1's payer ACME1, the others SX123), then a second file whose only
+claim bills $0.10 three times over ($0.30): totals must add to the cent, as Decimal, never as floats.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from edi837.exits import ExitCode
+from edi837.testing.generator import ClaimSpec, LineSpec, build_837
+from tests.cli_helpers import edi_fix, one_refusal
+from tests.ledger_helpers import small_file
+
+DIMES = build_837([ClaimSpec("DIMES1", ("M545",), (LineSpec("99211", "0.10"), LineSpec("99211", "0.10"),
+                                                   LineSpec("99211", "0.10")))], seed=3)
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("claims")
+    (folder / "in.837").write_bytes(small_file())
+    (folder / "dimes.837").write_bytes(DIMES)
+    path = folder / "ledger.sqlite3"
+    assert edi_fix("in.837", "out.837", "--hold", "review", "--ledger", str(path), cwd=folder).returncode == 1
+    assert edi_fix("dimes.837", "d.837", "--no-validate", "--ledger", str(path), cwd=folder).returncode in (0, 1)
+    return path
+
+
+def claims(ledger: Path, *args: str) -> dict[str, object]:
+    proc = edi_fix("claims", "--ledger", str(ledger), "--format", "json", *args)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def ids(found: dict[str, object]) -> list[str]:
+    return [c["claim_id"] for c in found["claims"]]  # type: ignore[attr-defined,index]
+
+
+def test_everything_with_exact_totals(ledger: Path) -> None:
+    found = claims(ledger)
+    assert ids(found) == ["SAFE1", "SAME1", "PLAIN1", "DIMES1"]
+    totals = found["totals"]
+    assert totals["claims"] == 4  # type: ignore[index]
+    assert totals["billed"] == "255.30"  # type: ignore[index]  # 3 x 85.00 + 0.30
+    [dimes] = [c for c in found["claims"] if c["claim_id"] == "DIMES1"]  # type: ignore[attr-defined]
+    assert dimes["billed"] == "0.30"
+    assert totals["by_status"]["held"] == {"claims": 1, "billed": "85.00", "delivered": "0.00"}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("--status", "held"), ["SAME1"]),
+    (("--status", "delivered", "--status", "held"), ["SAFE1", "SAME1"]),
+    (("--claim", "PLAIN1"), ["PLAIN1"]),
+    (("--payer", "acme1"), ["SAME1"]),  # payer ids match in any case
+    (("--since", "2000-01-01"), ["SAFE1", "SAME1", "PLAIN1", "DIMES1"]),
+    (("--since", "2999-01-01"), []),
+])
+def test_filters(ledger: Path, args: tuple[str, ...], expected: list[str]) -> None:
+    assert ids(claims(ledger, *args)) == expected
+
+
+def test_text_says_dollars_and_the_held_file(ledger: Path) -> None:
+    proc = edi_fix("claims", "--ledger", str(ledger))
+    text = proc.stdout.decode()
+    assert "4 claims: billed $255.30" in text
+    [same] = [line for line in text.splitlines() if line.startswith("SAME1")]
+    assert "held" in same and "$85.00" in same and "out.837.held.837" in same
+
+
+def test_csv_has_a_header_and_a_row_per_claim(ledger: Path) -> None:
+    proc = edi_fix("claims", "--ledger", str(ledger), "--format", "csv", "--status", "unchanged")
+    found = list(csv.DictReader(io.StringIO(proc.stdout.decode())))
+    assert [(r["claim_id"], r["status"], r["payer_id"]) for r in found] == [("PLAIN1", "unchanged", "SX123"),
+                                                                       ("DIMES1", "unchanged", "SX123")]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--status", "lost"), "--status lost: one of"),
+    (("--since", "yesterday"), "--since 'yesterday'"),
+])
+def test_bad_filters_are_one_line(ledger: Path, args: tuple[str, ...], words: str) -> None:
+    proc = edi_fix("claims", "--ledger", str(ledger), *args)
+    assert proc.returncode == ExitCode.REFUSED
+    assert words in one_refusal(proc.stderr.decode())
+
+
+def test_no_ledger_is_refused_and_none_made(tmp_path: Path) -> None:
+    proc = edi_fix("claims", "--ledger", str(tmp_path / "none.sqlite3"))
+    assert proc.returncode == ExitCode.REFUSED
+    assert not (tmp_path / "none.sqlite3").exists()

@@ -1,0 +1,134 @@
+"""`edi-fix release HELD --claim ID... --to OUT`: named held claims, acknowledged, go to OUT; the held file keeps the
+rest (or goes); the ledger records it; refusals write nothing; a process killed between placing OUT and
+rewriting HELD never leaves a claim deliverable twice.
+
+Real `edi-fix` processes, real folders, a real ledger. The file: tests/ledger_helpers.py's three claims plus
+SAME2, a copy of SAME1 (one NC001 review item on line 2), so that `--hold review` holds SAME1 and SAME2.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edi837.exits import ExitCode
+from edi837.gate.pyx12_gate import validate
+from edi837.testing.generator import build_837
+from edi837.testing.specs import ClaimSpec
+from tests.cli_helpers import edi_fix, one_refusal
+from tests.ledger_helpers import CLAIMS
+
+SAME2 = ClaimSpec("SAME2", CLAIMS[1].diagnoses, CLAIMS[1].lines, payer_id="ACME1")
+DATA = build_837([*CLAIMS, SAME2], seed=5)
+HELD = "out.837.held.837"
+
+
+def run(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return edi_fix(*args, "--ledger", str(folder / "ledger.sqlite3"), cwd=folder)
+
+
+@pytest.fixture
+def held(tmp_path: Path) -> Path:
+    (tmp_path / "in.837").write_bytes(DATA)
+    assert run(tmp_path, "in.837", "out.837", "--hold", "review").returncode == ExitCode.NEEDS_PERSON
+    assert b"CLM*SAME1*" in (tmp_path / HELD).read_bytes() and b"CLM*SAME2*" in (tmp_path / HELD).read_bytes()
+    return tmp_path
+
+
+def ack(folder: Path, claim: str) -> None:
+    proc = run(folder, "ack", claim, "--rule", "NC001", "--note", "separate region documented", "--by", "Pat")
+    assert proc.returncode == ExitCode.OK, proc.stderr
+
+
+def valid(path: Path) -> bool:
+    return validate(lambda: path.open("rb")) == []
+
+
+def history(folder: Path, claim: str) -> list[tuple[str, str]]:
+    with sqlite3.connect(folder / "ledger.sqlite3") as db:
+        return db.execute("SELECT r.entry, c.status FROM claims c JOIN runs r ON r.id = c.run WHERE c.claim_id = ? "
+                          "AND r.state = 'committed' ORDER BY c.run", (claim,)).fetchall()
+
+
+def test_an_unacknowledged_claim_is_refused_and_nothing_is_written(held: Path) -> None:
+    before = (held / HELD).read_bytes()
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    line = one_refusal(proc.stderr.decode())
+    assert "claim SAME1: NC001 line 2 is not acknowledged" in line
+    assert "edi-fix ack SAME1 --rule NC001 --line 2 --note TEXT" in line
+    assert (held / HELD).read_bytes() == before
+    assert not (held / "sent.837").exists() and not (held / "sent.837.changes.jsonl").exists()
+    assert sorted(p.name for p in held.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+
+
+def test_walk_through_held_acknowledged_released(held: Path) -> None:
+    ack(held, "SAME1")
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    sent, kept = (held / "sent.837").read_bytes(), (held / HELD).read_bytes()
+    assert b"CLM*SAME1*" in sent and b"CLM*SAME2*" not in sent
+    assert b"CLM*SAME2*" in kept and b"CLM*SAME1*" not in kept
+    assert valid(held / "sent.837") and valid(held / HELD)
+    [item] = [json.loads(line) for line in (held / "sent.837.changes.jsonl").read_text().splitlines()
+              if json.loads(line)["claim_id"] == "SAME1"]
+    assert item["acknowledged"].startswith("Pat on ") and item["acknowledged"].endswith(": separate region documented")
+    assert history(held, "SAME1") == [("cli", "held"), ("release", "unchanged")]
+    assert history(held, "SAME2") == [("cli", "held"), ("release", "held")]
+    # the last claim out: the held file goes
+    ack(held, "SAME2")
+    assert run(held, "release", HELD, "--claim", "SAME2", "--to", "sent2.837").returncode == ExitCode.OK
+    assert not (held / HELD).exists()
+    assert valid(held / "sent2.837")
+
+
+@pytest.mark.parametrize(("claim", "words"), [("NOPE9", "claim NOPE9 is not in the held file"),
+                                              ("SAFE1", "claim SAFE1 is not in the held file")])
+def test_a_claim_not_in_the_held_file_is_refused(held: Path, claim: str, words: str) -> None:
+    proc = run(held, "release", HELD, "--claim", claim, "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert words in one_refusal(proc.stderr.decode())
+    assert not (held / "sent.837").exists()
+
+
+def test_out_must_be_a_regular_file_or_absent(held: Path) -> None:
+    ack(held, "SAME1")
+    (held / "folder").mkdir()
+    (held / "link.837").symlink_to(held / "in.837")
+    for target in ("folder", "link.837", HELD):
+        proc = run(held, "release", HELD, "--claim", "SAME1", "--to", target)
+        assert proc.returncode == ExitCode.REFUSED, target
+    assert b"CLM*SAME1*" in (held / HELD).read_bytes()
+
+
+KILLED_BETWEEN = """
+import os, sys
+import edi837.delivery.release as release
+release.fsync_directory = lambda folder: os._exit(9)  # the first step after OUT is renamed into place
+from edi837.cli.app import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_killed_between_out_and_the_held_file_never_delivers_a_claim_twice(held: Path) -> None:
+    ack(held, "SAME1")
+    killed = subprocess.run([sys.executable, "-c", KILLED_BETWEEN, "release", HELD, "--claim", "SAME1", "--to",
+                             "sent.837", "--ledger", str(held / "ledger.sqlite3")], cwd=held, capture_output=True,
+                            timeout=300, check=False)
+    assert killed.returncode == 9, killed.stderr.decode()[-2000:]
+    assert b"CLM*SAME1*" in (held / "sent.837").read_bytes()  # OUT is in place ...
+    assert b"CLM*SAME1*" in (held / HELD).read_bytes()  # ... and HELD not yet rewritten: the window
+    assert (held / (HELD + ".release.json")).exists()
+    # The next release of that held file finishes the first before it reads: SAME1 is no longer there.
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "again.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert "claim SAME1 is not in the held file" in one_refusal(proc.stderr.decode())
+    assert b"CLM*SAME1*" not in (held / HELD).read_bytes() and b"CLM*SAME2*" in (held / HELD).read_bytes()
+    assert not (held / "again.837").exists() and not (held / (HELD + ".release.json")).exists()
+    assert valid(held / HELD) and valid(held / "sent.837")
+    assert history(held, "SAME1") == [("cli", "held"), ("release", "unchanged")]  # marked committed by the finisher
