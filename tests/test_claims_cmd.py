@@ -19,7 +19,7 @@ from edi837.testing.generator import ClaimSpec, LineSpec, build_837
 from tests.cli_helpers import edi_fix, one_refusal
 from tests.ledger_helpers import small_file
 
-DIMES = build_837([ClaimSpec("DIMES1", ("M545",), (LineSpec("99211", "0.10"), LineSpec("99211", "0.10"),
+DIMES = build_837([ClaimSpec("DIMES1", ("M5450",), (LineSpec("99211", "0.10"), LineSpec("99211", "0.10"),
                                                    LineSpec("99211", "0.10")))], seed=3)
 
 

@@ -104,6 +104,7 @@ def test_relative_paths_resolve_against_the_file_not_the_working_folder(tmp_path
     (project / "claims" / "in.837").write_bytes(PAIR)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    del env["EDI837_LEDGER"]  # set by the test suite (each test its own ledger): here the file must say it
     shown = config_json(str(project / "claims" / "in.837"), env={**env, "HOME": str(tmp_path / "home")},
                         cwd=elsewhere)
     settings = shown["settings"]
@@ -126,6 +127,7 @@ def test_relative_paths_resolve_against_the_file_not_the_working_folder(tmp_path
 
 def test_flags_override_the_file_and_env_outranks_it(tmp_path: Path, env: dict[str, str]) -> None:
     config = write(tmp_path / "edi837.toml", 'jobs = 2\nhold = ["review", "invalid"]\nicd10-db = "icd.db"\n')
+    del env["EDI837_LEDGER"]  # set by the test suite; unset, the ledger's default is said
     shown = config_json(str(tmp_path), "--jobs", "3", env={**env, "EDI837_ICD10_DB": "/srv/icd10.db"})
     assert shown["config_file"] == str(config)
     settings = shown["settings"]
