@@ -8,7 +8,7 @@ edi837 should do with it. All names, ids and addresses are made up by edi837.tes
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from edi837.testing.generator import ClaimSpec, LineSpec, ProviderSpec, build_837
@@ -59,11 +59,12 @@ CLAIMS = [
     ), patient_loop=True, **ACME),
     # Medicare, the chiropractor: lumbar CMT with AT is covered; manual therapy on the shoulder and an office
     # visit are not covered from a chiropractor: GY (and GP on 97140), never the XS a commercial payer gets.
+    # The course of treatment began four weeks before (2300 DTP*454, which Medicare requires on CMT claims).
     ClaimSpec("WK10-008", ("M9903", "M25511"), (
         LineSpec("98940", "45", pointers=(1,), modifiers=("AT",), service_date=THU),
         LineSpec("97140", "40", pointers=(2,), service_date=THU),
         LineSpec("99213", "95", pointers=(1,), service_date=THU),
-    ), **MEDICARE),
+    ), initial_treatment=THU - timedelta(days=28), **MEDICARE),
 ]
 
 if __name__ == "__main__":

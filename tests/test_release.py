@@ -132,3 +132,22 @@ def test_killed_between_out_and_the_held_file_never_delivers_a_claim_twice(held:
     assert not (held / "again.837").exists() and not (held / (HELD + ".release.json")).exists()
     assert valid(held / HELD) and valid(held / "sent.837")
     assert history(held, "SAME1") == [("cli", "held"), ("release", "unchanged")]  # marked committed by the finisher
+
+
+def test_a_fresh_interchange_control_number_goes_on_the_released_file(held: Path) -> None:
+    """The held file carries the interchange control number of the file already delivered (out.837): sent again,
+    a clearinghouse rejects it as a duplicate interchange (X12 TA1 note 025, 'duplicate interchange control
+    number'). --interchange N puts N in ISA13 and IEA02 (9 digits, ISA13 fixed width) and changes nothing else."""
+    delivered = (held / "out.837").read_bytes()
+    original = delivered[delivered.index(b"ISA"):][90:99]
+    assert original == (held / HELD).read_bytes()[90:99]  # the same number: what would be rejected
+    ack(held, "SAME1")
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837", "--interchange", "4711")
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    sent = (held / "sent.837").read_bytes()
+    assert sent[90:99] == b"000004711" and b"IEA*1*000004711~" in sent
+    assert valid(held / "sent.837")
+    plain = run(held, "release", HELD, "--claim", "SAME2", "--to", "other.837")  # not acknowledged: refused
+    assert plain.returncode == ExitCode.REFUSED
+    too_big = run(held, "release", HELD, "--claim", "SAME2", "--to", "x.837", "--interchange", "1000000000")
+    assert too_big.returncode == ExitCode.REFUSED and not (held / "x.837").exists()

@@ -30,6 +30,11 @@ def release_command(
     claim: Annotated[list[str], typer.Option("--claim", metavar="ID", help="A claim to release; repeatable.")],
     to: Annotated[Path, typer.Option("--to", metavar="OUT", help="The 837P the released claims go to (a new file, "
                                                                "or a regular file it replaces).")],
+    interchange: Annotated[int | None, typer.Option(
+        "--interchange", metavar="N", min=1, max=999_999_999,
+        help="A fresh interchange control number for OUT (ISA13/IEA02; each further interchange of the file the "
+             "next), from your practice system's counter: the held file carries the number of the file already "
+             "delivered, which a clearinghouse rejects when it comes again.")] = None,
     flags: RunFlags,
     version: VersionOption = False,
 ) -> None:
@@ -39,8 +44,9 @@ def release_command(
         from edi837.delivery.release import release
 
         logconfig.configure(quiet_on_terminal=True)
-        done = release(held, claim, to, flags.to_options(), ledger=flags.ledger_choice(),
-                       group_readable=flags.group_readable)
+        run, _ = flags.configured(held)  # the held file's folder, like every command's input
+        done = release(held, claim, to, run.to_options(), ledger=run.ledger_choice(),
+                       group_readable=run.group_readable, interchange=interchange)
         rest = (f"{held} removed (no claim left)" if done.held_removed else
                 f"{held} keeps {done.left} claim{'s' if done.left != 1 else ''}")
         print_text(f"released {len(done.claims)} claim{'s' if len(done.claims) != 1 else ''} to {to} "

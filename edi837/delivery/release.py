@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -52,6 +53,7 @@ from edi837.ledger.recorder import mark_committed
 from edi837.model.claim import Claim
 from edi837.pipeline import FixOptions, FixResult
 from edi837.pipeline import hold as holding
+from edi837.x12.envelope import renumber_interchanges
 
 KEPT_BACK = "not released"
 JOURNAL_SUFFIX = ".release.json"
@@ -82,8 +84,11 @@ def _temp_of(target: Path) -> Path:
 
 
 def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *, ledger: LedgerChoice,
-            group_readable: bool = False) -> Released:
-    """Release `claim_ids` of the held file `held` into `out` (see the module docstring)."""
+            group_readable: bool = False, interchange: int | None = None) -> Released:
+    """Release `claim_ids` of the held file `held` into `out` (see the module docstring). `interchange`: a
+    fresh interchange control number for OUT (ISA13/IEA02), from the sender's own counter: the held file
+    carries the number of the file already delivered, which a clearinghouse rejects when it comes again. The
+    claims kept back carry it too (give a fresh one at each release)."""
     wanted = list(dict.fromkeys(claim_ids))
     if not wanted:
         raise InputRefused("name the claims to release: --claim ID (repeatable)")
@@ -96,11 +101,25 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
         recover(held)
         for target in (out, changelog):
             remove_stale_temps(target)
-        return _release(held, info.st_mode, wanted, out, changelog, options, ledger, group_readable)
+        return _release(held, info.st_mode, wanted, out, changelog, options, ledger, group_readable,
+                        _opener(held, interchange))
+
+
+def _opener(held: Path, interchange: int | None) -> Callable[[], IO[bytes]]:
+    """How the release reads HELD: the file itself, or its bytes under a fresh interchange control number."""
+    if interchange is None:
+        return lambda: open_regular(held)
+    with open_regular(held) as handle:
+        data = handle.read()
+    try:
+        data = renumber_interchanges(data, interchange)
+    except ValueError as why:
+        raise InputRefused(f"--interchange {interchange}: {why}") from None
+    return lambda: io.BytesIO(data)
 
 
 def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog: Path, options: FixOptions,
-             ledger: LedgerChoice, group_readable: bool) -> Released:
+             ledger: LedgerChoice, group_readable: bool, opener: Callable[[], IO[bytes]]) -> Released:
     seen: set[str] = set()
 
     def keep_back(claim: Claim) -> str | None:
@@ -116,7 +135,7 @@ def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog
     try:
         with _fresh(out_temp, mode) as sink, _fresh(held_temp, mode) as kept:
             try:
-                result = outputs.run(lambda: open_regular(held), options, sink=sink, held_sink=kept,
+                result = outputs.run(opener, options, sink=sink, held_sink=kept,
                                      input_name=str(held), output_name=str(out), keep_back=keep_back)
             except InputRefused as refused:
                 raise with_file(refused, str(held)) from None

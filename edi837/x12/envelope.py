@@ -162,3 +162,31 @@ def split_lead(piece: bytes) -> tuple[bytes, bytes]:
     """Split a piece into its leading white space and its segment text."""
     body = piece.lstrip(WHITESPACE)
     return piece[: len(piece) - len(body)], body
+
+
+def renumber_interchanges(data: bytes, first: int) -> bytes:
+    """`data` with its interchanges numbered `first`, `first + 1`, ...: each ISA13 and the IEA02 that closes it
+    (9 digits, zero-padded). Why: a file sent again (held claims released after a person saw them) carries the
+    control number of the file it was split from, which was delivered already; a clearinghouse rejects a
+    repeated interchange control number, so the sender gives a fresh one from its own counter. Everything
+    else stays byte for byte. Raises ValueError when a number would not fit 9 digits or no ISA is found."""
+    start = data.find(b"ISA")
+    if start < 0 or len(data) < start + ISA_LENGTH:
+        raise ValueError("no ISA segment")
+    delims = parse_isa(data[start:start + ISA_LENGTH])
+    ele, term = delims.element, delims.segment
+    pieces = data.split(term)
+    number = first
+    for index, piece in enumerate(pieces):
+        lead, body = split_lead(piece)
+        if body.startswith(b"ISA" + ele) or body.startswith(b"IEA" + ele):
+            if not 0 < number <= 999_999_999:
+                raise ValueError(f"interchange control number {number} does not fit 9 digits")
+            fields = body.split(ele)
+            where = 13 if body.startswith(b"ISA") else 2
+            if len(fields) > where:
+                fields[where] = b"%09d" % number
+                pieces[index] = lead + ele.join(fields)
+            if body.startswith(b"IEA"):
+                number += 1
+    return term.join(pieces)
