@@ -150,7 +150,8 @@ class Recorder:
         """Hand the rows to a child (no SQLite connection may cross a fork: this one is closed meanwhile)."""
         assert self.ledger is not None and self.path is not None and self.run is not None
         self.ledger.close()
-        self._shadow = Shadow.start(self.path, self.run, opener, self.acks, group_readable=self.group_readable)
+        self._shadow = Shadow.start(self.path, self.run, opener, self.acks, group_readable=self.group_readable,
+                                    new_recorder=lambda ledger, run, acks: Recorder(ledger, run, acks=acks))
         if self._shadow is None:
             self.ledger = Ledger.open(self.path, group_readable=self.group_readable)
         else:

@@ -50,6 +50,7 @@ BATCH = 256  # claims per message: one pickle and one write of the pipe for that
 GRACE = 5.0  # seconds a child told to end may take before it is killed
 
 Opener = Callable[[], IO[bytes]]
+RecorderFactory = Callable[[Ledger, int, AckBook], Any]  # (ledger, run, acknowledgements) -> a recorder
 # What of a change record a row is made of (ledger/build.py), taken at C speed: the rest (the segment before,
 # the source, positions) is the change log's, and pickled it was more than half of what crossed the pipe.
 _slim = attrgetter("rule", "line_number", "action", "applied", "applicability", "severity", "message",
@@ -66,15 +67,19 @@ class Shadow:
         self._batch: list[_Claim] = []
 
     @classmethod
-    def start(cls, path: Path, run: int, opener: Opener, acks: AckBook, *, group_readable: bool) -> Shadow | None:
-        """A child making run `run`'s rows from the input `opener` reads, or None where it cannot be forked."""
+    def start(cls, path: Path, run: int, opener: Opener, acks: AckBook, *, group_readable: bool,
+              new_recorder: RecorderFactory) -> Shadow | None:
+        """A child making run `run`'s rows from the input `opener` reads, or None where it cannot be forked.
+        `new_recorder`: how the child makes the in-process recorder it writes through (the recorder module's,
+        handed down so that this module, which the recorder uses, does not import it back)."""
         if not fork_is_safe():
             return None
         context = multiprocessing.get_context("fork")
         claims_in, claims_out = context.Pipe(duplex=False)
         answers_in, answers_out = context.Pipe(duplex=False)
         process = context.Process(target=_serve, daemon=True, args=(
-            path, run, opener, acks, group_readable, os.getpid(), claims_in, answers_out, (claims_out, answers_in)))
+            path, run, opener, acks, group_readable, new_recorder, os.getpid(), claims_in, answers_out,
+            (claims_out, answers_in)))
         try:
             with signals_held():
                 process.start()
@@ -155,8 +160,8 @@ class Shadow:
                 self._process.join()
 
 
-def _serve(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: bool, parent: int,
-           claims: Connection, answers: Connection, theirs: tuple[Connection, ...]) -> None:
+def _serve(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: bool, new_recorder: RecorderFactory,
+           parent: int, claims: Connection, answers: Connection, theirs: tuple[Connection, ...]) -> None:
     """The child's whole life: rows for each claim it is told of, until the run says write or abort, or its
     pipe ends (the run is gone: nothing more is written). Leaves by os._exit, like the --jobs workers."""
     try:
@@ -165,7 +170,7 @@ def _serve(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: 
         for end in theirs:
             end.close()
         logging.getLogger(ROOT).setLevel(logging.WARNING)
-        answer = _work(path, run, opener, acks, group_readable, claims)
+        answer = _work(path, run, opener, acks, group_readable, new_recorder, claims)
         if answer is not None:
             with suppress(OSError):
                 answers.send(answer)
@@ -173,14 +178,12 @@ def _serve(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: 
         os._exit(ExitCode.OK)  # the child says what it did through the pipe, never through its status
 
 
-def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: bool,
+def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: bool, new_recorder: RecorderFactory,
           claims: Connection) -> tuple[str, ...] | None:
-    from edi837.ledger.recorder import Recorder
-
     failed = None
     recorder = None
     try:
-        recorder = Recorder(Ledger.open(path, group_readable=group_readable), run, acks=acks)
+        recorder = new_recorder(Ledger.open(path, group_readable=group_readable), run, acks)
     except LedgerUnavailable as error:
         failed = str(error)
     walk = _claims(opener, recorder)
