@@ -151,3 +151,18 @@ def test_a_fresh_interchange_control_number_goes_on_the_released_file(held: Path
     assert plain.returncode == ExitCode.REFUSED
     too_big = run(held, "release", HELD, "--claim", "SAME2", "--to", "x.837", "--interchange", "1000000000")
     assert too_big.returncode == ExitCode.REFUSED and not (held / "x.837").exists()
+
+
+@pytest.mark.parametrize("existing", ["sent.837", "sent.837.changes.jsonl"])
+def test_an_existing_out_or_change_log_is_refused_not_overwritten(held: Path, existing: str) -> None:
+    """OUT (or its change log) already there may hold claims delivered before: replacing it would lose them."""
+    ack(held, "SAME1")
+    (held / existing).write_bytes(b"delivered before")
+    before = (held / HELD).read_bytes()
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert f"{existing} exists: release to a new file" in one_refusal(proc.stderr.decode())
+    assert (held / existing).read_bytes() == b"delivered before"
+    assert (held / HELD).read_bytes() == before
+    other = "sent.837.changes.jsonl" if existing == "sent.837" else "sent.837"
+    assert not (held / other).exists()

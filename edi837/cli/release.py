@@ -28,8 +28,8 @@ def release_command(
     held: Annotated[Path, typer.Argument(metavar="HELD_FILE", help="A held file (OUT.held.837, OUTBOUND/held/NAME).")],
     *,
     claim: Annotated[list[str], typer.Option("--claim", metavar="ID", help="A claim to release; repeatable.")],
-    to: Annotated[Path, typer.Option("--to", metavar="OUT", help="The 837P the released claims go to (a new file, "
-                                                               "or a regular file it replaces).")],
+    to: Annotated[Path, typer.Option("--to", metavar="OUT", help="The 837P the released claims go to: a new file "
+                                                               "(an existing one, or its change log, is refused).")],
     interchange: Annotated[int | None, typer.Option(
         "--interchange", metavar="N", min=1, max=999_999_999,
         help="A fresh interchange control number for OUT (ISA13/IEA02; each further interchange of the file the "

@@ -99,10 +99,19 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
         recover(held)
     with _locked(held) as info:
         recover(held)
+        _refuse_existing(out, changelog)
         for target in (out, changelog):
             remove_stale_temps(target)
         return _release(held, info.st_mode, wanted, out, changelog, options, ledger, group_readable,
                         _opener(held, interchange))
+
+
+def _refuse_existing(out: Path, changelog: Path) -> None:
+    """OUT must be new: a file already there may hold claims delivered before (or on their way), and its change
+    log their record; replacing either would lose them."""
+    for path in (out, changelog):
+        if os.path.lexists(path):
+            raise TargetRefused(f"{path} exists: release to a new file")
 
 
 def _opener(held: Path, interchange: int | None) -> Callable[[], IO[bytes]]:
