@@ -116,11 +116,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_killed_between_out_and_the_held_file_never_delivers_a_claim_twice(held: Path) -> None:
-    ack(held, "SAME1")
-    killed = subprocess.run([sys.executable, "-c", KILLED_BETWEEN, "release", HELD, "--claim", "SAME1", "--to",
-                             "sent.837", "--ledger", str(held / "ledger.sqlite3")], cwd=held, capture_output=True,
-                            timeout=300, check=False)
-    assert killed.returncode == 9, killed.stderr.decode()[-2000:]
+    killed_between(held)
     assert b"CLM*SAME1*" in (held / "sent.837").read_bytes()  # OUT is in place ...
     assert b"CLM*SAME1*" in (held / HELD).read_bytes()  # ... and HELD not yet rewritten: the window
     assert (held / (HELD + ".release.json")).exists()
@@ -166,3 +162,39 @@ def test_an_existing_out_or_change_log_is_refused_not_overwritten(held: Path, ex
     assert (held / HELD).read_bytes() == before
     other = "sent.837.changes.jsonl" if existing == "sent.837" else "sent.837"
     assert not (held / other).exists()
+
+
+def killed_between(held: Path) -> None:
+    """A release of SAME1 killed after OUT (sent.837) is in place, before HELD is rewritten."""
+    ack(held, "SAME1")
+    killed = subprocess.run([sys.executable, "-c", KILLED_BETWEEN, "release", HELD, "--claim", "SAME1", "--to",
+                             "sent.837", "--ledger", str(held / "ledger.sqlite3")], cwd=held, capture_output=True,
+                            timeout=300, check=False)
+    assert killed.returncode == 9, killed.stderr.decode()[-2000:]
+    assert (held / (HELD + ".release.json")).exists()
+
+
+def test_a_release_killed_in_one_folder_is_finished_from_another(held: Path) -> None:
+    """The journal names its files by absolute path: finished from the parent folder, SAME1 is not sent twice."""
+    killed_between(held)
+    proc = edi_fix("release", f"{held.name}/{HELD}", "--claim", "SAME1", "--to", f"{held.name}/again.837",
+                   "--ledger", str(held / "ledger.sqlite3"), cwd=held.parent)
+    assert proc.returncode == ExitCode.REFUSED
+    assert "claim SAME1 is not in the held file" in one_refusal(proc.stderr.decode())
+    assert b"CLM*SAME1*" not in (held / HELD).read_bytes() and b"CLM*SAME2*" in (held / HELD).read_bytes()
+    assert not (held / "again.837").exists() and not (held / (HELD + ".release.json")).exists()
+    assert history(held, "SAME1") == [("cli", "held"), ("release", "unchanged")]
+
+
+def test_a_journal_whose_temporary_file_is_gone_is_kept_and_refused(held: Path) -> None:
+    """HELD's temporary file gone and HELD not holding it: finishing is impossible, forgetting could send SAME1
+    twice; the release refuses and keeps the journal for a person."""
+    killed_between(held)
+    (held / f".{HELD}.release.tmp").unlink()
+    before = (held / HELD).read_bytes()
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "again.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert "a release that cannot be finished" in one_refusal(proc.stderr.decode())
+    assert (held / (HELD + ".release.json")).exists() and (held / HELD).read_bytes() == before
+    assert not (held / "again.837").exists()
+    assert history(held, "SAME1") == [("cli", "held")]  # the killed release is not marked committed

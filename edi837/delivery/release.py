@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -89,6 +90,7 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
     fresh interchange control number for OUT (ISA13/IEA02), from the sender's own counter: the held file
     carries the number of the file already delivered, which a clearinghouse rejects when it comes again. The
     claims kept back carry it too (give a fresh one at each release)."""
+    held, out = Path(os.path.abspath(held)), Path(os.path.abspath(out))  # the journal must work from any folder
     wanted = list(dict.fromkeys(claim_ids))
     if not wanted:
         raise InputRefused("name the claims to release: --claim ID (repeatable)")
@@ -165,7 +167,9 @@ def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog
         raise
     left = sum(1 for h in result.held if h.claim_id not in wanted)
     run = recorder.run if recorder.state == "written" else None
-    _write_journal(held, {"out_temp": str(out_temp), "out": str(out), "held_temp": str(held_temp) if left else None,
+    _write_journal(held, {"out_temp": str(out_temp), "out": str(out), "out_sha256": _sha256(out_temp),
+                          "held_temp": str(held_temp) if left else None,
+                          "held_sha256": _sha256(held_temp) if left else None,
                           "ledger": str(recorder.path) if run is not None else None, "run": run})
     recover(held)
     return Released(wanted, left, out, not left, result)
@@ -223,10 +227,14 @@ def recover(held: Path) -> bool:
         refuse_special(out, "output")
         os.replace(out_temp, out)
         fsync_directory(out.parent)
+    else:
+        _refuse_unfinishable(journal, out_temp, out, data.get("out_sha256"))
     if data["held_temp"] is not None:
         held_temp = Path(data["held_temp"])
         if held_temp.exists():
             os.replace(held_temp, held)
+        else:
+            _refuse_unfinishable(journal, held_temp, held, data.get("held_sha256"))
     else:
         held.unlink(missing_ok=True)
         _temp_of(held).unlink(missing_ok=True)
@@ -237,6 +245,24 @@ def recover(held: Path) -> bool:
     journal.unlink()
     fsync_directory(held.parent)
     return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _refuse_unfinishable(journal: Path, temp: Path, target: Path, sha256: object) -> None:
+    """A temporary file the journal names is gone: fine when its target already holds it (renamed before a
+    crash); otherwise the release cannot be finished, and forgetting it (removing the journal, marking the run
+    committed) could send its claims twice. The journal stays for a person to look at."""
+    if isinstance(sha256, str) and target.is_file() and not target.is_symlink() and _sha256(target) == sha256:
+        return
+    raise TargetRefused(f"{journal}: a release that cannot be finished ({temp.name} is gone and {target.name} "
+                        "does not hold it); look at both before releasing from this held file")
 
 
 @contextlib.contextmanager
