@@ -12,6 +12,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,45 @@ def test_a_journal_whose_temporary_file_is_gone_is_kept_and_refused(held: Path) 
     assert (held / (HELD + ".release.json")).exists() and (held / HELD).read_bytes() == before
     assert not (held / "again.837").exists()
     assert history(held, "SAME1") == [("cli", "held")]  # the killed release is not marked committed
+
+
+@pytest.mark.parametrize("source", ["in.837", "out.837"])
+def test_only_a_held_file_the_ledger_recorded_is_released(held: Path, source: str) -> None:
+    """The original input and a delivered output hold SAME1 too: released from them, it would go out twice."""
+    ack(held, "SAME1")
+    before = (held / source).read_bytes()
+    proc = run(held, "release", source, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert "not a held file the claims ledger recorded" in one_refusal(proc.stderr.decode())
+    assert (held / source).read_bytes() == before and not (held / "sent.837").exists()
+
+
+def test_release_without_the_ledger_is_refused(held: Path) -> None:
+    ack(held, "SAME1")
+    proc = edi_fix("release", HELD, "--claim", "SAME1", "--to", "sent.837", "--ledger", "off", cwd=held)
+    assert proc.returncode == ExitCode.REFUSED
+    assert "release needs the claims ledger that held the claims" in one_refusal(proc.stderr.decode())
+    assert not (held / "sent.837").exists()
+
+
+# PLAIN1's office visit (99213) falls on the day of SAFE1's manipulation (98940), same patient, payer and provider:
+# EM001 holds PLAIN1 for a person (CPT: a visit beside CMT needs 25, which only its note proves). SAFE1 is delivered;
+# a re-run of the held file alone no longer sees the 98940, so only the ledger knows why PLAIN1 was held.
+CROSS = build_837([replace(CLAIMS[0], person="ALEX"), replace(CLAIMS[2], person="ALEX")], seed=5)
+
+
+def test_an_item_the_re_run_cannot_raise_still_needs_its_acknowledgement(tmp_path: Path) -> None:
+    (tmp_path / "in.837").write_bytes(CROSS)
+    assert run(tmp_path, "in.837", "out.837", "--hold", "review").returncode == ExitCode.NEEDS_PERSON
+    assert b"CLM*PLAIN1*" in (tmp_path / HELD).read_bytes() and b"CLM*SAFE1*" not in (tmp_path / HELD).read_bytes()
+    proc = run(tmp_path, "release", HELD, "--claim", "PLAIN1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    line = one_refusal(proc.stderr.decode())
+    assert "claim PLAIN1: EM001 line 1 is not acknowledged" in line
+    assert "edi-fix ack PLAIN1 --rule EM001 --line 1 --note TEXT" in line
+    assert not (tmp_path / "sent.837").exists()
+    acked = run(tmp_path, "ack", "PLAIN1", "--rule", "EM001", "--note", "visit note documents it", "--by", "Pat")
+    assert acked.returncode == ExitCode.OK, acked.stderr
+    done = run(tmp_path, "release", HELD, "--claim", "PLAIN1", "--to", "sent.837")
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert b"CLM*PLAIN1*" in (tmp_path / "sent.837").read_bytes() and not (tmp_path / HELD).exists()

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import io
 import json
 import os
@@ -41,7 +40,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from edi837.delivery.ledgering import LedgerChoice
+from edi837.delivery.ledgering import LedgerChoice, input_digest
 from edi837.delivery.outputs import Outputs
 from edi837.engine.engine_rules import HOLD_RULE
 from edi837.errors import InputRefused, OutputFailed, TargetRefused, with_file
@@ -50,7 +49,11 @@ from edi837.files.atomic import AtomicWriter, fsync_directory
 from edi837.files.leftovers import remove_stale_temps
 from edi837.files.modes import data_file_mode
 from edi837.files.safety import open_regular, refuse_special, refuse_unsafe_target
+from edi837.ledger import queries
+from edi837.ledger.acks import load_book
 from edi837.ledger.recorder import mark_committed
+from edi837.ledger.rows import FileRow
+from edi837.ledger.store import Ledger
 from edi837.model.claim import Claim
 from edi837.pipeline import FixOptions, FixResult
 from edi837.pipeline import hold as holding
@@ -102,6 +105,7 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
     with _locked(held) as info:
         recover(held)
         _refuse_existing(out, changelog)
+        _refuse_unheld(held, wanted, ledger)
         for target in (out, changelog):
             remove_stale_temps(target)
         return _release(held, info.st_mode, wanted, out, changelog, options, ledger, group_readable,
@@ -114,6 +118,29 @@ def _refuse_existing(out: Path, changelog: Path) -> None:
     for path in (out, changelog):
         if os.path.lexists(path):
             raise TargetRefused(f"{path} exists: release to a new file")
+
+
+def _refuse_unheld(held: Path, wanted: list[str], ledger: LedgerChoice) -> None:
+    """Only a file the ledger recorded as a held file (its contents as a run or release left them) is released,
+    never the original input or a delivered output; and each named claim only once every review item the ledger
+    held it for is acknowledged now, including one the re-run cannot raise (it depended on a claim delivered)."""
+    if ledger.path is None or not ledger.path.exists():
+        raise InputRefused("release needs the claims ledger that held the claims (--ledger PATH)")
+    with Ledger.open(ledger.path) as book:
+        if not queries.held_file_recorded(book, _sha256(held)):
+            raise InputRefused(f"{held}: not a held file the claims ledger recorded (or changed since); "
+                               "release only from the held file a run left")
+        acks = load_book(book)
+        for claim in wanted:
+            for rule, line, content in queries.held_items(book, claim):
+                if acks.find(claim, rule, content) is None:
+                    raise InputRefused(_unacknowledged(claim, rule, line))
+
+
+def _unacknowledged(claim: str, rule: str, line: int | None) -> str:
+    where, flag = (f" line {line}", f" --line {line}") if line is not None else ("", "")
+    return (f"claim {claim}: {rule}{where} is not acknowledged; release it after "
+            f"`edi-fix ack {claim} --rule {rule}{flag} --note TEXT`")
 
 
 def _opener(held: Path, interchange: int | None) -> Callable[[], IO[bytes]]:
@@ -167,9 +194,12 @@ def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog
         raise
     left = sum(1 for h in result.held if h.claim_id not in wanted)
     run = recorder.run if recorder.state == "written" else None
-    _write_journal(held, {"out_temp": str(out_temp), "out": str(out), "out_sha256": _sha256(out_temp),
-                          "held_temp": str(held_temp) if left else None,
-                          "held_sha256": _sha256(held_temp) if left else None,
+    out_sha, held_sha = _sha256(out_temp), _sha256(held_temp) if left else None
+    if run is not None:
+        _record_files(recorder.path, run, [FileRow("output", out.name, out_sha, out_temp.stat().st_size)] + (
+            [FileRow("held", held.name, held_sha, held_temp.stat().st_size)] if held_sha else []))
+    _write_journal(held, {"out_temp": str(out_temp), "out": str(out), "out_sha256": out_sha,
+                          "held_temp": str(held_temp) if left else None, "held_sha256": held_sha,
                           "ledger": str(recorder.path) if run is not None else None, "run": run})
     recover(held)
     return Released(wanted, left, out, not left, result)
@@ -189,10 +219,7 @@ def _refuse_unreleasable(result: FixResult, wanted: list[str], seen: set[str]) -
     still = {h.claim_id for h in result.held if h.claim_id in wanted}
     for record in result.review_sample:
         if record.claim_id in still and record.rule != HOLD_RULE:
-            line = f" --line {record.line_number}" if record.line_number is not None else ""
-            where = f" line {record.line_number}" if record.line_number is not None else ""
-            raise InputRefused(f"claim {record.claim_id}: {record.rule}{where} is not acknowledged; release it after "
-                               f"`edi-fix ack {record.claim_id} --rule {record.rule}{line} --note TEXT`")
+            raise InputRefused(_unacknowledged(record.claim_id, record.rule, record.line_number))
     if still:  # held for another reason (an error-severity finding, the gate): say which claim
         raise InputRefused(f"claim {sorted(still)[0]} would still be held (see its change log); not released")
 
@@ -247,12 +274,17 @@ def recover(held: Path) -> bool:
     return True
 
 
+def _record_files(path: Path | None, run: int, files: list[FileRow]) -> None:
+    """The release's OUT and new HELD in the ledger's run (before the journal: a later release of HELD is
+    accepted by this row)."""
+    assert path is not None
+    with Ledger.open(path) as ledger, ledger.writing(durable=True) as db:
+        db.executemany("INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?)",
+                       [(run, f.role, f.name, f.sha256, f.size) for f in files])
+
+
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return input_digest(lambda: open_regular(path))
 
 
 def _refuse_unfinishable(journal: Path, temp: Path, target: Path, sha256: object) -> None:
