@@ -241,3 +241,12 @@ def test_an_item_the_re_run_cannot_raise_still_needs_its_acknowledgement(tmp_pat
     done = run(tmp_path, "release", HELD, "--claim", "PLAIN1", "--to", "sent.837")
     assert done.returncode == ExitCode.OK, done.stderr
     assert b"CLM*PLAIN1*" in (tmp_path / "sent.837").read_bytes() and not (tmp_path / HELD).exists()
+
+
+@pytest.mark.parametrize(("name", "words"), [("nofile.837", "nofile.837: no such file"),
+                                             ("-", "not standard input")])
+def test_a_missing_held_file_or_standard_input_is_one_line_exit_2(held: Path, name: str, words: str) -> None:
+    proc = run(held, "release", name, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED, proc.stderr
+    assert words in one_refusal(proc.stderr.decode())
+    assert not (held / "sent.837").exists()

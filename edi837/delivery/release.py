@@ -93,6 +93,8 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
     fresh interchange control number for OUT (ISA13/IEA02), from the sender's own counter: the held file
     carries the number of the file already delivered, which a clearinghouse rejects when it comes again. The
     claims kept back carry it too (give a fresh one at each release)."""
+    if str(held) == "-":
+        raise InputRefused("release reads a held file by its name, not standard input: give HELD_FILE")
     held, out = Path(os.path.abspath(held)), Path(os.path.abspath(out))  # the journal must work from any folder
     wanted = list(dict.fromkeys(claim_ids))
     if not wanted:
@@ -297,11 +299,20 @@ def _refuse_unfinishable(journal: Path, temp: Path, target: Path, sha256: object
                         "does not hold it); look at both before releasing from this held file")
 
 
+def _open_held(held: Path) -> IO[bytes]:
+    try:
+        return open_regular(held)
+    except FileNotFoundError:
+        raise InputRefused(f"{held}: no such file") from None
+    except OSError as error:
+        raise InputRefused(f"{held}: cannot be read ({error.strerror})") from None
+
+
 @contextlib.contextmanager
 def _locked(held: Path) -> Iterator[os.stat_result]:
     """HELD opened and locked (flock) for the release; a held file replaced while we waited is opened again."""
     while True:
-        with open_regular(held) as handle:
+        with _open_held(held) as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             info = os.fstat(handle.fileno())
             try:
