@@ -250,3 +250,19 @@ def test_a_missing_held_file_or_standard_input_is_one_line_exit_2(held: Path, na
     assert proc.returncode == ExitCode.REFUSED, proc.stderr
     assert words in one_refusal(proc.stderr.decode())
     assert not (held / "sent.837").exists()
+
+
+def test_without_interchange_a_note_says_the_number_is_the_delivered_one(held: Path) -> None:
+    """The released file keeps the interchange control number of out.837, already delivered (TA1 note 025)."""
+    delivered = (held / "out.837").read_bytes()
+    number = delivered[delivered.index(b"ISA"):][90:99].decode()
+    ack(held, "SAME1")
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    notes = [line for line in proc.stderr.decode().splitlines() if line.startswith("edi-fix: note:")]
+    assert notes == [f"edi-fix: note: sent.837 carries interchange control number {number}, that of the file "
+                     "already delivered; a clearinghouse rejects a repeated one (TA1 025): give --interchange with a "
+                     "fresh number"]
+    ack(held, "SAME2")
+    fresh = run(held, "release", HELD, "--claim", "SAME2", "--to", "sent2.837", "--interchange", "4712")
+    assert fresh.returncode == ExitCode.OK and "note:" not in fresh.stderr.decode()

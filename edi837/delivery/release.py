@@ -57,7 +57,7 @@ from edi837.ledger.store import Ledger
 from edi837.model.claim import Claim
 from edi837.pipeline import FixOptions, FixResult
 from edi837.pipeline import hold as holding
-from edi837.x12.envelope import renumber_interchanges
+from edi837.x12.envelope import ISA_LENGTH, ISA_SEPARATOR_OFFSETS, parse_isa, renumber_interchanges
 
 KEPT_BACK = "not released"
 JOURNAL_SUFFIX = ".release.json"
@@ -112,6 +112,18 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
             remove_stale_temps(target)
         return _release(held, info.st_mode, wanted, out, changelog, options, ledger, group_readable,
                         _opener(held, interchange))
+
+
+def interchange_of(path: Path) -> str | None:
+    """ISA13 of the file's first interchange (what a clearinghouse checks for a repeat), None if unreadable."""
+    with contextlib.suppress(OSError, InputRefused), open_regular(path) as handle:
+        head = handle.read(ISA_LENGTH + 4096)
+        start = head.find(b"ISA")
+        if start >= 0:
+            parse_isa(head[start:start + ISA_LENGTH])  # fixed width: ISA13 sits at a known offset
+            offset = start + ISA_SEPARATOR_OFFSETS[12] + 1
+            return head[offset:offset + 9].decode("ascii", "replace")
+    return None
 
 
 def _refuse_existing(out: Path, changelog: Path) -> None:
