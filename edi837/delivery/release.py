@@ -7,7 +7,11 @@ the ledger records it, entry "release"): the named claims go to OUT with their s
 acknowledged items recorded ("acknowledged by NAME on DATE: NOTE" in OUT's change log); every other claim is
 kept back, as it was read, in a new held file that replaces HELD (or HELD is removed when none is left). A
 named claim with an item nobody acknowledged, or a claim id the file does not have, refuses the release:
-one line naming the claim, the rule, the line and the `ack` command; exit 2; nothing written.
+one line naming the claim, the rule, the line and the `ack` command; exit 2; nothing written. HELD must be
+a held file the ledger recorded (a run_files 'held' row with its sha256: the input or a delivered output holds
+the same claims, which would go out twice), OUT and its change log new files (an existing one may hold claims
+delivered before), and each named claim's open items in the ledger's held rows acknowledged (the re-run alone
+cannot raise an item that depended on a claim delivered meanwhile).
 
 Exactly once. Two files change: OUT gains the claims, HELD loses them. A crash must never leave a claim in
 both (deliverable twice) nor in neither (lost). The order, and why it is safe:
@@ -17,8 +21,11 @@ both (deliverable twice) nor in neither (lost). The order, and why it is safe:
    ledger that cannot be written stops the release here, nothing placed. A crash here: the ledger shows
    the release not committed, and nothing was released.
 3. A journal beside HELD (HELD.release.json, written atomically: temp, fsync, rename, fsync of the folder)
-   names both temporary files, their targets and the ledger's run. From here on the release is decided and
-   only ever rolled FORWARD: both temporary files are complete, so finishing is two renames, repeatable.
+   names both temporary files and their targets by absolute path (finished from any folder), their sha256
+   and the ledger's run. A temporary file gone whose target does not hold its sha256 cannot be finished:
+   refused, the journal kept for a person (forgetting it could send its claims twice). From here on the
+   release is decided and only ever rolled FORWARD: both temporary files are complete, so finishing is two
+   renames, repeatable.
 4. OUT's temporary file is renamed onto OUT, then HELD's onto HELD (or HELD is removed), each rename
    fsynced; the ledger's run is marked committed; the journal is removed.
 A crash inside 4 leaves the journal: the next `release` of HELD finishes the renames (and marks the run
