@@ -12,6 +12,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -116,11 +117,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_killed_between_out_and_the_held_file_never_delivers_a_claim_twice(held: Path) -> None:
-    ack(held, "SAME1")
-    killed = subprocess.run([sys.executable, "-c", KILLED_BETWEEN, "release", HELD, "--claim", "SAME1", "--to",
-                             "sent.837", "--ledger", str(held / "ledger.sqlite3")], cwd=held, capture_output=True,
-                            timeout=300, check=False)
-    assert killed.returncode == 9, killed.stderr.decode()[-2000:]
+    killed_between(held)
     assert b"CLM*SAME1*" in (held / "sent.837").read_bytes()  # OUT is in place ...
     assert b"CLM*SAME1*" in (held / HELD).read_bytes()  # ... and HELD not yet rewritten: the window
     assert (held / (HELD + ".release.json")).exists()
@@ -151,3 +148,121 @@ def test_a_fresh_interchange_control_number_goes_on_the_released_file(held: Path
     assert plain.returncode == ExitCode.REFUSED
     too_big = run(held, "release", HELD, "--claim", "SAME2", "--to", "x.837", "--interchange", "1000000000")
     assert too_big.returncode == ExitCode.REFUSED and not (held / "x.837").exists()
+
+
+@pytest.mark.parametrize("existing", ["sent.837", "sent.837.changes.jsonl"])
+def test_an_existing_out_or_change_log_is_refused_not_overwritten(held: Path, existing: str) -> None:
+    """OUT (or its change log) already there may hold claims delivered before: replacing it would lose them."""
+    ack(held, "SAME1")
+    (held / existing).write_bytes(b"delivered before")
+    before = (held / HELD).read_bytes()
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert f"{existing} exists: release to a new file" in one_refusal(proc.stderr.decode())
+    assert (held / existing).read_bytes() == b"delivered before"
+    assert (held / HELD).read_bytes() == before
+    other = "sent.837.changes.jsonl" if existing == "sent.837" else "sent.837"
+    assert not (held / other).exists()
+
+
+def killed_between(held: Path) -> None:
+    """A release of SAME1 killed after OUT (sent.837) is in place, before HELD is rewritten."""
+    ack(held, "SAME1")
+    killed = subprocess.run([sys.executable, "-c", KILLED_BETWEEN, "release", HELD, "--claim", "SAME1", "--to",
+                             "sent.837", "--ledger", str(held / "ledger.sqlite3")], cwd=held, capture_output=True,
+                            timeout=300, check=False)
+    assert killed.returncode == 9, killed.stderr.decode()[-2000:]
+    assert (held / (HELD + ".release.json")).exists()
+
+
+def test_a_release_killed_in_one_folder_is_finished_from_another(held: Path) -> None:
+    """The journal names its files by absolute path: finished from the parent folder, SAME1 is not sent twice."""
+    killed_between(held)
+    proc = edi_fix("release", f"{held.name}/{HELD}", "--claim", "SAME1", "--to", f"{held.name}/again.837",
+                   "--ledger", str(held / "ledger.sqlite3"), cwd=held.parent)
+    assert proc.returncode == ExitCode.REFUSED
+    assert "claim SAME1 is not in the held file" in one_refusal(proc.stderr.decode())
+    assert b"CLM*SAME1*" not in (held / HELD).read_bytes() and b"CLM*SAME2*" in (held / HELD).read_bytes()
+    assert not (held / "again.837").exists() and not (held / (HELD + ".release.json")).exists()
+    assert history(held, "SAME1") == [("cli", "held"), ("release", "unchanged")]
+
+
+def test_a_journal_whose_temporary_file_is_gone_is_kept_and_refused(held: Path) -> None:
+    """HELD's temporary file gone and HELD not holding it: finishing is impossible, forgetting could send SAME1
+    twice; the release refuses and keeps the journal for a person."""
+    killed_between(held)
+    (held / f".{HELD}.release.tmp").unlink()
+    before = (held / HELD).read_bytes()
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "again.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert "a release that cannot be finished" in one_refusal(proc.stderr.decode())
+    assert (held / (HELD + ".release.json")).exists() and (held / HELD).read_bytes() == before
+    assert not (held / "again.837").exists()
+    assert history(held, "SAME1") == [("cli", "held")]  # the killed release is not marked committed
+
+
+@pytest.mark.parametrize("source", ["in.837", "out.837"])
+def test_only_a_held_file_the_ledger_recorded_is_released(held: Path, source: str) -> None:
+    """The original input and a delivered output hold SAME1 too: released from them, it would go out twice."""
+    ack(held, "SAME1")
+    before = (held / source).read_bytes()
+    proc = run(held, "release", source, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    assert "not a held file the claims ledger recorded" in one_refusal(proc.stderr.decode())
+    assert (held / source).read_bytes() == before and not (held / "sent.837").exists()
+
+
+def test_release_without_the_ledger_is_refused(held: Path) -> None:
+    ack(held, "SAME1")
+    proc = edi_fix("release", HELD, "--claim", "SAME1", "--to", "sent.837", "--ledger", "off", cwd=held)
+    assert proc.returncode == ExitCode.REFUSED
+    assert "release needs the claims ledger that held the claims" in one_refusal(proc.stderr.decode())
+    assert not (held / "sent.837").exists()
+
+
+# PLAIN1's office visit (99213) falls on the day of SAFE1's manipulation (98940), same patient, payer and provider:
+# EM001 holds PLAIN1 for a person (CPT: a visit beside CMT needs 25, which only its note proves). SAFE1 is delivered;
+# a re-run of the held file alone no longer sees the 98940, so only the ledger knows why PLAIN1 was held.
+CROSS = build_837([replace(CLAIMS[0], person="ALEX"), replace(CLAIMS[2], person="ALEX")], seed=5)
+
+
+def test_an_item_the_re_run_cannot_raise_still_needs_its_acknowledgement(tmp_path: Path) -> None:
+    (tmp_path / "in.837").write_bytes(CROSS)
+    assert run(tmp_path, "in.837", "out.837", "--hold", "review").returncode == ExitCode.NEEDS_PERSON
+    assert b"CLM*PLAIN1*" in (tmp_path / HELD).read_bytes() and b"CLM*SAFE1*" not in (tmp_path / HELD).read_bytes()
+    proc = run(tmp_path, "release", HELD, "--claim", "PLAIN1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED
+    line = one_refusal(proc.stderr.decode())
+    assert "claim PLAIN1: EM001 line 1 is not acknowledged" in line
+    assert "edi-fix ack PLAIN1 --rule EM001 --line 1 --note TEXT" in line
+    assert not (tmp_path / "sent.837").exists()
+    acked = run(tmp_path, "ack", "PLAIN1", "--rule", "EM001", "--note", "visit note documents it", "--by", "Pat")
+    assert acked.returncode == ExitCode.OK, acked.stderr
+    done = run(tmp_path, "release", HELD, "--claim", "PLAIN1", "--to", "sent.837")
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert b"CLM*PLAIN1*" in (tmp_path / "sent.837").read_bytes() and not (tmp_path / HELD).exists()
+
+
+@pytest.mark.parametrize(("name", "words"), [("nofile.837", "nofile.837: no such file"),
+                                             ("-", "not standard input")])
+def test_a_missing_held_file_or_standard_input_is_one_line_exit_2(held: Path, name: str, words: str) -> None:
+    proc = run(held, "release", name, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.REFUSED, proc.stderr
+    assert words in one_refusal(proc.stderr.decode())
+    assert not (held / "sent.837").exists()
+
+
+def test_without_interchange_a_note_says_the_number_is_the_delivered_one(held: Path) -> None:
+    """The released file keeps the interchange control number of out.837, already delivered (TA1 note 025)."""
+    delivered = (held / "out.837").read_bytes()
+    number = delivered[delivered.index(b"ISA"):][90:99].decode()
+    ack(held, "SAME1")
+    proc = run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837")
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    notes = [line for line in proc.stderr.decode().splitlines() if line.startswith("edi-fix: note:")]
+    assert notes == [f"edi-fix: note: sent.837 carries interchange control number {number}, that of the file "
+                     "already delivered; a clearinghouse rejects a repeated one (TA1 025): give --interchange with a "
+                     "fresh number"]
+    ack(held, "SAME2")
+    fresh = run(held, "release", HELD, "--claim", "SAME2", "--to", "sent2.837", "--interchange", "4712")
+    assert fresh.returncode == ExitCode.OK and "note:" not in fresh.stderr.decode()

@@ -28,8 +28,8 @@ def release_command(
     held: Annotated[Path, typer.Argument(metavar="HELD_FILE", help="A held file (OUT.held.837, OUTBOUND/held/NAME).")],
     *,
     claim: Annotated[list[str], typer.Option("--claim", metavar="ID", help="A claim to release; repeatable.")],
-    to: Annotated[Path, typer.Option("--to", metavar="OUT", help="The 837P the released claims go to (a new file, "
-                                                               "or a regular file it replaces).")],
+    to: Annotated[Path, typer.Option("--to", metavar="OUT", help="The 837P the released claims go to: a new file "
+                                                               "(an existing one, or its change log, is refused).")],
     interchange: Annotated[int | None, typer.Option(
         "--interchange", metavar="N", min=1, max=999_999_999,
         help="A fresh interchange control number for OUT (ISA13/IEA02; each further interchange of the file the "
@@ -51,6 +51,20 @@ def release_command(
                 f"{held} keeps {done.left} claim{'s' if done.left != 1 else ''}")
         print_text(f"released {len(done.claims)} claim{'s' if len(done.claims) != 1 else ''} to {to} "
                    f"(change log {to}.changes.jsonl); {rest}")
+        if interchange is None:
+            _note_interchange(to)
         return done.exit_code
 
     raise typer.Exit(guarded(action))
+
+
+def _note_interchange(out: Path) -> None:
+    """OUT kept the held file's interchange control number, the one of the file already delivered: say so."""
+    from edi837.delivery import terminal
+    from edi837.delivery.release import interchange_of
+
+    number = interchange_of(out)
+    if number is not None:
+        terminal.say(f"edi-fix: note: {out} carries interchange control number {number}, that of the file already "
+                     "delivered; a clearinghouse rejects a repeated one (TA1 025): give --interchange with a fresh "
+                     "number")

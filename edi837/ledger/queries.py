@@ -282,3 +282,28 @@ def _delivered_line(position: int, line: LineRow, by_line: dict[int | None, list
                          split_items(modifiers), Decimal(line.units_after or line.units),
                          Decimal(line.charge_after or line.charge), line.date_from, line.date_to,
                          tuple(by_line.get(line.number, ())))
+
+
+def held_file_recorded(ledger: Ledger, sha256: str) -> bool:
+    """Whether a run recorded a held file with these contents (what `release` accepts as a held file)."""
+    return ledger.connection.execute("SELECT 1 FROM run_files WHERE role = 'held' AND sha256 = ? LIMIT 1",
+                                     (sha256,)).fetchone() is not None
+
+
+def held_items(ledger: Ledger, claim_id: str) -> list[tuple[str, int | None, str | None]]:
+    """The review items (rule, line, acknowledgement key) a person must have acknowledged before the claim
+    leaves a held file: every open item of its held rows in committed runs since a run last delivered it (a
+    release's re-run does not raise an item that depended on a claim no longer beside it, so the row that
+    held it first counts too)."""
+    db = ledger.connection
+    last = db.execute("SELECT COALESCE(MAX(c.run), 0) FROM claims c JOIN runs r ON r.id = c.run WHERE c.claim_id = ? "
+                      "AND r.state = 'committed' AND c.status NOT IN ('held', 'refused')", (claim_id,)).fetchone()[0]
+    items: dict[tuple[str, int | None, str | None], None] = {}
+    for lines, findings in db.execute("SELECT c.lines, c.findings FROM claims c JOIN runs r ON r.id = c.run WHERE "
+                                      "c.claim_id = ? AND c.run > ? AND c.status = 'held' AND r.state = 'committed' "
+                                      "ORDER BY c.run", (claim_id, last)):
+        rows = lines_from(lines)
+        for finding in findings_from(findings):
+            if finding.is_item and not finding.applied:
+                items[(finding.rule, finding.line, row_content(rows, finding.line))] = None
+    return list(items)
