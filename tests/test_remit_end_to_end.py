@@ -188,11 +188,12 @@ def test_outcomes_filters_and_html(week: Path) -> None:
 
 def test_refusals_are_one_line_and_record_nothing(week: Path, tmp_path: Path) -> None:
     (tmp_path / "not.835").write_bytes(build_837([P[0]]))  # an 837 given by mistake
-    fresh = tmp_path / "fresh.sqlite3"
-    refused = _edi_fix("remit", str(week / "week.835"), str(tmp_path / "not.835"), "--ledger", str(fresh))
+    before = _counts(week)
+    refused = _edi_fix("remit", str(week / "week.835"), str(tmp_path / "not.835"), "--ledger",
+                       str(week / "ledger.sqlite3"))
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.startswith("edi-fix: refused: not.835: ") and refused.stderr.count("\n") == 1
-    assert not fresh.exists()
+    assert _counts(week) == before
     missing = _edi_fix("outcomes", "--ledger", str(tmp_path / "none.sqlite3"))
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "no claims ledger there yet" in missing.stderr
@@ -205,6 +206,7 @@ def test_public_remittance_samples_are_recorded_as_unmatched(tmp_path: Path) -> 
     if not folder.is_dir():
         pytest.skip(f"public remittance samples absent: {folder} (set EDI837_SAMPLES)")
     files = sorted(p for p in folder.iterdir() if p.suffix in (".835", ".txt"))
+    Ledger.open(tmp_path / "ledger.sqlite3").close()  # a ledger with nothing delivered (remit makes none)
     done = _edi_fix("remit", *map(str, files), "--ledger", str(tmp_path / "ledger.sqlite3"))
     assert done.returncode == 0, done.stderr
     # Nothing was delivered into this ledger: every claim of every 835 is unmatched, none is guessed.
