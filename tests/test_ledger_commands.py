@@ -79,3 +79,20 @@ def test_remit_and_outcomes_refuse_a_ledger_that_is_not_there(practice: Path, le
         line = one_refusal(proc.stderr.decode())
         assert ("give --ledger PATH" in line if ledger == "off" else f"no claims ledger there yet: {ledger}" in line)
     assert not (practice / "typo").exists()
+
+
+@pytest.mark.parametrize("where", ["/dev/null", "a-file", "missing/proposals"])
+def test_outcomes_propose_into_what_cannot_be_a_folder_refuses_before_printing(practice: Path, where: str) -> None:
+    (practice / "a-file").write_text("not a folder\n")
+    proc = _in(practice, "outcomes", "--propose", where)
+    assert proc.returncode == ExitCode.REFUSED and proc.stdout == b""
+    assert where in one_refusal(proc.stderr.decode())
+    assert not (practice / "missing").exists() and (practice / "a-file").read_text() == "not a folder\n"
+
+
+def test_outcomes_propose_with_nothing_to_propose_says_so(practice: Path) -> None:
+    proc = _in(practice, "outcomes", "--propose", "proposals")
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    assert one_refusal(proc.stderr.decode()) == "edi-fix: nothing proposed: no evidence"
+    made = practice / "proposals"
+    assert made.is_dir() and not list(made.iterdir()) and made.stat().st_mode & 0o077 == 0

@@ -163,6 +163,7 @@ def test_propose_writes_the_payer_profile_the_week_implies(week: Path, tmp_path:
     assert shown.returncode == 0, shown.stderr
     assert "proposal written: PAYR9.toml" in shown.stdout
     text = (tmp_path / "PAYR9.toml").read_text()
+    assert (tmp_path / "PAYR9.toml").stat().st_mode & 0o077 == 0  # a proposal names no patient, still 0600
     assert 'distinct_modifier = "XS"' in text and "CO-4 x12" in text and "[rules." not in text
     profile = load_profile("PAYR9", PackFile(tmp_path / "PAYR9.toml", tmp_path).data,
                            PackFile(tmp_path / "PAYR9.toml", tmp_path), user=True, schemas=None)
@@ -171,6 +172,8 @@ def test_propose_writes_the_payer_profile_the_week_implies(week: Path, tmp_path:
                         "--ledger", str(week / "ledger.sqlite3"))
     assert stricter.returncode == 0 and not list((tmp_path / "none").iterdir())
     assert "weak evidence, nothing proposed: PAYR9: distinct_modifier = XS" in stricter.stdout
+    assert stricter.stderr.startswith("edi-fix: nothing proposed: the evidence is weak for ")
+    assert stricter.stderr.rstrip("\n").endswith(", listed above") and stricter.stderr.count("\n") == 1
 
 
 def test_outcomes_filters_and_html(week: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import date
@@ -103,22 +104,43 @@ def _write(folder: Path, name: str, text: str) -> None:
         raise
 
 
+def proposal_folder(folder: Path) -> None:
+    """Refuse (InputRefused, before anything is printed) a --propose DIR that is not a folder, or one to make
+    whose parent folder does not exist: a typo must not make a tree of folders, nor fail after the report."""
+    if folder.is_dir():
+        return
+    if folder.exists() or folder.is_symlink():
+        raise InputRefused(f"--propose {folder}: not a folder")
+    if not folder.absolute().parent.is_dir():
+        raise InputRefused(f"--propose {folder}: no folder {folder.absolute().parent} to make it in")
+
+
 def outcomes_command(ledger: Path, fmt: str, out: TextIO, propose_dir: Path | None = None,
-                     thresholds: Thresholds = DEFAULTS, *, since: date | None = None, payer: str | None = None) -> int:
+                     thresholds: Thresholds = DEFAULTS, *, since: date | None = None, payer: str | None = None,
+                     err: TextIO | None = None) -> int:
     """Print the outcomes recorded in the ledger at `ledger` in `fmt` (text, json, csv, html), of payments dated
     `since` or later and claims sent to `payer`; with `propose_dir`, write one payer-profile TOML per payer with
     strong evidence there (`<payer id>.toml`, or `payer-N.toml` when the id is not a plain name) and list the
-    weak evidence. A ledger that is missing or unreadable is refused (LedgerUnavailable, exit 2)."""
+    weak evidence; when nothing is proposed, say so on `err`. A ledger that is missing or unreadable is refused
+    (LedgerUnavailable, exit 2); so is a `propose_dir` that cannot be made (proposal_folder), before anything."""
+    if propose_dir is not None:
+        proposal_folder(propose_dir)
     with Ledger.open(ledger, write=False) as book:
         found = outcomes(book.connection, since=since, payer=payer)
     out.write(RENDERERS[fmt](found))
     if propose_dir is None:
         return 0
-    propose_dir.mkdir(parents=True, exist_ok=True)
-    for n, (payer, text) in enumerate(sorted(propose(found, thresholds).items()), 1):
+    propose_dir.mkdir(mode=0o700, exist_ok=True)  # never its parents; the proposals are 0600 (mkstemp)
+    proposals = sorted(propose(found, thresholds).items())
+    for n, (payer, text) in enumerate(proposals, 1):
         name = f"{payer}.toml" if _SAFE_NAME.fullmatch(payer) else f"payer-{n}.toml"
         _write(propose_dir, name, text)
         print(one_line(f"proposal written: {name}"), file=out)
-    for line in weak(found, thresholds):
+    weak_lines = weak(found, thresholds)
+    for line in weak_lines:
         print(f"weak evidence, nothing proposed: {line}", file=out)
+    if not proposals:
+        n = len(weak_lines)
+        why = f"the evidence is weak for {n} setting{'s' if n != 1 else ''}, listed above" if n else "no evidence"
+        print(f"edi-fix: nothing proposed: {why}", file=err or sys.stderr)
     return 0
