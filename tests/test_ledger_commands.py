@@ -45,6 +45,7 @@ def test_every_ledger_command_reads_the_configured_ledger(practice: Path) -> Non
     (practice / "day.277").write_bytes(build_277ca([StatusAnswer(CLAIMS[1])]))
     remit = _in(practice, "remit", "day.277")
     assert remit.returncode == ExitCode.OK, remit.stderr
+    assert b": 1 claim status recorded, 0 rejected, 0 validation findings kept" in remit.stdout  # "1", singular
     assert _in(practice, "outcomes").returncode == ExitCode.OK
     assert not (practice / "ledger.sqlite3").exists()
 
@@ -96,3 +97,9 @@ def test_outcomes_propose_with_nothing_to_propose_says_so(practice: Path) -> Non
     assert one_refusal(proc.stderr.decode()) == "edi-fix: nothing proposed: no evidence"
     made = practice / "proposals"
     assert made.is_dir() and not list(made.iterdir()) and made.stat().st_mode & 0o077 == 0
+
+
+def test_remit_says_it_does_not_read_stdin(practice: Path) -> None:
+    proc = edi_fix("remit", "-", cwd=practice, env=_env(), stdin=b"")
+    assert proc.returncode == ExitCode.REFUSED and proc.stdout == b""
+    assert "remit reads files, not stdin" in one_refusal(proc.stderr.decode())

@@ -33,8 +33,11 @@ def remit_command(
     (exit 2, nothing recorded). The same file read twice changes nothing."""
 
     def action() -> int:
+        from edi837.errors import InputRefused
         from edi837.remit.commands import remit
 
+        if any(str(f) == "-" for f in files):
+            raise InputRefused("remit reads files, not stdin: give the 835 or 277CA file's path")
         return remit(files, LedgerArgs(ledger, config, isolated).existing(), sys.stdout, sys.stderr)
 
     raise typer.Exit(guarded(action))

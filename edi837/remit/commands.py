@@ -31,6 +31,7 @@ from edi837.remit.read import Answer, read_remit
 from edi837.remit.records import Acknowledgement
 from edi837.remit.render import RENDERERS
 from edi837.remit.store import Recorded, record_acknowledgement, record_remittance
+from edi837.words import plural
 
 
 def _read_all(files: Sequence[Path]) -> list[tuple[Path, list[Answer]]]:
@@ -49,12 +50,13 @@ def _report(name: str, answer: Answer, done: Recorded) -> list[str]:
     if not done.new:
         return [one_line(f"{head}: recorded before; nothing changed")]
     if kind == "277CA":
-        lines = [f"{head}: {done.claims} claim statuses recorded, {done.rejected} rejected"]
+        lines = [f"{head}: {plural(done.claims, 'claim status', 'claim statuses')} recorded, {done.rejected} rejected"]
     else:
-        lines = [f"{head}: {done.claims} claims ({done.claims - len(done.unmatched_claims)} matched, "
-                 f"{len(done.unmatched_claims)} unmatched), {done.lines} lines ({done.matched_lines} matched, "
-                 f"{done.lines - done.matched_lines} unmatched), {done.reversed} reversed, {done.replaced} replaced"]
-    lines[0] += f", {len(answer.issues)} validation findings kept"
+        lines = [f"{head}: {plural(done.claims, 'claim')} ({done.claims - len(done.unmatched_claims)} matched, "
+                 f"{len(done.unmatched_claims)} unmatched), {plural(done.lines, 'line')} ({done.matched_lines} "
+                 f"matched, {done.lines - done.matched_lines} unmatched), {done.reversed} reversed, "
+                 f"{done.replaced} replaced"]
+    lines[0] += f", {plural(len(answer.issues), 'validation finding')} kept"
     lines += [f"  unmatched claim {c}" for c in done.unmatched_claims]
     lines += [f"  unmatched line: claim {c} SVC {n} ({why})" for c, n, why in done.unmatched_lines]
     lines += [f"  pyx12: {issue}" for issue in answer.issues]
