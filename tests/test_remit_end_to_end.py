@@ -123,7 +123,7 @@ def test_remit_records_once_and_says_what_matched(week: Path) -> None:
     assert "week.835: 835 0001 from payer PAYR9: 28 claims (27 matched, 1 unmatched), 52 lines (51 matched, " \
            "1 unmatched), 0 reversed, 0 replaced, 0 validation findings kept" in lines
     assert "  unmatched claim ZZ1" in lines
-    assert any(line.startswith("reversal.835: 835 0001 from payer PAYR9: 1 claims (1 matched, 0 unmatched), 2 lines "
+    assert any(line.startswith("reversal.835: 835 0001 from payer PAYR9: 1 claim (1 matched, 0 unmatched), 2 lines "
                                "(2 matched, 0 unmatched), 1 reversed") for line in lines)
     assert any(line.startswith("week.277: 277CA") and "2 claim statuses recorded, 1 rejected" in line
                for line in lines)
@@ -163,6 +163,7 @@ def test_propose_writes_the_payer_profile_the_week_implies(week: Path, tmp_path:
     assert shown.returncode == 0, shown.stderr
     assert "proposal written: PAYR9.toml" in shown.stdout
     text = (tmp_path / "PAYR9.toml").read_text()
+    assert (tmp_path / "PAYR9.toml").stat().st_mode & 0o077 == 0  # a proposal names no patient, still 0600
     assert 'distinct_modifier = "XS"' in text and "CO-4 x12" in text and "[rules." not in text
     profile = load_profile("PAYR9", PackFile(tmp_path / "PAYR9.toml", tmp_path).data,
                            PackFile(tmp_path / "PAYR9.toml", tmp_path), user=True, schemas=None)
@@ -171,6 +172,8 @@ def test_propose_writes_the_payer_profile_the_week_implies(week: Path, tmp_path:
                         "--ledger", str(week / "ledger.sqlite3"))
     assert stricter.returncode == 0 and not list((tmp_path / "none").iterdir())
     assert "weak evidence, nothing proposed: PAYR9: distinct_modifier = XS" in stricter.stdout
+    assert stricter.stderr.startswith("edi-fix: nothing proposed: the evidence is weak for ")
+    assert stricter.stderr.rstrip("\n").endswith(", listed above") and stricter.stderr.count("\n") == 1
 
 
 def test_outcomes_filters_and_html(week: Path) -> None:
@@ -188,11 +191,12 @@ def test_outcomes_filters_and_html(week: Path) -> None:
 
 def test_refusals_are_one_line_and_record_nothing(week: Path, tmp_path: Path) -> None:
     (tmp_path / "not.835").write_bytes(build_837([P[0]]))  # an 837 given by mistake
-    fresh = tmp_path / "fresh.sqlite3"
-    refused = _edi_fix("remit", str(week / "week.835"), str(tmp_path / "not.835"), "--ledger", str(fresh))
+    before = _counts(week)
+    refused = _edi_fix("remit", str(week / "week.835"), str(tmp_path / "not.835"), "--ledger",
+                       str(week / "ledger.sqlite3"))
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.startswith("edi-fix: refused: not.835: ") and refused.stderr.count("\n") == 1
-    assert not fresh.exists()
+    assert _counts(week) == before
     missing = _edi_fix("outcomes", "--ledger", str(tmp_path / "none.sqlite3"))
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "no claims ledger there yet" in missing.stderr
@@ -205,11 +209,12 @@ def test_public_remittance_samples_are_recorded_as_unmatched(tmp_path: Path) -> 
     if not folder.is_dir():
         pytest.skip(f"public remittance samples absent: {folder} (set EDI837_SAMPLES)")
     files = sorted(p for p in folder.iterdir() if p.suffix in (".835", ".txt"))
+    Ledger.open(tmp_path / "ledger.sqlite3").close()  # a ledger with nothing delivered (remit makes none)
     done = _edi_fix("remit", *map(str, files), "--ledger", str(tmp_path / "ledger.sqlite3"))
     assert done.returncode == 0, done.stderr
     # Nothing was delivered into this ledger: every claim of every 835 is unmatched, none is guessed.
     # (lfh_medicare-part-a.835 is lfh_demo.835 byte for byte: recorded once.)
     said = [line for line in done.stdout.splitlines() if re.match(r"\S+\.835: 835 ", line)]
     assert len(said) == sum(1 for p in files if p.suffix == ".835")
-    assert all(re.search(r": (\d+) claims \(0 matched, \1 unmatched\)", line) or
+    assert all(re.search(r": (\d+) claims? \(0 matched, \1 unmatched\)", line) or
                line.endswith("recorded before; nothing changed") for line in said), said

@@ -73,7 +73,7 @@ def test_a_later_payment_replaces_the_one_standing(tmp_path: Path) -> None:
     code, out, _ = _run(tmp_path, _file(tmp_path, "2.835", build_835([ClaimAnswer(s2, (PAID, PAID), "ICN-D")],
                                                                      trace="T3")))
     assert code == 0
-    assert "1 claims (1 matched, 0 unmatched), 2 lines (2 matched, 0 unmatched), 0 reversed, 1 replaced" in out
+    assert "1 claim (1 matched, 0 unmatched), 2 lines (2 matched, 0 unmatched), 0 reversed, 1 replaced" in out
     assert _standing(tmp_path) == [("S2", "1", "95.00")]
 
 

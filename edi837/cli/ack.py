@@ -12,13 +12,13 @@ characters, and must not carry patient data (it is shown in change logs and repo
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from edi837.cli.claims import LedgerOption, open_for_reading
+from edi837.cli.claims import open_for_reading
 from edi837.cli.common import VersionOption, guarded, make_app, print_text
+from edi837.cli.ledger_args import ConfigOption, IsolatedOption, LedgerArgs, LedgerOption
 from edi837.errors import InputRefused, one_line
 
 USAGE = ("edi-fix ack CLAIM --rule CODE [--line N] --note TEXT [--by NAME]\n"
@@ -43,23 +43,26 @@ def ack_command(
     all_of_them: Annotated[bool, typer.Option("--all", help="With --list: the revoked ones too.")] = False,
     revoke: Annotated[bool, typer.Option("--revoke", help="End the acknowledgement of --rule on CLAIM.")] = False,
     ledger: LedgerOption = None,
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
     version: VersionOption = False,
 ) -> None:
     """Acknowledge, list or revoke."""
+    where = LedgerArgs(ledger, config, isolated)
 
     def action() -> int:
         if list_them and revoke:
             raise InputRefused("--list and --revoke: give one of them")
         if list_them:
-            return _list(ledger, claim, all_of_them)
+            return _list(where, claim, all_of_them)
         if claim is None or rule is None:
             raise InputRefused("CLAIM and --rule CODE are needed (see edi-fix ack --help)")
         who = by if by is not None else _user()
         if revoke:
-            return _revoke(ledger, claim, rule.upper(), line, who)
+            return _revoke(where, claim, rule.upper(), line, who)
         if note is None:
             raise InputRefused("--note TEXT is needed: why the item is right as billed")
-        return _ack(ledger, claim, rule.upper(), line, note, who)
+        return _ack(where, claim, rule.upper(), line, note, who)
 
     raise typer.Exit(guarded(action))
 
@@ -72,45 +75,45 @@ def _user() -> str:
         return "unknown"
 
 
-def _writer(option: Path | None) -> Any:
+def _writer(where: LedgerArgs) -> Any:
     """The ledger to write an acknowledgement into: it must exist (a run made it and saw the claim)."""
     from edi837.ledger.store import Ledger
 
-    reader = open_for_reading(option)  # refuses an absent ledger, one line
+    reader = open_for_reading(where)  # refuses an absent ledger, one line
     path = reader.path
     reader.close()
     return Ledger.open(path)
 
 
-def _ack(option: Path | None, claim: str, rule: str, line: int | None, note: str, by: str) -> int:
+def _ack(where: LedgerArgs, claim: str, rule: str, line: int | None, note: str, by: str) -> int:
     from edi837.ledger import acks
 
-    with _writer(option) as ledger:
+    with _writer(where) as ledger:
         made = acks.ack(ledger, claim, rule, note=note, by=by, line=line)
-    where = f" line {made.line}" if made.line is not None else ""
-    return print_text(f"acknowledged {made.rule} on claim {made.claim_id}{where} (ack {made.id}), "
+    at = f" line {made.line}" if made.line is not None else ""
+    return print_text(f"acknowledged {made.rule} on claim {made.claim_id}{at} (ack {made.id}), "
                       f"{made.words}\na run of this claim with the line billed the same neither holds nor reports it")
 
 
-def _revoke(option: Path | None, claim: str, rule: str, line: int | None, by: str) -> int:
+def _revoke(where: LedgerArgs, claim: str, rule: str, line: int | None, by: str) -> int:
     from edi837.ledger import acks
 
-    with _writer(option) as ledger:
+    with _writer(where) as ledger:
         ended = acks.revoke(ledger, claim, rule, by=by, line=line)
     return print_text("\n".join(f"revoked ack {a.id}: {a.rule} on claim {a.claim_id}"
                                 + (f" line {a.line}" if a.line is not None else "") + f" (by {by})" for a in ended))
 
 
-def _list(option: Path | None, claim: str | None, revoked: bool) -> int:
+def _list(where: LedgerArgs, claim: str | None, revoked: bool) -> int:
     from edi837.ledger import acks
 
-    with open_for_reading(option) as ledger:
+    with open_for_reading(where) as ledger:
         found = acks.list_acks(ledger, claim_id=claim, revoked=revoked)
     if not found:
         return print_text("no acknowledgements" + (f" on claim {claim}" if claim else ""))
     rows = []
     for a in found:
-        where = f"line {a.line}" if a.line is not None else "claim"
+        at = f"line {a.line}" if a.line is not None else "claim"
         ended = f"  [revoked by {a.revoked_by} on {a.revoked_at[:10]}]" if a.revoked_at else ""
-        rows.append(f"{a.id:>4}  {a.claim_id:<20} {a.rule:<7} {where:<8} {a.words}{ended}")
+        rows.append(f"{a.id:>4}  {a.claim_id:<20} {a.rule:<7} {at:<8} {a.words}{ended}")
     return print_text("\n".join(rows))

@@ -14,12 +14,12 @@ import json
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from edi837.cli.common import VersionOption, guarded, make_app, print_text
+from edi837.cli.ledger_args import ConfigOption, IsolatedOption, LedgerArgs, LedgerOption
 from edi837.errors import InputRefused
 from edi837.ledger.schema import STATUSES
 from edi837.words import dollars
@@ -28,9 +28,6 @@ USAGE = "edi-fix claims [--status S] [--claim ID] [--payer ID] [--since DATE] [-
 ABOUT = "List the claims the ledger has seen, where each stands now, with totals in dollars."
 
 app = make_app(ABOUT)
-
-LedgerOption = Annotated[Path | None, typer.Option(
-    "--ledger", metavar="PATH", help="The claims ledger (default: $EDI837_LEDGER, then the per-user one).")]
 
 
 class ListFormat(StrEnum):
@@ -55,6 +52,8 @@ def claims_command(
     list_format: Annotated[ListFormat, typer.Option(
         "--format", metavar="text|json|csv", help="Output format (default text).")] = ListFormat.text,
     ledger: LedgerOption = None,
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
     version: VersionOption = False,
 ) -> None:
     """List claims from the claims ledger, filtered, with totals in dollars."""
@@ -64,7 +63,7 @@ def claims_command(
 
         wanted = _statuses(status)
         moment = parse_since(since) if since is not None else None
-        with open_for_reading(ledger) as book:
+        with open_for_reading(LedgerArgs(ledger, config, isolated)) as book:
             listed = queries.claims(book, status=wanted, claim_id=claim, payer=payer, since=moment, history=history)
         totals = queries.totals(listed)
         render = {ListFormat.text: as_text, ListFormat.json: as_json, ListFormat.csv: as_csv}[list_format]
@@ -73,15 +72,11 @@ def claims_command(
     raise typer.Exit(guarded(action))
 
 
-def open_for_reading(option: Path | None) -> Any:
-    """The ledger to read (refused, one line, when there is none: nothing is made by looking)."""
-    from edi837.delivery.ledgering import LedgerChoice
+def open_for_reading(where: LedgerArgs) -> Any:
+    """The ledger to read (refused, one line naming it, when there is none: nothing is made by looking)."""
     from edi837.ledger.store import Ledger
 
-    path = LedgerChoice.of(option).path
-    if path is None:
-        raise InputRefused("no claims ledger: $EDI837_LEDGER is set empty (give --ledger PATH)")
-    return Ledger.open(path, write=False)
+    return Ledger.open(where.existing(), write=False)
 
 
 def _statuses(given: list[str] | None) -> list[str] | None:

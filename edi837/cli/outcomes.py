@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from edi837.cli.common import VersionOption, guarded, make_app
-from edi837.cli.remit import LedgerOption, chosen_ledger
+from edi837.cli.ledger_args import ConfigOption, IsolatedOption, LedgerArgs, LedgerOption
 
 app = make_app("Paid and denied lines by rule action, payer, code and CARC; proposals for the payer packs.")
 USAGE = "edi-fix outcomes [--format text|json|csv|html] [--propose DIR] [--since DATE] [--payer ID]"
@@ -33,6 +33,8 @@ class OutcomesFormat(StrEnum):
 @app.command()
 def outcomes_command(
     ledger: LedgerOption = None,
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
     output_format: Annotated[OutcomesFormat, typer.Option(
         "--format", metavar="text|json|csv|html", help="Output format (default text; html: a page to open).")
     ] = OutcomesFormat.text,
@@ -60,7 +62,8 @@ def outcomes_command(
         from edi837.remit.propose import Thresholds
 
         thresholds = Thresholds(min_lines, min_claims, Decimal(str(min_share)))
-        return run(chosen_ledger(ledger), output_format.value, sys.stdout, propose, thresholds,
+        where = LedgerArgs(ledger, config, isolated).existing()
+        return run(where, output_format.value, sys.stdout, propose, thresholds,
                    since=since.date() if since else None, payer=payer)
 
     raise typer.Exit(guarded(action))

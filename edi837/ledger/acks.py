@@ -131,7 +131,7 @@ def ack(ledger: Ledger, claim_id: str, rule: str, *, note: str, by: str, line: i
                            "WHERE c.claim_id = ? AND r.state = 'committed' ORDER BY c.run DESC, c.position DESC "
                            "LIMIT 1", (claim_id,)).fetchone()
         if found is None:
-            raise AckRefused(f"claim {claim_id} is in no committed run of the ledger")
+            raise AckRefused(f"claim {claim_id} is in no committed run of the ledger {ledger.path}")
         run, lines, findings = found
         chosen = _choose([f.line for f in findings_from(findings) if f.is_item and f.rule == rule], claim_id, rule,
                          line, run)

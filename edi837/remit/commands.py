@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import date
@@ -30,6 +31,7 @@ from edi837.remit.read import Answer, read_remit
 from edi837.remit.records import Acknowledgement
 from edi837.remit.render import RENDERERS
 from edi837.remit.store import Recorded, record_acknowledgement, record_remittance
+from edi837.words import plural
 
 
 def _read_all(files: Sequence[Path]) -> list[tuple[Path, list[Answer]]]:
@@ -48,12 +50,13 @@ def _report(name: str, answer: Answer, done: Recorded) -> list[str]:
     if not done.new:
         return [one_line(f"{head}: recorded before; nothing changed")]
     if kind == "277CA":
-        lines = [f"{head}: {done.claims} claim statuses recorded, {done.rejected} rejected"]
+        lines = [f"{head}: {plural(done.claims, 'claim status', 'claim statuses')} recorded, {done.rejected} rejected"]
     else:
-        lines = [f"{head}: {done.claims} claims ({done.claims - len(done.unmatched_claims)} matched, "
-                 f"{len(done.unmatched_claims)} unmatched), {done.lines} lines ({done.matched_lines} matched, "
-                 f"{done.lines - done.matched_lines} unmatched), {done.reversed} reversed, {done.replaced} replaced"]
-    lines[0] += f", {len(answer.issues)} validation findings kept"
+        lines = [f"{head}: {plural(done.claims, 'claim')} ({done.claims - len(done.unmatched_claims)} matched, "
+                 f"{len(done.unmatched_claims)} unmatched), {plural(done.lines, 'line')} ({done.matched_lines} "
+                 f"matched, {done.lines - done.matched_lines} unmatched), {done.reversed} reversed, "
+                 f"{done.replaced} replaced"]
+    lines[0] += f", {plural(len(answer.issues), 'validation finding')} kept"
     lines += [f"  unmatched claim {c}" for c in done.unmatched_claims]
     lines += [f"  unmatched line: claim {c} SVC {n} ({why})" for c, n, why in done.unmatched_lines]
     lines += [f"  pyx12: {issue}" for issue in answer.issues]
@@ -103,22 +106,43 @@ def _write(folder: Path, name: str, text: str) -> None:
         raise
 
 
+def proposal_folder(folder: Path) -> None:
+    """Refuse (InputRefused, before anything is printed) a --propose DIR that is not a folder, or one to make
+    whose parent folder does not exist: a typo must not make a tree of folders, nor fail after the report."""
+    if folder.is_dir():
+        return
+    if folder.exists() or folder.is_symlink():
+        raise InputRefused(f"--propose {folder}: not a folder")
+    if not folder.absolute().parent.is_dir():
+        raise InputRefused(f"--propose {folder}: no folder {folder.absolute().parent} to make it in")
+
+
 def outcomes_command(ledger: Path, fmt: str, out: TextIO, propose_dir: Path | None = None,
-                     thresholds: Thresholds = DEFAULTS, *, since: date | None = None, payer: str | None = None) -> int:
+                     thresholds: Thresholds = DEFAULTS, *, since: date | None = None, payer: str | None = None,
+                     err: TextIO | None = None) -> int:
     """Print the outcomes recorded in the ledger at `ledger` in `fmt` (text, json, csv, html), of payments dated
     `since` or later and claims sent to `payer`; with `propose_dir`, write one payer-profile TOML per payer with
     strong evidence there (`<payer id>.toml`, or `payer-N.toml` when the id is not a plain name) and list the
-    weak evidence. A ledger that is missing or unreadable is refused (LedgerUnavailable, exit 2)."""
+    weak evidence; when nothing is proposed, say so on `err`. A ledger that is missing or unreadable is refused
+    (LedgerUnavailable, exit 2); so is a `propose_dir` that cannot be made (proposal_folder), before anything."""
+    if propose_dir is not None:
+        proposal_folder(propose_dir)
     with Ledger.open(ledger, write=False) as book:
         found = outcomes(book.connection, since=since, payer=payer)
     out.write(RENDERERS[fmt](found))
     if propose_dir is None:
         return 0
-    propose_dir.mkdir(parents=True, exist_ok=True)
-    for n, (payer, text) in enumerate(sorted(propose(found, thresholds).items()), 1):
+    propose_dir.mkdir(mode=0o700, exist_ok=True)  # never its parents; the proposals are 0600 (mkstemp)
+    proposals = sorted(propose(found, thresholds).items())
+    for n, (payer, text) in enumerate(proposals, 1):
         name = f"{payer}.toml" if _SAFE_NAME.fullmatch(payer) else f"payer-{n}.toml"
         _write(propose_dir, name, text)
         print(one_line(f"proposal written: {name}"), file=out)
-    for line in weak(found, thresholds):
+    weak_lines = weak(found, thresholds)
+    for line in weak_lines:
         print(f"weak evidence, nothing proposed: {line}", file=out)
+    if not proposals:
+        n = len(weak_lines)
+        why = f"the evidence is weak for {n} setting{'s' if n != 1 else ''}, listed above" if n else "no evidence"
+        print(f"edi-fix: nothing proposed: {why}", file=err or sys.stderr)
     return 0
