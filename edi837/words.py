@@ -1,7 +1,9 @@
-"""Counts and articles in English, so a summary never says "1 claims" or "a upper extremity"."""
+"""Counts and articles in English, so a summary never says "1 claims" or "a upper extremity"; and CSV cells a
+spreadsheet reads as text."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 
@@ -24,3 +26,16 @@ def dollars(amount: Decimal) -> str:
 def thousands(count: int) -> str:
     """`12,345`: a count of rows or codes as a person reads it."""
     return f"{count:,}"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula: text from a claim file (a claim id, a payer id) that
+    starts with = + - @ or a tab or carriage return gets a leading apostrophe (OWASP, "CSV Injection"); a plain
+    number (a negative amount of a reversal) stays as it is."""
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell

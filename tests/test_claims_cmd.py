@@ -96,3 +96,20 @@ def test_no_ledger_is_refused_and_none_made(tmp_path: Path) -> None:
     proc = edi_fix("claims", "--ledger", str(tmp_path / "none.sqlite3"))
     assert proc.returncode == ExitCode.REFUSED
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text(tmp_path: Path) -> None:
+    """A claim id is text from the practice's file; one that starts with '=' (or + - @) would run as a formula
+    when the CSV is opened in a spreadsheet (OWASP "CSV Injection"): it gets a leading apostrophe. A plain
+    number, such as a reversal's negative amount, stays a number."""
+    from edi837.words import spreadsheet_safe
+
+    data = build_837([ClaimSpec("=SUM(A1)", ("M5450",), (LineSpec("99213", "85.00"),))], seed=3)
+    (tmp_path / "in.837").write_bytes(data)
+    ledger = tmp_path / "ledger.sqlite3"
+    assert edi_fix("in.837", "out.837", "--no-validate", "--ledger", str(ledger), cwd=tmp_path).returncode == 0
+    proc = edi_fix("claims", "--ledger", str(ledger), "--format", "csv")
+    [row] = list(csv.DictReader(io.StringIO(proc.stdout.decode())))
+    assert row["claim_id"] == "'=SUM(A1)"
+    assert [spreadsheet_safe(c) for c in ("-12.00", "+3", "@cmd", "-x", "\tA", "ok")] == [
+        "-12.00", "+3", "'@cmd", "'-x", "'\tA", "ok"]

@@ -22,7 +22,7 @@ from edi837.cli.common import VersionOption, guarded, make_app, print_text
 from edi837.cli.ledger_args import ConfigOption, IsolatedOption, LedgerArgs, LedgerOption
 from edi837.errors import InputRefused
 from edi837.ledger.schema import STATUSES
-from edi837.words import dollars
+from edi837.words import dollars, spreadsheet_safe
 
 USAGE = "edi-fix claims [--status S] [--claim ID] [--payer ID] [--since DATE] [--format text|json|csv]"
 ABOUT = "List the claims the ledger has seen, where each stands now, with totals in dollars."
@@ -160,6 +160,6 @@ def as_csv(listed: list[Any], totals: Any) -> str:
     writer.writerow(COLUMNS)
     for x in listed:
         row = _row(x)
-        writer.writerow(["" if row[c] is None else amount_text(row[c]) if isinstance(row[c], Decimal) else str(row[c])
-                         for c in COLUMNS])
+        writer.writerow(["" if row[c] is None else amount_text(row[c]) if isinstance(row[c], Decimal)
+                         else spreadsheet_safe(str(row[c])) for c in COLUMNS])
     return out.getvalue()

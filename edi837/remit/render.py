@@ -16,6 +16,7 @@ from typing import Any
 from edi837.remit.codes import meaning
 from edi837.remit.outcomes import Outcomes, Tally
 from edi837.report.outcomes import Table, outcomes_page
+from edi837.words import spreadsheet_safe
 
 SECTIONS = (("by_action", "By rule action"), ("by_payer", "By payer"), ("by_procedure", "By code and modifiers"),
             ("by_reason", "By adjustment (group-CARC)"), ("changed", "Lines edi837 changed vs left alone"))
@@ -85,10 +86,10 @@ def as_csv(out: Outcomes) -> str:
     writer.writerow(CSV_FIELDS)
     for attr, _, table in _tables(out):
         for key, t in sorted(table.items()):
-            writer.writerow((attr, key, t.lines, t.paid, t.denied, t.paid_amount, t.charge,
+            writer.writerow((attr, spreadsheet_safe(str(key)), t.lines, t.paid, t.denied, t.paid_amount, t.charge,
                              " ".join(f"{k}={n}" for k, n in sorted(t.reasons.items())), len(t.claims)))
     for reason, n in sorted(out.rejections.items()):
-        writer.writerow(("rejections", reason, n, "", "", "", "", "", ""))
+        writer.writerow(("rejections", spreadsheet_safe(reason), n, "", "", "", "", "", ""))
     return buffer.getvalue()
 
 
