@@ -113,3 +113,16 @@ def test_csv_cells_a_spreadsheet_would_run_are_written_as_text(tmp_path: Path) -
     assert row["claim_id"] == "'=SUM(A1)"
     assert [spreadsheet_safe(c) for c in ("-12.00", "+3", "@cmd", "-x", "\tA", "ok")] == [
         "-12.00", "+3", "'@cmd", "'-x", "'\tA", "ok"]
+
+
+def test_history_lists_every_run_but_totals_count_each_claim_once(tmp_path: Path) -> None:
+    """The same file fixed twice: --history lists each claim's two runs, and the totals are still the three
+    claims of tests/ledger_helpers.py at $85.00 each (98940 $45 + 97140 $40; 97140 x1 $40 + 98940 $45; 99213
+    $85): 3 claims, $255.00 billed."""
+    (tmp_path / "in.837").write_bytes(small_file())
+    ledger = tmp_path / "ledger.sqlite3"
+    for out in ("a.837", "b.837"):
+        edi_fix("in.837", out, "--no-validate", "--ledger", str(ledger), cwd=tmp_path)
+    found = json.loads(edi_fix("claims", "--ledger", str(ledger), "--format", "json", "--history").stdout)
+    assert len(found["claims"]) == 6
+    assert (found["totals"]["claims"], found["totals"]["billed"]) == (3, "255.00")

@@ -65,7 +65,10 @@ def claims_command(
         moment = parse_since(since) if since is not None else None
         with open_for_reading(LedgerArgs(ledger, config, isolated)) as book:
             listed = queries.claims(book, status=wanted, claim_id=claim, payer=payer, since=moment, history=history)
-        totals = queries.totals(listed)
+            # totals count claims as they stand (their latest run), not the rows --history lists
+            standing = listed if not history else queries.claims(book, status=wanted, claim_id=claim, payer=payer,
+                                                                  since=moment)
+        totals = queries.totals(standing)
         render = {ListFormat.text: as_text, ListFormat.json: as_json, ListFormat.csv: as_csv}[list_format]
         return print_text(render(listed, totals).rstrip("\n"))
 
