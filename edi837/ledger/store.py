@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -37,11 +38,14 @@ from edi837.ledger.secret import KeyProblem, fingerprint, key_for
 
 LEDGER = Location(option="--ledger", env_var="EDI837_LEDGER", file_name="ledger.sqlite3", what="claims ledger",
                   commands="edi-fix claims", without="run without a ledger")
+_OPEN_TRIES = 5
 BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction (each is short; a checkpoint can take more)
 
 
 class LedgerUnavailable(OutputFailed):
     """The ledger cannot be opened or written: exit 2, and a run that needs it commits nothing."""
+
+    locked = False  # SQLite said "locked" (another process's transaction), not a file or schema problem
 
 
 def ledger_path(option: Path | Literal[False] | None) -> Path | None:
@@ -55,9 +59,12 @@ def _problem(path: Path, error: BaseException) -> LedgerUnavailable:
     if isinstance(error, KeyProblem):
         return LedgerUnavailable(str(error))
     text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    if isinstance(error, sqlite3.OperationalError) and "locked" in text:
+    locked = isinstance(error, sqlite3.OperationalError) and "locked" in text
+    if locked:
         text = f"another run kept it locked for more than {BUSY_SECONDS:.0f} s"
-    return LedgerUnavailable(one_line(f"{path}: the claims ledger cannot be written ({text})"))
+    problem = LedgerUnavailable(one_line(f"{path}: the claims ledger cannot be written ({text})"))
+    problem.locked = locked
+    return problem
 
 
 class Ledger:
@@ -71,7 +78,24 @@ class Ledger:
     @classmethod
     def open(cls, path: Path, *, write: bool = True, group_readable: bool = False) -> Ledger:
         """The ledger at `path`, made (with its key file) when missing and `write`; LedgerUnavailable when it
-        cannot be: a folder, not a ledger, a later schema, a missing or other key, no room, locked too long."""
+        cannot be: a folder, not a ledger, a later schema, a missing or other key, no room, locked too long.
+
+        Two processes making one ledger at once can meet in a lock SQLite answers at once instead of waiting
+        out (a file turning to WAL under a reader, an upgrade from read to write: SQLite's documented answer
+        is to start again): such a quick "locked" is tried again, a few times, before it is refused."""
+        started = time.monotonic()
+        for attempt in range(_OPEN_TRIES):
+            try:
+                return cls._open(path, write=write, group_readable=group_readable)
+            except LedgerUnavailable as error:
+                quick = time.monotonic() - started < BUSY_SECONDS / 2
+                if not (quick and error.locked) or attempt == _OPEN_TRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    @classmethod
+    def _open(cls, path: Path, *, write: bool, group_readable: bool) -> Ledger:
         connection = None
         try:
             _check_file(path, write=write)
