@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edi837.cli.flags import RunFlags
-from edi837.cli.rule_docs import summary_of
+from edi837.cli.rule_docs import plugin_lines, summary_of
 from edi837.engine.registry import RuleFactory, rule_schemas, selected
 from edi837.engine.rule import Rule
 from edi837.packs import RulePacks, load_packs
@@ -49,11 +49,7 @@ def listing(run: RunFlags, factories: Sequence[RuleFactory] | None = None) -> st
         why = [w for w in (effect.fix_from, "" if effect.on else f"off: {effect.on_from}") if w]
         if why:
             lines.append(f"{'':<7}{'; '.join(why)}")
-    for factory in factories:
-        if not (isinstance(factory, type) and issubclass(factory, Rule)):
-            code, name = getattr(factory, "code", "?"), getattr(factory, "name", getattr(factory, "__name__", "?"))
-            lines.append(f"{code}  {name:<28} {'(plugin)':<22} on")
-    return "\n".join(lines)
+    return "\n".join(lines + plugin_lines(factories))
 
 
 def rule_effects(run: RunFlags, factories: Sequence[RuleFactory]) -> dict[str, Effect]:

@@ -49,11 +49,17 @@ def listing(factories: Sequence[RuleFactory] | None = None) -> str:
     for rule in _rule_classes(factories):
         state = "on" if rule.default_on else "off"
         lines.append(f"{rule.code}  {rule.name:<28} {_SAFETY_WORDS[rule.fix_safety]:<22} {state:<4} {summary_of(rule)}")
+    return "\n".join(lines + plugin_lines(factories))
+
+
+def plugin_lines(factories: Sequence[RuleFactory]) -> list[str]:
+    """A line for each plugin rule that is not a Rule class (a factory): its code and name, always on."""
+    lines = []
     for factory in factories:
         if not (isinstance(factory, type) and issubclass(factory, Rule)):
             code, name = getattr(factory, "code", "?"), getattr(factory, "name", getattr(factory, "__name__", "?"))
             lines.append(f"{code}  {name:<28} {'(plugin)':<22} on")
-    return "\n".join(lines)
+    return lines
 
 
 def rule_page(code: str, factories: Sequence[RuleFactory] | None = None) -> str | None:
