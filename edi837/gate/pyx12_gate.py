@@ -89,7 +89,7 @@ _MAPS: dict[tuple[str, str | None], Any] = {}
 
 
 @contextmanager
-def _maps_loaded_once() -> Iterator[None]:
+def maps_loaded_once() -> Iterator[None]:
     """pyx12 re-parses its 1.1 MB map on every call (0.15 s); the fast gate calls it once per excerpt.
 
     pyx12 4.0.0 keeps no validation state in the map objects (its walker counts in a NodeCounter of its
@@ -128,7 +128,7 @@ def validate(open_data: Opener, position: Callable[[int | None], int | None] | N
             raw.seek(0)
         text = io.TextIOWrapper(raw, encoding="latin-1", newline="")
         try:
-            with _maps_loaded_once():
+            with maps_loaded_once():
                 ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), text, None, None, None, fd_json)
         except Exception as error:  # pyx12 crashed on this input: a refusal, never an internal error
             raise InputRefused(_crash_message(error, position)) from None

@@ -147,21 +147,29 @@ def case_options(case: RuleCase, extra_rules: Sequence[Callable[[RulePacks], Rul
     return options
 
 
-def pyx12_errors(data: bytes) -> list[str]:
-    """pyx12's own verdict on some bytes, run directly (not through edi837's gate): its error texts."""
+def pyx12_errors(data: bytes, *, fresh_map: bool = False) -> list[str]:
+    """pyx12's own verdict on some bytes, run directly (not through edi837's gate): its error texts.
+
+    pyx12 parses its 1.1 MB map on every call; a map parsed once per process gives the same verdicts at a
+    tenth of the cost. `fresh_map` lets pyx12 parse it as it would alone: tests/test_gate_differential.py
+    compares the two."""
     import io
     import json
     import logging
+    from contextlib import nullcontext
 
     import pyx12.params
     import pyx12.x12n_document
+
+    from edi837.gate.pyx12_gate import maps_loaded_once
 
     logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     report = io.StringIO()
-    ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(data.decode("latin-1"), newline=""),
-                                           None, None, None, report)
+    with nullcontext() if fresh_map else maps_loaded_once():
+        text = io.StringIO(data.decode("latin-1"), newline="")
+        ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), text, None, None, None, report)
     errors: list[str] = []
 
     def walk(node: object) -> None:
