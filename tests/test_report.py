@@ -194,6 +194,20 @@ def test_an_acknowledged_item_is_shown_and_not_counted_as_work() -> None:
     assert _totals(page)["items acknowledged as right as billed"] == "1"
     assert "acknowledged by Pat on 2026-03-05: separate region" in page.text_content()
     assert not page.xpath("//kbd") and not _rows(page)
+    # a large run lists the fixed claims' ids: the acknowledged item keeps its words, with its claim
+    listed = _page(result, detail_rows=0)
+    assert listed.xpath("//h2[starts-with(., 'Fixed')]/following-sibling::ul[1]/li/text()") == [
+        "R1 NC001 line 2 acknowledged by Pat on 2026-03-05: separate region"]
+    # a held claim with one item acknowledged and one not: its row says the first's words, the other's command
+    lines = (LineSpec("98940", "45"), LineSpec("97140", "40"), LineSpec("97530", "90"))
+    held = fix(build_837([ClaimSpec("H2", ("M9901",), lines)]), FixOptions(validate=False, hold=frozenset({"review"})))
+    (first,) = [r for r in held.records if r.rule == "NC001"]
+    held.records[held.records.index(first)] = replace(first, acknowledged="Pat on 2026-03-05: ok")
+    page = _page(held, held_name="h.837")
+    (row,) = page.xpath("//table[@class='rows']/tbody/tr")
+    assert row.xpath("td[4]/div[@class='ack']/text()") == ["NC001 line 2 acknowledged by Pat on 2026-03-05: ok"]
+    assert row.xpath("td[4]/kbd/text()") == ['edi-fix ack H2 --rule NC002 --line 3 --note "..."',
+                                             "edi-fix release h.837 --claim H2 --to OUT"]
     # the same record twice in a claim's range: one item
     again = fix(build_837(_THREE[:1]), FixOptions(validate=False))
     summary = again.claim_summaries[0]

@@ -16,7 +16,17 @@ from lxml import etree
 from lxml.html import builder as E
 
 from edi837.engine.records import ChangeRecord
-from edi837.report.cards import ack_command, card, chunked, lines_text, money, provider, release_command, t
+from edi837.report.cards import (
+    ack_command,
+    acknowledged_text,
+    card,
+    chunked,
+    lines_text,
+    money,
+    provider,
+    release_command,
+    t,
+)
 from edi837.report.groups import Group
 from edi837.report.worklist import HELD, ClaimView
 from edi837.words import thousands
@@ -38,8 +48,7 @@ ROW_LEGEND = ("Each block says once the findings its claims share, in the words 
 def commands(v: ClaimView, held_name: str) -> list[Any]:
     """The row's last cell: an ack command per item, the words of each acknowledged item, the release."""
     cell: list[Any] = [E.KBD(t(ack_command(r))) for r in v.items]
-    cell += [E.DIV(E.CLASS("ack"), t(f"{r.rule}" + (f" line {r.line_number}" if r.line_number is not None else "")
-                                      + f" acknowledged by {r.acknowledged}")) for r in v.acknowledged]
+    cell += [E.DIV(E.CLASS("ack"), t(acknowledged_text(r))) for r in v.acknowledged]
     if v.status == HELD:
         cell.append(E.KBD(t(release_command(v.summary.claim_id, held_name))))
     return cell

@@ -96,6 +96,11 @@ def _rule_line(r: ChangeRecord) -> str:
     return r.rule if r.line_number is None else f"{r.rule} line {r.line_number}"
 
 
+def acknowledged_text(r: ChangeRecord) -> str:
+    """`NC001 line 2 acknowledged by NAME on DATE: NOTE`: an item a person said is right as billed."""
+    return f"{_rule_line(r)} acknowledged by {r.acknowledged}"
+
+
 def ack_command(r: ChangeRecord) -> str:
     line = f" --line {r.line_number}" if r.line_number is not None else ""
     return f"edi-fix ack {shlex.quote(r.claim_id)} --rule {shlex.quote(r.rule)}{line} --note \"...\""
@@ -155,7 +160,7 @@ def delivered_table(views: list[ClaimView]) -> list[etree._Element]:
         s = v.summary
         total = money(s.amount_before) + ("" if s.amount_after == s.amount_before else f" → {money(s.amount_after)}")
         rules = ", ".join([*sorted({r.rule for r in v.records if r.applied}),
-                           *[f"{_rule_line(r)} acknowledged by {r.acknowledged}" for r in v.acknowledged]])
+                           *[acknowledged_text(r) for r in v.acknowledged]])
         rows.append(_tr(s, (s.claim_id, s.payer, s.rendering_npi, diagnoses(s), total, lines_text(s), rules)))
     return chunked("delivered", head, rows)
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from lxml import etree
 from lxml.html import builder as E
 
-from edi837.report.cards import money, t
+from edi837.report.cards import acknowledged_text, money, t
 from edi837.report.worklist import ClaimView
 from edi837.words import plural, thousands
 
@@ -44,9 +44,7 @@ def id_lists(views: list[ClaimView], key: Callable[[ClaimView], str], after: boo
         out.append(cast(etree._Element, E.P(E.CLASS("ids chunk"), E.B(t(name)), " " + head, E.BR(), ids)))
     acked = [(v.summary.claim_id, r) for v in views for r in v.acknowledged]
     if acked:
-        out.append(cast(etree._Element, E.UL(*[E.LI(t(f"{claim} {r.rule}" + (
-            f" line {r.line_number}" if r.line_number is not None else "") + f" acknowledged by {r.acknowledged}"))
-            for claim, r in acked])))
+        out.append(cast(etree._Element, E.UL(*[E.LI(t(f"{claim} {acknowledged_text(r)}")) for claim, r in acked])))
     return out
 
 
