@@ -24,7 +24,7 @@ from edi837.report.worklist import HELD, ClaimView
 from edi837.words import dollars
 
 TODO_REVIEW = ("Check each item against the chart. Correct the claim in the practice system and send it again, "
-               "or, if it is right as billed, record that with the command under the item.")
+               "or, if it is right as billed, record that with the item's edi-fix ack command.")
 TODO_INVALID = ("Correct the segment named below in the practice system and send the claim again: a "
                 "clearinghouse would reject it as it is.")
 

@@ -106,7 +106,7 @@ def _totals(result: FixResult, work: Worklist) -> etree._Element:
     return cast(etree._Element, E.TABLE(E.CLASS("totals keep"), E.TBODY(*rows)))
 
 
-TODO_HELD = ("A held claim is in the held file as it arrived: its card ends with the command that releases it, "
+TODO_HELD = ("A held claim is in the held file as it arrived: its commands end with the one that releases it, "
              "its safe fixes applied.")
 
 
