@@ -18,6 +18,12 @@ def _page(result: object, **names: str) -> html.HtmlElement:
     return html.fromstring(render_report(result, **names))  # type: ignore[arg-type]
 
 
+def _rows(page: html.HtmlElement) -> list[list[str]]:
+    """Each row of "Needs a person": its cells' texts, the commands (kbd) last, one text each."""
+    return [[td.text_content() for td in tr.xpath("td")[:3]] + tr.xpath("td[4]/kbd/text()")
+            for tr in page.xpath("//table[@class='rows']/tbody/tr")]
+
+
 def _totals(page: html.HtmlElement) -> dict[str, str]:
     return {tr.xpath("td")[0].text_content(): tr.xpath("td")[1].text_content()
             for tr in page.xpath("//table[contains(@class, 'totals')]//tr")}
@@ -58,14 +64,14 @@ def test_review_items_need_a_person_without_a_hold_and_every_claim_is_listed() -
         "safe fixes withheld (their claims are held)": "0", "changes applied": "1",
         "dollars at risk: held": "$0.00", "dollars at risk: delivered with items for review": "$85.00",
         "dollars at risk: lines that now carry GY": "$0.00"}
-    (card,) = page.xpath("//table[contains(@class, 'card')]")
-    assert card.xpath("string(thead)") == "Claim R1 review · PAYA · $85.00"  # claim, status, payer, at risk
-    text = card.text_content()
-    # the billing provider renders (no NPI said); M99.01 is the cervical region (C)
-    assert card.xpath("tbody/tr/td/div/text()")[:2] == ["M99.01 C", "1 98940 x1 $45.00; 2 97140 x1 $40.00 (2026-03-02)"]
-    assert "NPI" not in text
-    assert card.xpath("string(.//kbd)") == 'edi-fix ack R1 --rule NC001 --line 2 --note "..."'
-    assert "edi-fix release" not in text  # delivered, nothing to release
+    assert page.xpath("string(//h3)") == "NC001: 1 claim, $85.00 at risk"
+    assert [li.xpath("string(b)") for li in page.xpath("//ul[@class='why']/li")] == ["NC001"]
+    # claim, status, payer, at risk; the billing provider renders (no NPI said); M99.01 is the cervical region
+    # (C); the lines; the ack command (delivered: nothing to release)
+    assert _rows(page) == [["R1 review · PAYA · $85.00", "M99.01 C",
+                            "1 98940 x1 $45.00; 2 97140 x1 $40.00 (2026-03-02)",
+                            'edi-fix ack R1 --rule NC001 --line 2 --note "..."']]
+    assert not page.xpath("//table[contains(@class, 'card')]")
     (row,) = page.xpath("//table[@class='delivered']/tbody/tr")
     assert [td.text_content() for td in row.xpath("td")] == [
         "R<2&", "SX123", "1234567893", "M99.03 L, M25.511 UE", "$85.00",
@@ -106,15 +112,13 @@ def test_counts_match_the_work_with_a_hold(tmp_path: Path, capsys: pytest.Captur
         "items for review": "7", "safe fixes withheld (their claims are held)": str(len(withheld)),
         "dollars at risk: held": "$425.00", "dollars billed before": "$795.00"}
     assert summary["held"]["amount"] == "425"
-    cards = page.xpath("//table[contains(@class, 'card')]")
-    assert sorted(c.xpath("string(thead)").split()[1] for c in cards) == sorted(held)
-    for c in cards:
-        claim = c.xpath("string(thead)").split()[1]
-        commands = c.xpath(".//kbd/text()")
-        assert commands[-1] == f"edi-fix release {out}.held.837 --claim {claim} --to OUT"
-        assert f'edi-fix ack {claim} --rule NC001 --line 2 --note "..."' in commands
-    ids = [e.get("id") for e in page.xpath("//*[@id]")]
-    assert len(ids) == len(set(ids))
+    rows = _rows(page)
+    assert sorted(r[0].split()[0] for r in rows) == sorted(held)  # each held claim once
+    for r in rows:
+        claim = r[0].split()[0]
+        assert r[0].split()[1] == "held"
+        assert r[-1] == f"edi-fix release {out}.held.837 --claim {claim} --to OUT"
+        assert f'edi-fix ack {claim} --rule NC001 --line 2 --note "..."' in r[3:]
     style = page.findtext(".//style")
     assert "@media print" in style and "break-inside: avoid" in style and "table-header-group" in style
 
@@ -132,15 +136,14 @@ def test_a_held_card_separates_withheld_safe_fixes_from_its_review_item() -> Non
     totals = _totals(page)
     assert (totals["items for review"], totals["safe fixes withheld (their claims are held)"],
             totals["claims held"], totals["dollars at risk: held"]) == ("2", "1", "1", "$247.00")
-    (card,) = page.xpath("//table[contains(@class, 'card')]")
-    assert card.xpath("tbody/tr/td/div/text()") == [
-        "M99.03 L, M25.511 UE",
+    # the withheld safe fix shows on its line (→ what the release applies), the two items in the block
+    assert _rows(page) == [[
+        "H1 held · SX123 · $247.00", "M99.03 L, M25.511 UE",
         "1 98940 x1 $45.00; 2 97140 x1 $40.00 → 97140:59; 3 97530 x1 $90.00; 4 97116 x1 $72.00 (2026-03-02)",
-        "withheld: NC001 line 2"]
-    assert [li.xpath("string(b)") for li in card.xpath(".//li")] == ["NC002", "NC003"]
-    assert card.xpath(".//kbd/text()") == ['edi-fix ack H1 --rule NC002 --line 3 --note "..."',
-                                           'edi-fix ack H1 --rule NC003 --line 4 --note "..."',
-                                           "edi-fix release in.held.837 --claim H1 --to OUT"]
+        'edi-fix ack H1 --rule NC002 --line 3 --note "..."', 'edi-fix ack H1 --rule NC003 --line 4 --note "..."',
+        "edi-fix release in.held.837 --claim H1 --to OUT"]]
+    assert [li.xpath("string(b)") for li in page.xpath("//ul[@class='why']/li")] == ["NC002", "NC003"]
+    assert page.xpath("string(//table[contains(@class, 'by-rule')]//tr[td[1]='NC001']/td[3])") == "1"
 
 
 def test_one_finding_that_appends_gy_and_gp_is_shown_once_and_its_dollars_are_at_risk() -> None:
@@ -160,10 +163,10 @@ def test_one_finding_that_appends_gy_and_gp_is_shown_once_and_its_dollars_are_at
     assert (totals["dollars at risk: lines that now carry GY"], totals["items for review"],
             totals["dollars at risk: delivered with items for review"]) == ("$40.00", "1", "$85.00")
     assert page.xpath("string(//table[contains(@class, 'by-rule')]//tr[td[1]='MC002']/td[2])") == "1"
-    assert "2 97140 x1 $40.00 → 97140:GP:GY (2026-" in page.xpath("string(//table[contains(@class, 'card')])")
+    assert "2 97140 x1 $40.00 → 97140:GP:GY (2026-" in _rows(page)[0][2]
     held = _page(fix(build_837([spec]), FixOptions(validate=False, hold=frozenset({"review"}))))
     assert _totals(held)["safe fixes withheld (their claims are held)"] == "1"
-    assert held.text_content().count("MC002 line 2") == 1
+    assert held.xpath("string(//table[contains(@class, 'by-rule')]//tr[td[1]='MC002']/td[3])") == "1"
 
 
 def test_cards_are_sorted_by_dollars_at_risk_then_payer() -> None:
@@ -174,28 +177,8 @@ def test_cards_are_sorted_by_dollars_at_risk_then_payer() -> None:
 
     claims = [review_claim("C1", "BB", "40"), review_claim("C2", "ZZ", "240"), review_claim("C3", "AA", "40")]
     page = _page(fix(build_837(claims), FixOptions(validate=False)))
-    heads = [c.xpath("string(thead)") for c in page.xpath("//table[contains(@class, 'card')]")]
-    assert heads == ["Claim C2 review · ZZ · $285.00", "Claim C3 review · AA · $85.00", "Claim C1 review · BB · $85.00"]
-
-
-def test_words_every_item_of_a_rule_ends_with_are_said_once_and_nothing_is_lost() -> None:
-    """Two NC001 review items whose messages end alike: the page says the common ending once, each item its
-    own beginning followed by "…", and beginning + ending is the change log's message word for word."""
-    from datetime import date
-
-    claims = [ClaimSpec(f"W{day}", ("M9901",), (LineSpec("98940", "45", service_date=date(2026, 3, day)),
-                                                LineSpec("97140", "40", service_date=date(2026, 3, day))))
-              for day in (2, 9)]
-    result = fix(build_837(claims), FixOptions(validate=False))
-    messages = [r.message for r in result.records if r.rule == "NC001"]
-    assert len(messages) == 2 and messages[0] != messages[1]
-    page = _page(result)
-    (said,) = [s.text_content() for s in page.xpath("//p[@class='meta']/span")]
-    assert said.startswith("NC001: … ")
-    ending = said[len("NC001: …"):]
-    items = [li.xpath("string(text()[1])").split(": ", 1)[1]
-             for li in page.xpath("//table[contains(@class, 'card')]//li")]
-    assert sorted(item[:-2] + ending for item in items) == sorted(messages)
+    assert [r[0] for r in _rows(page)] == ["C2 review · ZZ · $285.00", "C3 review · AA · $85.00",
+                                           "C1 review · BB · $85.00"]
 
 
 def test_an_acknowledged_item_is_shown_and_not_counted_as_work() -> None:
@@ -210,7 +193,21 @@ def test_an_acknowledged_item_is_shown_and_not_counted_as_work() -> None:
     assert _totals(page)["items for review"] == "0"
     assert _totals(page)["items acknowledged as right as billed"] == "1"
     assert "acknowledged by Pat on 2026-03-05: separate region" in page.text_content()
-    assert not page.xpath("//kbd") and not page.xpath("//table[contains(@class, 'card')]")
+    assert not page.xpath("//kbd") and not _rows(page)
+    # a large run lists the fixed claims' ids: the acknowledged item keeps its words, with its claim
+    listed = _page(result, detail_rows=0)
+    assert listed.xpath("//h2[starts-with(., 'Fixed')]/following-sibling::ul[1]/li/text()") == [
+        "R1 NC001 line 2 acknowledged by Pat on 2026-03-05: separate region"]
+    # a held claim with one item acknowledged and one not: its row says the first's words, the other's command
+    lines = (LineSpec("98940", "45"), LineSpec("97140", "40"), LineSpec("97530", "90"))
+    held = fix(build_837([ClaimSpec("H2", ("M9901",), lines)]), FixOptions(validate=False, hold=frozenset({"review"})))
+    (first,) = [r for r in held.records if r.rule == "NC001"]
+    held.records[held.records.index(first)] = replace(first, acknowledged="Pat on 2026-03-05: ok")
+    page = _page(held, held_name="h.837")
+    (row,) = page.xpath("//table[@class='rows']/tbody/tr")
+    assert row.xpath("td[4]/div[@class='ack']/text()") == ["NC001 line 2 acknowledged by Pat on 2026-03-05: ok"]
+    assert row.xpath("td[4]/kbd/text()") == ['edi-fix ack H2 --rule NC002 --line 3 --note "..."',
+                                             "edi-fix release h.837 --claim H2 --to OUT"]
     # the same record twice in a claim's range: one item
     again = fix(build_837(_THREE[:1]), FixOptions(validate=False))
     summary = again.claim_summaries[0]
@@ -218,7 +215,7 @@ def test_an_acknowledged_item_is_shown_and_not_counted_as_work() -> None:
     summary.end_record += 1
     page = _page(again)
     assert _totals(page)["items for review"] == "1"
-    assert len(page.xpath("//table[contains(@class, 'card')]//li")) == 1
+    assert len(_rows(page)) == 1 and len(_rows(page)[0]) == 4  # one ack command
 
 
 def test_acknowledged_goes_to_the_change_log_only_when_set() -> None:
@@ -310,39 +307,6 @@ def test_rules_and_rule_commands_document_every_rule(capsys: pytest.CaptureFixtu
     assert "no rule has the code 'NC0O1'" in capsys.readouterr().err
 
 
-def test_several_endings_of_one_rule_are_each_said_once_and_every_item_reads_back_whole() -> None:
-    """200 generated claims (seed 11, a third of the timed lines in minutes) held for review: NC001's findings
-    end in two ways (manual therapy on a manipulated region; a claim that contradicts itself), so the page says
-    each ending once under its mark (…a, …b) and each item its own beginning. For every item that ends in a
-    mark, its beginning plus the ending said for its rule and mark is its change-log message, word for word."""
-    from edi837.testing.random_claims import random_claims
-
-    result = fix(build_837(random_claims(200, seed=11, minutes_share=0.3)),
-                 FixOptions(validate=False, hold=frozenset({"review"})))
-    page = _page(result)
-    said = {}
-    for span in page.xpath("//p[@class='meta']/span"):
-        head, ending = span.text_content().split(": … ", 1)
-        rule, _, letter = head.partition(" ")
-        said[(rule, "…" + letter)] = ending
-    assert ("NC001", "…a") in said and ("NC001", "…b") in said and ("NC001", "…") not in said
-    messages = {(r.claim_id, r.rule, r.line_number): r.message for r in result.records}
-    ended = 0
-    for card in page.xpath("//table[contains(@class, 'card')]"):
-        claim = card.xpath("string(thead)").split(" ")[1]
-        for li in card.xpath(".//li[b]"):
-            rule, text = li.xpath("string(b)"), li.xpath("string(text()[1])")
-            where, shown = text.split(": ", 1)
-            line = int(where.split()[-1]) if where.strip().startswith("line") else None
-            beginning, _, last = shown.rpartition(" ")
-            if last.startswith("…"):
-                ended += 1
-                assert f"{beginning} {said[(rule, last)]}" == messages[(claim, rule, line)]
-            else:
-                assert shown == messages[(claim, rule, line)]
-    assert ended > len(said)  # an ending is said once for several items
-
-
 def test_a_line_after_its_fix_says_only_what_changed() -> None:
     """97110 for 38 minutes and 97035 for 6, one day: CMS's 8-minute rule (Pub. 100-04 ch. 5 §20.2) counts the
     day's 44 timed minutes as 3 units: two whole 15-minute units of 97110, and the third to the code with the
@@ -353,3 +317,74 @@ def test_a_line_after_its_fix_says_only_what_changed() -> None:
     (row,) = page.xpath("//table[@class='delivered']/tbody/tr")
     assert [td.text_content() for td in row.xpath("td")][4:6] == [
         "$95.25 → $77.00", "1 97110 x38 min $77.00 → x3; 2 97035 x6 min $18.25 → removed (2026-03-02)"]
+
+
+def test_grouping_drops_no_claim_and_each_row_carries_its_commands() -> None:
+    """200 generated claims (seed 11, a third of the timed lines in minutes) held for review, rendered with
+    the large-run lists (detail_rows=0): from the run's records alone, each held claim is in exactly one row,
+    with an ack command for each of its review items and its release command last; a block's rows all carry
+    the rules its findings name; blocks come by their dollars; every fixed or unchanged claim id is listed
+    under its part. No claim is lost and none is listed twice."""
+    from decimal import Decimal
+
+    from edi837.testing.random_claims import random_claims
+
+    specs = list(random_claims(200, seed=11, minutes_share=0.3))
+    result = fix(build_837(specs), FixOptions(validate=False, hold=frozenset({"review"})))
+    held = {r.claim_id for r in result.records if r.rule == "EDI003"}
+    expected: dict[str, set[str]] = {claim: set() for claim in held}
+    for r in result.records:
+        if r.action == "review" and not r.applied and r.rule != "EDI003":
+            line = f" --line {r.line_number}" if r.line_number is not None else ""
+            expected[r.claim_id].add(f'edi-fix ack {r.claim_id} --rule {r.rule}{line} --note "..."')
+    changed = {r.claim_id for r in result.records if r.applied} - held
+    assert len(held) > 20 and len(changed) > 20  # the file has plenty of each
+    page = _page(result, held_name="week.held.837", detail_rows=0)
+    assert not page.xpath("//table[contains(@class, 'card')]")  # no claim here has more than 8 items
+    rows = _rows(page)
+    assert sorted(r[0].split()[0] for r in rows) == sorted(held)
+    for r in rows:
+        claim = r[0].split()[0]
+        assert r[-1] == f"edi-fix release week.held.837 --claim {claim} --to OUT"
+        assert sorted(r[3:-1]) == sorted(expected[claim]), claim
+    at_risk = [Decimal(h.text_content().rsplit("$", 1)[1].split()[0].replace(",", "")) for h in page.xpath("//h3")]
+    assert len(at_risk) > 3 and at_risk == sorted(at_risk, reverse=True)
+    # each block's rows carry the rules its findings name (read from the page in document order)
+    block_rules: set[str] = set()
+    for element in page.xpath("//h3 | //ul[@class='why']/li/b | //table[@class='rows']/tbody/tr"):
+        if element.tag == "h3":
+            block_rules = set()
+        elif element.tag == "b":
+            block_rules.add(element.text_content())
+        else:
+            commands = element.xpath("td[4]/kbd/text()")[:-1]
+            assert {c.split(" --rule ")[1].split()[0] for c in commands} == block_rules, commands
+    # every other claim once, under its part (the ids follow each group's words)
+    listed: dict[str, list[str]] = {}
+    part = ""
+    for element in page.xpath("//h2 | //p[contains(@class, 'ids')]"):
+        if element.tag == "h2":
+            part = element.text_content().split(" (")[0]
+        else:
+            listed.setdefault(part, []).extend(element.xpath("string(text()[last()])").split())
+    unchanged = {spec.claim_id for spec in specs} - held - changed
+    assert sorted(listed["Fixed and delivered"]) == sorted(changed)
+    assert sorted(listed["Unchanged"]) == sorted(unchanged)
+
+
+def test_a_claim_with_many_items_keeps_a_card_in_its_block() -> None:
+    """98940 with ten 97140 lines, all on the cervical region: ten NC001 items (more than a row holds on a
+    printed page: CARD_ITEMS is 8), so the claim keeps a card whose head names it (repeated on each printed
+    page), with each item's finding and command, under its block's title; it has no row."""
+    lines = (LineSpec("98940", "45"), *[LineSpec("97140", "40") for _ in range(10)])
+    result = fix(build_837([ClaimSpec("LONG-1", ("M9901",), lines)]),
+                 FixOptions(validate=False, hold=frozenset({"review"})))
+    page = _page(result, held_name="long.held.837")
+    assert not _rows(page)
+    (card,) = page.xpath("//table[contains(@class, 'card')]")
+    assert card.xpath("string(thead)") == "Claim LONG-1 held · SX123 · $445.00"
+    commands = card.xpath(".//kbd/text()")
+    assert commands[-1] == "edi-fix release long.held.837 --claim LONG-1 --to OUT"
+    acks = [c for c in commands if " --rule NC001 " in c]
+    assert acks == [f'edi-fix ack LONG-1 --rule NC001 --line {n} --note "..."' for n in range(2, 12)]
+    assert page.xpath("string(//h3)").startswith("NC001")

@@ -49,34 +49,37 @@ def test_the_report_fits_a_narrow_screen(page: Any) -> None:
 
 
 def test_the_worklist_comes_first_without_links_before_it(page: Any) -> None:
-    """The cards are the first thing after the totals; no link index precedes them; every card's id is unique
-    and no script runs."""
+    """The worklist's rows are the first thing after the totals; no link index precedes them; each held claim
+    has one row; no script runs."""
     tops = page.evaluate("""() => ({
-        card: document.querySelector('table.card').getBoundingClientRect().top + window.scrollY,
+        card: document.querySelector('table.rows').getBoundingClientRect().top + window.scrollY,
         delivered: document.querySelector('table.delivered').getBoundingClientRect().top + window.scrollY,
         unchanged: document.querySelector('table.unchanged').getBoundingClientRect().top + window.scrollY})""")
     assert tops["card"] < tops["delivered"] < tops["unchanged"]
     assert page.evaluate("document.links.length") == 0
     assert page.evaluate("document.scripts.length") == 0
-    ids = page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
-    assert len(ids) == len(set(ids)) == 5  # mixed_file: the 5 held claims' cards
+    claims = page.eval_on_selector_all("table.rows tbody tr td:first-child",
+                                       "cells => cells.map(c => c.textContent.split(' ')[0])")
+    assert sorted(claims) == ["A2", "A4", "B1", "C1", "C2"]  # mixed_file: the 5 held claims (tests/test_split.py)
 
 
-def test_printing_keeps_cards_whole_and_repeats_their_head(page: Any) -> None:
+def test_printing_keeps_rows_whole_and_repeats_their_head(page: Any) -> None:
+    """In print, a row (it names its claim) is not split across pages and the column heads repeat."""
     page.emulate_media(media="print")
     try:
         styles = page.evaluate("""() => ({
-            card: getComputedStyle(document.querySelector('table.card')).breakInside,
-            h2: getComputedStyle(document.querySelector('h2')).breakAfter,
-            head: getComputedStyle(document.querySelector('table.card thead')).display})""")
-        assert styles == {"card": "avoid", "h2": "avoid", "head": "table-header-group"}
+            row: getComputedStyle(document.querySelector('table.rows tbody tr')).breakInside,
+            h3: getComputedStyle(document.querySelector('h3')).breakAfter,
+            head: getComputedStyle(document.querySelector('table.rows thead')).display})""")
+        assert styles == {"row": "avoid", "h3": "avoid", "head": "table-header-group"}
     finally:
         page.emulate_media(media="screen")
 
 
 def test_every_printed_page_names_its_claim_the_report_and_the_page(chromium: Any, tmp_path: Path) -> None:
     """A held claim with 50 lines, the most an 837P claim has (50 review items: NC001 on each 97140, TU003 on
-    their day's 49 units), runs over several printed pages: Chromium's own PDF says,
+    their day's 49 units) keeps a card of its own (its row would not fit on a page) and runs over several
+    printed pages: Chromium's own PDF says,
     on every page the card runs onto, "Claim LONG-1", and on every page the report's name and "page N of M"
     (CSS @page margin boxes, read back from the PDF's text)."""
     from edi837.testing.generator import ClaimSpec, LineSpec, build_837

@@ -20,11 +20,11 @@ from edi837.engine.engine_rules import HOLD_RULE
 from edi837.engine.records import ChangeRecord
 from edi837.errors import one_line
 from edi837.model.summary import ClaimSummary, LineSummary
-from edi837.report.worklist import HELD, ClaimView, cut
+from edi837.report.worklist import HELD, ClaimView
 from edi837.words import dollars
 
 TODO_REVIEW = ("Check each item against the chart. Correct the claim in the practice system and send it again, "
-               "or, if it is right as billed, record that with the command under the item.")
+               "or, if it is right as billed, record that with the item's edi-fix ack command.")
 TODO_INVALID = ("Correct the segment named below in the practice system and send the claim again: a "
                 "clearinghouse would reject it as it is.")
 
@@ -59,6 +59,12 @@ def diagnoses(summary: ClaimSummary) -> str:
                      for code, region in summary.diagnoses)
 
 
+def provider(summary: ClaimSummary) -> str:
+    """`NPI 1234567893 · M99.03 L, M25.511 UE`: the rendering NPI (when not the billing provider's), diagnoses."""
+    npi = f"NPI {summary.rendering_npi} · " if summary.rendering_npi else ""
+    return npi + (diagnoses(summary) or "no diagnosis")
+
+
 def line_fields(line: LineSummary) -> tuple[str, str, str]:
     """`97140:59`, `x1` (`x38 min` for minutes), `$40.00`: code and modifiers, units, charge."""
     units = f"{line.units.normalize():f}" + (" min" if line.basis == "MJ" else "")
@@ -90,6 +96,11 @@ def _rule_line(r: ChangeRecord) -> str:
     return r.rule if r.line_number is None else f"{r.rule} line {r.line_number}"
 
 
+def acknowledged_text(r: ChangeRecord) -> str:
+    """`NC001 line 2 acknowledged by NAME on DATE: NOTE`: an item a person said is right as billed."""
+    return f"{_rule_line(r)} acknowledged by {r.acknowledged}"
+
+
 def ack_command(r: ChangeRecord) -> str:
     line = f" --line {r.line_number}" if r.line_number is not None else ""
     return f"edi-fix ack {shlex.quote(r.claim_id)} --rule {shlex.quote(r.rule)}{line} --note \"...\""
@@ -99,13 +110,11 @@ def release_command(claim_id: str, held_name: str) -> str:
     return f"edi-fix release {shlex.quote(held_name) if held_name else 'HELD'} --claim {shlex.quote(claim_id)} --to OUT"
 
 
-def _item(r: ChangeRecord, shared: dict[str, list[str]]) -> etree._Element:
-    """The rule, where, the finding (its shared ending said once above the cards), and the command that
-    records a person's decision (a block of its own by the style, so the page needs no break before it)."""
+def _item(r: ChangeRecord) -> etree._Element:
+    """The rule, where, the finding, and the command that records a person's decision (a block of its own by
+    the style, so the page needs no break before it)."""
     where = f"line {r.line_number}" if r.line_number is not None else "claim"
-    beginning, said = cut(r.message, shared.get(r.rule, []))
-    message = f"{beginning} {said}" if said else beginning
-    body: list[Any] = [E.B(t(r.rule)), f" {t(where)}: {t(message)}"]
+    body: list[Any] = [E.B(t(r.rule)), f" {t(where)}: {t(r.message)}"]
     if r.acknowledged is not None:
         body.append(E.DIV(t(f"acknowledged by {r.acknowledged}"), E.CLASS("ack")))
     elif r.action == "review":
@@ -113,7 +122,7 @@ def _item(r: ChangeRecord, shared: dict[str, list[str]]) -> etree._Element:
     return cast(etree._Element, E.LI(*body))
 
 
-def card(v: ClaimView, held_name: str, shared: dict[str, list[str]]) -> etree._Element:
+def card(v: ClaimView, held_name: str) -> etree._Element:
     """One claim that needs a person: its head (claim, status, payer, dollars at risk; CARD_LEGEND says it
     once for all) repeats on each printed page; then the rendering NPI and diagnoses, the lines before and
     after, the items, the safe fixes withheld, and for a held claim the release command, whole to copy."""
@@ -121,10 +130,10 @@ def card(v: ClaimView, held_name: str, shared: dict[str, list[str]]) -> etree._E
     head = E.THEAD(E.TR(E.TH(t(f"Claim {s.claim_id}") + " ", E.B(v.status),
                              " " + t(f"· {s.payer or 'no payer'} · {money(v.at_risk)}"))))
     parts: list[Any] = [
-        E.DIV(t((f"NPI {s.rendering_npi} · " if s.rendering_npi else "") + (diagnoses(s) or "no diagnosis"))),
+        E.DIV(t(provider(s))),
         E.DIV(t(lines_text(s))),
     ]
-    items = [_item(r, shared) for r in [*v.items, *v.acknowledged] if r.rule != HOLD_RULE]
+    items = [_item(r) for r in [*v.items, *v.acknowledged] if r.rule != HOLD_RULE]
     items += [E.LI(E.B("held"), f" {t(reason)}") for reason in s.hold_reasons if reason.startswith("invalid")]
     if items:
         parts.append(E.UL(*items))
@@ -151,7 +160,7 @@ def delivered_table(views: list[ClaimView]) -> list[etree._Element]:
         s = v.summary
         total = money(s.amount_before) + ("" if s.amount_after == s.amount_before else f" → {money(s.amount_after)}")
         rules = ", ".join([*sorted({r.rule for r in v.records if r.applied}),
-                           *[f"{_rule_line(r)} acknowledged by {r.acknowledged}" for r in v.acknowledged]])
+                           *[acknowledged_text(r) for r in v.acknowledged]])
         rows.append(_tr(s, (s.claim_id, s.payer, s.rendering_npi, diagnoses(s), total, lines_text(s), rules)))
     return chunked("delivered", head, rows)
 

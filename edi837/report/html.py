@@ -2,17 +2,19 @@
 
 It reads top-down in the order of the work: what the run did in one sentence, the totals (claims by status,
 items that need a person, safe fixes withheld with a held claim, dollars at risk: held, for review, lines
-that now carry GY), then "Needs a person": one card per claim held or with items for review, the most
-dollars first (then payer), each item with the command that records a person's decision; then the claims
-fixed and delivered, each line as billed and after; then every unchanged claim in one compact table. No
-index of links comes before the content, and long parts are laid out only as they scroll into view
-(content-visibility), so a 20,000-claim run opens in about a second (bench/report.py).
+that now carry GY), then "Needs a person": the claims held or with items for review in blocks of the same
+findings (blocks.py: each finding said once, a row per claim with its commands), the most dollars first;
+then the claims fixed and delivered, each line as billed and after; then every unchanged claim in one compact
+table (past DETAIL_ROWS claims these two parts list ids, grouped: compact.py). No index of links comes before
+the content, and long parts are laid out only as they scroll into view (content-visibility), so a
+20,000-claim run is a 2.7 MB page that opens in well under a second (bench/report.py, docs/report.md).
 
 Built with lxml's element builder, so every value is escaped by construction (claim ids and segment text
 can contain '<' or '&'). One self-contained file: its style is inline, it needs no JavaScript, and it prints:
-cards are tables whose head (the claim id) repeats on each page, nothing splits a card's parts, and each
-page's foot names the report and the page (CSS @page margin boxes, printed by Chromium since version 131:
-tests/test_report_browser.py reads them back from a PDF the real headless Chromium printed).
+a row is kept whole on a page and names its claim, column heads repeat on each page, a long claim's card
+repeats its head (the claim id) on each page it runs onto, and each page's foot names the report and the
+page (CSS @page margin boxes, printed by Chromium since version 131: tests/test_report_browser.py reads them
+back from a PDF the real headless Chromium printed).
 
 It shows claim ids, payer ids, NPIs, codes, line numbers, amounts, dates of service, rules, reasons and
 sources, and nothing from patient loops.
@@ -30,18 +32,11 @@ from lxml.html import builder as E
 
 from edi837 import __version__
 from edi837.pipeline import FixResult
-from edi837.report.cards import (
-    CARD_LEGEND,
-    REGION_LEGEND,
-    TODO_INVALID,
-    TODO_REVIEW,
-    card,
-    delivered_table,
-    money,
-    t,
-    unchanged_table,
-)
-from edi837.report.worklist import DELIVERED, HELD, REVIEW, UNCHANGED, Worklist, mark, worklist
+from edi837.report.blocks import ROW_LEGEND, block
+from edi837.report.cards import REGION_LEGEND, TODO_INVALID, TODO_REVIEW, delivered_table, money, t, unchanged_table
+from edi837.report.compact import DETAIL_ROWS, delivered_ids, unchanged_ids
+from edi837.report.groups import groups
+from edi837.report.worklist import DELIVERED, HELD, REVIEW, UNCHANGED, Worklist, worklist
 from edi837.words import plural
 
 _STYLE = """
@@ -64,11 +59,12 @@ th b { text-transform: uppercase; font-size: .8em; } .ack { color: #1e6b2e; }
 table.delivered tbody { border-top: 2px solid #999; } tr.ln td { color: #444; border-top: none; }
 .chunk { content-visibility: auto; contain-intrinsic-size: auto 40em; }
 table.card > tbody > tr > td > div { margin: .15em 0; }
-table.card kbd { display: table; margin: .15em 0; }
+table.card kbd, table.rows kbd { display: table; margin: .15em 0; }
+table.rows { width: 100%; } h3 { font-size: 1.05em; margin: 1.6em 0 .3em; } ul.why { margin: .2em 0; }
 a { color: #0b57a4; }
 @media print {
   body { margin: 0 0 2em; max-width: none; font-size: 9.5pt; }
-  h1, h2 { break-after: avoid; page-break-after: avoid; }
+  h1, h2, h3, ul.why { break-after: avoid; page-break-after: avoid; }
   tr, tbody, .keep, table.card ul, table.card li, table.lines { break-inside: avoid; page-break-inside: avoid; }
   table.card { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
@@ -110,7 +106,7 @@ def _totals(result: FixResult, work: Worklist) -> etree._Element:
     return cast(etree._Element, E.TABLE(E.CLASS("totals keep"), E.TBODY(*rows)))
 
 
-TODO_HELD = ("A held claim is in the held file as it arrived: its card ends with the command that releases it, "
+TODO_HELD = ("A held claim is in the held file as it arrived: its commands end with the one that releases it, "
              "its safe fixes applied.")
 
 
@@ -123,18 +119,6 @@ def _by_rule(work: Worklist) -> etree._Element:
     if not rows:
         rows = [E.TR(E.TD("no rule found anything", colspan="5"))]
     return cast(etree._Element, E.TABLE(E.CLASS("by-rule keep"), head, E.TBODY(*rows)))
-
-
-ENDINGS = ("An item that ends in … continues with its rule's words said here; one that ends in …a or …b, with "
-           "its rule's ending a or b: ")
-
-
-def _endings(shared: dict[str, list[str]]) -> etree._Element:
-    """Each shared ending once, under its rule and its mark: an item that ends in the mark continues with it."""
-    said = [E.SPAN(E.STRONG(t(rule)), (f" {mark(n, endings)[1:]}" if len(endings) > 1 else "") + ": … " + t(ending),
-                   E.BR())
-            for rule, endings in sorted(shared.items()) for n, ending in enumerate(endings)]
-    return cast(etree._Element, E.P(E.CLASS("meta"), ENDINGS, E.BR(), *said))
 
 
 def _sentence(result: FixResult, work: Worklist, output_name: str, held_name: str) -> str:
@@ -151,8 +135,10 @@ def _sentence(result: FixResult, work: Worklist, output_name: str, held_name: st
     return f"{said}. Nothing needs a person."
 
 
-def render_report(result: FixResult, *, input_name: str = "", output_name: str = "", held_name: str = "") -> bytes:
-    """The report for one run (the run must have kept its records: Sinks.keep_records)."""
+def render_report(result: FixResult, *, input_name: str = "", output_name: str = "", held_name: str = "",
+                  detail_rows: int = DETAIL_ROWS) -> bytes:
+    """The report for one run (the run must have kept its records: Sinks.keep_records). A part that needs
+    no one and has more than `detail_rows` claims lists their ids, grouped (compact.py)."""
     name = PurePath(input_name).name if input_name and input_name != "-" else "standard input"
     title = f"edi837 report: {name}"
     work = worklist(result)
@@ -168,17 +154,18 @@ def render_report(result: FixResult, *, input_name: str = "", output_name: str =
     if work.people:
         body.append(E.H2(t(f"Needs a person ({plural(len(work.people), 'claim')}, most dollars first)")))
         body.append(E.P(E.SPAN("What to do: ", E.CLASS("todo")), TODO_REVIEW, " ", TODO_HELD))
-        body.append(E.P(E.CLASS("meta"), CARD_LEGEND))
+        body.append(E.P(E.CLASS("meta"), ROW_LEGEND))
         if any(r.startswith("invalid") for v in work.people for r in v.summary.hold_reasons):
-            body.append(E.P(E.CLASS("meta"), "A card whose claim is held as invalid: ", TODO_INVALID))
-        if work.shared:
-            body.append(_endings(work.shared))
-        cards = [card(v, held_name, work.shared) for v in work.people]
-        body += [E.DIV(E.CLASS("chunk"), *cards[i:i + 50]) for i in range(0, len(cards), 50)]
+            body.append(E.P(E.CLASS("meta"), "A claim held as invalid: ", TODO_INVALID))
+        for group in groups(work.people):
+            body += block(group, held_name)
     body.append(E.H2(t(f"Fixed and delivered ({plural(len(work.delivered), 'claim')})")))
-    body += delivered_table(work.delivered) if work.delivered else [E.P("No claim was fixed without a question.")]
+    if not work.delivered:
+        body.append(E.P("No claim was fixed without a question."))
+    else:
+        body += (delivered_table if len(work.delivered) <= detail_rows else delivered_ids)(work.delivered)
     body.append(E.H2(t(f"Unchanged ({plural(len(work.unchanged), 'claim')})")))
-    body += unchanged_table(work.unchanged)
+    body += (unchanged_table if len(work.unchanged) <= detail_rows else unchanged_ids)(work.unchanged)
     if result.warnings:
         body.append(E.H2(t(f"{plural(len(result.warnings), 'validation error')} already in the input")))
         body.append(E.UL(*[E.LI(t(str(w))) for w in result.warnings]))

@@ -114,8 +114,6 @@ class Worklist:
     gy_dollars: Decimal = Decimal(0)
     by_rule: dict[str, Counter[str]] = field(default_factory=dict)  # rule -> applied / withheld / review
     sources: dict[str, str] = field(default_factory=dict)  # rule -> its source, as its first record cites it
-    # rule -> the endings its review items share (each said once, each item shows the rest): shared_endings
-    shared: dict[str, list[str]] = field(default_factory=dict)
 
 
 def worklist(result: FixResult) -> Worklist:
@@ -142,56 +140,5 @@ def worklist(result: FixResult) -> Worklist:
         (out.people if v.status in (HELD, REVIEW) else out.delivered if v.status == DELIVERED
          else out.unchanged).append(v)
     out.people.sort(key=lambda v: (-v.at_risk, v.summary.payer, v.summary.index))
-    out.shared = shared_endings(out.people)
     return out
 
-
-SHARED_MIN = 40  # characters: a shorter common ending is not worth saying apart
-SHARED_SAVES = 120  # characters an ending must save (its length times its other uses) to be said apart
-SHARED_MARKS = "abcdefghijklmnopqrstuvwxyz"  # a rule's endings, when it has several: the item says which
-
-
-def shared_endings(views: list[ClaimView]) -> dict[str, list[str]]:
-    """For each rule, the endings (from a word boundary) that many of its review items share: the page says
-    each once and every item its own beginning, so a run with thousands of items of one rule does not print
-    the same explanation thousands of times. A rule whose findings vary in the middle (a date, a code, a
-    region) has several endings, each shared by a group of its items. Nothing is lost: the item's text plus
-    its ending is the message, word for word (`cut`)."""
-    messages: dict[str, Counter[str]] = {}
-    for v in views:
-        for r in v.items:
-            messages.setdefault(r.rule, Counter())[r.message] += 1
-    return {rule: endings for rule, texts in messages.items() if (endings := _endings(texts))}
-
-
-def _endings(texts: Counter[str]) -> list[str]:
-    """The endings worth saying apart, the most used first: each distinct message takes the suffix that
-    saves most (its length times the items sharing it), when that is at least SHARED_SAVES characters."""
-    uses: Counter[str] = Counter()
-    for text, n in texts.items():
-        for suffix in _suffixes(text):
-            uses[suffix] += n
-    chosen: Counter[str] = Counter()
-    for text, n in texts.items():
-        best = max(_suffixes(text), key=lambda x: (uses[x] - 1) * len(x), default="")
-        if best and (uses[best] - 1) * len(best) >= SHARED_SAVES:
-            chosen[best] += n
-    return [ending for ending, _ in chosen.most_common(len(SHARED_MARKS))]
-
-
-def _suffixes(text: str) -> list[str]:
-    """Each ending of `text` that starts at a space after its first word and is at least SHARED_MIN long."""
-    return [text[i:] for i in range(1, len(text) - SHARED_MIN + 1) if text[i] == " "]
-
-
-def cut(message: str, endings: list[str]) -> tuple[str, str]:
-    """`message` as an item shows it: its beginning, and the mark of its ending said once ("" when none of
-    its rule's endings is its own): `…` for a rule with one ending, `…b` (its second) for a rule with several."""
-    for n, ending in sorted(enumerate(endings), key=lambda pair: -len(pair[1])):
-        if message.endswith(ending) and len(message) > len(ending):
-            return message[:-len(ending)], mark(n, endings)
-    return message, ""
-
-
-def mark(n: int, endings: list[str]) -> str:
-    return "…" if len(endings) == 1 else f"…{SHARED_MARKS[n]}"
