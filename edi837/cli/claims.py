@@ -23,7 +23,7 @@ from edi837.cli.common import VersionOption, guarded, make_app, print_text
 from edi837.cli.ledger_args import ConfigOption, IsolatedOption, LedgerArgs, LedgerOption
 from edi837.errors import InputRefused
 from edi837.ledger.queries import LISTED_STATUSES as STATUSES
-from edi837.words import dollars, spreadsheet_safe
+from edi837.words import amount_text, dollars, spreadsheet_safe
 
 USAGE = "edi-fix claims [--status S] [--claim ID] [--payer ID] [--since DATE] [--format text|json|csv]"
 ABOUT = "List the claims the ledger has seen, where each stands now, with totals in dollars."
@@ -110,12 +110,6 @@ def shown(value: Decimal | None) -> str:
         return dollars(value)
     whole = value.copy_abs().quantize(Decimal(1), rounding=ROUND_DOWN)
     return ("-" if value < 0 else "") + dollars(whole)[:-3] + str(value.copy_abs() - whole)[1:]
-
-
-def amount_text(value: Decimal) -> str:
-    """An amount for a machine: exact, in cents at least (85 -> "85.00"; 0.125 stays "0.125")."""
-    cents = value.quantize(Decimal("0.01"))
-    return str(cents) if cents == value else str(value)
 
 
 def _row(x: Any) -> dict[str, Any]:
