@@ -292,3 +292,38 @@ def test_a_released_claim_stands_as_released_with_its_file_in_every_format(held:
     assert rows["SAME1"]["released_at"] == same1["released_at"]
     [line] = [x for x in run(held, "claims").stdout.decode().splitlines() if x.startswith("SAME1 ")]
     assert " released " in line and "sent.837 (" + same1["released_at"][:16] + ")" in line
+
+
+def test_the_worklist_beside_the_held_file_follows_the_release(tmp_path: Path) -> None:
+    """A held file with its staff worklist beside it (HELD.report.html, as the watcher and the batch name it;
+    here the CLI's report written there): after a release the worklist lists what is still held - SAME2 with
+    its release command, not SAME1 - and goes with the held file when the last claim is released."""
+    (tmp_path / "in.837").write_bytes(DATA)
+    (tmp_path / "held").mkdir()
+    worklist = tmp_path / "held" / "day.837.report.html"
+    first = run(tmp_path, "in.837", "out.837", "--hold", "review", "--held", "held/day.837", "--report", str(worklist))
+    assert first.returncode == ExitCode.NEEDS_PERSON, first.stderr
+    before = worklist.read_text()
+    assert "--claim SAME1 --to OUT" in before and "--claim SAME2 --to OUT" in before
+    ack(tmp_path, "SAME1")
+    assert run(tmp_path, "release", "held/day.837", "--claim", "SAME1", "--to", "sent.837").returncode == ExitCode.OK
+    after = worklist.read_text()
+    assert "edi-fix release held/day.837 --claim SAME2 --to OUT" in after
+    assert "--claim SAME1 --to OUT" not in after and "SAME1" in after  # shown delivered, no longer held
+    assert sorted(p.name for p in (tmp_path / "held").iterdir()) == ["day.837", "day.837.report.html"]
+    ack(tmp_path, "SAME2")
+    assert run(tmp_path, "release", "held/day.837", "--claim", "SAME2", "--to", "sent2.837").returncode == ExitCode.OK
+    assert sorted((tmp_path / "held").iterdir()) == []  # no held file, no worklist, no temporary file
+
+
+def test_a_release_killed_before_its_renames_finishes_the_worklist_too(tmp_path: Path) -> None:
+    """The journal names the re-rendered worklist: the next release of the held file renames it with the rest."""
+    (tmp_path / "in.837").write_bytes(DATA)
+    worklist = tmp_path / f"{HELD}.report.html"
+    assert run(tmp_path, "in.837", "out.837", "--hold", "review", "--report", str(worklist)).returncode == 1
+    killed_between(tmp_path)
+    assert "--claim SAME1 --to OUT" in worklist.read_text()  # not renamed yet: the release is not finished
+    ack(tmp_path, "SAME2")
+    assert run(tmp_path, "release", HELD, "--claim", "SAME2", "--to", "sent2.837").returncode == ExitCode.OK
+    assert not (tmp_path / HELD).exists() and not worklist.exists()
+    assert b"CLM*SAME1*" in (tmp_path / "sent.837").read_bytes()
