@@ -23,6 +23,13 @@ def dollars(amount: Decimal) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
+def amount_text(value: Decimal) -> str:
+    """An amount for a machine (JSON, CSV): exact, in cents at least (85 -> "85.00", 379.8 -> "379.80"; 0.125
+    stays "0.125"): as an 837 or an 835 writes it, a program reading it must not meet 76 beside 76.00."""
+    cents = value.quantize(Decimal("0.01"))
+    return str(cents) if cents == value else str(value)
+
+
 def thousands(count: int) -> str:
     """`12,345`: a count of rows or codes as a person reads it."""
     return f"{count:,}"

@@ -88,6 +88,35 @@ def test_list_and_revoke(held_once: Path) -> None:
     assert run(folder, "in.837", "out2.837", "--hold", "review").returncode == ExitCode.NEEDS_PERSON  # held again
 
 
+def test_ack_list_has_a_header_row(held_once: Path) -> None:
+    folder = held_once
+    assert run(folder, "ack", "SAME1", "--rule", "NC001", "--note", "ok", "--by", "Pat").returncode == ExitCode.OK
+    header, row = run(folder, "ack", "--list").stdout.decode().splitlines()
+    assert header.split() == ["ack", "claim", "rule", "on", "acknowledged"]
+    assert row.split()[:4] == ["1", "SAME1", "NC001", "line"]
+    # the columns line up under their names
+    assert row.index("SAME1") == header.index("claim") and row.index("NC001") == header.index("rule")
+
+
+def test_check_decides_what_the_run_would_with_acknowledgements(held_once: Path) -> None:
+    """SAME1's only review item acknowledged: the dry run neither holds nor counts it, exactly as the run that
+    follows; and --check writes nothing, the ledger neither (its runs are the same before and after)."""
+    folder = held_once
+    assert run(folder, "ack", "SAME1", "--rule", "NC001", "--note", "ok").returncode == ExitCode.OK
+    runs_before = sqlite3.connect(folder / "ledger.sqlite3").execute("SELECT count(*) FROM runs").fetchone()
+    check = run(folder, "in.837", "dry.837", "--check", "--hold", "review", "--format", "json")
+    assert sqlite3.connect(folder / "ledger.sqlite3").execute("SELECT count(*) FROM runs").fetchone() == runs_before
+    assert not (folder / "dry.837").exists() and not (folder / "dry.837.held.837").exists()
+    real = run(folder, "in.837", "out2.837", "--hold", "review", "--format", "json")
+    assert real.returncode == ExitCode.OK, real.stderr
+    dry, done = json.loads(check.stdout), json.loads(real.stdout)
+    assert dry["held"]["claims"] == done["held"]["claims"] == 0
+    assert dry["review_items"] == done["review_items"] == 0
+    assert dry["acknowledged_items"] == done["acknowledged_items"] == 1
+    # --check exits 1 for SAFE1's safe fix alone (something would change), not for a held claim
+    assert check.returncode == ExitCode.NEEDS_PERSON and dry["changed_claims"] == done["changed_claims"] == 1
+
+
 def test_the_note_is_one_bounded_line(held_once: Path) -> None:
     folder = held_once
     note = "line one\nline two\x1b[31m" + "x" * 900

@@ -75,6 +75,17 @@ def test_text_says_dollars_and_the_held_file(ledger: Path) -> None:
     assert "held" in same and "$85.00" in same and "out.837.held.837" in same
 
 
+def test_text_names_every_column(ledger: Path) -> None:
+    """Each text column has a header, the open items and the file a claim sits in too, lined up under it."""
+    header, *rows = edi_fix("claims", "--ledger", str(ledger)).stdout.decode().splitlines()
+    assert header.split() == ["claim", "status", "payer", "billed", "delivered", "run", "started", "open", "file"]
+    [same] = [line for line in rows if line.startswith("SAME1")]
+    assert same[header.index("file"):].startswith("out.837.held.837")
+    assert same[header.index("open"):header.index("file")].strip() == "1"
+    [safe] = [line for line in rows if line.startswith("SAFE1")]
+    assert safe[header.index("open"):].strip() == "0"
+
+
 def test_csv_has_a_header_and_a_row_per_claim(ledger: Path) -> None:
     proc = edi_fix("claims", "--ledger", str(ledger), "--format", "csv", "--status", "unchanged")
     found = list(csv.DictReader(io.StringIO(proc.stdout.decode())))

@@ -205,6 +205,38 @@ def test_a_bad_file_is_refused_naming_file_and_key(tmp_path: Path, env: dict[str
     assert not (tmp_path / "out.837").exists() and not (tmp_path / "out.837.changes.jsonl").exists()
 
 
+@pytest.mark.parametrize(("command", "args", "file"), [
+    ("config", ("--packs", "{tmp}/nope"), ""),
+    ("config", ("--hold", "bogus"), ""),
+    ("config", (), 'packs = "nope"\n'),
+    ("config", ("--packs", "{tmp}/badpack"), ""),
+    ("rules", ("--packs", "{tmp}/nope"), ""),
+    ("rules", ("--select", "ZZ999"), ""),
+    ("rules", ("--ignore", "NC01"), ""),
+    ("rules", ("--packs", "{tmp}/badpack"), ""),
+], ids=["config-packs", "config-hold", "config-file-packs", "config-pack-file", "rules-packs",
+        "rules-select", "rules-ignore", "rules-pack-file"])
+def test_config_and_rules_refuse_what_a_run_refuses(tmp_path: Path, env: dict[str, str], command: str,
+                                                     args: tuple[str, ...], file: str) -> None:
+    """`edi-fix config` and `edi-fix rules` show what a run would do, so a setting the run refuses (a packs
+    folder that is not there or does not load, an unknown rule code, a hold word) they refuse too: the same
+    line, exit 2, nothing printed on stdout. (A store path they show as it is, there or not: where a run looks.)"""
+    folder = tmp_path / "claims"
+    (folder / "in.837").parent.mkdir()
+    (folder / "in.837").write_bytes(PAIR)
+    write(tmp_path / "badpack" / "modifer_rank.toml", "x = 1\n")  # not a pack file name
+    if file:
+        write(folder / "edi837.toml", file)
+    given = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    ran = edi_fix(str(folder / "in.837"), str(tmp_path / "out.837"), *given, env=env)
+    shown = edi_fix(command, str(folder / "in.837"), *given, env=env)
+    assert (ran.returncode, shown.returncode) == (ExitCode.REFUSED, ExitCode.REFUSED), shown.stdout
+    assert shown.stdout == b""
+    said = one_refusal(shown.stderr.decode()).removeprefix("edi-fix: refused: ")
+    assert one_refusal(ran.stderr.decode()).endswith(said), (ran.stderr, said)  # the run may name its input first
+    assert not (tmp_path / "out.837").exists()
+
+
 def test_a_bad_table_in_pyproject_names_its_key(tmp_path: Path, env: dict[str, str]) -> None:
     config = write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n\n[tool.edi837]\njobs = 2\nlegder = "l"\n')
     with pytest.raises(InputRefused, match=rf"{config} line 6: unknown key 'legder' in \[tool.edi837\] "

@@ -8,6 +8,8 @@ SAME2, a copy of SAME1 (one NC001 review item on line 2), so that `--hold review
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import subprocess
@@ -266,3 +268,62 @@ def test_without_interchange_a_note_says_the_number_is_the_delivered_one(held: P
     ack(held, "SAME2")
     fresh = run(held, "release", HELD, "--claim", "SAME2", "--to", "sent2.837", "--interchange", "4712")
     assert fresh.returncode == ExitCode.OK and "note:" not in fresh.stderr.decode()
+
+
+def test_a_released_claim_stands_as_released_with_its_file_in_every_format(held: Path) -> None:
+    """After a release, `edi-fix claims` says where the claim went: status released, OUT's name and when the
+    release was committed, in text, JSON and CSV; `--status released` finds it; the totals count each claim once
+    (SAFE1, PLAIN1 delivered by the first run; SAME1 released; SAME2 still held: four claims of $85.00)."""
+    ack(held, "SAME1")
+    assert run(held, "release", HELD, "--claim", "SAME1", "--to", "sent.837").returncode == ExitCode.OK
+    found = json.loads(run(held, "claims", "--format", "json").stdout)
+    by_id = {c["claim_id"]: c for c in found["claims"]}
+    same1 = by_id["SAME1"]
+    assert (same1["status"], same1["released_to"], same1["delivered"]) == ("released", "sent.837", "85.00")
+    assert same1["released_at"] and same1["released_at"] >= same1["started"]
+    assert (by_id["SAME2"]["status"], by_id["SAME2"]["released_to"]) == ("held", None)
+    assert found["totals"]["claims"] == 4 and found["totals"]["billed"] == "340.00"
+    assert found["totals"]["by_status"]["released"] == {"claims": 1, "billed": "85.00", "delivered": "85.00"}
+    only = json.loads(run(held, "claims", "--format", "json", "--status", "released").stdout)
+    assert [c["claim_id"] for c in only["claims"]] == ["SAME1"]
+    listed = run(held, "claims", "--format", "csv").stdout.decode()
+    rows = {r["claim_id"]: r for r in csv.DictReader(io.StringIO(listed))}
+    assert (rows["SAME1"]["status"], rows["SAME1"]["released_to"]) == ("released", "sent.837")
+    assert rows["SAME1"]["released_at"] == same1["released_at"]
+    [line] = [x for x in run(held, "claims").stdout.decode().splitlines() if x.startswith("SAME1 ")]
+    assert " released " in line and "sent.837 (" + same1["released_at"][:16] + ")" in line
+
+
+def test_the_worklist_beside_the_held_file_follows_the_release(tmp_path: Path) -> None:
+    """A held file with its staff worklist beside it (HELD.report.html, as the watcher and the batch name it;
+    here the CLI's report written there): after a release the worklist lists what is still held - SAME2 with
+    its release command, not SAME1 - and goes with the held file when the last claim is released."""
+    (tmp_path / "in.837").write_bytes(DATA)
+    (tmp_path / "held").mkdir()
+    worklist = tmp_path / "held" / "day.837.report.html"
+    first = run(tmp_path, "in.837", "out.837", "--hold", "review", "--held", "held/day.837", "--report", str(worklist))
+    assert first.returncode == ExitCode.NEEDS_PERSON, first.stderr
+    before = worklist.read_text()
+    assert "--claim SAME1 --to OUT" in before and "--claim SAME2 --to OUT" in before
+    ack(tmp_path, "SAME1")
+    assert run(tmp_path, "release", "held/day.837", "--claim", "SAME1", "--to", "sent.837").returncode == ExitCode.OK
+    after = worklist.read_text()
+    assert "edi-fix release held/day.837 --claim SAME2 --to OUT" in after
+    assert "--claim SAME1 --to OUT" not in after and "SAME1" in after  # shown delivered, no longer held
+    assert sorted(p.name for p in (tmp_path / "held").iterdir()) == ["day.837", "day.837.report.html"]
+    ack(tmp_path, "SAME2")
+    assert run(tmp_path, "release", "held/day.837", "--claim", "SAME2", "--to", "sent2.837").returncode == ExitCode.OK
+    assert sorted((tmp_path / "held").iterdir()) == []  # no held file, no worklist, no temporary file
+
+
+def test_a_release_killed_before_its_renames_finishes_the_worklist_too(tmp_path: Path) -> None:
+    """The journal names the re-rendered worklist: the next release of the held file renames it with the rest."""
+    (tmp_path / "in.837").write_bytes(DATA)
+    worklist = tmp_path / f"{HELD}.report.html"
+    assert run(tmp_path, "in.837", "out.837", "--hold", "review", "--report", str(worklist)).returncode == 1
+    killed_between(tmp_path)
+    assert "--claim SAME1 --to OUT" in worklist.read_text()  # not renamed yet: the release is not finished
+    ack(tmp_path, "SAME2")
+    assert run(tmp_path, "release", HELD, "--claim", "SAME2", "--to", "sent2.837").returncode == ExitCode.OK
+    assert not (tmp_path / HELD).exists() and not worklist.exists()
+    assert b"CLM*SAME1*" in (tmp_path / "sent.837").read_bytes()

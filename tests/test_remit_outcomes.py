@@ -167,3 +167,30 @@ def test_a_line_two_changes_of_one_rule_touched_counts_once_for_that_action(tmp_
     assert remit([tmp_path / "g.835"], store, StringIO(), StringIO(), lambda ids: known) == 0
     action = _json(store)["by_action"]["97140 +59 by MC002 (append_modifier)"]
     assert (action["lines"], action["denied"], action["charge"]) == (1, 1, "40.00")
+
+
+def test_every_amount_is_written_in_cents_whatever_the_835_wrote(tmp_path: Path) -> None:
+    """An 835 may write `76` or `379.8` (X12 type R drops trailing zeros): outcomes write every amount to the
+    cent, in text ($), JSON (strings, as `edi-fix claims` writes dollars) and CSV. One claim of payer CNT: 97140
+    billed $76 and paid in full, 97530 billed $400 and paid $379.80 (CO-45 $20.20): $455.80 paid of $476.00."""
+    from edi837.testing.remits import LineAnswer
+
+    claim = ClaimSpec("C1", ("M5412",), (LineSpec("97140", "76", service_date=DAY),
+                                         LineSpec("97530", "400", service_date=DAY)), payer_id="CNT")
+    known = delivered([claim])
+    (tmp_path / "cnt.835").write_bytes(build_835([ClaimAnswer(claim, (PAID, LineAnswer(paid=Decimal("379.8"))),
+                                                              "IC1")], payer_id="CNT"))
+    assert b"*76*76*" in (tmp_path / "cnt.835").read_bytes() and b"*400*379.8*" in (tmp_path / "cnt.835").read_bytes()
+    store = tmp_path / "cnt.sqlite"
+    assert remit([tmp_path / "cnt.835"], store, StringIO(), StringIO(), lambda ids: known) == 0
+    doc = _json(store)
+    assert {k: (v["paid_amount"], v["charge"]) for k, v in doc["by_procedure"].items()} == {
+        "97140": ("76.00", "76.00"), "97530": ("379.80", "400.00")}
+    assert (doc["by_payer"]["CNT"]["paid_amount"], doc["by_payer"]["CNT"]["charge"]) == ("455.80", "476.00")
+    out = StringIO()
+    assert outcomes_command(store, "csv", out) == 0
+    assert "by_payer,CNT,2,2,0,455.80,476.00,,1" in out.getvalue().splitlines()
+    assert "by_procedure,97530,1,1,0,379.80,400.00,,1" in out.getvalue().splitlines()
+    out = StringIO()
+    assert outcomes_command(store, "text", out) == 0
+    assert "  CNT: 2 paid, 0 denied, $455.80 paid of $476.00\n" in out.getvalue()

@@ -111,7 +111,7 @@ def _list(where: LedgerArgs, claim: str | None, revoked: bool) -> int:
         found = acks.list_acks(ledger, claim_id=claim, revoked=revoked)
     if not found:
         return print_text("no acknowledgements" + (f" on claim {claim}" if claim else ""))
-    rows = []
+    rows = [f"{'ack':>4}  {'claim':<20} {'rule':<7} {'on':<8} acknowledged"]
     for a in found:
         at = f"line {a.line}" if a.line is not None else "claim"
         ended = f"  [revoked by {a.revoked_by} on {a.revoked_at[:10]}]" if a.revoked_at else ""

@@ -1,7 +1,8 @@
 """`edi-fix claims`: where each claim stands, from the claims ledger, filtered, with totals in dollars.
 
 A claim seen by several runs is shown as its latest run left it (`--history`: every run). The status is where
-it stands now: held, review (delivered with items open), delivered, refused, unchanged (edi837/ledger/queries.py).
+it stands now: held, review (delivered with items open), delivered, refused, unchanged, released (sent by
+`edi-fix release`, with the file it went to and when; edi837/ledger/queries.py).
 Amounts are exact decimals summed as Decimal: a list of dollars must not round. Text for a person, JSON and
 CSV for a spreadsheet or a script; every value is an id, a code, a date or an amount, never patient data.
 """
@@ -21,8 +22,8 @@ import typer
 from edi837.cli.common import VersionOption, guarded, make_app, print_text
 from edi837.cli.ledger_args import ConfigOption, IsolatedOption, LedgerArgs, LedgerOption
 from edi837.errors import InputRefused
-from edi837.ledger.schema import STATUSES
-from edi837.words import dollars, spreadsheet_safe
+from edi837.ledger.queries import LISTED_STATUSES as STATUSES
+from edi837.words import amount_text, dollars, spreadsheet_safe
 
 USAGE = "edi-fix claims [--status S] [--claim ID] [--payer ID] [--since DATE] [--format text|json|csv]"
 ABOUT = "List the claims the ledger has seen, where each stands now, with totals in dollars."
@@ -37,7 +38,8 @@ class ListFormat(StrEnum):
 
 
 COLUMNS = ("claim_id", "status", "payer_id", "billed", "delivered", "open_items", "applied", "run", "run_condition",
-           "started", "entry", "input_name", "held_file", "first_date", "last_date", "billing_npi", "rendering_npi")
+           "started", "entry", "input_name", "held_file", "first_date", "last_date", "billing_npi", "rendering_npi",
+           "released_to", "released_at")
 
 
 @app.command()
@@ -110,31 +112,35 @@ def shown(value: Decimal | None) -> str:
     return ("-" if value < 0 else "") + dollars(whole)[:-3] + str(value.copy_abs() - whole)[1:]
 
 
-def amount_text(value: Decimal) -> str:
-    """An amount for a machine: exact, in cents at least (85 -> "85.00"; 0.125 stays "0.125")."""
-    cents = value.quantize(Decimal("0.01"))
-    return str(cents) if cents == value else str(value)
-
-
 def _row(x: Any) -> dict[str, Any]:
     return {"claim_id": x.claim_id, "status": x.status, "payer_id": x.payer_id, "billed": x.charge_before,
             "delivered": x.charge_after if x.status not in ("held", "refused") else None, "open_items": x.open_items,
             "applied": x.applied, "run": x.run, "run_condition": x.run_condition, "started": x.started,
             "entry": x.entry, "input_name": x.input_name, "held_file": x.held_file, "first_date": x.first_date,
-            "last_date": x.last_date, "billing_npi": x.billing_npi, "rendering_npi": x.rendering_npi}
+            "last_date": x.last_date, "billing_npi": x.billing_npi, "rendering_npi": x.rendering_npi,
+            "released_to": x.released_to, "released_at": x.released_at}
+
+
+def _file_of(x: Any) -> str:
+    """The file a claim now sits in, for the text listing: its held file, or the file a release sent it to."""
+    if x.status == "held" and x.held_file:
+        return str(x.held_file)
+    if x.released_to:
+        return f"{x.released_to} ({x.released_at[:16] if x.released_at else 'not committed'})"
+    return ""
 
 
 def as_text(listed: list[Any], totals: Any) -> str:
     lines = []
     if listed:
-        lines.append(f"{'claim':<20} {'status':<10} {'payer':<12} {'billed':>12} {'delivered':>12}  run  started")
+        lines.append(f"{'claim':<20} {'status':<10} {'payer':<12} {'billed':>12} {'delivered':>12}  {'run':>3}  "
+                     f"{'started':<16}  {'open':>4}  file")
     for x in listed:
         row = _row(x)
-        where = f"  {x.held_file}" if x.status == "held" and x.held_file else ""
         pending = "" if x.committed else f" ({x.run_condition})"
-        open_items = f", {x.open_items} open" if x.open_items else ""
         lines.append(f"{x.claim_id:<20} {x.status:<10} {x.payer_id:<12} {shown(row['billed']):>12} "
-                     f"{shown(row['delivered']):>12}  {x.run:>3}  {x.started[:16]}{pending}{open_items}{where}")
+                     f"{shown(row['delivered']):>12}  {x.run:>3}  {x.started[:16]:<16}  {x.open_items:>4}  "
+                     f"{_file_of(x)}{pending}".rstrip())
     lines.append(f"{totals.claims} claim{'s' if totals.claims != 1 else ''}: billed {shown(totals.billed)}, "
                  f"delivered {shown(totals.delivered)}" + (f"; {totals.not_committed} in runs not committed"
                                                             if totals.not_committed else ""))

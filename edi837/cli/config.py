@@ -43,6 +43,7 @@ def config_command(
 
     def action() -> int:
         run, config = flags.configured(path)
+        run.checked_options()  # what a run would refuse (a packs folder that does not load, --hold x) is refused
         settings = effective(run, config)
         if summary_format is SummaryFormat.json:
             return print_text(json.dumps({"config_file": _text(config.file), "settings": settings}, indent=2))

@@ -28,6 +28,9 @@ from edi837.exits import ExitCode
 from edi837.files.leftovers import remove_stale_temps
 from edi837.files.safety import open_input_path, refuse_unsafe_target
 from edi837.files.streams import borrow, spool_stdin
+from edi837.ledger.acks import AckBook, book_at
+from edi837.ledger.recorder import Recorder
+from edi837.ledger.store import LedgerUnavailable
 from edi837.pipeline import FixOptions, FixResult
 from edi837.report.summary import diff_text, summary_json, summary_text
 
@@ -116,7 +119,9 @@ def fix_files(
                       else None)
         modes: dict[str, Any] = {"group_readable": group_readable,
                                  "input_mode": None if input_name == "-" else os.stat(input_name).st_mode}
-        if not check:  # --check writes nothing, the ledger neither
+        if check:  # --check writes nothing, the ledger neither; it honours its acknowledgements as the run does
+            modes["recorder"] = Recorder.collecting(_acknowledgements(ledger))
+        else:
             modes["recorder"] = ledger.recorder("cli", input_name, options, opener=opener, size=size,
                                                 group_readable=group_readable)
         if check or to_stdout:
@@ -142,6 +147,18 @@ def fix_files(
     _summary(result, outputs, code, written, input_name, output_name, check=check, diff=diff,
              summary_format=summary_format)
     return code
+
+
+def _acknowledgements(ledger: LedgerChoice) -> AckBook:
+    """The ledger's live acknowledgements for a dry run, read only (a ledger that cannot be read refuses the
+    check as it would the run, unless --ledger-best-effort: then none, as the run would go on without it)."""
+    try:
+        return book_at(ledger.path)
+    except LedgerUnavailable as problem:
+        if not ledger.best_effort:
+            raise
+        terminal.say(f"edi-fix: warning: the claims ledger was not read ({problem})")
+        return AckBook()
 
 
 def _targets(input_name: str, output_name: str, options: FixOptions, *, check: bool, changelog: Path | None,

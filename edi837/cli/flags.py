@@ -103,6 +103,23 @@ class RunFlags:
                           ncci_version=tuple(self.ncci_version or ()), hold=policy, jobs=self.jobs,
                           icd10_db=self.icd10_db)
 
+    def checked_options(self) -> FixOptions:
+        """`to_options()`, with every rule setting a run refuses before it reads its input refused now, by the
+        run's own code: the hold policy (to_options), then the rule engine a run builds (pipeline.run's
+        build_engine: the packs folder loaded and checked, --select and --ignore checked against the rules), built
+        and released. For the commands that show what a run would do (`config`, `rules`): they refuse what the
+        run refuses, the same line, exit 2. The NCCI and ICD-10-CM stores are left out (False: none): these
+        commands show where a run looks for them, there or not; `edi-fix ncci status` / `icd10 status` check one."""
+        from edi837.pipeline.run import build_engine
+        from edi837.x12.envelope import Delimiters
+
+        options = self.to_options()
+        engine = build_engine(Delimiters(b"*", b":", b"^", b"~"),  # any delimiters: no claim is read
+                              replace(options, ncci_db=False, icd10_db=False))
+        if engine.packs is not None:
+            engine.packs.close()
+        return options
+
     def ledger_choice(self) -> LedgerChoice:
         """The claims ledger the run keeps (--ledger, $EDI837_LEDGER, the per-user one) and how firmly."""
         return LedgerChoice.of(self.ledger, best_effort=self.ledger_best_effort)

@@ -33,6 +33,7 @@ def rules_command(
 
     def action() -> int:
         run, _ = flags.configured(path)
+        run.checked_options()  # what a run would refuse (--select ZZ999, a packs folder that does not load)
         return print_text(listing(run))
 
     raise typer.Exit(guarded(action))

@@ -33,6 +33,12 @@ committed) under HELD's lock before it reads HELD. Until then a claim is in HELD
 file - a dot file no uploader takes - never in two files an uploader or a release would send; it is never
 in neither, since HELD is replaced only after OUT is in place. Two releases of one held file at once are
 serialised by a lock on HELD.
+
+The staff worklist beside a held file (HELD.report.html, the watcher's and the batch's) would go on listing
+the released claims as held. When there is one, the release renders its own report in its place, through the
+same Outputs path every run's report takes: the released claims delivered to OUT, the rest still held in
+HELD, each with its items. It is a third temporary file of the journal, renamed after HELD (removed with
+HELD when no claim is left), so the worklist never says a claim went out before it did.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ from pathlib import Path
 from typing import IO
 
 from edi837.delivery.ledgering import LedgerChoice, input_digest
-from edi837.delivery.outputs import Outputs
+from edi837.delivery.outputs import Outputs, worklist_of
 from edi837.engine.engine_rules import HOLD_RULE
 from edi837.errors import InputRefused, OutputFailed, TargetRefused, with_file
 from edi837.exits import ExitCode
@@ -102,6 +108,7 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
     claims kept back carry it too (give a fresh one at each release)."""
     if str(held) == "-":
         raise InputRefused("release reads a held file by its name, not standard input: give HELD_FILE")
+    label = str(held)  # as the person named it: the worklist's release commands say it so
     held, out = Path(os.path.abspath(held)), Path(os.path.abspath(out))  # the journal must work from any folder
     wanted = list(dict.fromkeys(claim_ids))
     if not wanted:
@@ -118,7 +125,7 @@ def release(held: Path, claim_ids: list[str], out: Path, options: FixOptions, *,
         for target in (out, changelog):
             remove_stale_temps(target)
         return _release(held, info.st_mode, wanted, out, changelog, options, ledger, group_readable,
-                        _opener(held, interchange))
+                        _opener(held, interchange), label)
 
 
 def interchange_of(path: Path) -> str | None:
@@ -178,7 +185,7 @@ def _opener(held: Path, interchange: int | None) -> Callable[[], IO[bytes]]:
 
 
 def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog: Path, options: FixOptions,
-             ledger: LedgerChoice, group_readable: bool, opener: Callable[[], IO[bytes]]) -> Released:
+             ledger: LedgerChoice, group_readable: bool, opener: Callable[[], IO[bytes]], label: str) -> Released:
     seen: set[str] = set()
 
     def keep_back(claim: Claim) -> str | None:
@@ -188,9 +195,11 @@ def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog
     options = replace(options, hold=options.hold | {holding.REVIEW})
     mode = data_file_mode(group_readable=group_readable, like=held_mode)
     out_temp, held_temp = _temp_of(out), _temp_of(held)
+    worklist = worklist_of(held)
+    report_temp = _temp_of(worklist) if worklist.is_file() else None  # the worklist, re-rendered
     recorder = ledger.for_file("release", held, options, group_readable=group_readable)
-    outputs = Outputs(changelog=changelog, held_where=held, recorder=recorder, group_readable=group_readable,
-                      input_mode=held_mode, commit_ledger=False).__enter__()
+    outputs = Outputs(changelog=changelog, held_where=held, held_label=label, report=report_temp, recorder=recorder,
+                      group_readable=group_readable, input_mode=held_mode, commit_ledger=False).__enter__()
     try:
         with _fresh(out_temp, mode) as sink, _fresh(held_temp, mode) as kept:
             try:
@@ -206,29 +215,33 @@ def _release(held: Path, held_mode: int, wanted: list[str], out: Path, changelog
         if isinstance(error, InputRefused):
             recorder.restart()  # a refused release changed no claim: the ledger keeps the run, not its rows
         outputs.__exit__(type(error), error, error.__traceback__)
-        _drop(out_temp, held_temp)
+        _drop(out_temp, held_temp, report_temp)
         raise
     try:
-        outputs.__exit__(None, None, None)  # the ledger's rows (written, not committed) and OUT's change log
+        outputs.__exit__(None, None, None)  # the ledger's rows (written, not committed), OUT's change log, report
     except BaseException:
-        _drop(out_temp, held_temp)
+        _drop(out_temp, held_temp, report_temp)
         raise
     left = sum(1 for h in result.held if h.claim_id not in wanted)
     run = recorder.run if recorder.state == "written" else None
     out_sha, held_sha = _sha256(out_temp), _sha256(held_temp) if left else None
     if run is not None:
         _record_files(recorder.path, run, [FileRow("output", out.name, out_sha, out_temp.stat().st_size)] + (
-            [FileRow("held", held.name, held_sha, held_temp.stat().st_size)] if held_sha else []))
+            [FileRow("held", held.name, held_sha, held_temp.stat().st_size)] if held_sha else []) + (
+            [FileRow("report", worklist.name)] if report_temp is not None else []))
     _write_journal(held, {"out_temp": str(out_temp), "out": str(out), "out_sha256": out_sha,
                           "held_temp": str(held_temp) if left else None, "held_sha256": held_sha,
-                          "ledger": str(recorder.path) if run is not None else None, "run": run})
+                          "report_temp": str(report_temp) if report_temp is not None else None,
+                          "report": str(worklist), "ledger": str(recorder.path) if run is not None else None,
+                          "run": run})
     recover(held)
     return Released(wanted, left, out, not left, result)
 
 
-def _drop(*temps: Path) -> None:
+def _drop(*temps: Path | None) -> None:
     for temp in temps:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
 
 
 def _refuse_unreleasable(result: FixResult, wanted: list[str], seen: set[str]) -> None:
@@ -286,6 +299,7 @@ def recover(held: Path) -> bool:
     else:
         held.unlink(missing_ok=True)
         _temp_of(held).unlink(missing_ok=True)
+    _finish_worklist(data)
     fsync_directory(held.parent)
     if data.get("run") is not None:
         with contextlib.suppress(OutputFailed):  # the files are right; the ledger then shows it not committed
@@ -293,6 +307,19 @@ def recover(held: Path) -> bool:
     journal.unlink()
     fsync_directory(held.parent)
     return True
+
+
+def _finish_worklist(data: dict[str, object]) -> None:
+    """The re-rendered worklist onto the old one once HELD is in place (both gone with HELD when no claim is
+    left). It carries no claim to deliver: one already renamed, or never rendered, is simply not there."""
+    if not isinstance(data.get("report_temp"), str):
+        return
+    temp, target = Path(str(data["report_temp"])), Path(str(data["report"]))
+    if data["held_temp"] is None:
+        temp.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+    elif temp.exists():
+        os.replace(temp, target)  # a rename replaces whatever is at target, never writes through it
 
 
 def _record_files(path: Path | None, run: int, files: list[FileRow]) -> None:

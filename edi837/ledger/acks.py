@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from edi837.errors import InputRefused, one_line
@@ -104,6 +105,16 @@ def load_book(ledger: Ledger) -> AckBook:
     """Every live acknowledgement, once per run."""
     return AckBook(Ack(*row) for row in ledger.connection.execute(
         f"SELECT {_COLUMNS} FROM acks WHERE revoked_at IS NULL"))
+
+
+def book_at(path: Path | None) -> AckBook:
+    """The live acknowledgements of the ledger at `path`, read without writing (none when there is no ledger
+    yet): what a dry run (`edi-fix --check`) consults, so it decides what the run would. LedgerUnavailable when
+    a file there cannot be read as a ledger."""
+    if path is None or not path.exists():
+        return AckBook()
+    with Ledger.open(path, write=False) as ledger:
+        return load_book(ledger)
 
 
 def list_acks(ledger: Ledger, *, claim_id: str | None = None, revoked: bool = False) -> list[Ack]:

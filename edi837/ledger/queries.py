@@ -4,10 +4,11 @@ A claim id seen by several runs is shown by its latest run (the highest run id: 
 start) unless `history` asks for every run; a run that was never committed still counts as the latest - it
 may have delivered the claim - and says so (`committed` False, `run_condition` "running" or "not committed").
 
-A status is where a claim stands now: the one its run recorded, except that a delivered claim whose review
-items have all been acknowledged since is no longer "review" (it is "delivered", or "unchanged" when nothing
-of it was changed). A held claim stays held until a run delivers it. Totals are exact: amounts are summed as
-Decimal, billed (CLM02 as read) and delivered (CLM02 as delivered).
+A status is where a claim stands now: the one its run recorded, except that a claim a release delivered
+(`edi-fix release`, entry "release") is "released", with the file it went to and when, and that a delivered
+claim whose review items have all been acknowledged since is no longer "review" (it is "delivered", or
+"unchanged" when nothing of it was changed). A held claim stays held until a run or a release delivers it.
+Totals are exact: amounts are summed as Decimal, billed (CLM02 as read) and delivered (CLM02 as delivered).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from edi837.ledger.rows import FileRow, LineRow, findings_from, lines_from, row_
 from edi837.ledger.schema import STATUSES
 from edi837.ledger.store import Ledger
 from edi837.model.content import split_items
+
+RELEASED = "released"
+# The statuses a listing shows: the ones a run records, and "released", which the ledger keeps as the release
+# run's delivered (or unchanged) row; read as its own status so a person sees where a held claim went.
+LISTED_STATUSES = (*STATUSES, RELEASED)
+_DELIVERED = ("delivered", "review", "unchanged")
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class ClaimListing:
     held_file: str | None
     open_items: int
     applied: int
+    released_to: str | None = None  # the release's OUT (a base name, as the ledger keeps every file's)
+    released_at: str | None = None  # when the release was committed (UTC, ISO)
 
     @property
     def committed(self) -> bool:
@@ -110,7 +119,8 @@ def utc_text(since: datetime | date) -> str:
 
 _SELECT = """SELECT c.id, c.run, r.state, r.pid, r.host, r.started, r.entry, r.input_name, c.position, c.claim_id,
 c.payer_id, c.claim_filing, c.billing_npi, c.rendering_npi, c.first_date, c.last_date, c.frequency,
-c.charge_before, c.charge_after, c.status, c.held_file, c.open_items, c.applied,
+c.charge_before, c.charge_after, c.status, c.held_file, c.open_items, c.applied, r.finished,
+CASE WHEN r.entry = 'release' THEN (SELECT f.name FROM run_files f WHERE f.run = r.id AND f.role = 'output') END,
 ROW_NUMBER() OVER (PARTITION BY c.claim_id ORDER BY c.run DESC, c.position DESC) AS latest
 FROM claims c JOIN runs r ON r.id = c.run"""
 
@@ -118,11 +128,11 @@ FROM claims c JOIN runs r ON r.id = c.run"""
 def claims(ledger: Ledger, *, status: Iterable[str] | str | None = None, claim_id: str | None = None,
            payer: str | None = None, since: datetime | date | None = None,
            history: bool = False) -> list[ClaimListing]:
-    """Claims by status (delivered, review, held, refused, unchanged), claim id, payer id (2010BB, any case) and
-    runs started since a moment; each claim by its latest run, or every run with `history`. In run order."""
+    """Claims by status (delivered, review, held, refused, unchanged, released), claim id, payer id (2010BB, any
+    case) and runs started since a moment; each claim by its latest run, or every run with `history`. In run order."""
     wanted = {status} if isinstance(status, str) else set(status) if status is not None else None
-    if wanted is not None and not wanted <= set(STATUSES):
-        raise ValueError(f"status: one of {', '.join(STATUSES)}")
+    if wanted is not None and not wanted <= set(LISTED_STATUSES):
+        raise ValueError(f"status: one of {', '.join(LISTED_STATUSES)}")
     where: list[str] = []
     params: dict[str, object] = {}
     if since is not None:
@@ -149,9 +159,12 @@ def claims(ledger: Ledger, *, status: Iterable[str] | str | None = None, claim_i
 
 
 def _listing(row: tuple[Any, ...]) -> ClaimListing:
-    ident, run, state, pid, host, *middle = row[:-1]  # the last column is the window's rank
+    ident, run, state, pid, host, *middle, finished, output, _ = row  # the last column is the window's rank
     middle[12], middle[13] = _money(middle[12]), _money(middle[13])  # charge_before, charge_after
-    return ClaimListing(ident, run, state, _condition(state, pid, host), *middle)
+    listing = ClaimListing(ident, run, state, _condition(state, pid, host), *middle)
+    if listing.entry == "release" and listing.status in _DELIVERED:  # the release's rows of the claims it sent
+        return replace(listing, status=RELEASED, released_to=output, released_at=finished)
+    return listing
 
 
 def _money(text: str | None) -> Decimal | None:

@@ -1,7 +1,9 @@
 """Outcomes as text (for a person), JSON (for a program), CSV (for a spreadsheet) and HTML (a page to open).
 
 Every value shown is an id, a code, a count or an amount: claim ids appear only in the proposals' evidence,
-never a name. Amounts are printed exactly (`$1,640.00`), from Decimal.
+never a name. Amounts come from Decimal, always in cents: `$1,640.00` for a person, `"1640.00"` for a program
+(JSON strings, as `edi-fix claims --format json` writes dollars; CSV cells the same), whatever the 835 wrote
+(`76`, `379.8`).
 """
 
 from __future__ import annotations
@@ -10,20 +12,15 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
 from edi837.remit.codes import meaning
 from edi837.remit.outcomes import Outcomes, Tally
 from edi837.report.outcomes import Table, outcomes_page
-from edi837.words import spreadsheet_safe
+from edi837.words import amount_text, dollars, spreadsheet_safe
 
 SECTIONS = (("by_action", "By rule action"), ("by_payer", "By payer"), ("by_procedure", "By code and modifiers"),
             ("by_reason", "By adjustment (group-CARC)"), ("changed", "Lines edi837 changed vs left alone"))
-
-
-def dollars(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
 
 
 def _denials(tally: Tally) -> str:
@@ -61,8 +58,9 @@ def _category(reason: str) -> str:
 
 
 def _tally_json(tally: Tally) -> dict[str, Any]:
-    return {"lines": tally.lines, "paid": tally.paid, "denied": tally.denied, "paid_amount": str(tally.paid_amount),
-            "charge": str(tally.charge), "denial_reasons": dict(tally.reasons), "remarks": dict(tally.remarks),
+    return {"lines": tally.lines, "paid": tally.paid, "denied": tally.denied,
+            "paid_amount": amount_text(tally.paid_amount), "charge": amount_text(tally.charge),
+            "denial_reasons": dict(tally.reasons), "remarks": dict(tally.remarks),
             "claims": len(tally.claims), "first_paid_on": _day(tally.first), "last_paid_on": _day(tally.last)}
 
 
@@ -86,7 +84,8 @@ def as_csv(out: Outcomes) -> str:
     writer.writerow(CSV_FIELDS)
     for attr, _, table in _tables(out):
         for key, t in sorted(table.items()):
-            writer.writerow((attr, spreadsheet_safe(str(key)), t.lines, t.paid, t.denied, t.paid_amount, t.charge,
+            writer.writerow((attr, spreadsheet_safe(str(key)), t.lines, t.paid, t.denied,
+                             amount_text(t.paid_amount), amount_text(t.charge),
                              " ".join(f"{k}={n}" for k, n in sorted(t.reasons.items())), len(t.claims)))
     for reason, n in sorted(out.rejections.items()):
         writer.writerow(("rejections", spreadsheet_safe(reason), n, "", "", "", "", "", ""))
