@@ -76,7 +76,7 @@ def fix_one(task: FileTask) -> FileOutcome:
         if earlier is not None:
             return FileOutcome(task.relative, "skipped", earlier.exit_code, seconds=time.monotonic() - started,
                                was=earlier.kind)
-        result, digest, recorder = _run(task)
+        result, digest, recorder, held_row = _run(task)
     except (InputRefused, OutputFailed) as error:
         code, message = outcome_of(with_file(error, str(task.source)) if isinstance(error, InputRefused) else error)
         refused = isinstance(error, InputRefused) and not isinstance(error, TargetRefused)
@@ -101,7 +101,7 @@ def fix_one(task: FileTask) -> FileOutcome:
     return FileOutcome(task.relative, kind, code, "", result.claims, result.changed_claims, applied, review,
                        time.monotonic() - started, result.held_claims, result.jobs,
                        rows=tuple(recorder.rows or ()) if recorder is not None else (),
-                       files=_files(task, digest, recorder))
+                       files=_files(task, digest, recorder, held_row))
 
 
 def _targets(task: FileTask) -> list[Path]:
@@ -126,16 +126,18 @@ def _refuse_targets(task: FileTask) -> None:
             raise TargetRefused(f"{target}: an output would replace the input file; choose another OUT_DIR")
 
 
-def _files(task: FileTask, digest: tuple[str, int] | None, recorder: Recorder | None) -> tuple[FileRow, ...]:
+def _files(task: FileTask, digest: tuple[str, int] | None, recorder: Recorder | None,
+           held: FileRow | None) -> tuple[FileRow, ...]:
+    """The files the ledger records for this task; the held file with its digest, so `release` accepts it."""
     if recorder is None:
         return ()
-    return ((FileRow("output", task.output.name, *digest),) if digest else ()) + (FileRow("changelog",
-                                                                                      task.changelog.name),)
+    return (((FileRow("output", task.output.name, *digest),) if digest else ()) + ((held,) if held else ())
+            + (FileRow("changelog", task.changelog.name),))
 
 
-def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None, Recorder | None]:
-    """Fix the file into its outputs; returns the result, the committed output's (sha256, size) and the
-    recorder that kept the claims' ledger rows (with FileTask.keep_rows)."""
+def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None, Recorder | None, FileRow | None]:
+    """Fix the file into its outputs; returns the result, the committed output's (sha256, size), the
+    recorder that kept the claims' ledger rows (with FileTask.keep_rows) and the held file's row."""
     again.forget(task.output)  # the outputs are about to change: no record may vouch for them meanwhile
     for target in _targets(task):
         make_data_dirs(target.parent, group_readable=task.group_readable)
@@ -155,7 +157,7 @@ def _run(task: FileTask) -> tuple[FixResult, tuple[str, int] | None, Recorder | 
                     input_mode=os.stat(task.source).st_mode, digest_output=True, recorder=recorder) as outputs:
         result = outputs.run(opener, task.options, input_name=str(task.source), output_name=str(task.output),
                              farm=farm)
-    return result, outputs.output_digest, recorder
+    return result, outputs.output_digest, recorder, outputs.held_row
 
 
 def reject(task: FileTask, message: str) -> None:

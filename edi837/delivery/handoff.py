@@ -251,7 +251,7 @@ class Handoff:
                     held = (handles.enter_context(os.fdopen(os.open(held_temp, os.O_RDWR), "w+b"))
                             if held_temp is not None else None)
                     result = outputs.run(lambda: open_regular(path), self.options, sink=sink, held_sink=held,
-                                         input_name=name, output_name=name)
+                                         input_name=name, output_name=name, held_staged=held_temp)
                     for staged_handle in (sink, held):
                         if staged_handle is not None:
                             staged_handle.flush()

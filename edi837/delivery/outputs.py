@@ -103,6 +103,7 @@ class Outputs:
         self.output_digest: tuple[str, int] | None = None
         self.recorder = recorder  # the claims ledger's (delivery/ledgering.py); closed when the block ends
         self._held_row: FileRow | None = None
+        self._staged_held: Path | None = None  # a held file the caller staged itself (the watcher), once written
         self._commit_ledger = commit_ledger  # False: the caller marks the run committed once its files are placed
 
     def __enter__(self) -> Outputs:
@@ -144,14 +145,16 @@ class Outputs:
     def run(self, open_input: Opener, options: FixOptions, *, sink: IO[bytes] | None = None, input_name: str = "",
             output_name: str = "", collect_diff: bool = False, on_progress: Callable[[int], None] | None = None,
             held_sink: IO[bytes] | None = None, farm: FarmStarter | None = None,
-            keep_back: Callable[[Claim], str | None] | None = None) -> FixResult:
+            keep_back: Callable[[Claim], str | None] | None = None, held_staged: Path | None = None) -> FixResult:
         """Run edi837 into these outputs (or into `sink` and `held_sink`, files the caller stages itself); the
         report is rendered when the outputs are committed, once the held file's name is settled. `farm`:
-        where the claims' rule work goes (Sinks.farm; a batch's big files go to the cluster)."""
+        where the claims' rule work goes (Sinks.farm; a batch's big files go to the cluster). `held_staged`:
+        the file behind `held_sink` (the watcher's), whose digest the ledger records as a held file's, so
+        `release` accepts it as it does a held file written here."""
         sinks = self.sinks(collect_diff=collect_diff, on_progress=on_progress)
         sinks.farm, sinks.keep_back = farm, keep_back
         if held_sink is not None:
-            sinks.held = held_sink
+            sinks.held, self._staged_held = held_sink, held_staged
         result = run(open_input, sink if sink is not None else self.sink, options, sinks)
         if options.hold:
             self._settle_split(result)
@@ -166,6 +169,12 @@ class Outputs:
         if self._writer is not None and result.nothing_delivered:
             self._writer.commit = False
             self._remove_output = True
+
+    @property
+    def held_row(self) -> FileRow | None:
+        """The held file as the ledger records it (its placed name, sha256 and size), once committed."""
+        row, placed = self._held_row, self.held_path
+        return FileRow("held", placed.name, row.sha256, row.size) if row is not None and placed is not None else None
 
     def keep_output(self, keep: bool) -> None:
         """Whether the output file is replaced at all (the hook leaves an unchanged file alone, mtime included)."""
@@ -226,7 +235,7 @@ class Outputs:
         """The run's rows and files into the ledger, fsynced, before the first output is placed
         (LedgerUnavailable, when the ledger must be kept: place nothing)."""
         recorder = self.recorder
-        if recorder is None or not recorder.on:
+        if recorder is None or not (recorder.on or recorder.rows is not None):  # rows: a batch task's, sent back
             return
         files = []
         for role, writer in (("output", output), ("held", held)):
@@ -235,11 +244,15 @@ class Outputs:
                 files.append(FileRow(role, writer.path.name, sha, size))
                 if writer is held:
                     self._held_row = files[-1]
+        if held is None and self._staged_held and self._held_where and self._result and self._result.held:
+            files.append(FileRow("held", self._held_where.name, *_file_digest(self._staged_held)))
+            self._held_row = files[-1]
         if self.changelog is not None and self._log is not None and self._log.writer.commit:
             files.append(FileRow("changelog", self.changelog.name))
         if self.report is not None:
             files.append(FileRow("report", self.report.name))
-        recorder.write(files)
+        if recorder.on:
+            recorder.write(files)
 
     # -- the commit ----------------------------------------------------------------------------------
     def _commit(self) -> None:
@@ -272,9 +285,8 @@ class Outputs:
             self.held_path = self._held_where
         if self.recorder is not None and self._result is not None and self._commit_ledger:
             placed = self.held_path.name if self.held_path is not None else None
-            row = self._held_row
-            self.recorder.commit(self._result.exit_code, held_name=placed,
-                                 files=[FileRow("held", placed, row.sha256, row.size)] if row and placed else [])
+            row = self.held_row
+            self.recorder.commit(self._result.exit_code, held_name=placed, files=[row] if row else [])
 
     def _held_moved(self, old: str, new: str) -> None:
         """Another run placed a held file under the expected name first: the records say where this one is."""
@@ -318,8 +330,13 @@ class Outputs:
 def _digest(writer: AtomicWriter) -> tuple[str, int]:
     """sha256 and size of a finished writer's temporary file (what its rename will put in place)."""
     assert writer.temp_path is not None
+    return _file_digest(writer.temp_path)
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    """sha256 and size of a finished file."""
     digest, size = hashlib.sha256(), 0
-    with open(writer.temp_path, "rb") as handle:
+    with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
             size += len(chunk)
