@@ -115,6 +115,9 @@ def test_check_decides_what_the_run_would_with_acknowledgements(held_once: Path)
     assert dry["acknowledged_items"] == done["acknowledged_items"] == 1
     # --check exits 1 for SAFE1's safe fix alone (something would change), not for a held claim
     assert check.returncode == ExitCode.NEEDS_PERSON and dry["changed_claims"] == done["changed_claims"] == 1
+    # in words: a dry run writes no change log, so it points at the acknowledgements themselves
+    said = run(folder, "in.837", "dry.837", "--check", "--hold", "review").stdout.decode()
+    assert "1 review item acknowledged as right as billed (see `edi-fix ack --list`)" in said, said
 
 
 def test_the_note_is_one_bounded_line(held_once: Path) -> None:

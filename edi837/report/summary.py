@@ -113,7 +113,8 @@ def summary_text(result: FixResult, *, output: str | None, changelog: str | None
         lines.append(f"  {rule}: {counts['applied']} applied, {counts['review']} for review")
     acknowledged = data["acknowledged_items"]
     if acknowledged:
-        lines.append(f"  {plural(acknowledged, 'review item')} acknowledged as right as billed (see the change log)")
+        where = "`edi-fix ack --list`" if check else "the change log"
+        lines.append(f"  {plural(acknowledged, 'review item')} acknowledged as right as billed (see {where})")
     for item in data["review"][:50]:
         where = f"claim {item['claim_id']}" + (f" line {item['line_number']}" if item["line_number"] else "")
         lines.append(f"  review {item['rule']} {where} {item['procedure'] or ''}: {item['message']}".rstrip())
