@@ -214,6 +214,18 @@ def test_a_hedging_farm_never_waits_for_a_chunk_that_is_away(monkeypatch: pytest
     assert sent and all(future.cancelled() for future in sent)
 
 
+@pytest.mark.parametrize(("value", "seconds"), [(None, 0.5), ("3", 3.0), ("0.25", 0.25), ("0", 0.5), ("-2", 0.5),
+                                              ("soon", 0.5), ("nan", 0.5), ("inf", 0.5), ("", 0.5)])
+def test_the_wait_for_a_chunk_away_is_half_a_second_unless_said(value: str | None, seconds: float,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # docs/running.md: EDI837_HEDGE_AFTER, a positive number of seconds; anything else keeps the default.
+    if value is None:
+        monkeypatch.delenv("EDI837_HEDGE_AFTER", raising=False)
+    else:
+        monkeypatch.setenv("EDI837_HEDGE_AFTER", value)
+    assert farm.hedge_after() == seconds
+
+
 def test_a_hedging_farm_takes_the_chunks_that_come_back_soon(monkeypatch: pytest.MonkeyPatch) -> None:
     # A worker's first chunk of a file builds its engine: an answer a moment late is still taken, not redone.
     import threading

@@ -32,6 +32,7 @@ holding its files or locks.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError
@@ -50,6 +51,7 @@ MIN_BYTES = 2_000_000  # below this, starting workers costs more than the second
 CHUNK = 200  # claims per task: a few tens of milliseconds of rule work, against well under one of messaging
 AHEAD = 3  # chunks away per worker: the next is already queued when one finishes, and memory stays flat
 HEDGE_AFTER = 0.5  # seconds a hedging farm waits for a chunk that is away: ten times one chunk's rule work
+HEDGE_AFTER_VARIABLE = "EDI837_HEDGE_AFTER"  # another wait, for a cluster whose workers answer slowly
 
 log = get_logger("edi837.farm")
 
@@ -88,6 +90,17 @@ def lost(error: BaseException) -> bool:
     return isinstance(error, WorkerLost | BrokenExecutor | CancelledError) or type(error).__name__ == "KilledWorker"
 
 
+def hedge_after() -> float:
+    """Seconds a hedging farm waits for a chunk: HEDGE_AFTER, or $EDI837_HEDGE_AFTER where workers answer
+    slowly (a loaded machine, a remote cluster: a longer wait keeps the split, a shorter one gives up on a
+    busy cluster sooner). A value that is not a positive number of seconds is ignored."""
+    try:
+        seconds = float(os.environ.get(HEDGE_AFTER_VARIABLE, ""))
+    except ValueError:
+        return HEDGE_AFTER
+    return seconds if 0 < seconds < 86_400 else HEDGE_AFTER
+
+
 class ClaimFarm:
     """Runs the rule engine on chunks of claims elsewhere (`submit`) and here, answered in input order.
 
@@ -104,6 +117,7 @@ class ClaimFarm:
         # HEDGE_AFTER seconds (a worker's first chunk of a file builds its engine); once one was not back by
         # then, the others are busy elsewhere, and no chunk of this file is waited for again.
         self._hedge = hedge
+        self._hedge_after = hedge_after()
         self._impatient = False
         self._submit = submit
         self._capacity = max(1, capacity)
@@ -189,7 +203,7 @@ class ClaimFarm:
             assert self._away[0] is reply  # chunks are answered in the order they were sent
             self._away.popleft()
             remote = reply
-            wait = None if not self._hedge or remote.done() else 0.0 if self._impatient else HEDGE_AFTER
+            wait = None if not self._hedge or remote.done() else 0.0 if self._impatient else self._hedge_after
             try:
                 reply = remote.result(timeout=wait)
             except TimeoutError:  # hedging: still away, most likely queued behind other work
