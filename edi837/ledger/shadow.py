@@ -30,14 +30,14 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from edi837.engine.records import ChangeRecord
 from edi837.engine.workers import _die_with
 from edi837.errors import InputRefused, one_line
 from edi837.exits import ExitCode
 from edi837.forking import as_child, fork_is_safe, signals_held
 from edi837.ledger.acks import AckBook
+from edi837.ledger.build import Finding
 from edi837.ledger.rows import FileRow
 from edi837.ledger.store import Ledger, LedgerUnavailable
 from edi837.log import ROOT
@@ -57,6 +57,24 @@ _slim = attrgetter("rule", "line_number", "action", "applied", "applicability", 
                    "segment_after")
 _Slim = tuple[str, int | None, str, bool, str | None, str, str, str | None]
 _Claim = tuple[list[_Slim], bool, str | None]  # a claim's records, held, held file
+
+
+class SlimRecord(NamedTuple):
+    """A change record as the child gets it: what a row reads of one (ledger/build.py's Finding), in `_slim`'s
+    order. Made into a ChangeRecord again (a frozen dataclass of fifteen fields, each set through
+    object.__setattr__) it cost the child some 3 microseconds a record."""
+
+    rule: str
+    line_number: int | None
+    action: str
+    applied: bool
+    applicability: str | None
+    severity: str
+    message: str
+    segment_after: str | None
+
+
+_make = SlimRecord._make
 
 
 class Shadow:
@@ -98,7 +116,7 @@ class Shadow:
         the child waiting for claims after the run has died)."""
         return tuple(end.fileno() for end in (self._claims, self._answers) if not end.closed)
 
-    def claim(self, records: Sequence[ChangeRecord], held: bool, held_file: str | None) -> None:
+    def claim(self, records: Sequence[Finding], held: bool, held_file: str | None) -> None:
         self._batch.append(([_slim(r) for r in records] if records else [], held, held_file))
         if len(self._batch) >= BATCH:
             self._send(("claims", self._batch))
@@ -201,7 +219,7 @@ def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: b
         try:
             if kind == "claims":
                 for records, held, held_file in message[1]:
-                    recorder.claim(position, next(walk), [_record(*r) for r in records], held=held,
+                    recorder.claim(position, next(walk), [_make(r) for r in records], held=held,
                                    held_file=held_file)
                     position += 1
             elif kind == "restart":
@@ -215,11 +233,6 @@ def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: b
                 return ("aborted",)
         except (LedgerUnavailable, InputRefused, StopIteration) as error:
             failed = one_line(str(error) or f"{path}: the input ended before the run's claims did")
-
-
-def _record(rule: str, line: int | None, action: str, applied: bool, applicability: str | None, severity: str,
-            message: str, after: str | None) -> ChangeRecord:
-    return ChangeRecord("", line, None, rule, action, None, after, applied, message, severity, applicability)
 
 
 def _claims(opener: Opener, recorder: Any) -> Iterator[Claim]:
