@@ -120,7 +120,7 @@ def ledger_run(data: bytes, folder: Path, *, beside: bool, keep: bool = False) -
     with spent:
         recorder = Recorder.prepare(folder / "ledger.sqlite3", RunInfo("api", "synthetic.837",
                                                                         options_digest(options)),
-                                    opener=lambda: io.BytesIO(data), size=len(data) if beside else 0)
+                                    opener=lambda: io.BytesIO(data), size=len(data), beside=beside)
     stream = SegmentStream(io.BytesIO(data))
     delims = stream.delimiters
     engine = build_engine(delims, options)

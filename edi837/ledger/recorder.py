@@ -49,7 +49,7 @@ from edi837.ledger.acks import AckBook, load_book
 from edi837.ledger.build import Facts, Finding, claim_row
 from edi837.ledger.patient import PatientKeys, Tracker
 from edi837.ledger.rows import ClaimRow, FileRow, RunInfo
-from edi837.ledger.shadow import SHADOW_BYTES, Opener, Shadow
+from edi837.ledger.shadow import Opener, Shadow, wanted
 from edi837.ledger.store import Ledger, LedgerUnavailable
 from edi837.model.claim import Claim
 from edi837.model.header import Transaction
@@ -107,10 +107,11 @@ class Recorder:
 
     @classmethod
     def prepare(cls, path: Path | None, info: RunInfo, *, required: bool = True, group_readable: bool = False,
-                opener: Opener | None = None, size: int | None = None) -> Recorder:
+                opener: Opener | None = None, size: int | None = None, beside: bool | None = None) -> Recorder:
         """Open the ledger and insert the run; LedgerUnavailable when it cannot be (unless not `required`).
         `path` None: no ledger (a recorder that records nothing). `opener`, `size`: the run's input, which a
-        child reads to make the rows beside the run when it is large (ledger/shadow.py)."""
+        child reads to make the rows beside the run when it is large and a core is free (ledger/shadow.py);
+        `beside` True or False: large is enough, or never (None: the machine's load decides)."""
         if path is None:
             return cls(required=required)
         try:
@@ -134,7 +135,7 @@ class Recorder:
             if required:
                 raise
             return cls(required=False, problem=str(error))
-        if opener is not None and size is not None and size >= SHADOW_BYTES:
+        if opener is not None and size is not None and wanted(size, forced=beside):
             recorder._fork(opener)
         return recorder
 

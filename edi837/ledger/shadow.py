@@ -17,6 +17,12 @@ answer (the run then fails before placing anything, or in best effort says so); 
 in the child, which then leaves at once, the run left `prepared` - not committed - in the ledger; and a
 Linux child is killed with its parent (the --jobs workers' way: engine/workers.py). Forked only where
 forking is safe (edi837/forking.py); elsewhere the recorder makes the rows in process, the same rows.
+
+Only where a core would otherwise sit idle (`wanted`): the child buys wall time, not CPU - it reads the input
+again and is sent every claim's records, so the rows made beside cost about a third more CPU than the same
+rows made in process (bench/ledger.py). On a machine whose cores are all busy (a CI runner with two jobs on
+two cores) that CPU is taken from someone else, and the run is no faster for it; the rows are made in process
+there. `$EDI837_LEDGER_BESIDE` = `always` or `never` overrides the choice (the tests of the child use it).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from typing import IO, Any, NamedTuple
 from edi837.engine.workers import _die_with
 from edi837.errors import InputRefused, one_line
 from edi837.exits import ExitCode
-from edi837.forking import as_child, fork_is_safe, signals_held
+from edi837.forking import as_child, cores, fork_is_safe, signals_held
 from edi837.ledger.acks import AckBook
 from edi837.ledger.build import Finding
 from edi837.ledger.rows import FileRow
@@ -46,6 +52,8 @@ from edi837.model.walker import Passthrough, Walker
 from edi837.x12.envelope import SegmentStream
 
 SHADOW_BYTES = 1_000_000  # below this (about 2,500 claims) a fork costs more than making the rows here saves
+BESIDE = "EDI837_LEDGER_BESIDE"  # always | never | unset: by the machine's load (`wanted`)
+CHILD_CORES = 0.5  # what the child takes beside the run's own core, with room to spare (a third of a core, measured)
 BATCH = 256  # claims per message: one pickle and one write of the pipe for that many claims
 GRACE = 5.0  # seconds a child told to end may take before it is killed
 
@@ -75,6 +83,25 @@ class SlimRecord(NamedTuple):
 
 
 _make = SlimRecord._make
+
+
+def wanted(size: int, *, forced: bool | None = None) -> bool:
+    """Whether the rows of an input of `size` bytes are worth a child beside the run: a large input, and a
+    core the run and the child would not take from anyone (the 1-minute load average, plus the run's own core
+    and the child's share, within the cores this process may use). `forced` (else $EDI837_LEDGER_BESIDE): the
+    load is not asked."""
+    if size < SHADOW_BYTES:
+        return False
+    if forced is None:
+        said = os.environ.get(BESIDE, "").strip().lower()
+        forced = True if said == "always" else False if said == "never" else None
+    if forced is not None:
+        return forced
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # no load average here: nothing says a core is free
+        return False
+    return load + 1 + CHILD_CORES <= cores()
 
 
 class Shadow:
