@@ -10,8 +10,8 @@ The steps, and what a crash between two of them leaves:
 1. `prepare` opens (makes, migrates) the ledger, inserts the run as `prepared` and loads the live
    acknowledgements. A ledger that cannot be written is found here, before the run reads a byte.
 2. Rows are written as the run makes them, CHUNK claims per short transaction, so memory stays flat and
-   other writers wait milliseconds, not a whole run; for a large input by a child process beside the run
-   (ledger/shadow.py), which the run only tells each claim's records. A run made again (a hold of invalid
+   other writers wait milliseconds, not a whole run; for a large input, where a core is free, by a child
+   process beside the run (ledger/shadow.py), which the run only tells each claim's records. A run made again (a hold of invalid
    claims found by the gate) starts its rows over (`restart`). Killed here: a `prepared` run, not committed,
    no output placed.
 3. `write` puts the last rows, the files and the transactions' control numbers in and marks the run
