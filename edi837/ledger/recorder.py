@@ -11,9 +11,9 @@ The steps, and what a crash between two of them leaves:
    acknowledgements. A ledger that cannot be written is found here, before the run reads a byte.
 2. Rows are written as the run makes them, CHUNK claims per short transaction, so memory stays flat and
    other writers wait milliseconds, not a whole run; for a large input, where a core is free, by a child
-   process beside the run (ledger/shadow.py), which the run only tells each claim's records. A run made again (a hold of invalid
-   claims found by the gate) starts its rows over (`restart`). Killed here: a `prepared` run, not committed,
-   no output placed.
+   process beside the run (ledger/shadow.py), which the run only tells each claim's records. A run made
+   again (a hold of invalid claims found by the gate) starts its rows over (`restart`). Killed here: a
+   `prepared` run, not committed, no output placed.
 3. `write` puts the last rows, the files and the transactions' control numbers in and marks the run
    `written`, fsynced, before a single output is placed: an outcome the ledger cannot record is never
    delivered. Killed after it: a `written` run, not committed; its outputs may or may not be in place, and
