@@ -266,3 +266,5 @@ def test_the_rows_child_is_started_only_where_a_core_would_sit_idle(monkeypatch:
     monkeypatch.delenv(BESIDE)
     monkeypatch.setattr(shadow.os, "getloadavg", no_load)
     assert not shadow.wanted(10**9)
+    monkeypatch.delattr(shadow.os, "getloadavg")  # a platform without one
+    assert not shadow.wanted(10**9)

@@ -99,7 +99,7 @@ def wanted(size: int, *, forced: bool | None = None) -> bool:
         return forced
     try:
         load = os.getloadavg()[0]
-    except OSError:  # no load average here: nothing says a core is free
+    except (AttributeError, OSError):  # no load average here (Windows has none): nothing says a core is free
         return False
     return load + 1 + CHILD_CORES <= cores()
 
