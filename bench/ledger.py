@@ -11,6 +11,8 @@ The file is bench/bench.py's generated one (seed 11, 30% of timed lines in minut
   steps (`write` before the outputs are placed, `commit` after), into a fresh ledger each time;
   measured twice: with the rows made by a child process beside the run (ledger/shadow.py: what a run on a
   large input does where it may fork) and in this process (where it may not: the watcher, a Dask worker);
+- whole `edi-fix IN OUT` processes with the ledger off and on, the rows made in process (where the machine has
+  no idle core: ledger/shadow.py) and beside (where it has), whatever the load now;
 - the same loop whole, with the recorder's calls and without (CPU, best of `--repeat` each): what the ledger
   adds to the loop, its effect on the run's own work included;
 - the ratio that target is about: the ledger's CPU in process over the --no-validate run's CPU, each the best
@@ -120,7 +122,7 @@ def ledger_run(data: bytes, folder: Path, *, beside: bool, keep: bool = False) -
     with spent:
         recorder = Recorder.prepare(folder / "ledger.sqlite3", RunInfo("api", "synthetic.837",
                                                                         options_digest(options)),
-                                    opener=lambda: io.BytesIO(data), size=len(data) if beside else 0)
+                                    opener=lambda: io.BytesIO(data), size=len(data), beside=beside)
     stream = SegmentStream(io.BytesIO(data))
     delims = stream.delimiters
     engine = build_engine(delims, options)
@@ -152,14 +154,18 @@ def _load() -> str:
 
 def cli_seconds(source: Path, folder: Path, ledger: str, validate: bool) -> tuple[float, float]:
     """(wall, CPU) of one real `edi-fix IN OUT --jobs 1` process, its children included, `--ledger` as given (a
-    fresh ledger file each time). CPU is the fair measure on a busy machine, where wall time is the others'."""
+    fresh ledger file each time): `off`, or the rows made `beside` (a child) or `here` (in process), whatever the
+    load (ledger/shadow.py chooses by it). CPU is the fair measure on a busy machine, where wall time is the
+    others'."""
     target = folder / "ledger.sqlite3"
     for leftover in folder.glob("ledger.sqlite3*"):
         leftover.unlink()
     args = [sys.executable, "-m", "edi837", str(source), str(folder / "out.837"), "--ledger",
-            str(target) if ledger == "on" else "off", "--jobs", "1", *([] if validate else ["--no-validate"])]
+            str(target) if ledger != "off" else "off", "--jobs", "1", *([] if validate else ["--no-validate"])]
+    beside = {"beside": "always", "here": "never"}.get(ledger, "")
     started, cpu = time.perf_counter(), _children_cpu()
-    subprocess.run(args, check=False, capture_output=True, env={**os.environ, "EDI837_NCCI_DB": ""})
+    subprocess.run(args, check=False, capture_output=True,
+                   env={**os.environ, "EDI837_NCCI_DB": "", "EDI837_LEDGER_BESIDE": beside})
     return time.perf_counter() - started, _children_cpu() - cpu
 
 
@@ -169,12 +175,14 @@ def wired(data: bytes, folder: Path, repeat: int) -> None:
     source = folder / "in.837"
     source.write_bytes(data)
     for validate in (False, True):
-        off = min((cli_seconds(source, folder, "off", validate) for _ in range(repeat)), key=lambda t: t[1])
-        on = min((cli_seconds(source, folder, "on", validate) for _ in range(repeat)), key=lambda t: t[1])
         label = "default gate " if validate else "--no-validate"
-        print(f"  edi-fix IN OUT {label}: --ledger off {off[0]:6.2f} s wall {off[1]:6.2f} s CPU, on {on[0]:6.2f} s "
-              f"wall {on[1]:6.2f} s CPU: +{100 * (on[1] - off[1]) / off[1]:.1f}% CPU, "
-              f"+{100 * (on[0] - off[0]) / off[0]:.1f}% wall (target <= 10%)")
+        off = min((cli_seconds(source, folder, "off", validate) for _ in range(repeat)), key=lambda t: t[1])
+        print(f"  edi-fix IN OUT {label}: --ledger off {off[0]:6.2f} s wall {off[1]:6.2f} s CPU")
+        for where in ("here", "beside"):
+            on = min((cli_seconds(source, folder, where, validate) for _ in range(repeat)), key=lambda t: t[1])
+            print(f"    rows made {where:<6}: {on[0]:6.2f} s wall {on[1]:6.2f} s CPU: "
+                  f"+{100 * (on[1] - off[1]) / off[1]:.1f}% CPU, +{100 * (on[0] - off[0]) / off[0]:.1f}% wall "
+                  f"(target <= 10%); {_load()}")
 
 
 def main() -> int:

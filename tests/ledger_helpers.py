@@ -56,7 +56,7 @@ def record(ledger: Path, data: bytes, *, beside: bool = False, hold: bool = Fals
     (ledger/shadow.py); `hold`: claims with review items held."""
     options = FixOptions(validate=False)
     recorder = Recorder.prepare(ledger, RunInfo(entry, "in.837", options_digest(options)),
-                                opener=lambda: io.BytesIO(data), size=10**9 if beside else 0)
+                                opener=lambda: io.BytesIO(data), size=10**9 if beside else 0, beside=beside)
     assert bool(recorder.inherited) == beside  # the child's pipes: the rows really are made beside
     stream = SegmentStream(io.BytesIO(data))
     engine = build_engine(stream.delimiters, options)

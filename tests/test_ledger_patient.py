@@ -41,3 +41,11 @@ def test_the_tracker_reads_the_subscriber_and_the_patient_not_the_payer() -> Non
     assert tracker.current == by_hand(b"MEMBER\x00MI\x00MBR999")
     tracker.feed(b"HL*5*1*22*0~NM1*PR*2*EXAMPLE HEALTH*****PI*SX123~")  # a payer is not a member
     assert tracker.current is None
+
+
+def test_a_digest_is_hmac_sha256_for_keys_of_every_length() -> None:
+    # RFC 2104: a key longer than SHA-256's 64-byte block is hashed first, a shorter one padded with zeros;
+    # the digests are made from pre-keyed SHA-256 states, so each length must still give hmac's answer.
+    for key in (b"", b"k", bytes(range(63)), bytes(range(64)), bytes(range(65)), bytes(200)):
+        expected = hmac.new(key, b"MEMBER\x00MI\x00MBR123", hashlib.sha256).hexdigest()[:DIGEST_HEX]
+        assert PatientKeys(key).digest([b"mi", b"mbr123"], None) == expected

@@ -81,6 +81,29 @@ def test_rows_are_the_same_however_they_are_made(tmp_path: Path) -> None:
     assert pickle.loads(pickle.dumps(made)) == made  # what a Dask worker sends back
 
 
+def test_rows_made_beside_are_the_rows_made_in_process_on_claims_of_every_shape(tmp_path: Path) -> None:
+    """The child (ledger/shadow.py) is sent each claim's records slimmed to what a row reads and makes its rows
+    from them; in process the rows are made from the records themselves: the same rows, held or not, on
+    generated claims of many shapes (minutes, voids and replacements, dependants, other payers, several
+    transactions and people)."""
+    from edi837.testing.generator import build_837
+    from edi837.testing.random_claims import random_claims
+
+    data = build_837(random_claims(300, seed=23, minutes_share=0.3, shapes=True), claims_per_transaction=70, seed=23)
+    for hold in (False, True):
+        here, beside = tmp_path / f"here{hold}.sqlite3", tmp_path / f"beside{hold}.sqlite3"
+        record(here, data, hold=hold)
+        record(beside, data, hold=hold, beside=True)
+        made_here, made_beside = stored_rows(here), stored_rows(beside)
+        assert [r._replace(patient=None) for r in made_here] == [r._replace(patient=None) for r in made_beside]
+        assert len({r.patient for r in made_here}) == len({r.patient for r in made_beside}) > 100
+        assert {r.transaction_ordinal for r in made_here} == {1, 2, 3, 4, 5}
+        assert {r.frequency for r in made_here} == {"1", "7", "8"}
+        statuses = {r.status for r in made_here}
+        assert statuses == ({"held", "delivered", "unchanged"} if hold else {"review", "delivered", "unchanged"})
+        assert any(line.charge_after is not None for r in made_here for line in r.line_rows)
+
+
 def test_patients_are_digests_and_no_patient_data_is_stored(tmp_path: Path) -> None:
     data = small_file()
     ledger = tmp_path / "ledger.sqlite3"

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from edi837.exits import ExitCode
+from edi837.ledger.shadow import BESIDE
 from tests.cli_helpers import edi_fix, one_refusal
 from tests.ledger_helpers import small_file
 from tests.watch_helpers import once
@@ -222,7 +223,7 @@ def test_the_ledger_child_killed_stops_the_run_before_anything_is_placed(tmp_pat
     assert source.stat().st_size >= 1_000_000
     caller = subprocess.Popen([sys.executable, "-m", "edi837", "in.837", "out.837", "--no-validate", "--jobs", "1",
                                "--ledger", str(tmp_path / "ledger.sqlite3")], cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
+                              stderr=subprocess.PIPE, env={**os.environ, BESIDE: "always"})  # whatever the load
     try:
         deadline = time.monotonic() + 120
         while not (children := [p for p, state in _children(caller.pid).items() if state != "Z"]):
@@ -238,3 +239,32 @@ def test_the_ledger_child_killed_stops_the_run_before_anything_is_placed(tmp_pat
     assert "ledger's rows stopped" in one_refusal(err.decode())
     assert not (tmp_path / "out.837").exists() and not (tmp_path / "out.837.changes.jsonl").exists()
     assert rows(tmp_path / "ledger.sqlite3", "SELECT state FROM runs") in ([("failed",)], [("prepared",)])
+
+
+def test_the_rows_child_is_started_only_where_a_core_would_sit_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child beside a run costs more CPU than the rows made in process (it reads the input again): it is
+    worth it only on a large input and where the run's core and the child's share fit beside the load."""
+    from edi837.ledger import shadow
+
+    monkeypatch.delenv(BESIDE, raising=False)
+    monkeypatch.setattr(shadow, "cores", lambda: 4)
+    monkeypatch.setattr(shadow.os, "getloadavg", lambda: (2.5, 9.0, 9.0))  # 2.5 + 1 + 0.5 fits in 4
+    assert shadow.wanted(shadow.SHADOW_BYTES)
+    assert not shadow.wanted(shadow.SHADOW_BYTES - 1)  # small: a fork costs more than it saves
+    monkeypatch.setattr(shadow.os, "getloadavg", lambda: (2.6, 0.0, 0.0))  # a core less than the run needs
+    assert not shadow.wanted(10**9)
+    assert shadow.wanted(10**9, forced=True) and not shadow.wanted(shadow.SHADOW_BYTES - 1, forced=True)
+    monkeypatch.setenv(BESIDE, "always")
+    assert shadow.wanted(10**9)
+    monkeypatch.setattr(shadow.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setenv(BESIDE, "never")
+    assert not shadow.wanted(10**9) and shadow.wanted(10**9, forced=True)
+
+    def no_load() -> tuple[float, float, float]:
+        raise OSError("no load average")
+
+    monkeypatch.delenv(BESIDE)
+    monkeypatch.setattr(shadow.os, "getloadavg", no_load)
+    assert not shadow.wanted(10**9)
+    monkeypatch.delattr(shadow.os, "getloadavg")  # a platform without one
+    assert not shadow.wanted(10**9)

@@ -56,7 +56,7 @@ The modules:
 - `facts`: a claim's lines as read, from its segments (what a row needs of every claim, without parsing
   the claim's model where no rule did);
 - `recorder`: one run's steps - prepare, rows, written before the outputs are placed, committed after;
-- `shadow`: the rows of a large run made by a child process beside it;
+- `shadow`: the rows of a large run made by a child process beside it, where a core would sit idle;
 - `patient`, `secret`: the keyed patient digest and its key file;
 - `acks`: acknowledgements (ack, revoke, list) and the per-run book the rule engine asks;
 - `queries`: where claims stand, filtered, with totals; the runs; the deliveries a remittance is matched to.

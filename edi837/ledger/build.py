@@ -46,10 +46,34 @@ if TYPE_CHECKING:
     from edi837.ledger.acks import AckBook
 
 _CACHE_LIMIT = 8192
+
+
+class Finding(Protocol):
+    """What a row reads of a change record: an engine/records.py ChangeRecord, or the slim copy of one that the
+    rows' child process is sent (ledger/shadow.py), which need not be made into a ChangeRecord again."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def line_number(self) -> int | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def applied(self) -> bool: ...
+    @property
+    def applicability(self) -> str | None: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def segment_after(self) -> str | None: ...
+
+
 _after_texts: dict[tuple[str, bytes, bytes], str] = {}  # (SV1 as delivered, element, component) -> JSON
 _amounts: dict[str, str | None] = {}  # an amount as written -> its shortest exact form
 
-def claim_row(position: int, claim: Claim, records: Sequence[ChangeRecord], *, held: bool = False,
+def claim_row(position: int, claim: Claim, records: Sequence[Finding], *, held: bool = False,
               held_file: str | None = None, acks: AckBook | None = None, known: Facts | None = None,
               patient: str | None = None) -> ClaimRow:
     """The ledger row of the claim at `position` (0-based in the input) with its final `records` (those the
@@ -81,7 +105,7 @@ def claim_row(position: int, claim: Claim, records: Sequence[ChangeRecord], *, h
                     "[" + ",".join(parts) + "]")
 
 
-def _finding_json(record: ChangeRecord, ack: int | None) -> str:
+def _finding_json(record: Finding, ack: int | None) -> str:
     line = record.line_number
     applicability = record.applicability
     return (f"[{quoted(record.rule)},{'null' if line is None else line},{quoted(record.action)},"
@@ -100,7 +124,7 @@ def _amount_text(text: str) -> str | None:
     return found
 
 
-def _delivered(found: Facts, records: Sequence[ChangeRecord], claim: Claim) -> tuple[tuple[str, ...], str | None]:
+def _delivered(found: Facts, records: Sequence[Finding], claim: Claim) -> tuple[tuple[str, ...], str | None]:
     """The lines with their after-values (each line's last applied SV1, removals, the LX01 a removal gave) and
     CLM02 as delivered when a record changed it."""
     last: dict[int, str] = {}

@@ -10,10 +10,10 @@ The steps, and what a crash between two of them leaves:
 1. `prepare` opens (makes, migrates) the ledger, inserts the run as `prepared` and loads the live
    acknowledgements. A ledger that cannot be written is found here, before the run reads a byte.
 2. Rows are written as the run makes them, CHUNK claims per short transaction, so memory stays flat and
-   other writers wait milliseconds, not a whole run; for a large input by a child process beside the run
-   (ledger/shadow.py), which the run only tells each claim's records. A run made again (a hold of invalid
-   claims found by the gate) starts its rows over (`restart`). Killed here: a `prepared` run, not committed,
-   no output placed.
+   other writers wait milliseconds, not a whole run; for a large input, where a core is free, by a child
+   process beside the run (ledger/shadow.py), which the run only tells each claim's records. A run made
+   again (a hold of invalid claims found by the gate) starts its rows over (`restart`). Killed here: a
+   `prepared` run, not committed, no output placed.
 3. `write` puts the last rows, the files and the transactions' control numbers in and marks the run
    `written`, fsynced, before a single output is placed: an outcome the ledger cannot record is never
    delivered. Killed after it: a `written` run, not committed; its outputs may or may not be in place, and
@@ -43,14 +43,13 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import TracebackType
 
-from edi837.engine.records import ChangeRecord
 from edi837.errors import one_line, outcome_of
 from edi837.ledger import schema
 from edi837.ledger.acks import AckBook, load_book
-from edi837.ledger.build import Facts, claim_row
+from edi837.ledger.build import Facts, Finding, claim_row
 from edi837.ledger.patient import PatientKeys, Tracker
 from edi837.ledger.rows import ClaimRow, FileRow, RunInfo
-from edi837.ledger.shadow import SHADOW_BYTES, Opener, Shadow
+from edi837.ledger.shadow import Opener, Shadow, wanted
 from edi837.ledger.store import Ledger, LedgerUnavailable
 from edi837.model.claim import Claim
 from edi837.model.header import Transaction
@@ -108,10 +107,11 @@ class Recorder:
 
     @classmethod
     def prepare(cls, path: Path | None, info: RunInfo, *, required: bool = True, group_readable: bool = False,
-                opener: Opener | None = None, size: int | None = None) -> Recorder:
+                opener: Opener | None = None, size: int | None = None, beside: bool | None = None) -> Recorder:
         """Open the ledger and insert the run; LedgerUnavailable when it cannot be (unless not `required`).
         `path` None: no ledger (a recorder that records nothing). `opener`, `size`: the run's input, which a
-        child reads to make the rows beside the run when it is large (ledger/shadow.py)."""
+        child reads to make the rows beside the run when it is large and a core is free (ledger/shadow.py);
+        `beside` True or False: large is enough, or never (None: the machine's load decides)."""
         if path is None:
             return cls(required=required)
         try:
@@ -135,7 +135,7 @@ class Recorder:
             if required:
                 raise
             return cls(required=False, problem=str(error))
-        if opener is not None and size is not None and size >= SHADOW_BYTES:
+        if opener is not None and size is not None and wanted(size, forced=beside):
             recorder._fork(opener)
         return recorder
 
@@ -175,16 +175,21 @@ class Recorder:
             self._tracker = Tracker(self._keys, delimiters)
         self._tracker.feed(raw)
 
-    def claim(self, position: int, claim: Claim, records: Sequence[ChangeRecord], *, held: bool = False,
+    def claim(self, position: int, claim: Claim, records: Sequence[Finding], *, held: bool = False,
               held_file: str | None = None, known: Facts | None = None) -> None:
         """A claim of the run with its final records (`known`: its facts, when a worker made them)."""
         shadow = self._shadow
         if shadow is not None:
             self.claims += 1
             self._guard(lambda: shadow.claim(records, held, held_file))
-        elif self.ledger is not None or self.rows is not None:
-            row = claim_row(position, claim, records, held=held, held_file=held_file, acks=self.acks, known=known)
-            self.add(row, claim.transaction)
+        elif self.rows is not None:
+            self.rows.append(claim_row(position, claim, records, held=held, held_file=held_file, acks=self.acks,
+                                       known=known))
+        elif self.ledger is not None:
+            tracker = self._tracker
+            self._keep(claim_row(position, claim, records, held=held, held_file=held_file, acks=self.acks,
+                                 known=known, patient=tracker.current if tracker is not None else None),
+                       claim.transaction)
 
     def add(self, row: ClaimRow, transaction: Transaction | None = None) -> None:
         """A row made elsewhere (a Dask worker's); its patient digest is this run's current one if it has none."""
@@ -195,6 +200,11 @@ class Recorder:
             return
         if row.patient is None and self._tracker is not None:
             row = row._replace(patient=self._tracker.current)
+        self._keep(row, transaction)
+
+    def _keep(self, row: ClaimRow, transaction: Transaction | None) -> None:
+        """A row with its patient, pending until the next chunk is written (NamedTuple._replace, which `add`
+        needs for a row made elsewhere, cost a tenth of a row: a row made here has its patient from the start)."""
         if transaction is not None and transaction.ordinal not in self._transactions:
             self._transactions[transaction.ordinal] = (self.run or 0, transaction.ordinal,
                                                        transaction.interchange_control, transaction.group_control,

@@ -17,6 +17,12 @@ answer (the run then fails before placing anything, or in best effort says so); 
 in the child, which then leaves at once, the run left `prepared` - not committed - in the ledger; and a
 Linux child is killed with its parent (the --jobs workers' way: engine/workers.py). Forked only where
 forking is safe (edi837/forking.py); elsewhere the recorder makes the rows in process, the same rows.
+
+Only where a core would otherwise sit idle (`wanted`): the child buys wall time, not CPU - it reads the input
+again and is sent every claim's records, so the rows made beside cost about a third more CPU than the same
+rows made in process (bench/ledger.py). On a machine whose cores are all busy (a CI runner with two jobs on
+two cores) that CPU is taken from someone else, and the run is no faster for it; the rows are made in process
+there. `$EDI837_LEDGER_BESIDE` = `always` or `never` overrides the choice (the tests of the child use it).
 """
 
 from __future__ import annotations
@@ -30,14 +36,14 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from edi837.engine.records import ChangeRecord
 from edi837.engine.workers import _die_with
 from edi837.errors import InputRefused, one_line
 from edi837.exits import ExitCode
-from edi837.forking import as_child, fork_is_safe, signals_held
+from edi837.forking import as_child, cores, fork_is_safe, signals_held
 from edi837.ledger.acks import AckBook
+from edi837.ledger.build import Finding
 from edi837.ledger.rows import FileRow
 from edi837.ledger.store import Ledger, LedgerUnavailable
 from edi837.log import ROOT
@@ -46,6 +52,8 @@ from edi837.model.walker import Passthrough, Walker
 from edi837.x12.envelope import SegmentStream
 
 SHADOW_BYTES = 1_000_000  # below this (about 2,500 claims) a fork costs more than making the rows here saves
+BESIDE = "EDI837_LEDGER_BESIDE"  # always | never | unset: by the machine's load (`wanted`)
+CHILD_CORES = 0.5  # what the child takes beside the run's own core, with room to spare (a third of a core, measured)
 BATCH = 256  # claims per message: one pickle and one write of the pipe for that many claims
 GRACE = 5.0  # seconds a child told to end may take before it is killed
 
@@ -57,6 +65,43 @@ _slim = attrgetter("rule", "line_number", "action", "applied", "applicability", 
                    "segment_after")
 _Slim = tuple[str, int | None, str, bool, str | None, str, str, str | None]
 _Claim = tuple[list[_Slim], bool, str | None]  # a claim's records, held, held file
+
+
+class SlimRecord(NamedTuple):
+    """A change record as the child gets it: what a row reads of one (ledger/build.py's Finding), in `_slim`'s
+    order. Made into a ChangeRecord again (a frozen dataclass of fifteen fields, each set through
+    object.__setattr__) it cost the child some 3 microseconds a record."""
+
+    rule: str
+    line_number: int | None
+    action: str
+    applied: bool
+    applicability: str | None
+    severity: str
+    message: str
+    segment_after: str | None
+
+
+_make = SlimRecord._make
+
+
+def wanted(size: int, *, forced: bool | None = None) -> bool:
+    """Whether the rows of an input of `size` bytes are worth a child beside the run: a large input, and a
+    core the run and the child would not take from anyone (the 1-minute load average, plus the run's own core
+    and the child's share, within the cores this process may use). `forced` (else $EDI837_LEDGER_BESIDE): the
+    load is not asked."""
+    if size < SHADOW_BYTES:
+        return False
+    if forced is None:
+        said = os.environ.get(BESIDE, "").strip().lower()
+        forced = True if said == "always" else False if said == "never" else None
+    if forced is not None:
+        return forced
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average here (Windows has none): nothing says a core is free
+        return False
+    return load + 1 + CHILD_CORES <= cores()
 
 
 class Shadow:
@@ -98,7 +143,7 @@ class Shadow:
         the child waiting for claims after the run has died)."""
         return tuple(end.fileno() for end in (self._claims, self._answers) if not end.closed)
 
-    def claim(self, records: Sequence[ChangeRecord], held: bool, held_file: str | None) -> None:
+    def claim(self, records: Sequence[Finding], held: bool, held_file: str | None) -> None:
         self._batch.append(([_slim(r) for r in records] if records else [], held, held_file))
         if len(self._batch) >= BATCH:
             self._send(("claims", self._batch))
@@ -201,7 +246,7 @@ def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: b
         try:
             if kind == "claims":
                 for records, held, held_file in message[1]:
-                    recorder.claim(position, next(walk), [_record(*r) for r in records], held=held,
+                    recorder.claim(position, next(walk), [_make(r) for r in records], held=held,
                                    held_file=held_file)
                     position += 1
             elif kind == "restart":
@@ -215,11 +260,6 @@ def _work(path: Path, run: int, opener: Opener, acks: AckBook, group_readable: b
                 return ("aborted",)
         except (LedgerUnavailable, InputRefused, StopIteration) as error:
             failed = one_line(str(error) or f"{path}: the input ended before the run's claims did")
-
-
-def _record(rule: str, line: int | None, action: str, applied: bool, applicability: str | None, severity: str,
-            message: str, after: str | None) -> ChangeRecord:
-    return ChangeRecord("", line, None, rule, action, None, after, applied, message, severity, applicability)
 
 
 def _claims(opener: Opener, recorder: Any) -> Iterator[Claim]:
