@@ -141,3 +141,31 @@ def test_the_watcher_never_writes_over_a_worklist_of_an_earlier_held_file(folder
     assert set(claims_in_context((outbound / "held" / "day-2.837").read_bytes())) == HELD_IN_MIXED
     records = hold_records(outbound / "logs" / "day.837.changes.jsonl")
     assert all(f" in {outbound / 'held' / 'day-2.837'}: " in str(r["message"]) for r in records)
+
+
+KILLED_BEFORE_DELIVERY = """
+import os, sys
+from edi837.delivery import handoff
+from edi837.cli.app import main
+handoff.Handoff._deliver = lambda *args, **kwargs: os._exit(9)  # fixed and committed, not yet journaled
+sys.argv = ["edi-fix", "watch", sys.argv[1], "--to", sys.argv[2], "--once", "--settle", "0", "--no-validate"]
+main()
+"""
+
+
+def test_a_watcher_killed_before_the_journal_leaves_no_worklist_to_take_the_held_name(
+        folders: tuple[Path, Path]) -> None:
+    """Killed after the file was fixed (change log, worklist and ledger committed) and before its journal entry:
+    nothing was delivered, so the next start fixes the file again. The held file must take held/NAME, not a
+    numbered sibling beside an orphan worklist of the same claims (the kill -9 test met that one run in three)."""
+    outbound, ready = folders
+    (outbound / "day.837").write_bytes(mixed_file())
+    killed = subprocess.run([sys.executable, "-c", KILLED_BEFORE_DELIVERY, str(outbound), str(ready)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert killed.returncode == 9, killed.stderr
+    assert not (outbound / "held").exists() or os.listdir(outbound / "held") == []
+    proc = once(outbound, ready)
+    assert proc.returncode == 1 and outcomes(proc) == {"day.837": "held"}, proc.stderr
+    assert sorted(os.listdir(outbound / "held")) == ["day.837", "day.837.report.html"]
+    assert set(claims_in_context((outbound / "held" / "day.837").read_bytes())) == HELD_IN_MIXED
+    assert os.listdir(outbound / ".edi837" / "held-tmp") == []

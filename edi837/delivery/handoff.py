@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edi837.delivery.held_place import place_held, staged_names, staged_worklist
 from edi837.delivery.journal import (
     STATE,
     TEMP,
@@ -40,7 +41,7 @@ from edi837.errors import InputRefused, OutputFailed, outcome_of
 from edi837.files.atomic import fsync_directory, reason_path, write_reason
 from edi837.files.leftovers import remove_dead_temps
 from edi837.files.modes import data_file_mode, make_data_dirs
-from edi837.files.names import first_free, numbered, short_name
+from edi837.files.names import first_free, short_name
 from edi837.files.safety import open_regular
 from edi837.log import get_logger
 from edi837.pipeline import FixOptions
@@ -93,7 +94,7 @@ class Handoff:
                 log.warning("watch.recovered", file=entry_path.name, outcome="unreadable-journal-entry")
                 self.journal.remove(entry_path)
                 continue
-            named.update((entry.temp, entry.held_temp))
+            named.update((entry.temp, *staged_names(entry)))
             try:
                 outcome = self._resume(entry_path, entry)
             except (Deferred, OSError, OutputFailed) as error:
@@ -101,14 +102,11 @@ class Handoff:
                 log.warning("watch.recovered", file=entry.name, outcome=outcome, reason_kind=str(error))
             if outcome is not None:
                 outcomes.append(outcome)
-        with contextlib.suppress(OSError):
-            for stale in self.scope_dir.iterdir():
-                if f"{self.scope}/{stale.name}" not in named:
-                    stale.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            for stale in self.held_temp.iterdir():
-                if stale.name not in named:
-                    stale.unlink(missing_ok=True)
+        for folder, prefix in ((self.scope_dir, f"{self.scope}/"), (self.held_temp, "")):
+            with contextlib.suppress(OSError):
+                for stale in folder.iterdir():
+                    if prefix + stale.name not in named:
+                        stale.unlink(missing_ok=True)
         return outcomes
 
     # -- journal states ----------------------------------------------------------------------------
@@ -144,22 +142,12 @@ class Handoff:
         return None
 
     def _place_held(self, entry: Entry) -> None:
-        """Rename a staged held file into held/, never over anything there: if its name was taken meanwhile
-        (by a person: one watcher runs per OUTBOUND), the next free number."""
-        if not entry.held_temp:
-            return
-        temp = self.held_temp / entry.held_temp
-        if not os.path.lexists(temp):
-            return  # placed already
-        make_data_dirs(self.held, group_readable=self.group_readable)
-        number = 1
-        while not rename_noreplace(temp, numbered(self.held / entry.held_as, number)):
-            number += 1
-        fsync_directory(self.held)
+        """The staged held file into held/, then its worklist beside it (delivery/held_place.py)."""
+        place_held(entry, self.held_temp, self.held, group_readable=self.group_readable)
 
     def _drop_temps(self, entry: Entry) -> None:
         for temp in ((self.temp_root / entry.temp) if entry.temp else None,
-                     (self.held_temp / entry.held_temp) if entry.held_temp else None):
+                     *(self.held_temp / name for name in staged_names(entry))):
             if temp is not None:
                 temp.unlink(missing_ok=True)
 
@@ -292,8 +280,8 @@ class Handoff:
         return self._deliver(path, entry, result, started, before.st_mode)
 
     def report(self, held_as: str) -> Path:
-        """held/<held name>.report.html, the staff worklist beside the held file."""
-        return worklist_of(self.held / held_as)
+        """The staff worklist of held/<held name>, staged until the held file is placed (held_place.py)."""
+        return staged_worklist(self.held_temp, held_as)
 
     def _stage(self, folder: Path, name: str, temps: list[Path]) -> Path:
         make_data_dirs(folder, group_readable=self.group_readable)
