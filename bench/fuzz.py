@@ -1,6 +1,6 @@
 """Mutation fuzzing of the CLI at scale: 100,000 broken inputs through `edi-fix IN OUT`, counts printed.
 
-Not a test (the suite runs 2,000 of the same mutations, tests/test_cli_fuzz.py). Each input is a fixture
+Not a test (the suite runs 1,000 of the same mutations, tests/test_cli_fuzz.py). Each input is a fixture
 837 with one to four random mutations (tests/mutations.py), run in-process with assorted flags; one in
 `--gate-every` also goes through the pyx12 gate. What is counted: exit codes, refusals by kind, and every
 violation of the contract (exit 3, a traceback, a refusal that is not one line or that wrote something, a

@@ -1,7 +1,8 @@
 """Issue 9, "how it is checked": a hypothesis mutation test of the CLI, in-process (a process per example
-would take minutes). Thousands of broken inputs (tests/mutations.py) through `edi-fix IN OUT` with assorted
+would take minutes). A thousand broken inputs (tests/mutations.py) through `edi-fix IN OUT` with assorted
 flags: never exit 3, never a traceback, a refusal is one line and writes nothing, no control character on
-the terminal. bench/fuzz.py runs the same mutations 100,000 times and prints the counts.
+the terminal. bench/fuzz.py runs the same mutations 100,000 times and prints the counts: the depth is
+there; here (derandomized, so the same thousand every run) they guard the contract on each change.
 
 Most examples skip the pyx12 gate (--no-validate: pyx12 loads its map for every file, ~0.3 s); a smaller
 run (15) goes through the gate, where a pyx12 crash must be a refusal too; bench/fuzz.py sends 500 there.
@@ -27,7 +28,7 @@ FLAGS = [["--no-validate", *OFF], ["--no-validate", "--format", "json"], ["--no-
          ["--no-validate", "STDIN", *OFF], ["--no-validate", "--check", "--strict", "--diff", *OFF]]
 
 
-@settings(max_examples=2000, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=1000, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(seed=st.sampled_from(SEEDS), rng=st.randoms(use_true_random=False), flags=st.sampled_from(FLAGS))
 def test_cli_never_crashes_on_mutated_input(seed: bytes, rng: random.Random, flags: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
