@@ -9,6 +9,7 @@ import pickle
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import edi837
 from edi837.ledger import queries
@@ -161,3 +162,53 @@ def test_delivered_claims_give_what_remittance_matching_needs(tmp_path: Path) ->
     line = acme[0].lines[1]
     assert (line.control, line.modifiers, [(f.rule, f.action, f.applied) for f in line.findings]) == (
         "LN-0002", (), [("NC001", "review", False)])
+
+
+def test_rows_written_in_chunks_are_the_rows_made_claim_by_claim(tmp_path: Path, monkeypatch: Any) -> None:
+    """In process the rows go to the ledger CHUNK claims per transaction (here 7, so chunks end mid-transaction
+    and mid-patient); whenever the recorder makes them, every stored row is the row build.claim_row makes for
+    the claim as the run goes (the patient as the run knew it then), held or not, and a second run's ids follow
+    the first's. A recorder that made its rows later, in batches, must keep this."""
+    from edi837.engine import farm
+    from edi837.ledger import recorder as recording
+    from edi837.ledger.build import claim_row
+    from edi837.ledger.patient import Tracker
+    from edi837.ledger.recorder import Recorder, options_digest
+    from edi837.ledger.rows import FileRow, RunInfo
+    from edi837.model.walker import Passthrough
+    from edi837.pipeline import FixOptions, build_engine
+    from edi837.testing.generator import build_837
+    from edi837.testing.random_claims import random_claims
+
+    monkeypatch.setattr(recording, "CHUNK", 7)
+    data = build_837(random_claims(120, seed=29, minutes_share=0.3, shapes=True), claims_per_transaction=50, seed=29)
+    path = tmp_path / "ledger.sqlite3"
+    one_by_one: list[ClaimRow] = []
+    for hold in (False, True):
+        options = FixOptions(validate=False)
+        recorder = Recorder.prepare(path, RunInfo("cli", "in.837", options_digest(options)), beside=False)
+        assert recorder.ledger is not None and recorder.ledger.key is not None
+        stream = SegmentStream(io.BytesIO(data))
+        tracker = Tracker(PatientKeys(recorder.ledger.key), stream.delimiters)
+        engine = build_engine(stream.delimiters, options)
+        position = -1
+        for unit, outcome in farm.in_process(Walker(stream), engine):
+            if type(unit) is Passthrough:
+                recorder.passthrough(unit.raw, stream.delimiters)
+                tracker.feed(unit.raw)
+            elif type(unit) is Claim:
+                assert outcome is not None
+                position += 1
+                held = hold and any(r.action == "review" for r in outcome.records)
+                held_file = "in.held.837" if held else None
+                recorder.claim(position, unit, outcome.records, held=held, held_file=held_file)
+                one_by_one.append(claim_row(position, unit, outcome.records, held=held, held_file=held_file,
+                                            acks=recorder.acks, patient=tracker.current))
+        recorder.write([FileRow("output", "out.837", "0" * 64, len(data))])
+        recorder.commit(0)
+        recorder.close()
+    assert len(one_by_one) == 240 and any(r.status == "held" for r in one_by_one)
+    assert stored_rows(path) == one_by_one
+    with Ledger.open(path, write=False) as ledger:
+        ids = [row[0] for row in ledger.connection.execute("SELECT id FROM claims ORDER BY run, position")]
+    assert ids == list(range(1, 241))
