@@ -20,9 +20,8 @@ from edi837.batch.plan import FileTask
 from edi837.batch.task import FileOutcome
 from edi837.delivery.ledgering import LedgerChoice
 from edi837.files.safety import open_input_path
-from edi837.ledger.acks import AckBook, load_book
+from edi837.ledger.acks import AckBook, book_at
 from edi837.ledger.patient import PatientKeys, keys_of_file
-from edi837.ledger.store import Ledger
 from edi837.pipeline import FixOptions
 
 
@@ -33,8 +32,7 @@ def acks_for(ledger: LedgerChoice, *, group_readable: bool = False) -> AckBook |
     if ledger.path is None or not ledger.path.exists():
         return None
     try:
-        with Ledger.open(ledger.path) as opened:
-            return load_book(opened)
+        return book_at(ledger.path)
     except OSError:
         return AckBook()
 

@@ -26,6 +26,7 @@ from edi837.icd10.formats import KIND_NAMES, VERSION_FORMS
 from edi837.icd10.load import Outcome, import_files
 from edi837.icd10.source import dotted, open_source
 from edi837.icd10.store import ENV_VAR, LOCATION
+from edi837.model.lines import diagnosis_key
 from edi837.words import thousands
 
 app = make_app("The ICD-10-CM code set by release: import the CMS files, list what is covered, look a code up.")
@@ -125,7 +126,7 @@ def lookup_command(
     """Whether a code is valid and billable on a date of service, the release that says so, and its history."""
 
     def action() -> int:
-        wanted = code.strip().upper().replace(".", "")
+        wanted = diagnosis_key(code.strip())
         if not _CODE.fullmatch(wanted):
             raise InputRefused("lookup takes one ICD-10-CM code (a letter, then 2 to 6 letters or digits)")
         try:

@@ -41,6 +41,12 @@ class Diagnosis:
         return self.code if len(self.code) <= 3 or "." in self.code else f"{self.code[:3]}.{self.code[3:]}"
 
 
+def diagnosis_key(code: str) -> str:
+    """An ICD-10-CM code as tables and settings compare it: upper case, without the decimal point people write
+    and the 837 leaves out (m99.03 -> M9903)."""
+    return code.replace(".", "").upper()
+
+
 def unreadable_diagnosis(qualifier: bytes, code: bytes) -> Diagnosis:
     """A diagnosis HI composite that cannot be read, and why, in words a message may show (the code itself is
     quoted only when it has a code's shape with a decimal point: 005010X222A1 leaves the point out)."""
@@ -51,7 +57,7 @@ def unreadable_diagnosis(qualifier: bytes, code: bytes) -> Diagnosis:
     if not value:
         return Diagnosis(qualifier.decode("latin-1"), "", "it has no code")
     if _DOTTED_CODE.fullmatch(value):
-        bare = value.replace(".", "").upper()
+        bare = diagnosis_key(value)
         return Diagnosis(qualifier.decode("latin-1"), "", f"{value} is written with a decimal point, which the 837 "
                          f"leaves out: {bare}", bare)
     return Diagnosis(qualifier.decode("latin-1"), "", "its code has characters other than letters and digits")

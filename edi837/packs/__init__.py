@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edi837.errors import RulePackError
-from edi837.model.lines import ServiceLine
+from edi837.model.lines import ServiceLine, diagnosis_key
 from edi837.packs.files import PackFile, bool_value, check_keys, codes_list, int_value, load_folder, merge, tag_origins
 from edi837.packs.manipulation import ManipulationCode, Telehealth, load_manipulation, load_telehealth
 from edi837.packs.modifiers import (
@@ -129,7 +129,7 @@ class RulePacks:
 
     def region_of(self, code: str) -> tuple[str | None, bool]:
         """(region, known) for an ICD-10-CM code: the longest matching prefix in the table decides."""
-        code = code.replace(".", "").upper()
+        code = diagnosis_key(code)
         if code == "M9900":
             return self.m99_00_region, self.m99_00_region is not None
         for end in range(len(code), 0, -1):

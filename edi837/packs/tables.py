@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from edi837.model.lines import diagnosis_key
 from edi837.packs.files import (
     MODIFIER,
     ORIGIN,
@@ -131,7 +132,7 @@ def load_regions(data: Mapping[str, Any], file: PackFile | None) -> dict[str, Re
         if region not in (*REGIONS, "none", NO_SITE):
             raise blame(file, f"codes.{code}: region {region!r} is not one of {', '.join(REGIONS)}, none or "
                         f"{NO_SITE}", "codes", code)
-        prefix = code.replace(".", "").upper()
+        prefix = diagnosis_key(code)
         out[prefix] = RegionEntry(prefix, None if region == "none" else region,
                                   text_value(entry.get("source"), file, "codes", code, "source"))
     return out

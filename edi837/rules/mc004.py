@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from edi837.engine import ClaimContext, Finding, Rule, Setting, Severity
 from edi837.model.claim import Claim
-from edi837.model.lines import Diagnosis, ServiceLine
+from edi837.model.lines import Diagnosis, ServiceLine, diagnosis_key
 from edi837.rules._medicare import NOT_COVERED, SPINAL_CMT, is_medicare
 
 # Medicare pays spinal CMT only to treat a subluxation, read from the line's primary diagnosis (SV107-1)
@@ -31,10 +31,6 @@ FIRST_SOURCE = ("Stedi claim edit 'Invalid primary diagnosis on Medicare chiropr
                 "code in HI of Loop 2300', is outside M99.00-M99.05 is rejected; H.J. Ross on CMS-1500 item 24E for "
                 "Medicare spinal CMT: the pointer 'will always be \"A\" as it corresponds to the primary diagnosis "
                 "of subluxation' (item 21 A is 837P HI01)")
-
-
-def _key(code: str) -> str:
-    return code.replace(".", "").upper()
 
 
 class CmtSubluxationPrimary(Rule):
@@ -89,8 +85,8 @@ class CmtSubluxationPrimary(Rule):
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         codes = self.setting(context, "cmt_codes")
-        accepted = {_key(c) for c in self.setting(context, "subluxation_codes")}
-        depends = {_key(c) for c in self.setting(context, "mac_dependent_codes")}
+        accepted = {diagnosis_key(c) for c in self.setting(context, "subluxation_codes")}
+        depends = {diagnosis_key(c) for c in self.setting(context, "mac_dependent_codes")}
         lines = [x for x in claim.lines
                  if x.procedure in codes and NOT_COVERED not in x.modifiers and not claim.is_history(x)]
         first = self._first_listed(claim, accepted | depends) if lines else ""
@@ -123,14 +119,14 @@ class CmtSubluxationPrimary(Rule):
             return (f"{line.procedure}'s primary diagnosis cannot be read: {why}; Medicare pays spinal manipulation "
                     "only with a subluxation as the primary diagnosis: check SV107 and the HI diagnoses",
                     Severity.WARNING)
-        if primary.qualifier not in ICD10 or _key(primary.code) in accepted:
+        if primary.qualifier not in ICD10 or diagnosis_key(primary.code) in accepted:
             return None
-        if _key(primary.code) in depends:
+        if diagnosis_key(primary.code) in depends:
             return (f"{line.procedure}'s primary diagnosis {primary.dotted} is a subluxation code only some Medicare "
                     "contractors accept as primary: check your MAC's chiropractic article, or point first to the "
                     f"subluxation level ({', '.join(sorted(self.setting(context, 'subluxation_codes')))})",
                     Severity.WARNING)
-        further = [(n, d) for n, d in enumerate(claim.diagnoses_for(line)[1:], 2) if _key(d.code) in accepted]
+        further = [(n, d) for n, d in enumerate(claim.diagnoses_for(line)[1:], 2) if diagnosis_key(d.code) in accepted]
         where = (f"its pointer {further[0][0]} names the subluxation {further[0][1].dotted}: point to it first "
                  "(SV107-1)" if further else
                  "none of its pointers names a subluxation: add the documented subluxation level as the "
@@ -146,7 +142,7 @@ class CmtSubluxationPrimary(Rule):
             return ""
         first = claim.diagnoses[0]
         code = first.code or first.undotted  # M99.03 written with its point is still a subluxation (DX001 says)
-        if not code or first.qualifier not in ICD10 or _key(code) in subluxations:
+        if not code or first.qualifier not in ICD10 or diagnosis_key(code) in subluxations:
             return ""
         return Diagnosis(first.qualifier, code).dotted
 

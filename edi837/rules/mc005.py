@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from edi837.engine import ClaimContext, Finding, Rule, Setting, Severity
 from edi837.model.claim import Claim
-from edi837.model.lines import Diagnosis
+from edi837.model.lines import Diagnosis, diagnosis_key
 from edi837.packs import REGIONS, ManipulationCode
 from edi837.rules._medicare import NOT_COVERED, SPINAL_CMT, is_medicare
 from edi837.rules.mc004 import ICD10, MAC_DEPENDENT, SUBLUXATION
@@ -19,10 +19,6 @@ SOURCE = ("CPT 98940-98942 (spinal CMT, 1-2, 3-4 and 5 regions: rules/manipulati
           "minimum, there should be 3 regions of diagnosis codes to correspond with the 3-4 regions of the CPT "
           "code'); Horizon NJ Health chiropractic manipulation policy (records must support the number of regions "
           "billed as well as the diagnosis codes reported)")
-
-
-def _key(code: str) -> str:
-    return code.replace(".", "").upper()
 
 
 class CmtLevelRegions(Rule):
@@ -62,9 +58,10 @@ class CmtLevelRegions(Rule):
 
     def check(self, claim: Claim, context: ClaimContext) -> Iterator[Finding]:
         codes = self.setting(context, "cmt_codes")
-        subluxations = {_key(c) for c in context.setting("MC004", "subluxation_codes", SUBLUXATION)}
-        subluxations |= {_key(c) for c in context.setting("MC004", "mac_dependent_codes", MAC_DEPENDENT)}
-        named = [d for d in claim.diagnoses if d.qualifier in ICD10 and _key(d.code or d.undotted) in subluxations]
+        subluxations = {diagnosis_key(c) for c in context.setting("MC004", "subluxation_codes", SUBLUXATION)}
+        subluxations |= {diagnosis_key(c) for c in context.setting("MC004", "mac_dependent_codes", MAC_DEPENDENT)}
+        named = [d for d in claim.diagnoses
+                 if d.qualifier in ICD10 and diagnosis_key(d.code or d.undotted) in subluxations]
         if not named:
             return  # no subluxation on the claim at all: MC004 says so
         for line in claim.lines:
